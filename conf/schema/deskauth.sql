@@ -1,0 +1,62 @@
+-- mod_deskauth schema, version 1.
+-- Portable SQL: the same statements run on SQLite 3 and PostgreSQL (>= 9.5).
+-- With "DeskAuthSchema auto" (the default) the module runs this file itself
+-- on first use; with "DeskAuthSchema manual", run it once, e.g.
+--   sqlite3 /var/lib/apache2/deskauth.db < deskauth.sql
+--   psql -d deskauth -f deskauth.sql
+-- Times are seconds since the epoch (0 = never); flags are 0/1.
+
+CREATE TABLE IF NOT EXISTS deskauth_users (
+    id             VARCHAR(64)  NOT NULL PRIMARY KEY,
+    email          VARCHAR(254) NOT NULL UNIQUE,
+    password_hash  VARCHAR(128) NOT NULL,
+    first_name     VARCHAR(400) NOT NULL DEFAULT '',
+    last_name      VARCHAR(400) NOT NULL DEFAULT '',
+    role           VARCHAR(64)  NOT NULL,
+    company        VARCHAR(800) NOT NULL DEFAULT '',
+    job_role       VARCHAR(800) NOT NULL DEFAULT '',
+    email_verified INTEGER      NOT NULL DEFAULT 0,
+    is_active      INTEGER      NOT NULL DEFAULT 1,
+    created_at     BIGINT       NOT NULL,
+    updated_at     BIGINT       NOT NULL,
+    last_login_at  BIGINT       NOT NULL DEFAULT 0
+);
+
+-- One row per signed-in browser, desktop app or connection file. The
+-- refresh token is stored only as a hash; the previous hash is kept to
+-- detect the reuse of a rotated token.
+CREATE TABLE IF NOT EXISTS deskauth_sessions (
+    id                 VARCHAR(64)  NOT NULL PRIMARY KEY,
+    user_id            VARCHAR(64)  NOT NULL,
+    kind               VARCHAR(16)  NOT NULL,
+    client_id          VARCHAR(200) NOT NULL DEFAULT '',
+    device_name        VARCHAR(400) NOT NULL DEFAULT '',
+    user_agent         VARCHAR(1000) NOT NULL DEFAULT '',
+    ip                 VARCHAR(64)  NOT NULL DEFAULT '',
+    refresh_hash       VARCHAR(64)  NOT NULL UNIQUE,
+    prev_refresh_hash  VARCHAR(64)  NOT NULL DEFAULT '',
+    created_at         BIGINT       NOT NULL,
+    last_used_at       BIGINT       NOT NULL,
+    expires_at         BIGINT       NOT NULL,
+    revoked_at         BIGINT       NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS deskauth_sessions_user ON deskauth_sessions (user_id);
+CREATE INDEX IF NOT EXISTS deskauth_sessions_prev ON deskauth_sessions (prev_refresh_hash);
+
+-- One-time codes, stored hashed: hand-offs to the callback page,
+-- authorization codes, connection-file codes.
+CREATE TABLE IF NOT EXISTS deskauth_codes (
+    code_hash     VARCHAR(64)   NOT NULL PRIMARY KEY,
+    kind          VARCHAR(16)   NOT NULL,
+    user_id       VARCHAR(64)   NOT NULL,
+    session_id    VARCHAR(64)   NOT NULL DEFAULT '',
+    client_id     VARCHAR(200)  NOT NULL DEFAULT '',
+    redirect_uri  VARCHAR(2000) NOT NULL DEFAULT '',
+    state         VARCHAR(1000) NOT NULL DEFAULT '',
+    challenge     VARCHAR(128)  NOT NULL DEFAULT '',
+    device_name   VARCHAR(400)  NOT NULL DEFAULT '',
+    issued_session VARCHAR(64)  NOT NULL DEFAULT '',
+    created_at    BIGINT        NOT NULL,
+    expires_at    BIGINT        NOT NULL,
+    used_at       BIGINT        NOT NULL DEFAULT 0
+);

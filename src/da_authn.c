@@ -1,0 +1,203 @@
+/* da_authn.c: the access checker of `AuthType DeskAuth`. This runs on
+ * every request of a protected location: keys are parsed at startup and
+ * nothing here parses configuration. */
+
+#include "da_authn.h"
+#include "da_db.h"
+#include "da_http.h"
+#include "da_redirect.h"
+#include "da_util.h"
+
+#include <apr_lib.h>
+#include <http_core.h>
+
+#define CLAIM_HEADER_PREFIX "X-DeskAuth-"
+
+da_claims_t *da_authn_claims(request_rec *r)
+{
+    request_rec *m = r->main ? r->main : r;
+
+    return ap_get_module_config(m->request_config, &deskauth_module);
+}
+
+int da_authn_token(request_rec *r, int from, int session_check,
+                   da_claims_t **claims, int *from_cookie)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    const char *token = NULL, *why = NULL;
+    int cookie = 0;
+    apr_status_t rv;
+    da_claims_t *cl;
+
+    if (from & DA_FROM_HEADER) {
+        token = da_bearer(r);
+    }
+    if (!token && (from & DA_FROM_COOKIE)) {
+        token = da_cookie_get(r, "deskauth_session");
+        cookie = token != NULL;
+    }
+    if (!token || !*token) {
+        return DECLINED;
+    }
+    if (da_jwt_verify(r->pool, c->keyring, token, da_issuer(r), da_audience(r),
+                      da_now(), &cl, &why) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00040)
+                      "token refused: %s", why ? why : "invalid");
+        return HTTP_UNAUTHORIZED;
+    }
+    if (!cl->sub || !cl->sid) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00041)
+                      "token refused: no sub or sid");
+        return HTTP_UNAUTHORIZED;
+    }
+    if (session_check) {
+        da_db_t *db = da_db(r);
+        if (!db) {
+            return HTTP_SERVICE_UNAVAILABLE;
+        }
+        rv = da_store_session_valid(db, cl->sid, da_now());
+        if (rv == APR_NOTFOUND) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00042)
+                          "token refused: session revoked, expired or account disabled");
+            return HTTP_UNAUTHORIZED;
+        }
+        if (rv != APR_SUCCESS) {
+            da_db_log_error(r, db, "checking a session");
+            return HTTP_SERVICE_UNAVAILABLE;
+        }
+    }
+    ap_set_module_config((r->main ? r->main : r)->request_config, &deskauth_module, cl);
+    *claims = cl;
+    if (from_cookie) {
+        *from_cookie = cookie;
+    }
+    return OK;
+}
+
+/* The realm, with quotes and backslashes made harmless. */
+static const char *realm(request_rec *r)
+{
+    const char *name = ap_auth_name(r);
+    char *out = apr_pstrdup(r->pool, name ? name : da_site_name(r)), *c;
+
+    for (c = out; *c; c++) {
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) {
+            *c = '\'';
+        }
+    }
+    return out;
+}
+
+static void www_authenticate(request_rec *r, int token_sent)
+{
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   apr_psprintf(r->pool, "Bearer realm=\"%s\"%s", realm(r),
+                                token_sent ? ", error=\"invalid_token\"" : ""));
+}
+
+int da_send_unauthorized(request_rec *r, int token_sent)
+{
+    www_authenticate(r, token_sent);
+    return da_send_error(r, HTTP_UNAUTHORIZED, "unauthorized",
+                         token_sent ? "The access token is invalid or expired"
+                                    : "Sign in first: an access token is required");
+}
+
+/* A claim value made safe for a request header or an environment variable. */
+static const char *flat(apr_pool_t *p, const char *v)
+{
+    char *out = apr_pstrdup(p, v), *c;
+
+    for (c = out; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = ' ';
+        }
+    }
+    return out;
+}
+
+static void export_claims(request_rec *r, const da_claims_t *cl, int how)
+{
+    static const struct {
+        const char *env, *header;
+        apr_size_t offset;
+    } names[] = {
+        { "DESKAUTH_SUB", "X-DeskAuth-Sub", APR_OFFSETOF(da_claims_t, sub) },
+        { "DESKAUTH_EMAIL", "X-DeskAuth-Email", APR_OFFSETOF(da_claims_t, email) },
+        { "DESKAUTH_ROLE", "X-DeskAuth-Role", APR_OFFSETOF(da_claims_t, role) },
+        { "DESKAUTH_NAME", "X-DeskAuth-Name", APR_OFFSETOF(da_claims_t, name) },
+        { "DESKAUTH_SID", "X-DeskAuth-Sid", APR_OFFSETOF(da_claims_t, sid) },
+        { "DESKAUTH_CLIENT_ID", "X-DeskAuth-Client-Id", APR_OFFSETOF(da_claims_t, client_id) },
+        { "DESKAUTH_JTI", "X-DeskAuth-Jti", APR_OFFSETOF(da_claims_t, jti) },
+        { NULL, NULL, 0 }
+    };
+    int i;
+
+    for (i = 0; names[i].env; i++) {
+        const char *v = *(const char *const *)((const char *)cl + names[i].offset);
+        if (!v) {
+            continue;
+        }
+        v = flat(r->pool, v);
+        if (how & DA_PASS_ENV) {
+            apr_table_setn(r->subprocess_env, names[i].env, v);
+        }
+        if (how & DA_PASS_HEADERS) {
+            apr_table_setn(r->headers_in, names[i].header, v);
+        }
+    }
+}
+
+int da_authn_check(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    da_dir_conf_t *d;
+    da_claims_t *cl;
+    int rc;
+
+    if (!type || strcasecmp(type, "DeskAuth")) {
+        return DECLINED;
+    }
+    d = da_dir(r);
+    rc = da_authn_token(r, da_dir_token_from(d), da_dir_session_check(d), &cl, NULL);
+    if (rc == DECLINED && da_dir_login_redirect(d) && da_wants_html(r)) {
+        apr_table_setn(r->err_headers_out, "Location",
+                       da_redirect_with(r->pool, da_url(r, "login"),
+                                        "return", r->unparsed_uri, NULL));
+        return HTTP_SEE_OTHER;
+    }
+    if (rc == DECLINED || rc == HTTP_UNAUTHORIZED) {
+        www_authenticate(r, rc == HTTP_UNAUTHORIZED);
+        return HTTP_UNAUTHORIZED;
+    }
+    if (rc != OK) {
+        return rc;
+    }
+    r->user = apr_pstrdup(r->pool, cl->sub);
+    r->ap_auth_type = "DeskAuth";
+    export_claims(r, cl, da_dir_pass_claims(d));
+    return OK;
+}
+
+static int strip_one(void *baton, const char *key, const char *value)
+{
+    if (!strncasecmp(key, CLAIM_HEADER_PREFIX, sizeof(CLAIM_HEADER_PREFIX) - 1)) {
+        APR_ARRAY_PUSH((apr_array_header_t *)baton, const char *) = key;
+    }
+    return 1;
+}
+
+int da_authn_strip_headers(request_rec *r)
+{
+    apr_array_header_t *spoofed = apr_array_make(r->pool, 0, sizeof(const char *));
+    int i;
+
+    apr_table_do(strip_one, spoofed, r->headers_in, NULL);
+    for (i = 0; i < spoofed->nelts; i++) {
+        const char *key = APR_ARRAY_IDX(spoofed, i, const char *);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00043)
+                      "removed incoming header %s", key);
+        apr_table_unset(r->headers_in, key);
+    }
+    return DECLINED;
+}

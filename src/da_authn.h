@@ -1,0 +1,30 @@
+/* da_authn.h: who is calling. `AuthType DeskAuth` for any location, and the
+ * same token check for the module's own endpoints. */
+#ifndef DA_AUTHN_H
+#define DA_AUTHN_H
+
+#include "da_private.h"
+#include "da_jwt.h"
+
+/* Verify the caller's access token, read from the Authorization header
+ * and/or the session cookie (from: DA_FROM_* bits), and unless
+ * session_check is 0 that its session is still valid. Returns OK with
+ * *claims (also remembered for this request); DECLINED when no token was
+ * sent; HTTP_UNAUTHORIZED when one was sent but failed;
+ * HTTP_SERVICE_UNAVAILABLE when the database is down. *from_cookie tells
+ * where an accepted token came from (may be NULL). */
+int da_authn_token(request_rec *r, int from, int session_check,
+                   da_claims_t **claims, int *from_cookie);
+
+/* The claims accepted for this request, or NULL. */
+da_claims_t *da_authn_claims(request_rec *r);
+
+/* 401 answer (JSON §6.1 `unauthorized`) with WWW-Authenticate per RFC 6750
+ * §3: error="invalid_token" only when a token was sent. Returns DONE. */
+int da_send_unauthorized(request_rec *r, int token_sent);
+
+/* Hooks */
+int da_authn_check(request_rec *r);
+int da_authn_strip_headers(request_rec *r);
+
+#endif

@@ -1,0 +1,75 @@
+/* da_authz.c: authorization providers over the claims of AuthType DeskAuth.
+ * Require lines are split into words once, at configuration time. */
+
+#include "da_private.h"
+#include "da_authn.h"
+#include "da_authz.h"
+
+static const char *parse_words(cmd_parms *cmd, const char *line,
+                               const void **parsed)
+{
+    apr_array_header_t *words = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    const char *w;
+
+    while (*(w = ap_getword_conf(cmd->pool, &line))) {
+        APR_ARRAY_PUSH(words, const char *) = w;
+    }
+    if (!words->nelts) {
+        return "Require deskauth-role/deskauth-claim: expects at least one value";
+    }
+    *parsed = words;
+    return NULL;
+}
+
+static const char *parse_claim(cmd_parms *cmd, const char *line,
+                               const void **parsed)
+{
+    const char *err = parse_words(cmd, line, parsed);
+
+    if (!err && ((const apr_array_header_t *)*parsed)->nelts < 2) {
+        return "Require deskauth-claim: expects a claim name and at least one value";
+    }
+    return err;
+}
+
+/* Is v one of words[from..]? */
+static int listed(const apr_array_header_t *words, int from, const char *v)
+{
+    int i;
+
+    for (i = from; v && i < words->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(words, i, const char *), v)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static authz_status check_role(request_rec *r, const char *line, const void *parsed)
+{
+    da_claims_t *cl = da_authn_claims(r);
+
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    return cl && listed(parsed, 0, cl->role) ? AUTHZ_GRANTED : AUTHZ_DENIED;
+}
+
+static authz_status check_claim(request_rec *r, const char *line, const void *parsed)
+{
+    const apr_array_header_t *words = parsed;
+    da_claims_t *cl = da_authn_claims(r);
+
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if (!cl) {
+        return AUTHZ_DENIED;
+    }
+    return listed(words, 1, da_claims_get(r->pool, cl,
+                                          APR_ARRAY_IDX(words, 0, const char *)))
+           ? AUTHZ_GRANTED : AUTHZ_DENIED;
+}
+
+const authz_provider da_authz_role_provider = { check_role, parse_words };
+const authz_provider da_authz_claim_provider = { check_claim, parse_claim };

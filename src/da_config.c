@@ -1,0 +1,807 @@
+/* da_config.c: directives, create/merge, and the checks made at startup. */
+
+#include "da_private.h"
+#include "da_redirect.h"
+
+#include <http_main.h>
+#include <apr_optional.h>
+#include <apr_dbd.h>
+#include <mod_dbd.h>
+
+#include <errno.h>
+
+/* Defaults (SPEC §4), applied only by the getters below. */
+#define DEF_ACCESS_TTL      900
+#define DEF_REFRESH_TTL     2592000
+#define DEF_WEB_TTL         43200
+#define DEF_CODE_TTL        60
+#define DEF_PASSWORD_COST   12
+#define DEF_PASSWORD_MIN    8
+
+/* Handler names and their default URLs (SPEC §3). */
+static const struct {
+    const char *name;
+    const char *path;
+} default_urls[] = {
+    { "register", "/auth/register" },
+    { "login",    "/auth/login" },
+    { "callback", "/auth/callback" },
+    { "token",    "/auth/token" },
+    { "logout",   "/auth/logout" },
+    { "revoke",   "/auth/revoke" },
+    { "sessions", "/auth/sessions" },
+    { "profile",  "/api/auth/profile" },
+    { "jwks",     "/.well-known/jwks.json" },
+    { "metadata", "/.well-known/oauth-authorization-server" },
+    { "admin",    "/auth/admin" },
+    { "verify",   "/auth/verify" },
+    { "reset",    "/auth/reset" },
+    { NULL, NULL }
+};
+
+da_srv_conf_t *da_srv(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &deskauth_module);
+}
+
+da_dir_conf_t *da_dir(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &deskauth_module);
+}
+
+void *da_config_create_srv(apr_pool_t *p, server_rec *s)
+{
+    da_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->access_ttl = c->refresh_ttl = c->web_ttl = c->code_ttl = DA_UNSET;
+    c->password_cost = c->password_min = DA_UNSET;
+    c->schema_auto = c->cookie_secure = DA_UNSET;
+    return c;
+}
+
+#define MERGE_PTR(f)  c->f = add->f ? add->f : base->f
+#define MERGE_VAL(f)  c->f = add->f != DA_UNSET ? add->f : base->f
+
+void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
+{
+    da_srv_conf_t *base = basev, *add = addv;
+    da_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    /* The signing key and its verify keys travel together. */
+    if (add->signing_key) {
+        c->signing_file = add->signing_file;
+        c->signing_key = add->signing_key;
+    }
+    else {
+        c->signing_file = base->signing_file;
+        c->signing_key = base->signing_key;
+    }
+    MERGE_PTR(verify_keys);
+    MERGE_PTR(algorithm);
+    MERGE_PTR(issuer);
+    MERGE_PTR(audience);
+    MERGE_VAL(access_ttl);
+    MERGE_VAL(refresh_ttl);
+    MERGE_VAL(web_ttl);
+    MERGE_VAL(code_ttl);
+    MERGE_PTR(clients);
+    MERGE_PTR(roles);
+    MERGE_PTR(role_home);
+    MERGE_VAL(password_cost);
+    MERGE_VAL(password_min);
+    MERGE_VAL(schema_auto);
+    MERGE_PTR(state_dir);
+    MERGE_PTR(template_dir);
+    MERGE_PTR(site_name);
+    MERGE_VAL(cookie_secure);
+    MERGE_PTR(urls);
+    return c;
+}
+
+void *da_config_create_dir(apr_pool_t *p, char *dir)
+{
+    da_dir_conf_t *d = apr_pcalloc(p, sizeof(*d));
+
+    d->token_from = d->pass_claims = DA_UNSET;
+    d->session_check = d->login_redirect = DA_UNSET;
+    return d;
+}
+
+void *da_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    da_dir_conf_t *base = basev, *add = addv;
+    da_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    MERGE_VAL(token_from);
+    MERGE_VAL(pass_claims);
+    MERGE_VAL(session_check);
+    MERGE_VAL(login_redirect);
+    return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* Getters with defaults */
+
+const char *da_issuer(const request_rec *r)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+
+    if (c->issuer) {
+        return c->issuer;
+    }
+    return apr_pstrcat(r->pool, "https://", r->server->server_hostname, NULL);
+}
+
+const char *da_audience(const request_rec *r)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+
+    return c->audience ? c->audience : da_issuer(r);
+}
+
+apr_int64_t da_access_ttl(const da_srv_conf_t *c)
+{
+    return c->access_ttl != DA_UNSET ? c->access_ttl : DEF_ACCESS_TTL;
+}
+
+apr_int64_t da_refresh_ttl(const da_srv_conf_t *c)
+{
+    return c->refresh_ttl != DA_UNSET ? c->refresh_ttl : DEF_REFRESH_TTL;
+}
+
+apr_int64_t da_web_ttl(const da_srv_conf_t *c)
+{
+    return c->web_ttl != DA_UNSET ? c->web_ttl : DEF_WEB_TTL;
+}
+
+apr_int64_t da_code_ttl(const da_srv_conf_t *c)
+{
+    return c->code_ttl != DA_UNSET ? c->code_ttl : DEF_CODE_TTL;
+}
+
+int da_password_cost(const da_srv_conf_t *c)
+{
+    return c->password_cost != DA_UNSET ? c->password_cost : DEF_PASSWORD_COST;
+}
+
+int da_password_min(const da_srv_conf_t *c)
+{
+    return c->password_min != DA_UNSET ? c->password_min : DEF_PASSWORD_MIN;
+}
+
+const char *da_site_name(const request_rec *r)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+
+    return c->site_name ? c->site_name : r->server->server_hostname;
+}
+
+const char *da_default_role(const da_srv_conf_t *c)
+{
+    return c->roles ? APR_ARRAY_IDX(c->roles, 0, const char *) : "USER";
+}
+
+int da_role_selectable(const da_srv_conf_t *c, const char *role)
+{
+    int i;
+
+    if (!c->roles) {
+        return !strcmp(role, "USER");
+    }
+    for (i = 0; i < c->roles->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(c->roles, i, const char *), role)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int da_cookie_secure(const request_rec *r)
+{
+    int v = da_srv(r->server)->cookie_secure;
+
+    if (v == DA_UNSET || v == 2) {
+        return !strcmp(ap_http_scheme(r), "https");
+    }
+    return v;
+}
+
+int da_schema_auto(const da_srv_conf_t *c)
+{
+    return c->schema_auto != 0;
+}
+
+const char *da_url(const request_rec *r, const char *name)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    const char *v = c->urls ? apr_table_get(c->urls, name) : NULL;
+    int i;
+
+    if (v) {
+        return v;
+    }
+    for (i = 0; default_urls[i].name; i++) {
+        if (!strcmp(default_urls[i].name, name)) {
+            return default_urls[i].path;
+        }
+    }
+    return "/";
+}
+
+const da_client_t *da_client(const da_srv_conf_t *c, const char *id)
+{
+    int i;
+
+    if (!c->clients || !id) {
+        return NULL;
+    }
+    for (i = 0; i < c->clients->nelts; i++) {
+        const da_client_t *cl = APR_ARRAY_IDX(c->clients, i, da_client_t *);
+        if (!strcmp(cl->id, id)) {
+            return cl;
+        }
+    }
+    return NULL;
+}
+
+const da_client_t *da_client_by_redirect(const da_srv_conf_t *c,
+                                         const char *uri)
+{
+    int i, j;
+
+    if (!c->clients || !uri) {
+        return NULL;
+    }
+    for (i = 0; i < c->clients->nelts; i++) {
+        const da_client_t *cl = APR_ARRAY_IDX(c->clients, i, da_client_t *);
+        for (j = 0; j < cl->redirect_uris->nelts; j++) {
+            if (da_redirect_matches(APR_ARRAY_IDX(cl->redirect_uris, j,
+                                                  const char *), uri)) {
+                return cl;
+            }
+        }
+    }
+    return NULL;
+}
+
+int da_dir_token_from(const da_dir_conf_t *d)
+{
+    return d->token_from != DA_UNSET ? d->token_from
+                                     : DA_FROM_HEADER | DA_FROM_COOKIE;
+}
+
+int da_dir_pass_claims(const da_dir_conf_t *d)
+{
+    return d->pass_claims != DA_UNSET ? d->pass_claims : DA_PASS_ENV;
+}
+
+int da_dir_session_check(const da_dir_conf_t *d)
+{
+    return d->session_check != 0;
+}
+
+int da_dir_login_redirect(const da_dir_conf_t *d)
+{
+    return d->login_redirect == 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Directive handlers */
+
+static da_srv_conf_t *srv_of(cmd_parms *cmd)
+{
+    return da_srv(cmd->server);
+}
+
+/* Error text naming the directive, as `apachectl -t` prints it. */
+static const char *fail(cmd_parms *cmd, const char *why)
+{
+    return apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, why);
+}
+
+static const char *set_signing_key(cmd_parms *cmd, void *dc,
+                                   const char *file, const char *kid)
+{
+    da_srv_conf_t *c = srv_of(cmd);
+    const char *path = ap_server_root_relative(cmd->pool, file);
+    const char *err;
+
+    if (!path || da_key_load(cmd->pool, path, kid, 0, &c->signing_key, &err)) {
+        return fail(cmd, path ? err : "invalid path");
+    }
+    if (!da_key_can_sign(c->signing_key)) {
+        return fail(cmd, "the key is a public key; a signing key needs the private key");
+    }
+    c->signing_file = path;
+    return NULL;
+}
+
+static const char *add_verify_key(cmd_parms *cmd, void *dc,
+                                  const char *file, const char *kid)
+{
+    da_srv_conf_t *c = srv_of(cmd);
+    const char *path = ap_server_root_relative(cmd->pool, file);
+    const char *err;
+    da_key_t *key;
+
+    if (!path || da_key_load(cmd->pool, path, kid, 1, &key, &err)) {
+        return fail(cmd, path ? err : "invalid path");
+    }
+    if (!c->verify_keys) {
+        c->verify_keys = apr_array_make(cmd->pool, 2, sizeof(da_key_t *));
+    }
+    APR_ARRAY_PUSH(c->verify_keys, da_key_t *) = key;
+    return NULL;
+}
+
+static const char *set_algorithm(cmd_parms *cmd, void *dc, const char *alg)
+{
+    static const char *const known[] = {
+        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
+        "ES256", "ES384", NULL
+    };
+    int i;
+
+    for (i = 0; known[i]; i++) {
+        if (!strcmp(known[i], alg)) {
+            srv_of(cmd)->algorithm = known[i];
+            return NULL;
+        }
+    }
+    return fail(cmd, apr_psprintf(cmd->pool, "unknown algorithm '%s' "
+                "(HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384)",
+                alg));
+}
+
+static const char *set_string(cmd_parms *cmd, void *dc, const char *v)
+{
+    da_srv_conf_t *c = srv_of(cmd);
+    const char **field = (const char **)((char *)c + (apr_size_t)cmd->info);
+
+    *field = v;
+    return NULL;
+}
+
+/* A positive number of seconds (or bytes) into an apr_int64_t field. */
+static const char *set_int64(cmd_parms *cmd, void *dc, const char *v)
+{
+    da_srv_conf_t *c = srv_of(cmd);
+    apr_int64_t *field = (apr_int64_t *)((char *)c + (apr_size_t)cmd->info);
+    char *end;
+    apr_int64_t n;
+
+    errno = 0;
+    n = apr_strtoi64(v, &end, 10);
+
+    if (*end || n <= 0 || errno == ERANGE) {
+        return fail(cmd, "expects a positive whole number");
+    }
+    *field = n;
+    return NULL;
+}
+
+static const char *set_issuer(cmd_parms *cmd, void *dc, const char *v)
+{
+    if (strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) {
+        return fail(cmd, "the issuer must be an http(s) URL");
+    }
+    srv_of(cmd)->issuer = v;
+    return NULL;
+}
+
+static const char *set_password_cost(cmd_parms *cmd, void *dc, const char *v)
+{
+    int n = atoi(v);
+
+    if (n < 4 || n > 31 || strspn(v, "0123456789") != strlen(v)) {
+        return fail(cmd, "the bcrypt cost must be between 4 and 31");
+    }
+    srv_of(cmd)->password_cost = n;
+    return NULL;
+}
+
+static const char *set_password_min(cmd_parms *cmd, void *dc, const char *v)
+{
+    int n = atoi(v);
+
+    if (n < 1 || n > 72 || strspn(v, "0123456789") != strlen(v)) {
+        return fail(cmd, "the minimum length must be between 1 and 72");
+    }
+    srv_of(cmd)->password_min = n;
+    return NULL;
+}
+
+/* DeskAuthClient ID REDIRECT_URI... [name=TEXT] [token-redirect=on] */
+static const char *add_client(cmd_parms *cmd, void *dc, int argc,
+                              char *const argv[])
+{
+    da_srv_conf_t *c = srv_of(cmd);
+    da_client_t *cl;
+    const char *why;
+    int i;
+
+    if (argc < 2) {
+        return fail(cmd, "expects a client id and at least one redirect URI");
+    }
+    if (da_client(c, argv[0])) {
+        return fail(cmd, apr_psprintf(cmd->pool, "client '%s' is defined twice",
+                                      argv[0]));
+    }
+    cl = apr_pcalloc(cmd->pool, sizeof(*cl));
+    cl->id = argv[0];
+    cl->redirect_uris = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    for (i = 1; i < argc; i++) {
+        if (!strncasecmp(argv[i], "name=", 5)) {
+            cl->name = argv[i] + 5;
+        }
+        else if (!strncasecmp(argv[i], "token-redirect=", 15)) {
+            if (strcasecmp(argv[i] + 15, "on") && strcasecmp(argv[i] + 15, "off")) {
+                return fail(cmd, "token-redirect must be on or off");
+            }
+            cl->token_redirect = !strcasecmp(argv[i] + 15, "on");
+        }
+        else if (!da_redirect_registrable(argv[i], &why)) {
+            return fail(cmd, apr_psprintf(cmd->pool, "redirect URI '%s' refused: %s",
+                                          argv[i], why));
+        }
+        else {
+            APR_ARRAY_PUSH(cl->redirect_uris, const char *) = argv[i];
+        }
+    }
+    if (!cl->redirect_uris->nelts) {
+        return fail(cmd, "expects at least one redirect URI");
+    }
+    if (!cl->name) {
+        cl->name = cl->id;
+    }
+    if (!c->clients) {
+        c->clients = apr_array_make(cmd->pool, 4, sizeof(da_client_t *));
+    }
+    APR_ARRAY_PUSH(c->clients, da_client_t *) = cl;
+    return NULL;
+}
+
+static const char *add_role(cmd_parms *cmd, void *dc, const char *role)
+{
+    da_srv_conf_t *c = srv_of(cmd);
+
+    if (!strcmp(role, "ADMIN")) {
+        return fail(cmd, "ADMIN is never self-assignable");
+    }
+    if (!c->roles) {
+        c->roles = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->roles, const char *) = role;
+    return NULL;
+}
+
+static const char *set_role_home(cmd_parms *cmd, void *dc, const char *role,
+                                 const char *url)
+{
+    da_srv_conf_t *c = srv_of(cmd);
+
+    if (!da_local_path_safe(url) && strncmp(url, "https://", 8)) {
+        return fail(cmd, "expects a local path (/...) or an https:// URL");
+    }
+    if (!c->role_home) {
+        c->role_home = apr_table_make(cmd->pool, 4);
+    }
+    apr_table_setn(c->role_home, role, url);
+    return NULL;
+}
+
+static const char *set_schema(cmd_parms *cmd, void *dc, const char *v)
+{
+    if (strcasecmp(v, "auto") && strcasecmp(v, "manual")) {
+        return fail(cmd, "expects auto or manual");
+    }
+    srv_of(cmd)->schema_auto = !strcasecmp(v, "auto");
+    return NULL;
+}
+
+static const char *set_cookie_secure(cmd_parms *cmd, void *dc, const char *v)
+{
+    da_srv_conf_t *c = srv_of(cmd);
+
+    if (!strcasecmp(v, "on")) {
+        c->cookie_secure = 1;
+    }
+    else if (!strcasecmp(v, "off")) {
+        c->cookie_secure = 0;
+    }
+    else if (!strcasecmp(v, "auto")) {
+        c->cookie_secure = 2;
+    }
+    else {
+        return fail(cmd, "expects auto, on or off");
+    }
+    return NULL;
+}
+
+static const char *set_url(cmd_parms *cmd, void *dc, const char *name,
+                           const char *path)
+{
+    da_srv_conf_t *c = srv_of(cmd);
+    int i;
+
+    for (i = 0; default_urls[i].name; i++) {
+        if (!strcmp(default_urls[i].name, name)) {
+            break;
+        }
+    }
+    if (!default_urls[i].name) {
+        return fail(cmd, apr_psprintf(cmd->pool, "unknown handler '%s'", name));
+    }
+    if (!da_local_path_safe(path)) {
+        return fail(cmd, "expects a local path starting with /");
+    }
+    if (!c->urls) {
+        c->urls = apr_table_make(cmd->pool, 8);
+    }
+    apr_table_setn(c->urls, name, path);
+    return NULL;
+}
+
+static const char *set_token_from(cmd_parms *cmd, void *dc, const char *v)
+{
+    da_dir_conf_t *d = dc;
+
+    if (!strcasecmp(v, "header")) {
+        d->token_from = DA_FROM_HEADER;
+    }
+    else if (!strcasecmp(v, "cookie")) {
+        d->token_from = DA_FROM_COOKIE;
+    }
+    else if (!strcasecmp(v, "both")) {
+        d->token_from = DA_FROM_HEADER | DA_FROM_COOKIE;
+    }
+    else {
+        return fail(cmd, "expects header, cookie or both");
+    }
+    return NULL;
+}
+
+static const char *set_pass_claims(cmd_parms *cmd, void *dc, const char *v)
+{
+    da_dir_conf_t *d = dc;
+
+    if (!strcasecmp(v, "none")) {
+        d->pass_claims = 0;
+    }
+    else if (!strcasecmp(v, "env")) {
+        d->pass_claims = DA_PASS_ENV;
+    }
+    else if (!strcasecmp(v, "headers")) {
+        d->pass_claims = DA_PASS_HEADERS;
+    }
+    else if (!strcasecmp(v, "both")) {
+        d->pass_claims = DA_PASS_ENV | DA_PASS_HEADERS;
+    }
+    else {
+        return fail(cmd, "expects none, env, headers or both");
+    }
+    return NULL;
+}
+
+static const char *set_dir_flag(cmd_parms *cmd, void *dc, int on)
+{
+    int *field = (int *)((char *)dc + (apr_size_t)cmd->info);
+
+    *field = on;
+    return NULL;
+}
+
+#define SRV_OFFSET(f) ((void *)APR_OFFSETOF(da_srv_conf_t, f))
+#define DIR_OFFSET(f) ((void *)APR_OFFSETOF(da_dir_conf_t, f))
+
+const command_rec da_cmds[] = {
+    AP_INIT_TAKE12("DeskAuthSigningKey", set_signing_key, NULL, RSRC_CONF,
+        "PEM private key (RSA, EC P-256/P-384) or HMAC secret file, optional kid"),
+    AP_INIT_TAKE12("DeskAuthVerifyKey", add_verify_key, NULL, RSRC_CONF,
+        "extra verification-only key file, optional kid (key rotation)"),
+    AP_INIT_TAKE1("DeskAuthAlgorithm", set_algorithm, NULL, RSRC_CONF,
+        "the one JWS algorithm accepted and used (default: from the key)"),
+    AP_INIT_TAKE1("DeskAuthIssuer", set_issuer, NULL, RSRC_CONF,
+        "iss of issued tokens (default https:// + ServerName)"),
+    AP_INIT_TAKE1("DeskAuthAudience", set_string, SRV_OFFSET(audience), RSRC_CONF,
+        "aud of issued tokens (default: the issuer)"),
+    AP_INIT_TAKE1("DeskAuthAccessTTL", set_int64, SRV_OFFSET(access_ttl), RSRC_CONF,
+        "access token lifetime in seconds (default 900)"),
+    AP_INIT_TAKE1("DeskAuthRefreshTTL", set_int64, SRV_OFFSET(refresh_ttl), RSRC_CONF,
+        "refresh token absolute lifetime in seconds (default 2592000)"),
+    AP_INIT_TAKE1("DeskAuthWebSessionTTL", set_int64, SRV_OFFSET(web_ttl), RSRC_CONF,
+        "browser session lifetime in seconds (default 43200)"),
+    AP_INIT_TAKE1("DeskAuthCodeTTL", set_int64, SRV_OFFSET(code_ttl), RSRC_CONF,
+        "one-time code lifetime in seconds (default 60)"),
+    AP_INIT_TAKE_ARGV("DeskAuthClient", add_client, NULL, RSRC_CONF,
+        "ID REDIRECT_URI... [name=TEXT] [token-redirect=on]"),
+    AP_INIT_ITERATE("DeskAuthRoles", add_role, NULL, RSRC_CONF,
+        "roles a person may choose at sign-up; the first is the default"),
+    AP_INIT_TAKE2("DeskAuthRoleHome", set_role_home, NULL, RSRC_CONF,
+        "ROLE URL: where a browser goes after sign-in"),
+    AP_INIT_TAKE1("DeskAuthPasswordCost", set_password_cost, NULL, RSRC_CONF,
+        "bcrypt cost, 4-31 (default 12)"),
+    AP_INIT_TAKE1("DeskAuthPasswordMinLength", set_password_min, NULL, RSRC_CONF,
+        "shortest password accepted (default 8)"),
+    AP_INIT_TAKE1("DeskAuthSchema", set_schema, NULL, RSRC_CONF,
+        "auto (create tables on first use) or manual"),
+    AP_INIT_TAKE1("DeskAuthStateDir", set_string, SRV_OFFSET(state_dir), RSRC_CONF,
+        "directory for the generated demo key"),
+    AP_INIT_TAKE1("DeskAuthTemplateDir", set_string, SRV_OFFSET(template_dir), RSRC_CONF,
+        "directory whose page templates override the built-in ones"),
+    AP_INIT_TAKE1("DeskAuthSiteName", set_string, SRV_OFFSET(site_name), RSRC_CONF,
+        "name shown on the pages (default ServerName)"),
+    AP_INIT_TAKE1("DeskAuthCookieSecure", set_cookie_secure, NULL, RSRC_CONF,
+        "auto, on or off: the Secure flag of the session cookie"),
+    AP_INIT_TAKE2("DeskAuthURL", set_url, NULL, RSRC_CONF,
+        "NAME PATH: where handler deskauth-NAME is mounted, for links"),
+    AP_INIT_TAKE1("DeskAuthTokenFrom", set_token_from, NULL, OR_AUTHCFG,
+        "header, cookie or both: where the access token is read from"),
+    AP_INIT_TAKE1("DeskAuthPassClaims", set_pass_claims, NULL, OR_AUTHCFG,
+        "none, env, headers or both: how claims reach the application"),
+    AP_INIT_FLAG("DeskAuthSessionCheck", set_dir_flag, DIR_OFFSET(session_check), OR_AUTHCFG,
+        "also require the token's session to be unrevoked (default on)"),
+    AP_INIT_FLAG("DeskAuthLoginRedirect", set_dir_flag, DIR_OFFSET(login_redirect), OR_AUTHCFG,
+        "send unauthenticated page requests to the sign-in page (default off)"),
+    { NULL }
+};
+
+/* ------------------------------------------------------------------ */
+/* Startup checks */
+
+/* Walk the configuration tree: remember the first <Location> of each
+ * deskauth-* handler and whether a DBDriver / deskauth use appears. */
+typedef struct {
+    apr_table_t *found_urls;
+    int dbdriver;
+    int uses_db;
+} tree_scan_t;
+
+static void scan_tree(apr_pool_t *p, ap_directive_t *node,
+                      const char *location, tree_scan_t *scan)
+{
+    for (; node; node = node->next) {
+        const char *loc = location;
+
+        if (!strcasecmp(node->directive, "<Location")) {
+            const char *args = node->args;
+            char *path = ap_getword_conf(p, &args);
+            apr_size_t n = strlen(path);
+
+            if (n && path[n - 1] == '>') {
+                path[n - 1] = '\0';
+            }
+            loc = path;
+        }
+        else if (!strcasecmp(node->directive, "DBDriver")) {
+            scan->dbdriver = 1;
+        }
+        else if (!strcasecmp(node->directive, "SetHandler")
+                 && !strncasecmp(node->args, "deskauth-", 9)) {
+            scan->uses_db = 1;
+            if (location && !apr_table_get(scan->found_urls, node->args + 9)) {
+                apr_table_set(scan->found_urls, node->args + 9, location);
+            }
+        }
+        else if (!strcasecmp(node->directive, "AuthType")
+                 && !strcasecmp(node->args, "DeskAuth")) {
+            scan->uses_db = 1;
+        }
+        if (node->first_child) {
+            scan_tree(p, node->first_child, loc, scan);
+        }
+    }
+}
+
+/* The demo key: generated once under DeskAuthStateDir when no key is
+ * configured, so that a fresh install works out of the box. */
+static const char *demo_key(apr_pool_t *p, server_rec *s, da_srv_conf_t *c,
+                            da_key_t **key)
+{
+    const char *dir = c->state_dir ? ap_server_root_relative(p, c->state_dir)
+                                   : ap_server_root_relative(p, "deskauth");
+    const char *path = apr_pstrcat(p, dir, "/demo-es256.pem", NULL);
+    const char *err;
+    apr_status_t rv;
+
+    rv = apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT & 0700, p);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
+        return apr_psprintf(p, "cannot create %s", dir);
+    }
+    if (da_key_generate_demo(p, path, &err) || da_key_load(p, path, NULL, 0, key, &err)) {
+        return err;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, DA_LOGNO(00001)
+                 "no DeskAuthSigningKey configured: using the demo ES256 key %s "
+                 "(configure your own key for production)", path);
+    return NULL;
+}
+
+/* Build the keyring of one server: signing key first, then verify keys;
+ * the algorithm is DeskAuthAlgorithm or the signing key's own. */
+static const char *build_keyring(apr_pool_t *p, server_rec *s, da_srv_conf_t *c,
+                                 apr_hash_t *done)
+{
+    da_keyring_t *kr;
+    da_key_t *sign = c->signing_key;
+    const char *err;
+    int i;
+
+    if (!sign) {
+        da_keyring_t *shared = apr_hash_get(done, "", 0);
+        if (shared && !c->verify_keys && !c->algorithm) {
+            c->keyring = shared;
+            return NULL;
+        }
+        if ((err = demo_key(p, s, c, &sign))) {
+            return apr_psprintf(p, "DeskAuthSigningKey: %s", err);
+        }
+    }
+    kr = apr_pcalloc(p, sizeof(*kr));
+    kr->keys = apr_array_make(p, 4, sizeof(da_key_t *));
+    APR_ARRAY_PUSH(kr->keys, da_key_t *) = sign;
+    kr->alg = c->algorithm ? c->algorithm : da_key_default_alg(sign);
+    if (!da_key_alg_compatible(sign, kr->alg)) {
+        return apr_psprintf(p, "DeskAuthAlgorithm: %s cannot be used with the "
+                            "signing key (%s)", kr->alg, da_key_default_alg(sign));
+    }
+    for (i = 0; c->verify_keys && i < c->verify_keys->nelts; i++) {
+        da_key_t *k = APR_ARRAY_IDX(c->verify_keys, i, da_key_t *);
+        if (!da_key_alg_compatible(k, kr->alg)) {
+            return apr_psprintf(p, "DeskAuthVerifyKey: key '%s' cannot verify %s",
+                                da_key_kid(k), kr->alg);
+        }
+        APR_ARRAY_PUSH(kr->keys, da_key_t *) = k;
+    }
+    c->keyring = kr;
+    if (!c->signing_key) {
+        apr_hash_set(done, "", 0, kr);
+    }
+    return NULL;
+}
+
+int da_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                    server_rec *s)
+{
+    tree_scan_t scan = { apr_table_make(ptemp, 16), 0, 0 };
+    apr_hash_t *done = apr_hash_make(ptemp);
+    server_rec *v;
+    const char *err;
+
+    scan_tree(ptemp, ap_conftree, NULL, &scan);
+    if (scan.uses_db) {
+        if (!APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire)) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, DA_LOGNO(00002)
+                         "deskauth: mod_dbd is not loaded: add LoadModule "
+                         "dbd_module (mod_deskauth keeps its data through mod_dbd)");
+            return !OK;
+        }
+        if (!scan.dbdriver) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, DA_LOGNO(00003)
+                         "DBDriver: not set: mod_deskauth needs DBDriver and "
+                         "DBDParams (e.g. DBDriver sqlite3)");
+            return !OK;
+        }
+    }
+    for (v = s; v; v = v->next) {
+        da_srv_conf_t *c = da_srv(v);
+        const apr_array_header_t *found = apr_table_elts(scan.found_urls);
+        int i;
+
+        if ((err = build_keyring(pconf, v, c, done))) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, v, DA_LOGNO(00004) "%s", err);
+            return !OK;
+        }
+        /* Discovered URLs fill what DeskAuthURL did not set. */
+        if (!c->urls) {
+            c->urls = apr_table_make(pconf, 16);
+        }
+        for (i = 0; i < found->nelts; i++) {
+            const apr_table_entry_t *e = &APR_ARRAY_IDX(found, i, apr_table_entry_t);
+            if (!apr_table_get(c->urls, e->key)) {
+                apr_table_set(c->urls, e->key, e->val);
+            }
+        }
+    }
+    return OK;
+}

@@ -1,0 +1,113 @@
+/* da_config.h: server and directory configuration of mod_deskauth.
+ * Every field starts unset; one merge rule per field; defaults are applied
+ * by the getters in da_config.c, so nothing else knows a default. */
+#ifndef DA_CONFIG_H
+#define DA_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <apr_hash.h>
+#include <apr_tables.h>
+
+#include "da_jwt.h"
+
+#define DA_UNSET (-1)
+
+typedef struct {
+    const char *id;                       /* client_id */
+    const char *name;                     /* shown to people; id if unset */
+    apr_array_header_t *redirect_uris;    /* const char *, exact */
+    int token_redirect;                   /* SPEC §6.3 compatibility */
+} da_client_t;
+
+typedef struct {
+    const char *signing_file;             /* DeskAuthSigningKey */
+    da_key_t *signing_key;                /* loaded by the directive */
+    apr_array_header_t *verify_keys;      /* da_key_t *, DeskAuthVerifyKey */
+    const char *algorithm;                /* DeskAuthAlgorithm */
+    da_keyring_t *keyring;                /* built by da_config_check() */
+    const char *issuer;
+    const char *audience;
+    apr_int64_t access_ttl;
+    apr_int64_t refresh_ttl;
+    apr_int64_t web_ttl;
+    apr_int64_t code_ttl;
+    apr_array_header_t *clients;          /* da_client_t *, in order */
+    apr_array_header_t *roles;            /* const char *, first = default */
+    apr_table_t *role_home;               /* ROLE -> URL */
+    int password_cost;
+    int password_min;
+    int login_limit;
+    apr_int64_t login_window;
+    const char *cache;
+    apr_int64_t session_cache_ttl;
+    apr_int64_t resume_max;
+    int schema_auto;
+    const char *state_dir;
+    const char *template_dir;
+    const char *site_name;
+    int cookie_secure;                    /* 0 off, 1 on, 2 auto */
+    apr_table_t *urls;                    /* "login" -> "/auth/login" */
+    int schema_ready;                     /* per process, set on first use */
+} da_srv_conf_t;
+
+typedef struct {
+    int token_from;                       /* DA_FROM_* bits */
+    int pass_claims;                      /* DA_PASS_* bits */
+    int session_check;
+    int login_redirect;
+} da_dir_conf_t;
+
+#define DA_FROM_HEADER 1
+#define DA_FROM_COOKIE 2
+#define DA_PASS_ENV 1
+#define DA_PASS_HEADERS 2
+
+extern const command_rec da_cmds[];
+
+void *da_config_create_srv(apr_pool_t *p, server_rec *s);
+void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv);
+void *da_config_create_dir(apr_pool_t *p, char *dir);
+void *da_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
+
+/* check_config hook: keys, algorithm, DBD presence, handler URLs. Runs for
+ * `apachectl -t` too, so every configuration error is found here. */
+int da_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                    server_rec *s);
+
+da_srv_conf_t *da_srv(const server_rec *s);
+da_dir_conf_t *da_dir(const request_rec *r);
+
+/* Values with their defaults applied. */
+const char *da_issuer(const request_rec *r);
+const char *da_audience(const request_rec *r);
+apr_int64_t da_access_ttl(const da_srv_conf_t *c);
+apr_int64_t da_refresh_ttl(const da_srv_conf_t *c);
+apr_int64_t da_web_ttl(const da_srv_conf_t *c);
+apr_int64_t da_code_ttl(const da_srv_conf_t *c);
+int da_password_cost(const da_srv_conf_t *c);
+int da_password_min(const da_srv_conf_t *c);
+const char *da_site_name(const request_rec *r);
+const char *da_default_role(const da_srv_conf_t *c);
+int da_role_selectable(const da_srv_conf_t *c, const char *role);
+int da_cookie_secure(const request_rec *r);
+int da_schema_auto(const da_srv_conf_t *c);
+
+/* Where the handler NAME ("login", "profile", ...) is mounted: DeskAuthURL,
+ * else the first <Location> with SetHandler deskauth-NAME, else the
+ * default of SPEC §3. */
+const char *da_url(const request_rec *r, const char *name);
+
+/* The registered client of that id, or NULL. */
+const da_client_t *da_client(const da_srv_conf_t *c, const char *id);
+
+/* The client that registered this redirect URI (first match) or NULL. */
+const da_client_t *da_client_by_redirect(const da_srv_conf_t *c,
+                                         const char *uri);
+
+int da_dir_token_from(const da_dir_conf_t *d);
+int da_dir_pass_claims(const da_dir_conf_t *d);
+int da_dir_session_check(const da_dir_conf_t *d);
+int da_dir_login_redirect(const da_dir_conf_t *d);
+
+#endif

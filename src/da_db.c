@@ -1,0 +1,141 @@
+/* da_db.c: mod_dbd glue. mod_dbd owns the connections: we acquire per
+ * request and never close one. */
+
+#include "da_db.h"
+#include "da_assets.h"
+
+#include <apr_optional.h>
+#include <apr_dbd.h>
+#include <mod_dbd.h>
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
+
+int da_db_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                      server_rec *s)
+{
+    server_rec *v;
+    int i;
+
+    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    if (!dbd_prepare) {
+        return OK;  /* da_config_check() refused the config if we need it */
+    }
+    for (v = s; v; v = v->next) {
+        for (i = 0; da_store_statements[i].label; i++) {
+            dbd_prepare(v, da_store_statements[i].sql, da_store_statements[i].label);
+        }
+    }
+    return OK;
+}
+
+/* DBDriver and DBDParams as written in the configuration, found in the
+ * tree (mod_dbd keeps its own private). */
+static void find_dbd(apr_pool_t *p, ap_directive_t *node, const char **driver,
+                     const char **params)
+{
+    for (; node; node = node->next) {
+        if (!*driver && !strcasecmp(node->directive, "DBDriver")) {
+            const char *a = node->args;
+            *driver = ap_getword_conf(p, &a);
+        }
+        else if (!*params && !strcasecmp(node->directive, "DBDParams")) {
+            const char *a = node->args;
+            *params = ap_getword_conf(p, &a);
+        }
+        if (node->first_child && strcasecmp(node->directive, "<VirtualHost")) {
+            find_dbd(p, node->first_child, driver, params);
+        }
+    }
+}
+
+/* Open our own short connection and create the tables. Returns the store
+ * status; failures are logged here. */
+static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s)
+{
+    const char *driver_name = NULL, *params = NULL, *err = NULL;
+    const apr_dbd_driver_t *driver;
+    da_db_t db = { p, NULL, NULL, NULL, NULL };
+    apr_status_t rv;
+    int attempt;
+
+    find_dbd(p, ap_conftree, &driver_name, &params);
+    if (!driver_name) {
+        return APR_SUCCESS;
+    }
+    if ((rv = apr_dbd_get_driver(p, driver_name, &driver)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, DA_LOGNO(00030)
+                     "cannot load the DBD driver %s", driver_name);
+        return rv;
+    }
+    db.driver = driver;
+    if ((rv = apr_dbd_open_ex(driver, p, params ? params : "", &db.handle, &err))) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, DA_LOGNO(00031)
+                     "cannot open the database to create the schema: %s "
+                     "(will retry on the next request)", err ? err : "unknown error");
+        return rv;
+    }
+    for (attempt = 0; attempt < 5; attempt++) {
+        rv = da_store_schema_ensure(&db, da_asset("deskauth.sql", NULL));
+        if (rv == APR_SUCCESS) {
+            break;
+        }
+        apr_sleep(apr_time_from_msec(100 * (attempt + 1)));
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, DA_LOGNO(00032)
+                     "cannot create the mod_deskauth tables: %s", db.error);
+    }
+    apr_dbd_close(driver, db.handle);
+    return rv;
+}
+
+void da_db_child_init(apr_pool_t *p, server_rec *s)
+{
+    da_srv_conf_t *c = da_srv(s);
+
+    if (dbd_acquire && da_schema_auto(c)) {
+        apr_pool_t *tmp;
+        apr_pool_create(&tmp, p);
+        c->schema_ready = ensure_schema(tmp, s) == APR_SUCCESS;
+        apr_pool_destroy(tmp);
+    }
+    else {
+        c->schema_ready = 1;
+    }
+}
+
+da_db_t *da_db(request_rec *r)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    ap_dbd_t *dbd;
+    da_db_t *db;
+
+    if (!dbd_acquire) {
+        return NULL;
+    }
+    if (!c->schema_ready && da_schema_auto(c)) {
+        /* The database was down when this process started. */
+        c->schema_ready = ensure_schema(r->pool, r->server) == APR_SUCCESS;
+    }
+    dbd = dbd_acquire(r);
+    if (!dbd) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00033)
+                      "no database connection (see mod_dbd's message above)");
+        return NULL;
+    }
+    db = apr_pcalloc(r->pool, sizeof(*db));
+    db->pool = r->pool;
+    db->driver = dbd->driver;
+    db->handle = dbd->handle;
+    db->prepared = dbd->prepared;
+    return db;
+}
+
+void da_db_log_error(request_rec *r, da_db_t *db, const char *what)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00034)
+                  "database error while %s: %s", what,
+                  db && db->error ? db->error : "unknown");
+}

@@ -1,0 +1,24 @@
+/* da_db.h: the module's side of storage: mod_dbd connections, statements
+ * prepared at startup, the schema created on first use. */
+#ifndef DA_DB_H
+#define DA_DB_H
+
+#include "da_private.h"
+#include "da_store.h"
+
+/* post_config: register every statement with mod_dbd (ap_dbd_prepare). */
+int da_db_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                      server_rec *s);
+
+/* child_init: create the schema (DeskAuthSchema auto) before mod_dbd opens
+ * connections, which prepare statements against the tables. */
+void da_db_child_init(apr_pool_t *p, server_rec *s);
+
+/* The request's database handle, or NULL when the database cannot be
+ * reached (logged; the caller answers 503 with da_unavailable()). */
+da_db_t *da_db(request_rec *r);
+
+/* Log a store failure once, with the driver's text. */
+void da_db_log_error(request_rec *r, da_db_t *db, const char *what);
+
+#endif

@@ -1,0 +1,29 @@
+/* da_html.h: HTML escaping and the tiny template language of the pages.
+ * APR only.
+ *
+ * Template syntax (Mustache subset):
+ *   {{name}}               value of name, HTML-escaped (also safe in a
+ *                          double-quoted attribute)
+ *   {{{name}}}             value of name as is (for fragments we built)
+ *   {{#name}}...{{/name}}  the block when name is set and non-empty
+ *   {{^name}}...{{/name}}  the block when name is unset or empty
+ * Names are [a-z0-9_]. An unknown name renders as "". Sections nest
+ * (different names). Anything malformed is copied through literally. */
+#ifndef DA_HTML_H
+#define DA_HTML_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+/* & < > " ' ` = escaped as entities. NULL gives "". */
+char *da_html_escape(apr_pool_t *p, const char *s);
+
+/* Render tpl with vars (apr_table_t of name -> value). */
+char *da_html_render(apr_pool_t *p, const char *tpl, apr_table_t *vars);
+
+/* An inline SVG of a QR code of text (libqrencode, level M), with a
+ * quiet zone, black modules on white, scalable (viewBox), role="img"
+ * and the aria-label given. NULL if text cannot be encoded. */
+char *da_html_qr_svg(apr_pool_t *p, const char *text, const char *label);
+
+#endif

@@ -1,0 +1,58 @@
+/* da_http.h: bounded request bodies, JSON answers, the §6.1 error shape,
+ * cookies and content negotiation. */
+#ifndef DA_HTTP_H
+#define DA_HTTP_H
+
+#include "da_private.h"
+#include "da_json.h"
+
+#define DA_JSON_MAX_BODY (64 * 1024)
+#define DA_FORM_MAX_BODY (64 * 1024)
+
+typedef enum { DA_BODY_NONE, DA_BODY_JSON, DA_BODY_FORM, DA_BODY_OTHER } da_body_kind_t;
+
+/* Does the Accept header prefer text/html to JSON? */
+int da_wants_html(request_rec *r);
+
+/* What the Content-Type of a request body says. */
+da_body_kind_t da_body_kind(request_rec *r);
+
+/* Read the whole body, at most limit bytes, through a brigade loop (chunked
+ * bodies included). Returns OK, HTTP_REQUEST_ENTITY_TOO_LARGE or
+ * HTTP_BAD_REQUEST. */
+int da_read_body(request_rec *r, apr_size_t limit, char **buf, apr_size_t *len);
+
+/* A JSON object body (§6.1 limits) or a form body. On failure they have
+ * already sent the error answer and return DONE. */
+int da_read_json(request_rec *r, json_object **obj);
+int da_read_form(request_rec *r, apr_table_t **form);
+
+/* Send o as the JSON body with status. Returns OK (or DONE for errors). */
+int da_send_json(request_rec *r, int status, json_object *o);
+
+/* The §6.1 error answer: {"success":false,"error":code,"message":msg}. */
+int da_send_error(request_rec *r, int status, const char *code, const char *msg);
+
+/* 405 with Allow. */
+int da_method_not_allowed(request_rec *r, const char *allow);
+
+/* 503 `unavailable`, page or JSON. */
+int da_unavailable(request_rec *r);
+
+/* Cookies: value of our cookie NAME (the __Host- form when Secure), and
+ * setting one (HttpOnly, SameSite=Lax, Path=/; max_age 0 deletes). */
+const char *da_cookie_name(request_rec *r, const char *base);
+const char *da_cookie_get(request_rec *r, const char *base);
+void da_cookie_set(request_rec *r, const char *base, const char *value,
+                   apr_int64_t max_age);
+
+/* The token of "Authorization: Bearer TOKEN", or NULL. */
+const char *da_bearer(request_rec *r);
+
+/* A 303 to location (a local path or a URL we validated). */
+int da_see_other(request_rec *r, const char *location);
+
+/* The client's address as Apache sees it (mod_remoteip honoured). */
+const char *da_client_ip(request_rec *r);
+
+#endif

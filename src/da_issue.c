@@ -1,0 +1,120 @@
+/* da_issue.c: creating sessions and signing tokens. */
+
+#include "da_issue.h"
+#include "da_http.h"
+#include "da_util.h"
+
+apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
+                                   const char *sid, const char *client_id,
+                                   apr_int64_t ttl, const char **token)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    da_claims_t cl;
+    apr_int64_t now = da_now();
+
+    memset(&cl, 0, sizeof(cl));
+    cl.iss = da_issuer(r);
+    cl.aud = da_audience(r);
+    cl.sub = u->id;
+    cl.sid = sid;
+    cl.jti = da_random_token(r->pool, 16);
+    cl.email = u->email;
+    cl.role = u->role;
+    cl.name = apr_pstrcat(r->pool, u->first_name, " ", u->last_name, NULL);
+    cl.client_id = client_id && *client_id ? client_id : NULL;
+    cl.iat = cl.nbf = now;
+    cl.exp = now + ttl;
+    if (!cl.jti) {
+        return APR_EGENERAL;
+    }
+    return da_jwt_sign(r->pool, c->keyring, &cl, token);
+}
+
+apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
+                              const da_session_spec_t *spec, da_tokens_t *out)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    da_session_t s;
+    apr_int64_t now = da_now();
+    const char *ua = apr_table_get(r->headers_in, "User-Agent");
+    apr_status_t rv;
+
+    memset(&s, 0, sizeof(s));
+    s.id = da_random_token(r->pool, 16);
+    out->refresh_token = da_random_token(r->pool, 32);
+    if (!s.id || !out->refresh_token) {
+        return APR_EGENERAL;
+    }
+    s.user_id = u->id;
+    s.kind = spec->kind;
+    s.client_id = spec->client_id;
+    s.user_agent = ua ? apr_pstrndup(r->pool, ua, 500) : "";
+    s.device_name = spec->device_name ? apr_pstrndup(r->pool, spec->device_name, 100)
+                                      : s.user_agent;
+    s.ip = da_client_ip(r);
+    s.refresh_hash = da_sha256_b64url(r->pool, out->refresh_token);
+    s.created_at = s.last_used_at = now;
+    s.expires_at = now + da_refresh_ttl(c);
+    if ((rv = da_store_session_create(db, &s)) != APR_SUCCESS) {
+        return rv;
+    }
+    out->sid = s.id;
+    out->expires_in = da_access_ttl(c);
+    return da_issue_access_token(r, u, s.id, spec->client_id, out->expires_in,
+                                 &out->access_token);
+}
+
+apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
+                                 const da_tokens_t *t)
+{
+    apr_int64_t ttl = da_web_ttl(da_srv(r->server));
+    const char *jwt;
+    apr_status_t rv = da_issue_access_token(r, u, t->sid, NULL, ttl, &jwt);
+
+    if (rv == APR_SUCCESS) {
+        da_cookie_set(r, "deskauth_session", jwt, ttl);
+    }
+    return rv;
+}
+
+json_object *da_user_json(request_rec *r, const da_user_t *u)
+{
+    json_object *o = json_object_new_object();
+
+    da_json_set_str(o, "id", u->id);
+    da_json_set_str(o, "email", u->email);
+    da_json_set_str(o, "firstName", u->first_name);
+    da_json_set_str(o, "lastName", u->last_name);
+    da_json_set_str(o, "fullName", apr_pstrcat(r->pool, u->first_name,
+                                               *u->last_name ? " " : "",
+                                               u->last_name, NULL));
+    da_json_set_str(o, "role", u->role);
+    da_json_set_str(o, "company", u->company);
+    da_json_set_str(o, "jobRole", u->job_role);
+    da_json_set_str(o, "authType", "password");
+    da_json_set_bool(o, "emailVerified", u->email_verified);
+    da_json_set_bool(o, "isActive", u->is_active);
+    da_json_set(o, "resume", NULL);
+    da_json_set_time(r->pool, o, "createdAt", u->created_at);
+    da_json_set_time(r->pool, o, "updatedAt", u->updated_at);
+    da_json_set_time(r->pool, o, "lastLoginAt", u->last_login_at);
+    return o;
+}
+
+json_object *da_auth_response(request_rec *r, const char *msg, const da_tokens_t *t,
+                              const da_user_t *u, int is_new)
+{
+    json_object *o = da_json_object(r->pool);
+    json_object *tokens = json_object_new_object();
+
+    da_json_set_str(tokens, "accessToken", t->access_token);
+    da_json_set_str(tokens, "refreshToken", t->refresh_token);
+    da_json_set_int(tokens, "expiresIn", t->expires_in);
+    da_json_set_str(tokens, "tokenType", "Bearer");
+    da_json_set_bool(o, "success", 1);
+    da_json_set_str(o, "message", msg);
+    da_json_set(o, "tokens", tokens);
+    da_json_set(o, "user", da_user_json(r, u));
+    da_json_set_bool(o, "isNewUser", is_new);
+    return o;
+}

@@ -1,0 +1,44 @@
+/* da_issue.h: sessions and the tokens handed out for them; the user
+ * object of SPEC §6.1. */
+#ifndef DA_ISSUE_H
+#define DA_ISSUE_H
+
+#include "da_private.h"
+#include "da_db.h"
+#include "da_json.h"
+
+typedef struct {
+    const char *kind;                     /* "web", "desktop", "file" */
+    const char *client_id;                /* NULL for the website */
+    const char *device_name;              /* NULL: from the User-Agent */
+} da_session_spec_t;
+
+typedef struct {
+    const char *sid;
+    const char *access_token;
+    const char *refresh_token;
+    apr_int64_t expires_in;
+} da_tokens_t;
+
+/* Create a session row for u and sign its first access token. The refresh
+ * token is returned once and stored only as a hash. */
+apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
+                              const da_session_spec_t *spec, da_tokens_t *out);
+
+/* An access token for an existing session, living ttl seconds. */
+apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
+                                   const char *sid, const char *client_id,
+                                   apr_int64_t ttl, const char **token);
+
+/* Sign the browser in: a web session and its cookie. */
+apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
+                                 const da_tokens_t *t);
+
+/* The §6.1 user object. */
+json_object *da_user_json(request_rec *r, const da_user_t *u);
+
+/* {"success":true,"message":msg,"tokens":{...},"user":{...},"isNewUser":b} */
+json_object *da_auth_response(request_rec *r, const char *msg, const da_tokens_t *t,
+                              const da_user_t *u, int is_new);
+
+#endif

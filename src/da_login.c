@@ -1,0 +1,242 @@
+/* da_login.c: deskauth-login: the sign-in page, the JSON sign-in, and the
+ * entry point of desktop apps (SPEC §6.1, §6.2, §6.3). */
+
+#include "da_handlers.h"
+#include "da_authn.h"
+#include "da_http.h"
+#include "da_issue.h"
+#include "da_page.h"
+#include "da_password.h"
+#include "da_util.h"
+
+typedef struct {
+    int status;
+    const char *code;
+    const char *message;
+    const char *field;                    /* "email", "password" or NULL */
+} da_failure_t;
+
+static int fail(da_failure_t *f, int status, const char *code, const char *msg,
+                const char *field)
+{
+    f->status = status;
+    f->code = code;
+    f->message = msg;
+    f->field = field;
+    return status;
+}
+
+/* Check an email and password. OK with *u (lastLoginAt updated), else the
+ * failure. Unknown email and wrong password take the same time and give
+ * the same answer. */
+static int check_credentials(request_rec *r, da_db_t *db, const char *email,
+                             const char *password, da_user_t **u, da_failure_t *f)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    apr_status_t rv;
+
+    if (!email || !*email) {
+        return fail(f, HTTP_BAD_REQUEST, "invalid_request", "email is required", "email");
+    }
+    if (!password || !*password) {
+        return fail(f, HTTP_BAD_REQUEST, "invalid_request", "password is required",
+                    "password");
+    }
+    rv = da_store_user_by_email(db, da_email_normalize(r->pool, email), u);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        da_db_log_error(r, db, "looking up an account");
+        return fail(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
+    }
+    if (da_password_verify(r->pool, password, rv == APR_SUCCESS ? (*u)->password_hash
+                                                                 : NULL,
+                           da_password_cost(c)) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00050)
+                      "sign-in failed from %s", da_client_ip(r));
+        return fail(f, HTTP_UNAUTHORIZED, "invalid_credentials", "Invalid credentials",
+                    NULL);
+    }
+    if (!(*u)->is_active) {
+        return fail(f, HTTP_FORBIDDEN, "account_disabled", "This account is disabled",
+                    NULL);
+    }
+    (*u)->last_login_at = da_now();
+    if (da_store_user_touch_login(db, (*u)->id, (*u)->last_login_at) != APR_SUCCESS) {
+        da_db_log_error(r, db, "recording a sign-in");
+        return fail(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
+    }
+    return OK;
+}
+
+/* The sign-in page, with the waiting app's parameters kept in the form. */
+static int login_page(request_rec *r, int status, apr_table_t *params,
+                      const da_handoff_t *h, const da_failure_t *f)
+{
+    da_page_t *pg = da_page_new(r, "Sign in", NULL);
+    const char *query = r->args ? apr_pstrcat(r->pool, "?", r->args, NULL) : "";
+
+    apr_table_setn(pg->vars, "action", da_url(r, "login"));
+    apr_table_setn(pg->vars, "hidden", da_hidden_inputs(r->pool, params,
+                                                         da_handoff_params));
+    apr_table_setn(pg->vars, "register_url",
+                   apr_pstrcat(r->pool, da_url(r, "register"), query, NULL));
+    if (h) {
+        apr_table_set(pg->vars, "app_name", h->client->name);
+    }
+    if (params && apr_table_get(params, "email")) {
+        apr_table_set(pg->vars, "email", apr_table_get(params, "email"));
+    }
+    if (f && f->field) {
+        apr_table_set(pg->vars, apr_pstrcat(r->pool, f->field, "_error", NULL),
+                      f->message);
+    }
+    else if (f) {
+        apr_table_set(pg->vars, "error", f->message);
+    }
+    return da_page_send(pg, status, "login.html");
+}
+
+/* "Continue to APP as EMAIL": one click, never a silent hand-off. */
+static int continue_page(request_rec *r, apr_table_t *params, const da_handoff_t *h,
+                         const da_claims_t *cl)
+{
+    da_page_t *pg = da_page_new(r, apr_pstrcat(r->pool, "Continue to ",
+                                               h->client->name, NULL), cl->email);
+
+    apr_table_set(pg->vars, "app_name", h->client->name);
+    apr_table_set(pg->vars, "email", cl->email);
+    apr_table_setn(pg->vars, "action", da_url(r, "login"));
+    apr_table_setn(pg->vars, "hidden", apr_pstrcat(r->pool,
+                   da_hidden_inputs(r->pool, params, da_handoff_params),
+                   "<input type=\"hidden\" name=\"continue\" value=\"1\">\n", NULL));
+    apr_table_setn(pg->vars, "switch_url", da_url(r, "logout"));
+    return da_page_send(pg, HTTP_OK, "continue.html");
+}
+
+static int get_login(request_rec *r)
+{
+    apr_table_t *params = da_query(r);
+    da_handoff_t *h;
+    da_claims_t *cl;
+    int rc;
+
+    if ((rc = da_handoff_parse(r, params, &h)) != OK) {
+        return rc;
+    }
+    rc = da_authn_token(r, DA_FROM_COOKIE, 1, &cl, NULL);
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc == OK) {
+        return h ? continue_page(r, params, h, cl) : da_see_other(r, da_home_url(r, cl->role));
+    }
+    return login_page(r, HTTP_OK, params, h, NULL);
+}
+
+/* The signed-in browser confirms the hand-off to the waiting app. */
+static int post_continue(request_rec *r, da_db_t *db, apr_table_t *form,
+                         const da_handoff_t *h)
+{
+    da_claims_t *cl;
+    da_user_t *u;
+    int rc = da_authn_token(r, DA_FROM_COOKIE, 1, &cl, NULL);
+
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc != OK) {
+        return login_page(r, HTTP_UNAUTHORIZED, form, h, NULL);
+    }
+    if (da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS) {
+        da_db_log_error(r, db, "loading the signed-in account");
+        return da_unavailable(r);
+    }
+    return da_after_signin(r, db, u, cl->sid, h, form);
+}
+
+static int post_form(request_rec *r, da_db_t *db)
+{
+    apr_table_t *form;
+    da_handoff_t *h;
+    da_user_t *u;
+    da_failure_t f;
+    da_tokens_t t;
+    da_session_spec_t web = { "web", NULL, NULL };
+    int rc;
+
+    if ((rc = da_read_form(r, &form)) != OK) {
+        return rc;
+    }
+    if (da_csrf_check(r, form) != OK) {
+        return da_page_error(r, HTTP_FORBIDDEN, "Request refused",
+                             "This form has expired or did not come from this site. "
+                             "Go back, reload the page and try again.");
+    }
+    if ((rc = da_handoff_parse(r, form, &h)) != OK) {
+        return rc;
+    }
+    if (h && apr_table_get(form, "continue")) {
+        return post_continue(r, db, form, h);
+    }
+    rc = check_credentials(r, db, apr_table_get(form, "email"),
+                           apr_table_get(form, "password"), &u, &f);
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc != OK) {
+        return login_page(r, f.status, form, h, &f);
+    }
+    if (da_issue_session(r, db, u, &web, &t) != APR_SUCCESS
+        || da_issue_web_cookie(r, u, &t) != APR_SUCCESS) {
+        da_db_log_error(r, db, "creating a browser session");
+        return da_unavailable(r);
+    }
+    return da_after_signin(r, db, u, t.sid, h, form);
+}
+
+static int post_json(request_rec *r, da_db_t *db)
+{
+    json_object *body;
+    da_user_t *u;
+    da_failure_t f;
+    da_tokens_t t;
+    da_session_spec_t web = { "web", NULL, NULL };
+    int rc;
+
+    if ((rc = da_read_json(r, &body)) != OK) {
+        return rc;
+    }
+    rc = check_credentials(r, db, da_json_get_str(body, "email"),
+                           da_json_get_str(body, "password"), &u, &f);
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc != OK) {
+        return da_send_error(r, f.status, f.code, f.message);
+    }
+    if (da_issue_session(r, db, u, &web, &t) != APR_SUCCESS
+        || da_issue_web_cookie(r, u, &t) != APR_SUCCESS) {
+        da_db_log_error(r, db, "creating a session");
+        return da_unavailable(r);
+    }
+    return da_send_json(r, HTTP_OK, da_auth_response(r, "Login successful", &t, u, 0));
+}
+
+int da_login_handler(request_rec *r)
+{
+    da_db_t *db;
+
+    if (r->method_number == M_GET) {
+        return get_login(r);
+    }
+    if (r->method_number != M_POST) {
+        return da_method_not_allowed(r, "GET, POST");
+    }
+    if (da_body_kind(r) != DA_BODY_JSON && da_body_kind(r) != DA_BODY_FORM) {
+        return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                             "Send application/json or a form");
+    }
+    if (!(db = da_db(r))) {
+        return da_unavailable(r);
+    }
+    return da_body_kind(r) == DA_BODY_JSON ? post_json(r, db) : post_form(r, db);
+}

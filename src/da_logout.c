@@ -1,0 +1,59 @@
+/* da_logout.c: deskauth-logout: end the current session (SPEC §6.6). */
+
+#include "da_handlers.h"
+#include "da_authn.h"
+#include "da_http.h"
+#include "da_page.h"
+#include "da_util.h"
+
+int da_logout_handler(request_rec *r)
+{
+    int bearer, rc;
+    apr_table_t *form = NULL;
+    da_claims_t *cl;
+    da_db_t *db;
+
+    if (r->method_number != M_POST) {
+        return da_method_not_allowed(r, "POST");
+    }
+    bearer = da_bearer(r) != NULL;
+    /* The cookie alone is a browser: it must prove the form is ours. */
+    if (!bearer) {
+        if (da_body_kind(r) != DA_BODY_FORM) {
+            return da_send_unauthorized(r, 0);
+        }
+        if ((rc = da_read_form(r, &form)) != OK) {
+            return rc;
+        }
+        if (da_csrf_check(r, form) != OK) {
+            return da_page_error(r, HTTP_FORBIDDEN, "Request refused",
+                                 "This form has expired or did not come from this "
+                                 "site. Go back, reload the page and try again.");
+        }
+    }
+    rc = da_authn_token(r, bearer ? DA_FROM_HEADER : DA_FROM_COOKIE, 0, &cl, NULL);
+    if (rc == OK) {
+        if (!(db = da_db(r))) {
+            return da_unavailable(r);
+        }
+        if (da_store_session_revoke(db, cl->sid, da_now()) != APR_SUCCESS) {
+            da_db_log_error(r, db, "revoking a session");
+            return da_unavailable(r);
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00080)
+                      "session %s signed out", cl->sid);
+    }
+    if (bearer) {
+        json_object *o;
+        if (rc != OK) {
+            return da_send_unauthorized(r, 1);
+        }
+        o = da_json_object(r->pool);
+        da_json_set_bool(o, "success", 1);
+        da_json_set_str(o, "message", "Logged out");
+        return da_send_json(r, HTTP_OK, o);
+    }
+    /* A browser is signed out whatever state its cookie was in. */
+    da_cookie_set(r, "deskauth_session", "", 0);
+    return da_see_other(r, da_url(r, "login"));
+}

@@ -1,0 +1,184 @@
+/* da_page.c: rendering pages from the built-in or the admin's templates. */
+
+#include "da_page.h"
+#include "da_assets.h"
+#include "da_html.h"
+#include "da_http.h"
+#include "da_util.h"
+
+#include <apr_file_io.h>
+
+/* The admin's copy of a template (DeskAuthTemplateDir) or the built-in. */
+static const char *template_text(request_rec *r, const char *name)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+
+    if (c->template_dir) {
+        char *text;
+        apr_file_t *f;
+        apr_finfo_t fi;
+        const char *path = apr_pstrcat(r->pool, c->template_dir, "/", name, NULL);
+
+        if (apr_file_open(&f, path, APR_FOPEN_READ, 0, r->pool) == APR_SUCCESS) {
+            apr_size_t n;
+            if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) == APR_SUCCESS
+                && fi.size < 1024 * 1024) {
+                n = (apr_size_t)fi.size;
+                text = apr_palloc(r->pool, n + 1);
+                if (apr_file_read_full(f, text, n, &n) == APR_SUCCESS) {
+                    text[n] = '\0';
+                    apr_file_close(f);
+                    return text;
+                }
+            }
+            apr_file_close(f);
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, DA_LOGNO(00020)
+                          "cannot read template %s: using the built-in one", path);
+        }
+    }
+    return da_asset(name, NULL);
+}
+
+const char *da_csrf_token(request_rec *r)
+{
+    const char *t = apr_table_get(r->notes, "deskauth-csrf");
+
+    if (t) {
+        return t;
+    }
+    t = da_cookie_get(r, "deskauth_csrf");
+    if (!t || strlen(t) != 43) {
+        t = da_random_token(r->pool, 32);
+        da_cookie_set(r, "deskauth_csrf", t, da_web_ttl(da_srv(r->server)));
+    }
+    apr_table_setn(r->notes, "deskauth-csrf", t);
+    return t;
+}
+
+/* scheme://host[:port] of this server as the browser addressed it. */
+static const char *own_origin(request_rec *r)
+{
+    const char *host = apr_table_get(r->headers_in, "Host");
+
+    return apr_pstrcat(r->pool, ap_http_scheme(r), "://",
+                       host ? host : r->server->server_hostname, NULL);
+}
+
+int da_origin_ok(request_rec *r)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+
+    if (origin && strcasecmp(origin, own_origin(r))) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00021)
+                      "request refused: foreign Origin %s", origin);
+        return 0;
+    }
+    return 1;
+}
+
+int da_csrf_check(request_rec *r, apr_table_t *form)
+{
+    const char *cookie = da_cookie_get(r, "deskauth_csrf");
+    const char *sent = form ? apr_table_get(form, "csrf") : NULL;
+
+    if (!da_origin_ok(r)) {
+        return HTTP_FORBIDDEN;
+    }
+    if (!cookie || !sent || !da_ct_streq(cookie, sent)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00022)
+                      "form refused: missing or wrong CSRF token");
+        return HTTP_FORBIDDEN;
+    }
+    return OK;
+}
+
+da_page_t *da_page_new(request_rec *r, const char *title, const char *user_email)
+{
+    da_page_t *pg = apr_pcalloc(r->pool, sizeof(*pg));
+
+    pg->r = r;
+    pg->vars = apr_table_make(r->pool, 24);
+    apr_table_setn(pg->vars, "lang", "en");
+    apr_table_set(pg->vars, "title", title);
+    apr_table_set(pg->vars, "site_name", da_site_name(r));
+    apr_table_setn(pg->vars, "nonce", da_random_token(r->pool, 16));
+    apr_table_setn(pg->vars, "css", template_text(r, "deskauth.css"));
+    apr_table_setn(pg->vars, "csrf", da_csrf_token(r));
+    if (user_email) {
+        apr_table_set(pg->vars, "user_email", user_email);
+        apr_table_setn(pg->vars, "logout_url", da_url(r, "logout"));
+        apr_table_setn(pg->vars, "profile_url", da_url(r, "profile"));
+    }
+    return pg;
+}
+
+int da_page_send(da_page_t *pg, int status, const char *name)
+{
+    request_rec *r = pg->r;
+    const char *tpl = template_text(r, name), *layout = template_text(r, "layout.html");
+    const char *nonce = apr_table_get(pg->vars, "nonce");
+    char *html;
+
+    if (!tpl || !layout) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00023)
+                      "page template %s is missing", tpl ? "layout.html" : name);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_table_setn(pg->vars, "body", da_html_render(r->pool, tpl, pg->vars));
+    html = da_html_render(r->pool, layout, pg->vars);
+
+    r->status = status;
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(r->headers_out, "Referrer-Policy", "no-referrer");
+    apr_table_setn(r->headers_out, "X-Frame-Options", "DENY");
+    apr_table_setn(r->headers_out, "Content-Security-Policy",
+                   apr_psprintf(r->pool, "default-src 'none'; style-src 'nonce-%s'; "
+                                "script-src 'nonce-%s'; img-src 'self' data:; "
+                                "form-action 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'", nonce, nonce));
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    ap_set_content_length(r, strlen(html));
+    if (!r->header_only) {
+        ap_rputs(html, r);
+    }
+    return status >= 400 ? DONE : OK;
+}
+
+int da_page_error(request_rec *r, int status, const char *title,
+                  const char *message)
+{
+    da_page_t *pg = da_page_new(r, title, NULL);
+
+    apr_table_setn(pg->vars, "status", apr_itoa(r->pool, status));
+    apr_table_set(pg->vars, "message", message);
+    da_page_send(pg, status, "error.html");
+    return DONE;
+}
+
+int da_unavailable(request_rec *r)
+{
+    apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    if (da_wants_html(r)) {
+        return da_page_error(r, HTTP_SERVICE_UNAVAILABLE, "Temporarily unavailable",
+                             "The service is temporarily unavailable. "
+                             "Please try again in a moment.");
+    }
+    return da_send_error(r, HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                         "The service is temporarily unavailable");
+}
+
+const char *da_hidden_inputs(apr_pool_t *p, apr_table_t *t,
+                             const char *const *names)
+{
+    const char *out = "";
+
+    for (; *names; names++) {
+        const char *v = apr_table_get(t, *names);
+        if (v && *v) {
+            out = apr_pstrcat(p, out, "<input type=\"hidden\" name=\"", *names,
+                              "\" value=\"", da_html_escape(p, v), "\">\n", NULL);
+        }
+    }
+    return out;
+}

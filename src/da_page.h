@@ -1,0 +1,41 @@
+/* da_page.h: server-rendered pages (SPEC §7): templates, security headers,
+ * CSRF. */
+#ifndef DA_PAGE_H
+#define DA_PAGE_H
+
+#include "da_private.h"
+
+typedef struct {
+    request_rec *r;
+    apr_table_t *vars;                    /* template variables */
+} da_page_t;
+
+/* A page with the layout variables filled: title, site name, nonce, CSS,
+ * csrf (the CSRF cookie is set when new), and the signed-in person's email
+ * when user_email is not NULL. */
+da_page_t *da_page_new(request_rec *r, const char *title, const char *user_email);
+
+/* Render template NAME inside layout.html and send it with status and the
+ * security headers. Returns OK or DONE. */
+int da_page_send(da_page_t *pg, int status, const char *name);
+
+/* An error page. Returns DONE. */
+int da_page_error(request_rec *r, int status, const char *title,
+                  const char *message);
+
+/* The CSRF token of this browser (set as a cookie when new). */
+const char *da_csrf_token(request_rec *r);
+
+/* OK when the form's csrf field equals the CSRF cookie and Origin, when
+ * sent, is this server's own; else HTTP_FORBIDDEN (logged at debug). */
+int da_csrf_check(request_rec *r, apr_table_t *form);
+
+/* Is the Origin header absent or this server's own origin? A request
+ * authenticated by the cookie alone must pass this. */
+int da_origin_ok(request_rec *r);
+
+/* <input type="hidden"> elements for the given names of t that are set. */
+const char *da_hidden_inputs(apr_pool_t *p, apr_table_t *t,
+                             const char *const *names);
+
+#endif

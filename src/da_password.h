@@ -1,0 +1,22 @@
+/* da_password.h: bcrypt through apr-util. APR only. */
+#ifndef DA_PASSWORD_H
+#define DA_PASSWORD_H
+
+#include <apr_pools.h>
+
+#define DA_PASSWORD_MAX_BYTES 72
+
+/* A new $2y$ bcrypt hash of pw at the given cost (4-31). */
+apr_status_t da_password_hash(apr_pool_t *p, const char *pw, int cost,
+                              const char **hash);
+
+/* APR_SUCCESS when pw matches hash. $2a$, $2b$ and $2y$ hashes are all
+ * accepted. With hash NULL (unknown account) a dummy hash of the same cost
+ * is checked so that the time taken is the same; the result is a mismatch. */
+apr_status_t da_password_verify(apr_pool_t *p, const char *pw, const char *hash,
+                                int cost);
+
+/* Is this an acceptable bcrypt hash for import ($2a$/$2b$/$2y$, cost, 60 chars)? */
+int da_password_hash_valid(const char *hash);
+
+#endif

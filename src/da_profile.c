@@ -1,0 +1,211 @@
+/* da_profile.c: deskauth-profile: the profile as JSON and as a page
+ * (SPEC §6.5). The resume part is not served yet. */
+
+#include "da_handlers.h"
+#include "da_authn.h"
+#include "da_http.h"
+#include "da_issue.h"
+#include "da_page.h"
+#include "da_redirect.h"
+#include "da_util.h"
+
+/* The fields a person may change, with their JSON and template names. */
+static const struct {
+    const char *json;
+    const char *tpl;
+    apr_size_t offset;
+    int required;
+    apr_size_t max_chars;
+} editable[] = {
+    { "firstName", "first_name", APR_OFFSETOF(da_user_t, first_name), 1, 100 },
+    { "lastName", "last_name", APR_OFFSETOF(da_user_t, last_name), 1, 100 },
+    { "company", "company", APR_OFFSETOF(da_user_t, company), 0, 200 },
+    { "jobRole", "job_role", APR_OFFSETOF(da_user_t, job_role), 0, 200 },
+    { NULL, NULL, 0, 0, 0 }
+};
+
+#define FIELD(u, i) (*(const char **)((char *)(u) + editable[i].offset))
+
+/* Apply one new value; NULL when fine, else the message (naming the field). */
+static const char *set_field(apr_pool_t *p, da_user_t *u, int i, const char *v)
+{
+    if (editable[i].required && !*v) {
+        return apr_pstrcat(p, editable[i].json, " is required", NULL);
+    }
+    if (!da_text_valid(v, editable[i].max_chars)) {
+        return apr_psprintf(p, "%s must be at most %d characters of text",
+                            editable[i].json, (int)editable[i].max_chars);
+    }
+    FIELD(u, i) = v;
+    return NULL;
+}
+
+static int profile_json(request_rec *r, const da_user_t *u)
+{
+    json_object *o = da_json_object(r->pool), *data = json_object_new_object();
+
+    da_json_set(data, "user", da_user_json(r, u));
+    da_json_set_bool(o, "success", 1);
+    da_json_set_str(o, "message", "Profile retrieved successfully");
+    da_json_set(o, "data", data);
+    return da_send_json(r, HTTP_OK, o);
+}
+
+static int profile_page(request_rec *r, int status, const da_user_t *u,
+                        apr_table_t *form, int bad_field, const char *error)
+{
+    da_page_t *pg = da_page_new(r, "Your profile", u->email);
+    apr_table_t *q = da_query(r);
+    int i;
+
+    apr_table_setn(pg->vars, "action", da_url(r, "profile"));
+    apr_table_set(pg->vars, "email", u->email);
+    apr_table_set(pg->vars, "full_name", apr_pstrcat(r->pool, u->first_name, " ",
+                                                     u->last_name, NULL));
+    apr_table_set(pg->vars, "role", u->role);
+    apr_table_setn(pg->vars, "created_at", da_rfc3339(r->pool, u->created_at));
+    if (u->last_login_at) {
+        apr_table_setn(pg->vars, "last_login_at", da_rfc3339(r->pool, u->last_login_at));
+    }
+    if (u->email_verified) {
+        apr_table_setn(pg->vars, "email_verified", "yes");
+    }
+    for (i = 0; editable[i].json; i++) {
+        const char *v = form ? apr_table_get(form, editable[i].json) : NULL;
+        apr_table_set(pg->vars, editable[i].tpl, v ? v : FIELD(u, i));
+    }
+    if (bad_field >= 0) {
+        apr_table_set(pg->vars, apr_pstrcat(r->pool, editable[bad_field].tpl, "_error",
+                                            NULL), error);
+    }
+    if (apr_table_get(q, "saved")) {
+        apr_table_setn(pg->vars, "notice", "Your profile was saved.");
+    }
+    return da_page_send(pg, status, "profile.html");
+}
+
+static int save(request_rec *r, da_db_t *db, da_user_t *u)
+{
+    u->updated_at = da_now();
+    if (da_store_user_update_profile(db, u) != APR_SUCCESS) {
+        da_db_log_error(r, db, "saving a profile");
+        return da_unavailable(r);
+    }
+    return OK;
+}
+
+/* PATCH/PUT with JSON: only the editable fields, each a string. */
+static int update_json(request_rec *r, da_db_t *db, da_user_t *u)
+{
+    json_object *body;
+    int rc, i;
+
+    if ((rc = da_read_json(r, &body)) != OK) {
+        return rc;
+    }
+    json_object_object_foreach(body, key, val) {
+        for (i = 0; editable[i].json && strcmp(editable[i].json, key); i++) {
+        }
+        if (!editable[i].json) {
+            return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                                 apr_pstrcat(r->pool, key, " cannot be changed here",
+                                             NULL));
+        }
+        if (!json_object_is_type(val, json_type_string)
+            && !(json_object_is_type(val, json_type_null) && !editable[i].required)) {
+            return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                                 apr_pstrcat(r->pool, key, " must be a string", NULL));
+        }
+        {
+            const char *err = set_field(r->pool, u, i, val ? json_object_get_string(val)
+                                                           : "");
+            if (err) {
+                return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request", err);
+            }
+        }
+    }
+    if ((rc = save(r, db, u)) != OK) {
+        return rc;
+    }
+    return profile_json(r, u);
+}
+
+/* The page's form: 303 back to the page, or the page with the error. */
+static int update_form(request_rec *r, da_db_t *db, da_user_t *u)
+{
+    apr_table_t *form;
+    int rc, i;
+
+    if ((rc = da_read_form(r, &form)) != OK) {
+        return rc;
+    }
+    if (da_csrf_check(r, form) != OK) {
+        return da_page_error(r, HTTP_FORBIDDEN, "Request refused",
+                             "This form has expired or did not come from this site. "
+                             "Go back, reload the page and try again.");
+    }
+    for (i = 0; editable[i].json; i++) {
+        const char *v = apr_table_get(form, editable[i].json);
+        const char *err = v ? set_field(r->pool, u, i, v) : NULL;
+        if (err) {
+            return profile_page(r, HTTP_BAD_REQUEST, u, form, i, err);
+        }
+    }
+    if ((rc = save(r, db, u)) != OK) {
+        return rc;
+    }
+    return da_see_other(r, apr_pstrcat(r->pool, da_url(r, "profile"), "?saved=1", NULL));
+}
+
+int da_profile_handler(request_rec *r)
+{
+    int page = da_wants_html(r), rc;
+    int m = r->method_number, cookie = 0;
+    da_claims_t *cl;
+    da_user_t *u;
+    da_db_t *db;
+
+    if (r->path_info && *r->path_info && strcmp(r->path_info, "/")) {
+        return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such resource");
+    }
+    if (m != M_GET && m != M_PUT && m != M_PATCH && m != M_POST) {
+        return da_method_not_allowed(r, "GET, PATCH, PUT, POST");
+    }
+    rc = da_authn_token(r, DA_FROM_HEADER | DA_FROM_COOKIE, 1, &cl, &cookie);
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc != OK) {
+        if (page && m == M_GET) {
+            return da_see_other(r, da_redirect_with(r->pool, da_url(r, "login"),
+                                                    "return", da_url(r, "profile"), NULL));
+        }
+        return da_send_unauthorized(r, rc == HTTP_UNAUTHORIZED);
+    }
+    if (cookie && m != M_GET && !da_origin_ok(r)) {
+        return da_send_error(r, HTTP_FORBIDDEN, "forbidden",
+                             "Cross-site requests are not allowed");
+    }
+    if (!(db = da_db(r))) {
+        return da_unavailable(r);
+    }
+    rc = da_store_user_by_id(db, cl->sub, &u);
+    if (rc != APR_SUCCESS) {
+        if (rc == APR_NOTFOUND) {
+            return da_send_unauthorized(r, 1);
+        }
+        da_db_log_error(r, db, "loading a profile");
+        return da_unavailable(r);
+    }
+    if (m == M_GET) {
+        return page ? profile_page(r, HTTP_OK, u, NULL, -1, NULL) : profile_json(r, u);
+    }
+    if (m == M_POST && da_body_kind(r) == DA_BODY_FORM) {
+        return update_form(r, db, u);
+    }
+    if (m == M_POST) {
+        return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                             "POST the profile form; send JSON with PATCH or PUT");
+    }
+    return update_json(r, db, u);
+}

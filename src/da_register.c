@@ -1,0 +1,311 @@
+/* da_register.c: deskauth-register: the sign-up page and the JSON sign-up
+ * (SPEC §6.1). Both read the same fields and share one validation. */
+
+#include "da_handlers.h"
+#include "da_html.h"
+#include "da_http.h"
+#include "da_issue.h"
+#include "da_page.h"
+#include "da_password.h"
+#include "da_util.h"
+
+#include <apr_lib.h>
+
+#define NAME_MAX_CHARS 100
+#define TEXT_MAX_CHARS 200
+
+typedef struct {
+    const char *email, *password, *first_name, *last_name;
+    const char *role, *company, *job_role;
+} da_signup_t;
+
+typedef struct {
+    int status;
+    const char *code;
+    const char *field;                    /* template name: "first_name" */
+    const char *message;
+} da_refusal_t;
+
+static int refuse(da_refusal_t *f, int status, const char *code, const char *field,
+                  const char *message)
+{
+    f->status = status;
+    f->code = code;
+    f->field = field;
+    f->message = message;
+    return status;
+}
+
+/* Characters, not bytes: the minimum length is what a person counts. */
+static apr_size_t utf8_chars(const char *s)
+{
+    apr_size_t n = 0;
+
+    for (; *s; s++) {
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    }
+    return n;
+}
+
+/* Check every field; the message starts with the field's JSON name. */
+static int validate(request_rec *r, da_signup_t *s, da_refusal_t *f)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    int min = da_password_min(c);
+
+    if (!s->email || !*s->email) {
+        return refuse(f, 400, "invalid_request", "email", "email is required");
+    }
+    s->email = da_email_normalize(r->pool, s->email);
+    if (!da_email_valid(s->email)) {
+        return refuse(f, 400, "invalid_request", "email",
+                      "email must be a valid email address");
+    }
+    if (!s->password || !*s->password) {
+        return refuse(f, 400, "invalid_request", "password", "password is required");
+    }
+    if (utf8_chars(s->password) < (apr_size_t)min) {
+        return refuse(f, 400, "invalid_request", "password",
+                      apr_psprintf(r->pool, "password must be at least %d characters",
+                                   min));
+    }
+    if (strlen(s->password) > DA_PASSWORD_MAX_BYTES) {
+        return refuse(f, 400, "invalid_request", "password",
+                      "password must be at most 72 bytes");
+    }
+    if (!s->first_name || !*s->first_name) {
+        return refuse(f, 400, "invalid_request", "first_name", "firstName is required");
+    }
+    if (!da_text_valid(s->first_name, NAME_MAX_CHARS)) {
+        return refuse(f, 400, "invalid_request", "first_name",
+                      "firstName must be at most 100 characters of text");
+    }
+    if (!s->last_name || !*s->last_name) {
+        return refuse(f, 400, "invalid_request", "last_name", "lastName is required");
+    }
+    if (!da_text_valid(s->last_name, NAME_MAX_CHARS)) {
+        return refuse(f, 400, "invalid_request", "last_name",
+                      "lastName must be at most 100 characters of text");
+    }
+    if (!s->role || !*s->role) {
+        s->role = da_default_role(c);
+    }
+    else if (!da_role_selectable(c, s->role)) {
+        return refuse(f, 403, "forbidden", "role", "role is not one you may choose");
+    }
+    if (s->company && !da_text_valid(s->company, TEXT_MAX_CHARS)) {
+        return refuse(f, 400, "invalid_request", "company",
+                      "company must be at most 200 characters of text");
+    }
+    if (s->job_role && !da_text_valid(s->job_role, TEXT_MAX_CHARS)) {
+        return refuse(f, 400, "invalid_request", "job_role",
+                      "jobRole must be at most 200 characters of text");
+    }
+    return OK;
+}
+
+/* Create the account and its first (web) session in one transaction, so
+ * that a failure leaves nothing behind. */
+static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
+                          da_user_t **out, da_tokens_t *t, da_refusal_t *f)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    da_user_t *u = apr_pcalloc(r->pool, sizeof(*u));
+    da_session_spec_t web = { "web", NULL, NULL };
+    apr_dbd_transaction_t *tx;
+    apr_status_t rv;
+
+    u->id = da_random_token(r->pool, 16);
+    u->email = s->email;
+    u->first_name = s->first_name;
+    u->last_name = s->last_name;
+    u->role = s->role;
+    u->company = s->company ? s->company : "";
+    u->job_role = s->job_role ? s->job_role : "";
+    u->is_active = 1;
+    u->created_at = u->updated_at = u->last_login_at = da_now();
+    if (!u->id || da_password_hash(r->pool, s->password, da_password_cost(c),
+                                   &u->password_hash) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00060)
+                      "cannot hash a password (CSPRNG failure?)");
+        return refuse(f, 503, "unavailable", NULL, NULL);
+    }
+    if ((rv = da_store_begin(db, &tx)) == APR_SUCCESS) {
+        rv = da_store_user_create(db, u);
+        if (rv == APR_SUCCESS) {
+            rv = da_issue_session(r, db, u, &web, t);
+        }
+        rv = da_store_end(db, tx, rv);
+    }
+    if (rv == APR_EEXIST) {
+        return refuse(f, 409, "user_exists", "email",
+                      "An account with this email already exists");
+    }
+    if (rv != APR_SUCCESS) {
+        da_db_log_error(r, db, "creating an account");
+        return refuse(f, 503, "unavailable", NULL, NULL);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00061)
+                  "account %s created", u->id);
+    *out = u;
+    return da_issue_web_cookie(r, u, t) == APR_SUCCESS ? OK
+           : refuse(f, 503, "unavailable", NULL, NULL);
+}
+
+/* <option> elements of the roles a person may pick (none when only one). */
+static const char *role_options(request_rec *r, const char *selected)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    const char *out = "";
+    int i;
+
+    if (!c->roles || c->roles->nelts < 2) {
+        return NULL;
+    }
+    for (i = 0; i < c->roles->nelts; i++) {
+        const char *role = APR_ARRAY_IDX(c->roles, i, const char *);
+        char *label = apr_pstrdup(r->pool, role), *l;
+        for (l = label + 1; *l; l++) {
+            *l = (char)apr_tolower(*l);
+        }
+        out = apr_pstrcat(r->pool, out, "<option value=\"", da_html_escape(r->pool, role),
+                          "\"", selected && !strcmp(selected, role) ? " selected" : "",
+                          ">", da_html_escape(r->pool, label), "</option>\n", NULL);
+    }
+    return out;
+}
+
+static int register_page(request_rec *r, int status, apr_table_t *params,
+                         const da_handoff_t *h, const da_refusal_t *f)
+{
+    static const char *const kept[][2] = {
+        { "email", "email" }, { "firstName", "first_name" },
+        { "lastName", "last_name" }, { "company", "company" },
+        { "jobRole", "job_role" }, { NULL, NULL }
+    };
+    da_page_t *pg = da_page_new(r, "Create an account", NULL);
+    const char *query = r->args ? apr_pstrcat(r->pool, "?", r->args, NULL) : "";
+    const char *roles;
+    int i;
+
+    apr_table_setn(pg->vars, "action", da_url(r, "register"));
+    apr_table_setn(pg->vars, "hidden", da_hidden_inputs(r->pool, params,
+                                                         da_handoff_params));
+    apr_table_setn(pg->vars, "login_url",
+                   apr_pstrcat(r->pool, da_url(r, "login"), query, NULL));
+    apr_table_setn(pg->vars, "password_min",
+                   apr_itoa(r->pool, da_password_min(da_srv(r->server))));
+    if ((roles = role_options(r, params ? apr_table_get(params, "role") : NULL))) {
+        apr_table_setn(pg->vars, "roles", roles);
+    }
+    if (h) {
+        apr_table_set(pg->vars, "app_name", h->client->name);
+    }
+    for (i = 0; params && kept[i][0]; i++) {
+        const char *v = apr_table_get(params, kept[i][0]);
+        if (v) {
+            apr_table_set(pg->vars, kept[i][1], v);
+        }
+    }
+    if (f && f->field) {
+        apr_table_set(pg->vars, apr_pstrcat(r->pool, f->field, "_error", NULL),
+                      f->message);
+    }
+    else if (f) {
+        apr_table_set(pg->vars, "error", f->message);
+    }
+    return da_page_send(pg, status, "register.html");
+}
+
+static int post_form(request_rec *r, da_db_t *db)
+{
+    apr_table_t *form;
+    da_handoff_t *h;
+    da_signup_t s;
+    da_refusal_t f;
+    da_user_t *u;
+    da_tokens_t t;
+    int rc;
+
+    if ((rc = da_read_form(r, &form)) != OK) {
+        return rc;
+    }
+    if (da_csrf_check(r, form) != OK) {
+        return da_page_error(r, HTTP_FORBIDDEN, "Request refused",
+                             "This form has expired or did not come from this site. "
+                             "Go back, reload the page and try again.");
+    }
+    if ((rc = da_handoff_parse(r, form, &h)) != OK) {
+        return rc;
+    }
+    s.email = apr_table_get(form, "email");
+    s.password = apr_table_get(form, "password");
+    s.first_name = apr_table_get(form, "firstName");
+    s.last_name = apr_table_get(form, "lastName");
+    s.role = apr_table_get(form, "role");
+    s.company = apr_table_get(form, "company");
+    s.job_role = apr_table_get(form, "jobRole");
+    if (validate(r, &s, &f) != OK || create_account(r, db, &s, &u, &t, &f) != OK) {
+        if (f.status == HTTP_SERVICE_UNAVAILABLE) {
+            return da_unavailable(r);
+        }
+        return register_page(r, f.status, form, h, &f);
+    }
+    return da_after_signin(r, db, u, t.sid, h, form);
+}
+
+static int post_json(request_rec *r, da_db_t *db)
+{
+    json_object *body;
+    da_signup_t s;
+    da_refusal_t f;
+    da_user_t *u;
+    da_tokens_t t;
+    int rc;
+
+    if ((rc = da_read_json(r, &body)) != OK) {
+        return rc;
+    }
+    s.email = da_json_get_str(body, "email");
+    s.password = da_json_get_str(body, "password");
+    s.first_name = da_json_get_str(body, "firstName");
+    s.last_name = da_json_get_str(body, "lastName");
+    s.role = da_json_get_str(body, "role");
+    s.company = da_json_get_str(body, "company");
+    s.job_role = da_json_get_str(body, "jobRole");
+    if (validate(r, &s, &f) != OK || create_account(r, db, &s, &u, &t, &f) != OK) {
+        if (f.status == HTTP_SERVICE_UNAVAILABLE) {
+            return da_unavailable(r);
+        }
+        return da_send_error(r, f.status, f.code, f.message);
+    }
+    return da_send_json(r, HTTP_CREATED,
+                        da_auth_response(r, "Registration successful", &t, u, 1));
+}
+
+int da_register_handler(request_rec *r)
+{
+    da_db_t *db;
+    da_handoff_t *h;
+    apr_table_t *params;
+    int rc;
+
+    if (r->method_number == M_GET) {
+        params = da_query(r);
+        if ((rc = da_handoff_parse(r, params, &h)) != OK) {
+            return rc;
+        }
+        return register_page(r, HTTP_OK, params, h, NULL);
+    }
+    if (r->method_number != M_POST) {
+        return da_method_not_allowed(r, "GET, POST");
+    }
+    if (da_body_kind(r) != DA_BODY_JSON && da_body_kind(r) != DA_BODY_FORM) {
+        return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                             "Send application/json or a form");
+    }
+    if (!(db = da_db(r))) {
+        return da_unavailable(r);
+    }
+    return da_body_kind(r) == DA_BODY_JSON ? post_json(r, db) : post_form(r, db);
+}

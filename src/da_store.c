@@ -1,0 +1,511 @@
+/* da_store.c: the SQL of mod_deskauth over apr_dbd prepared statements.
+ * Numbers travel as decimal strings; %lld/%d in the SQL tell PostgreSQL
+ * their types (apr_dbd_pgsql declares them in PREPARE). */
+
+#include "da_store.h"
+
+#include <apr_strings.h>
+#include <string.h>
+
+#define USER_COLS "id, email, password_hash, first_name, last_name, role, " \
+    "company, job_role, email_verified, is_active, created_at, updated_at, " \
+    "last_login_at"
+#define SESSION_COLS "id, user_id, kind, client_id, device_name, user_agent, " \
+    "ip, refresh_hash, created_at, last_used_at, expires_at, revoked_at"
+#define CODE_COLS "code_hash, kind, user_id, session_id, client_id, " \
+    "redirect_uri, state, challenge, device_name, issued_session, " \
+    "created_at, expires_at, used_at"
+
+const da_stmt_t da_store_statements[] = {
+    { "deskauth_user_insert",
+      "INSERT INTO deskauth_users (" USER_COLS ") VALUES (%s, %s, %s, %s, %s, "
+      "%s, %s, %s, %d, %d, %lld, %lld, %lld)" },
+    { "deskauth_user_by_email",
+      "SELECT " USER_COLS " FROM deskauth_users WHERE email = %s" },
+    { "deskauth_user_by_id",
+      "SELECT " USER_COLS " FROM deskauth_users WHERE id = %s" },
+    { "deskauth_user_list",
+      "SELECT " USER_COLS " FROM deskauth_users ORDER BY created_at, email" },
+    { "deskauth_user_update_profile",
+      "UPDATE deskauth_users SET first_name = %s, last_name = %s, company = %s, "
+      "job_role = %s, updated_at = %lld WHERE id = %s" },
+    { "deskauth_user_touch_login",
+      "UPDATE deskauth_users SET last_login_at = %lld WHERE id = %s" },
+    { "deskauth_user_set_active",
+      "UPDATE deskauth_users SET is_active = %d, updated_at = %lld WHERE id = %s" },
+    { "deskauth_user_set_role",
+      "UPDATE deskauth_users SET role = %s, updated_at = %lld WHERE id = %s" },
+    { "deskauth_session_insert",
+      "INSERT INTO deskauth_sessions (" SESSION_COLS ") VALUES (%s, %s, %s, %s, "
+      "%s, %s, %s, %s, %lld, %lld, %lld, %lld)" },
+    { "deskauth_session_get",
+      "SELECT " SESSION_COLS " FROM deskauth_sessions WHERE id = %s" },
+    { "deskauth_session_valid",
+      "SELECT s.id FROM deskauth_sessions s JOIN deskauth_users u ON u.id = s.user_id "
+      "WHERE s.id = %s AND s.revoked_at = 0 AND s.expires_at > %lld AND u.is_active = 1" },
+    { "deskauth_session_revoke",
+      "UPDATE deskauth_sessions SET revoked_at = %lld WHERE id = %s AND revoked_at = 0" },
+    { "deskauth_session_revoke_user",
+      "UPDATE deskauth_sessions SET revoked_at = %lld WHERE user_id = %s AND revoked_at = 0" },
+    { "deskauth_code_insert",
+      "INSERT INTO deskauth_codes (" CODE_COLS ") VALUES (%s, %s, %s, %s, %s, %s, "
+      "%s, %s, %s, %s, %lld, %lld, %lld)" },
+    { "deskauth_code_use",
+      "UPDATE deskauth_codes SET used_at = %lld WHERE code_hash = %s AND used_at = 0 "
+      "AND expires_at > %lld" },
+    { "deskauth_code_get",
+      "SELECT " CODE_COLS " FROM deskauth_codes WHERE code_hash = %s" },
+    { "deskauth_code_set_issued",
+      "UPDATE deskauth_codes SET issued_session = %s WHERE code_hash = %s" },
+    { NULL, NULL }
+};
+
+static const char *num(da_db_t *db, apr_int64_t v)
+{
+    return apr_psprintf(db->pool, "%" APR_INT64_T_FMT, v);
+}
+
+static const char *str(const char *s)
+{
+    return s ? s : "";
+}
+
+static apr_dbd_prepared_t *stmt(da_db_t *db, const char *label)
+{
+    apr_dbd_prepared_t *st = apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING);
+
+    if (!st) {
+        db->error = apr_pstrcat(db->pool, "statement not prepared: ", label, NULL);
+    }
+    return st;
+}
+
+static apr_status_t driver_error(da_db_t *db, int rc)
+{
+    const char *e = apr_dbd_error(db->driver, db->handle, rc);
+
+    db->error = apr_pstrdup(db->pool, e ? e : "unknown database error");
+    return APR_EGENERAL;
+}
+
+/* Run a statement that changes rows; *nrows gets how many. */
+static apr_status_t exec(da_db_t *db, const char *label, int *nrows,
+                         int nargs, const char **args)
+{
+    apr_dbd_prepared_t *st = stmt(db, label);
+    int n = 0, rc;
+
+    if (!st) {
+        return APR_EGENERAL;
+    }
+    rc = apr_dbd_pquery(db->driver, db->pool, db->handle, &n, st, nargs, args);
+    if (rc) {
+        return driver_error(db, rc);
+    }
+    if (nrows) {
+        *nrows = n;
+    }
+    return APR_SUCCESS;
+}
+
+typedef void (*row_fn)(da_db_t *db, apr_dbd_row_t *row, void *baton);
+
+/* Run a query and call fn for each row; every row is read, so that the
+ * driver's result is complete and cleaned up. APR_NOTFOUND: no row. */
+static apr_status_t query(da_db_t *db, const char *label, int nargs,
+                          const char **args, row_fn fn, void *baton)
+{
+    apr_dbd_prepared_t *st = stmt(db, label);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rc, rows = 0;
+
+    if (!st) {
+        return APR_EGENERAL;
+    }
+    rc = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, st, 0, nargs, args);
+    if (rc) {
+        return driver_error(db, rc);
+    }
+    while ((rc = apr_dbd_get_row(db->driver, db->pool, res, &row, -1)) == 0) {
+        fn(db, row, baton);
+        rows++;
+    }
+    if (rc != -1) {
+        return driver_error(db, rc);
+    }
+    return rows ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+static const char *col(da_db_t *db, apr_dbd_row_t *row, int n)
+{
+    const char *v = apr_dbd_get_entry(db->driver, row, n);
+
+    return apr_pstrdup(db->pool, v ? v : "");
+}
+
+static apr_int64_t col_num(da_db_t *db, apr_dbd_row_t *row, int n)
+{
+    const char *v = apr_dbd_get_entry(db->driver, row, n);
+
+    return v ? apr_atoi64(v) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+apr_status_t da_store_prepare_all(da_db_t *db)
+{
+    int i, rc;
+
+    db->prepared = apr_hash_make(db->pool);
+    for (i = 0; da_store_statements[i].label; i++) {
+        apr_dbd_prepared_t *st = NULL;
+        rc = apr_dbd_prepare(db->driver, db->pool, db->handle,
+                             da_store_statements[i].sql,
+                             da_store_statements[i].label, &st);
+        if (rc) {
+            return driver_error(db, rc);
+        }
+        apr_hash_set(db->prepared, da_store_statements[i].label,
+                     APR_HASH_KEY_STRING, st);
+    }
+    return APR_SUCCESS;
+}
+
+/* The tables this schema version must have, to confirm a failed CREATE
+ * lost a race rather than failed. */
+static const char *const schema_tables[] = {
+    "deskauth_users", "deskauth_sessions", "deskauth_codes", NULL
+};
+
+static apr_status_t schema_present(da_db_t *db)
+{
+    int i;
+
+    for (i = 0; schema_tables[i]; i++) {
+        apr_dbd_results_t *res = NULL;
+        apr_dbd_row_t *row = NULL;
+        const char *sql = apr_pstrcat(db->pool, "SELECT 1 FROM ", schema_tables[i],
+                                      " WHERE 1 = 0", NULL);
+        int rc = apr_dbd_select(db->driver, db->pool, db->handle, &res, sql, 0);
+        if (rc) {
+            return driver_error(db, rc);
+        }
+        while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql)
+{
+    char *sql = apr_pstrdup(db->pool, schema_sql), *last, *part;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (schema_present(db) == APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    for (part = apr_strtok(sql, ";", &last); part; part = apr_strtok(NULL, ";", &last)) {
+        char *line, *l2, *body = apr_pstrdup(db->pool, "");
+        int n = 0, rc;
+
+        /* Drop comment lines; skip what is left empty. */
+        for (line = apr_strtok(part, "\n", &l2); line; line = apr_strtok(NULL, "\n", &l2)) {
+            const char *t = line + strspn(line, " \t\r");
+            if (*t && strncmp(t, "--", 2)) {
+                body = apr_pstrcat(db->pool, body, line, "\n", NULL);
+            }
+        }
+        if (!*body) {
+            continue;
+        }
+        rc = apr_dbd_query(db->driver, db->handle, &n, body);
+        if (rc) {
+            /* Another process may be creating the same table right now. */
+            rv = driver_error(db, rc);
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        const char *first = db->error;
+        if (schema_present(db) == APR_SUCCESS) {
+            return APR_SUCCESS;
+        }
+        db->error = first;
+    }
+    return rv;
+}
+
+apr_status_t da_store_begin(da_db_t *db, apr_dbd_transaction_t **tx)
+{
+    int rc;
+
+    *tx = NULL;
+    rc = apr_dbd_transaction_start(db->driver, db->pool, db->handle, tx);
+    return rc ? driver_error(db, rc) : APR_SUCCESS;
+}
+
+apr_status_t da_store_end(da_db_t *db, apr_dbd_transaction_t *tx, apr_status_t rv)
+{
+    int rc;
+
+    if (rv != APR_SUCCESS) {
+        apr_dbd_transaction_mode_set(db->driver, tx, APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    rc = apr_dbd_transaction_end(db->driver, db->pool, tx);
+    if (rc && rv == APR_SUCCESS) {
+        return driver_error(db, rc);
+    }
+    return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* Users */
+
+static void user_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    da_user_t *u = apr_pcalloc(db->pool, sizeof(*u));
+
+    u->id = col(db, row, 0);
+    u->email = col(db, row, 1);
+    u->password_hash = col(db, row, 2);
+    u->first_name = col(db, row, 3);
+    u->last_name = col(db, row, 4);
+    u->role = col(db, row, 5);
+    u->company = col(db, row, 6);
+    u->job_role = col(db, row, 7);
+    u->email_verified = (int)col_num(db, row, 8);
+    u->is_active = (int)col_num(db, row, 9);
+    u->created_at = col_num(db, row, 10);
+    u->updated_at = col_num(db, row, 11);
+    u->last_login_at = col_num(db, row, 12);
+    *(da_user_t **)baton = u;
+}
+
+static void user_list_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    da_user_t *u;
+
+    user_row(db, row, &u);
+    APR_ARRAY_PUSH((apr_array_header_t *)baton, da_user_t *) = u;
+}
+
+apr_status_t da_store_user_by_email(da_db_t *db, const char *email, da_user_t **u)
+{
+    const char *args[] = { email };
+
+    return query(db, "deskauth_user_by_email", 1, args, user_row, u);
+}
+
+apr_status_t da_store_user_by_id(da_db_t *db, const char *id, da_user_t **u)
+{
+    const char *args[] = { id };
+
+    return query(db, "deskauth_user_by_id", 1, args, user_row, u);
+}
+
+apr_status_t da_store_user_list(da_db_t *db, apr_array_header_t **users)
+{
+    apr_status_t rv;
+
+    *users = apr_array_make(db->pool, 16, sizeof(da_user_t *));
+    rv = query(db, "deskauth_user_list", 0, NULL, user_list_row, *users);
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
+}
+
+apr_status_t da_store_user_create(da_db_t *db, const da_user_t *u)
+{
+    const char *args[] = {
+        u->id, u->email, u->password_hash, str(u->first_name), str(u->last_name),
+        u->role, str(u->company), str(u->job_role), num(db, u->email_verified),
+        num(db, u->is_active), num(db, u->created_at), num(db, u->updated_at),
+        num(db, u->last_login_at)
+    };
+    apr_status_t rv = exec(db, "deskauth_user_insert", NULL, 13, args);
+    da_user_t *existing;
+
+    if (rv != APR_SUCCESS) {
+        /* A unique key: tell a taken email from a failing database. Inside
+         * a PostgreSQL transaction nothing more can run, so the caller's
+         * transaction decides: report "exists" only when we can see it. */
+        const char *err = db->error;
+        if (da_store_user_by_email(db, u->email, &existing) == APR_SUCCESS) {
+            return APR_EEXIST;
+        }
+        if (strstr(err, "unique") || strstr(err, "UNIQUE") || strstr(err, "duplicate")) {
+            db->error = err;
+            return APR_EEXIST;
+        }
+        db->error = err;
+    }
+    return rv;
+}
+
+apr_status_t da_store_user_update_profile(da_db_t *db, const da_user_t *u)
+{
+    const char *args[] = {
+        str(u->first_name), str(u->last_name), str(u->company), str(u->job_role),
+        num(db, u->updated_at), u->id
+    };
+    int n = 0;
+    apr_status_t rv = exec(db, "deskauth_user_update_profile", &n, 6, args);
+
+    return rv ? rv : n ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+apr_status_t da_store_user_touch_login(da_db_t *db, const char *id, apr_int64_t now)
+{
+    const char *args[] = { num(db, now), id };
+
+    return exec(db, "deskauth_user_touch_login", NULL, 2, args);
+}
+
+apr_status_t da_store_user_set_active(da_db_t *db, const char *id, int active,
+                                      apr_int64_t now)
+{
+    const char *args[] = { num(db, active ? 1 : 0), num(db, now), id };
+    int n = 0;
+    apr_status_t rv = exec(db, "deskauth_user_set_active", &n, 3, args);
+
+    return rv ? rv : n ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+apr_status_t da_store_user_set_role(da_db_t *db, const char *id, const char *role,
+                                    apr_int64_t now)
+{
+    const char *args[] = { role, num(db, now), id };
+    int n = 0;
+    apr_status_t rv = exec(db, "deskauth_user_set_role", &n, 3, args);
+
+    return rv ? rv : n ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sessions */
+
+static void session_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    da_session_t *s = apr_pcalloc(db->pool, sizeof(*s));
+
+    s->id = col(db, row, 0);
+    s->user_id = col(db, row, 1);
+    s->kind = col(db, row, 2);
+    s->client_id = col(db, row, 3);
+    s->device_name = col(db, row, 4);
+    s->user_agent = col(db, row, 5);
+    s->ip = col(db, row, 6);
+    s->refresh_hash = col(db, row, 7);
+    s->created_at = col_num(db, row, 8);
+    s->last_used_at = col_num(db, row, 9);
+    s->expires_at = col_num(db, row, 10);
+    s->revoked_at = col_num(db, row, 11);
+    *(da_session_t **)baton = s;
+}
+
+static void ignore_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+}
+
+apr_status_t da_store_session_create(da_db_t *db, const da_session_t *s)
+{
+    const char *args[] = {
+        s->id, s->user_id, s->kind, str(s->client_id), str(s->device_name),
+        str(s->user_agent), str(s->ip), s->refresh_hash, num(db, s->created_at),
+        num(db, s->last_used_at), num(db, s->expires_at), num(db, s->revoked_at)
+    };
+
+    return exec(db, "deskauth_session_insert", NULL, 12, args);
+}
+
+apr_status_t da_store_session_get(da_db_t *db, const char *id, da_session_t **s)
+{
+    const char *args[] = { id };
+
+    return query(db, "deskauth_session_get", 1, args, session_row, s);
+}
+
+apr_status_t da_store_session_valid(da_db_t *db, const char *id, apr_int64_t now)
+{
+    const char *args[] = { id, num(db, now) };
+
+    return query(db, "deskauth_session_valid", 2, args, ignore_row, NULL);
+}
+
+apr_status_t da_store_session_revoke(da_db_t *db, const char *id, apr_int64_t now)
+{
+    const char *args[] = { num(db, now), id };
+
+    return exec(db, "deskauth_session_revoke", NULL, 2, args);
+}
+
+apr_status_t da_store_session_revoke_user(da_db_t *db, const char *user_id,
+                                          apr_int64_t now)
+{
+    const char *args[] = { num(db, now), user_id };
+
+    return exec(db, "deskauth_session_revoke_user", NULL, 2, args);
+}
+
+/* ------------------------------------------------------------------ */
+/* One-time codes */
+
+static void code_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    da_code_t *c = apr_pcalloc(db->pool, sizeof(*c));
+
+    c->code_hash = col(db, row, 0);
+    c->kind = col(db, row, 1);
+    c->user_id = col(db, row, 2);
+    c->session_id = col(db, row, 3);
+    c->client_id = col(db, row, 4);
+    c->redirect_uri = col(db, row, 5);
+    c->state = col(db, row, 6);
+    c->challenge = col(db, row, 7);
+    c->device_name = col(db, row, 8);
+    c->issued_session = col(db, row, 9);
+    c->created_at = col_num(db, row, 10);
+    c->expires_at = col_num(db, row, 11);
+    c->used_at = col_num(db, row, 12);
+    *(da_code_t **)baton = c;
+}
+
+apr_status_t da_store_code_create(da_db_t *db, const da_code_t *c)
+{
+    const char *args[] = {
+        c->code_hash, c->kind, c->user_id, str(c->session_id), str(c->client_id),
+        str(c->redirect_uri), str(c->state), str(c->challenge), str(c->device_name),
+        str(c->issued_session), num(db, c->created_at), num(db, c->expires_at), "0"
+    };
+
+    return exec(db, "deskauth_code_insert", NULL, 13, args);
+}
+
+apr_status_t da_store_code_consume(da_db_t *db, const char *code_hash,
+                                   apr_int64_t now, da_code_t **c)
+{
+    const char *use_args[] = { num(db, now), code_hash, num(db, now) };
+    const char *get_args[] = { code_hash };
+    apr_status_t rv;
+    int n = 0;
+
+    /* The UPDATE is the single point of truth: of two concurrent uses,
+     * exactly one changes the row. */
+    if ((rv = exec(db, "deskauth_code_use", &n, 3, use_args)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = query(db, "deskauth_code_get", 1, get_args, code_row, c);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (n == 1) {
+        return APR_SUCCESS;
+    }
+    return (*c)->used_at ? APR_EEXIST : APR_NOTFOUND;
+}
+
+apr_status_t da_store_code_set_issued(da_db_t *db, const char *code_hash,
+                                      const char *session_id)
+{
+    const char *args[] = { session_id, code_hash };
+
+    return exec(db, "deskauth_code_set_issued", NULL, 2, args);
+}

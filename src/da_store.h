@@ -1,0 +1,119 @@
+/* da_store.h: every SQL statement of mod_deskauth and the row <-> struct
+ * mapping, over apr_dbd. APR only: the module reaches it through mod_dbd
+ * (da_db.c), deskauthctl through its own connection.
+ *
+ * Return values: APR_SUCCESS; APR_NOTFOUND when no row matched; APR_EEXIST
+ * when a unique key is taken (an email); anything else is a database
+ * failure (the caller answers 503), with the driver's text in db->error. */
+#ifndef DA_STORE_H
+#define DA_STORE_H
+
+#include <apr_dbd.h>
+#include <apr_hash.h>
+#include <apr_tables.h>
+
+typedef struct {
+    apr_pool_t *pool;                     /* allocations of this call */
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    apr_hash_t *prepared;                 /* label -> apr_dbd_prepared_t * */
+    const char *error;                    /* last driver error, for the log */
+} da_db_t;
+
+typedef struct {
+    const char *label;
+    const char *sql;
+} da_stmt_t;
+
+/* All statements, NULL-terminated: prepared once per connection. */
+extern const da_stmt_t da_store_statements[];
+
+typedef struct {
+    const char *id;
+    const char *email;
+    const char *password_hash;
+    const char *first_name;
+    const char *last_name;
+    const char *role;
+    const char *company;
+    const char *job_role;
+    int email_verified;
+    int is_active;
+    apr_int64_t created_at;
+    apr_int64_t updated_at;
+    apr_int64_t last_login_at;
+} da_user_t;
+
+typedef struct {
+    const char *id;
+    const char *user_id;
+    const char *kind;                     /* "web", "desktop", "file" */
+    const char *client_id;
+    const char *device_name;
+    const char *user_agent;
+    const char *ip;
+    const char *refresh_hash;
+    apr_int64_t created_at;
+    apr_int64_t last_used_at;
+    apr_int64_t expires_at;
+    apr_int64_t revoked_at;
+} da_session_t;
+
+typedef struct {
+    const char *code_hash;
+    const char *kind;                     /* "handoff", "code", "file" */
+    const char *user_id;
+    const char *session_id;               /* browser session it came from */
+    const char *client_id;
+    const char *redirect_uri;
+    const char *state;
+    const char *challenge;                /* PKCE S256 challenge or "" */
+    const char *device_name;
+    const char *issued_session;           /* session created on redemption */
+    apr_int64_t created_at;
+    apr_int64_t expires_at;
+    apr_int64_t used_at;
+} da_code_t;
+
+/* Create the tables unless they exist (safe when several processes do it
+ * at once). schema_sql: the text of conf/schema/deskauth.sql. */
+apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql);
+
+/* Prepare every statement on a connection we opened ourselves. */
+apr_status_t da_store_prepare_all(da_db_t *db);
+
+apr_status_t da_store_begin(da_db_t *db, apr_dbd_transaction_t **tx);
+apr_status_t da_store_end(da_db_t *db, apr_dbd_transaction_t *tx, apr_status_t rv);
+
+apr_status_t da_store_user_create(da_db_t *db, const da_user_t *u);
+apr_status_t da_store_user_by_email(da_db_t *db, const char *email, da_user_t **u);
+apr_status_t da_store_user_by_id(da_db_t *db, const char *id, da_user_t **u);
+apr_status_t da_store_user_list(da_db_t *db, apr_array_header_t **users);
+apr_status_t da_store_user_update_profile(da_db_t *db, const da_user_t *u);
+apr_status_t da_store_user_touch_login(da_db_t *db, const char *id, apr_int64_t now);
+apr_status_t da_store_user_set_active(da_db_t *db, const char *id, int active,
+                                      apr_int64_t now);
+apr_status_t da_store_user_set_role(da_db_t *db, const char *id, const char *role,
+                                    apr_int64_t now);
+
+apr_status_t da_store_session_create(da_db_t *db, const da_session_t *s);
+apr_status_t da_store_session_get(da_db_t *db, const char *id, da_session_t **s);
+
+/* APR_SUCCESS when the session exists, is neither revoked nor expired at
+ * now, and its account is active; APR_NOTFOUND otherwise. */
+apr_status_t da_store_session_valid(da_db_t *db, const char *id, apr_int64_t now);
+apr_status_t da_store_session_revoke(da_db_t *db, const char *id, apr_int64_t now);
+apr_status_t da_store_session_revoke_user(da_db_t *db, const char *user_id,
+                                          apr_int64_t now);
+
+apr_status_t da_store_code_create(da_db_t *db, const da_code_t *c);
+
+/* Mark the code used, once: APR_SUCCESS and *c for the first use before
+ * expiry; APR_NOTFOUND for an unknown or expired code; APR_EEXIST with *c
+ * when it was used before (the caller revokes what that use issued). */
+apr_status_t da_store_code_consume(da_db_t *db, const char *code_hash,
+                                   apr_int64_t now, da_code_t **c);
+apr_status_t da_store_code_set_issued(da_db_t *db, const char *code_hash,
+                                      const char *session_id);
+
+#endif

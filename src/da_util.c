@@ -1,0 +1,302 @@
+/* da_util.c: randomness, base64url, hashing, time and text checks. */
+
+#include "da_util.h"
+
+#include <apr_strings.h>
+#include <apr_lib.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <string.h>
+
+apr_status_t da_random_bytes(unsigned char *buf, apr_size_t n)
+{
+    return RAND_bytes(buf, (int)n) == 1 ? APR_SUCCESS : APR_EGENERAL;
+}
+
+const char *da_random_token(apr_pool_t *p, apr_size_t n)
+{
+    unsigned char buf[64];
+
+    if (n > sizeof(buf) || da_random_bytes(buf, n) != APR_SUCCESS) {
+        return NULL;
+    }
+    return da_b64url_encode(p, buf, n);
+}
+
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+char *da_b64url_encode(apr_pool_t *p, const unsigned char *d, apr_size_t len)
+{
+    char *out = apr_palloc(p, (len + 2) / 3 * 4 + 1), *o = out;
+    apr_size_t i;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        *o++ = b64url[d[i] >> 2];
+        *o++ = b64url[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
+        *o++ = b64url[((d[i + 1] & 15) << 2) | (d[i + 2] >> 6)];
+        *o++ = b64url[d[i + 2] & 63];
+    }
+    if (i < len) {
+        *o++ = b64url[d[i] >> 2];
+        if (i + 1 < len) {
+            *o++ = b64url[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
+            *o++ = b64url[(d[i + 1] & 15) << 2];
+        }
+        else {
+            *o++ = b64url[(d[i] & 3) << 4];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static int b64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+}
+
+apr_status_t da_b64url_decode(apr_pool_t *p, const char *s, apr_size_t slen,
+                              unsigned char **out, apr_size_t *outlen)
+{
+    unsigned char *o;
+    apr_size_t i, n = 0;
+    apr_uint32_t acc = 0;
+    int bits = 0;
+
+    if (slen % 4 == 1) {
+        return APR_EINVAL;
+    }
+    o = apr_palloc(p, slen * 3 / 4 + 1);
+    for (i = 0; i < slen; i++) {
+        int v = b64url_value((unsigned char)s[i]);
+        if (v < 0) {
+            return APR_EINVAL;
+        }
+        acc = (acc << 6) | (apr_uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            o[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    /* Leftover bits must be zero: one encoding per value. */
+    if (bits && (acc & ((1u << bits) - 1))) {
+        return APR_EINVAL;
+    }
+    o[n] = '\0';
+    *out = o;
+    *outlen = n;
+    return APR_SUCCESS;
+}
+
+const char *da_sha256_b64url(apr_pool_t *p, const char *s)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+
+    SHA256((const unsigned char *)s, strlen(s), md);
+    return da_b64url_encode(p, md, sizeof(md));
+}
+
+int da_ct_streq(const char *a, const char *b)
+{
+    apr_size_t la, lb;
+
+    if (!a || !b) {
+        return 0;
+    }
+    la = strlen(a);
+    lb = strlen(b);
+    return la == lb && CRYPTO_memcmp(a, b, la) == 0;
+}
+
+apr_int64_t da_now(void)
+{
+    return apr_time_sec(apr_time_now());
+}
+
+const char *da_rfc3339(apr_pool_t *p, apr_int64_t epoch)
+{
+    apr_time_exp_t t;
+
+    apr_time_exp_gmt(&t, apr_time_from_sec(epoch));
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900,
+                        t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
+}
+
+char *da_email_normalize(apr_pool_t *p, const char *email)
+{
+    char *e, *end;
+
+    while (apr_isspace(*email)) {
+        email++;
+    }
+    e = apr_pstrdup(p, email);
+    end = e + strlen(e);
+    while (end > e && apr_isspace(end[-1])) {
+        *--end = '\0';
+    }
+    for (end = e; *end; end++) {
+        *end = (char)apr_tolower(*end);
+    }
+    return e;
+}
+
+int da_email_valid(const char *email)
+{
+    const char *at = strchr(email, '@'), *c;
+    apr_size_t len = strlen(email);
+
+    if (!at || at == email || strchr(at + 1, '@') || len > 254) {
+        return 0;
+    }
+    for (c = email; *c; c++) {
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '<' || *c == '>'
+            || *c == '"' || *c == ',' || *c == ';' || *c == '\\') {
+            return 0;
+        }
+    }
+    c = strchr(at + 1, '.');
+    return c && c != at + 1 && c[1] != '\0' && email[len - 1] != '.';
+}
+
+int da_text_valid(const char *s, apr_size_t maxlen)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    apr_size_t chars = 0;
+
+    while (*u) {
+        int extra;
+        if (*u < 0x20 || *u == 0x7f) {
+            return 0;
+        }
+        if (*u < 0x80) {
+            extra = 0;
+        }
+        else if ((*u & 0xe0) == 0xc0 && *u >= 0xc2) {
+            extra = 1;
+        }
+        else if ((*u & 0xf0) == 0xe0) {
+            extra = 2;
+        }
+        else if ((*u & 0xf8) == 0xf0 && *u <= 0xf4) {
+            extra = 3;
+        }
+        else {
+            return 0;
+        }
+        u++;
+        while (extra--) {
+            if ((*u & 0xc0) != 0x80) {
+                return 0;
+            }
+            u++;
+        }
+        chars++;
+    }
+    return chars <= maxlen;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode s[0..len) in place into out; -1 on a bad escape or NUL. */
+static apr_ssize_t form_decode(const char *s, apr_size_t len, char *out)
+{
+    apr_size_t i, o = 0;
+
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '+') {
+            c = ' ';
+        }
+        else if (c == '%') {
+            int hi, lo;
+            if (i + 2 >= len) {
+                return -1;
+            }
+            hi = hexval(s[i + 1]);
+            lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0) {
+                return -1;
+            }
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0') {
+            return -1;
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return (apr_ssize_t)o;
+}
+
+apr_status_t da_form_parse(apr_pool_t *p, const char *buf, apr_size_t len,
+                           apr_table_t **out)
+{
+    apr_table_t *t = apr_table_make(p, 8);
+    apr_size_t start = 0;
+
+    while (start < len) {
+        const char *pair = buf + start;
+        const char *amp = memchr(pair, '&', len - start);
+        apr_size_t plen = amp ? (apr_size_t)(amp - pair) : len - start;
+        const char *eq = memchr(pair, '=', plen);
+        apr_size_t klen = eq ? (apr_size_t)(eq - pair) : plen;
+        char *key = apr_palloc(p, klen + 1);
+        char *val = apr_palloc(p, plen - klen + 1);
+
+        if (plen) {
+            if (form_decode(pair, klen, key) < 0
+                || form_decode(eq ? eq + 1 : "", eq ? plen - klen - 1 : 0, val) < 0) {
+                return APR_EINVAL;
+            }
+            if (*key) {
+                apr_table_addn(t, key, val);
+            }
+        }
+        start += plen + 1;
+    }
+    *out = t;
+    return APR_SUCCESS;
+}
+
+const char *da_cookie_find(apr_pool_t *p, const char *header, const char *name)
+{
+    apr_size_t nlen = strlen(name);
+    const char *c = header;
+
+    while (c && *c) {
+        const char *end;
+        while (*c == ' ' || *c == '\t' || *c == ';') {
+            c++;
+        }
+        end = strchr(c, ';');
+        if (!strncmp(c, name, nlen) && c[nlen] == '=') {
+            const char *v = c + nlen + 1;
+            apr_size_t vlen = end ? (apr_size_t)(end - v) : strlen(v);
+            while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t')) {
+                vlen--;
+            }
+            if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+                v++;
+                vlen -= 2;
+            }
+            return apr_pstrndup(p, v, vlen);
+        }
+        c = end;
+    }
+    return NULL;
+}

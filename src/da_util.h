@@ -1,0 +1,52 @@
+/* da_util.h: randomness, base64url, hashing, time formats. APR only. */
+#ifndef DA_UTIL_H
+#define DA_UTIL_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include <apr_tables.h>
+
+/* n bytes from the CSPRNG (OpenSSL RAND_bytes). */
+apr_status_t da_random_bytes(unsigned char *buf, apr_size_t n);
+
+/* base64url (no padding) of n fresh random bytes: ids, refresh tokens,
+ * codes, CSRF tokens. NULL only if the CSPRNG fails. */
+const char *da_random_token(apr_pool_t *p, apr_size_t n);
+
+char *da_b64url_encode(apr_pool_t *p, const unsigned char *data, apr_size_t len);
+
+/* Strict decoder: rejects padding, '+', '/', whitespace and bad lengths.
+ * The output is NUL-terminated (not counted in *outlen). */
+apr_status_t da_b64url_decode(apr_pool_t *p, const char *s, apr_size_t slen,
+                              unsigned char **out, apr_size_t *outlen);
+
+/* base64url(SHA-256(s)): how tokens and codes are stored. */
+const char *da_sha256_b64url(apr_pool_t *p, const char *s);
+
+/* Constant-time comparison of two NUL-terminated strings (length leaks). */
+int da_ct_streq(const char *a, const char *b);
+
+/* Seconds since the epoch, and RFC 3339 UTC ("2026-11-22T02:24:22Z"). */
+apr_int64_t da_now(void);
+const char *da_rfc3339(apr_pool_t *p, apr_int64_t epoch);
+
+/* Trimmed and lower-cased copy of an email address. */
+char *da_email_normalize(apr_pool_t *p, const char *email);
+
+/* A plausible address: one '@', non-empty local part and domain with a dot,
+ * no spaces or control characters, at most 254 bytes. */
+int da_email_valid(const char *email);
+
+/* Valid UTF-8 without control characters (except none): for names. */
+int da_text_valid(const char *s, apr_size_t maxlen);
+
+#endif
+
+/* application/x-www-form-urlencoded body or query string -> table (first
+ * value of a name wins on lookup; all are kept). Percent-decoding is
+ * strict: a bad escape or a NUL makes the whole input invalid. */
+apr_status_t da_form_parse(apr_pool_t *p, const char *buf, apr_size_t len,
+                           apr_table_t **out);
+
+/* The value of cookie name in a Cookie header, or NULL. */
+const char *da_cookie_find(apr_pool_t *p, const char *header, const char *name);

@@ -1,0 +1,150 @@
+# SPEC §6.1 error table: every row is asserted somewhere in t/api and t/pages.
+#
+#   400 invalid_request        register.t, login.t, profile.t; here: non-object JSON
+#   401 invalid_credentials    login.t
+#   401 unauthorized           profile.t, logout.t; here: other ways to send no/bad token
+#   403 account_disabled       later work (needs a way to disable an account)
+#   403 forbidden              register.t (role), forms.t (CSRF, Origin)
+#   404 not_found              here
+#   405 method_not_allowed     register.t; here on the other handlers, with Allow
+#   409 user_exists            register.t
+#   413 payload_too_large      register.t; here at login and profile
+#   415 unsupported_media_type register.t, profile.t; here at login
+#   429 rate_limited           later work (DeskAuthLoginLimit)
+#   503 unavailable            later work (needs the database taken down)
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+
+use Apache::Test qw(-withtestmore);
+use JSON::PP ();
+use LWP::UserAgent ();
+use HTTP::Request ();
+use DeskAuthTest;
+
+plan tests => 62;
+
+sub jbody { my $res = shift; return eval { JSON::PP->new->utf8->decode($res->content) } }
+
+sub raw_req {
+    my ($method, $path, $body, %h) = @_;
+    my $ua  = LWP::UserAgent->new(max_redirect => 0, timeout => 60);
+    my $req = HTTP::Request->new($method => url($path));
+    $req->header($_ => $h{$_}) for keys %h;
+    $req->content($body) if defined $body;
+    return $ua->request($req);
+}
+
+# Four assertions: status, JSON content type, the exact §6.1 shape, the code.
+sub error_ok {
+    my ($res, $status, $code, $name) = @_;
+    my $j = jbody($res);
+    is $res->code, $status, "${name}_status_is_$status";
+    like $res->header('Content-Type') // '', qr{^application/json\b}i,
+        "${name}_answers_application_json";
+    is_deeply [sort keys %{ ref $j eq 'HASH' ? $j : {} }],
+        [qw(error message success)],
+        "${name}_body_has_exactly_success_error_message";
+    ok(ref $j eq 'HASH'
+           && JSON::PP::is_bool($j->{success}) && !$j->{success}
+           && defined $j->{error} && !ref $j->{error} && $j->{error} eq $code
+           && defined $j->{message} && !ref $j->{message} && length $j->{message},
+       "${name}_is_success_false_error_${code}_with_message")
+        or diag 'body: ' . $res->content;
+}
+
+my %J = ('Content-Type' => 'application/json', 'Accept' => 'application/json');
+
+my ($rres) = register_user();
+my $tok = (jbody($rres) || {})->{tokens}{accessToken} // '';
+is $rres->code, 201, 'errors_setup_registration_is_201';
+
+# --- 400 invalid_request ------------------------------------------------------
+
+{
+    my $r = raw_req(POST => '/auth/login', '"just a string"', %J);
+    error_ok($r, 400, 'invalid_request', 'login_json_body_that_is_not_an_object');
+}
+{
+    my $r = raw_req(PATCH => '/api/auth/profile', '[1,2,3]', %J, bearer($tok));
+    error_ok($r, 400, 'invalid_request', 'profile_patch_json_array_body');
+}
+
+# --- 401 unauthorized -----------------------------------------------------------
+
+{
+    my ($r) = json_req(GET => '/api/auth/profile', undef);
+    error_ok($r, 401, 'unauthorized', 'profile_without_token');
+}
+{
+    my ($r) = json_req(GET => '/api/auth/profile', undef, bearer('garbage'));
+    error_ok($r, 401, 'unauthorized', 'profile_with_garbage_token');
+    like $r->header('WWW-Authenticate') // '', qr/\berror="invalid_token"/,
+        'profile_with_garbage_token_has_error_invalid_token';
+}
+{
+    my ($r) = json_req(GET => '/api/auth/profile-with-token', undef);
+    error_ok($r, 401, 'unauthorized', 'profile_with_token_url_without_token');
+}
+{
+    my ($r) = json_req(GET => '/api/auth/profile', undef,
+                       Authorization => 'Basic YWRhQGV4YW1wbGUuY29tOnNlY3JldA==');
+    error_ok($r, 401, 'unauthorized', 'profile_with_basic_credentials_instead_of_bearer');
+}
+
+# --- 404 not_found --------------------------------------------------------------
+
+{
+    my ($r) = json_req(GET => '/api/auth/profile/nope', undef, bearer($tok));
+    error_ok($r, 404, 'not_found', 'profile_unknown_sub_path_with_valid_token');
+}
+
+# --- 405 method_not_allowed, with Allow -------------------------------------------
+
+{
+    my ($r) = json_req(GET => '/auth/logout', undef);
+    error_ok($r, 405, 'method_not_allowed', 'logout_GET');
+    like $r->header('Allow') // '', qr/\bPOST\b/, 'logout_405_has_Allow_listing_POST';
+    my $allow = $r->header('Allow') // '';
+    ok length($allow) && $allow !~ /\bGET\b/, 'logout_405_Allow_does_not_list_GET';
+}
+{
+    my ($r) = json_req(PUT => '/auth/login', {});
+    error_ok($r, 405, 'method_not_allowed', 'login_PUT');
+    my $allow = $r->header('Allow') // '';
+    ok $allow =~ /\bGET\b/ && $allow =~ /\bPOST\b/, 'login_405_has_Allow_listing_GET_and_POST';
+}
+{
+    my ($r) = json_req(PUT => '/auth/register', {});
+    error_ok($r, 405, 'method_not_allowed', 'register_PUT');
+    my $allow = $r->header('Allow') // '';
+    ok $allow =~ /\bGET\b/ && $allow =~ /\bPOST\b/, 'register_405_has_Allow_listing_GET_and_POST';
+}
+
+# --- 413 payload_too_large ---------------------------------------------------------
+
+{
+    my $body = JSON::PP->new->encode({ email => unique_email(), password => 'x',
+                                        padding => 'p' x (70 * 1024) });
+    my $r = raw_req(POST => '/auth/login', $body, %J);
+    error_ok($r, 413, 'payload_too_large', 'login_json_body_of_70_KiB');
+}
+{
+    my $body = JSON::PP->new->encode({ company => 'c', padding => 'p' x (70 * 1024) });
+    my $r = raw_req(PATCH => '/api/auth/profile', $body, %J, bearer($tok));
+    error_ok($r, 413, 'payload_too_large', 'profile_patch_json_body_of_70_KiB');
+}
+
+# --- 415 unsupported_media_type ------------------------------------------------------
+
+{
+    my $r = raw_req(POST => '/auth/login', '{"email":"a@example.com","password":"x"}',
+                    'Content-Type' => 'text/plain', Accept => 'application/json');
+    error_ok($r, 415, 'unsupported_media_type', 'login_text_plain_body');
+}
+{
+    my $r = raw_req(POST => '/auth/login', '<login/>',
+                    'Content-Type' => 'application/xml', Accept => 'application/json');
+    error_ok($r, 415, 'unsupported_media_type', 'login_xml_body');
+}

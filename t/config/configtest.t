@@ -1,0 +1,123 @@
+# Bad configuration stops `httpd -t` (apachectl configtest) with a one-line
+# message naming the directive (SPEC §4 last paragraph, §9).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Apache::Test qw(-withtestmore);
+use File::Temp qw(tempdir);
+use File::Spec;
+use DeskAuthForge qw(openssl_out);
+
+my $top   = Apache::Test::vars('top_dir') // File::Spec->rel2abs("$FindBin::Bin/../..");
+my $httpd = $ENV{HTTPD} || Apache::Test::vars('httpd') || '/usr/sbin/apache2';
+my $so    = "$top/.libs/mod_deskauth.so";
+my $libexec = Apache::Test::vars('libexecdir');
+if (!$libexec || !-d $libexec) {
+    chomp($libexec = `${\($ENV{APXS} || 'apxs')} -q LIBEXECDIR 2>/dev/null` || '');
+    $libexec ||= '/usr/lib/apache2/modules';
+}
+
+my $dir = tempdir('deskauth-configtest-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+sub write_file { my ($name, $data) = @_; my $p = "$dir/$name";
+                 open my $fh, '>:raw', $p or die "$p: $!"; print $fh $data; close $fh; return $p }
+sub random_bytes { my ($n) = @_; return join '', map { chr(int rand 256) } 1 .. $n }
+sub random_text  { my ($n) = @_; my @c = ('a' .. 'z', 0 .. 9); return join '', map { $c[rand @c] } 1 .. $n }
+
+my $ec_key = "$dir/ec.pem";
+openssl_out('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', $ec_key);
+my $rsa1024 = "$dir/rsa1024.pem";
+openssl_out('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024', '-out', $rsa1024);
+my $hmac16   = write_file('hmac16.key', random_bytes(16));
+my $hmac31nl = write_file('hmac31nl.key', random_text(31) . "\n");
+my $hmac32nl = write_file('hmac32nl.key', random_text(32) . "\n");
+
+# Modules compiled into this httpd need no LoadModule.
+my %builtin = map { /^\s*(\S+)\.c\s*$/ ? ($1 => 1) : () } `"$httpd" -l 2>/dev/null`;
+my $have_mpm = grep { /^(?:prefork|worker|event)$/ } keys %builtin;
+sub load { my ($name, $file) = @_;
+           return $builtin{$file} ? '' : "LoadModule ${name}_module $libexec/$file.so\n" }
+
+# A complete, valid configuration; %o changes one thing.
+sub config {
+    my (%o) = @_;
+    my $c = "ServerRoot $dir\nDefaultRuntimeDir $dir\nPidFile $dir/httpd.pid\n"
+          . "ErrorLog $dir/error_log\nListen 127.0.0.1:1\nServerName localhost\n";
+    $c .= load('mpm_prefork', 'mod_mpm_prefork') unless $have_mpm;
+    $c .= load('authn_core', 'mod_authn_core') . load('authz_core', 'mod_authz_core')
+        . load('socache_shmcb', 'mod_socache_shmcb');
+    $c .= load('dbd', 'mod_dbd') unless $o{no_mod_dbd};
+    $c .= "LoadModule deskauth_module $so\n";
+    $c .= "DBDriver sqlite3\nDBDParams $dir/deskauth.db\n" unless $o{no_mod_dbd} || $o{no_dbdriver};
+    $c .= $o{before} // '';
+    $c .= "DeskAuthSigningKey " . ($o{key} // "$ec_key test-ec") . "\n";
+    $c .= "DeskAuthIssuer https://deskauth.test\nDeskAuthRoles USER EMPLOYER\n";
+    $c .= $o{client} // qq{DeskAuthClient equatorschatbot equatorschatbot://auth/callback token-redirect=on "name=Equators Chatbot"\n}
+                     . qq{DeskAuthClient example-app com.example.app:/oauth2redirect http://127.0.0.1/callback http://[::1]/callback\n};
+    $c .= $o{after} // '';
+    $c .= "<Location /auth/login>\n    SetHandler deskauth-login\n</Location>\n";
+    $c .= "<Location /protected>\n    AuthType DeskAuth\n    Require deskauth-role EMPLOYER\n"
+        . "    DeskAuthTokenFrom both\n    DeskAuthPassClaims env\n</Location>\n";
+    return $c;
+}
+
+my $n = 0;
+sub configtest {
+    my ($conf) = @_;
+    my $file = write_file('httpd' . ++$n . '.conf', $conf);
+    my $out = `"$httpd" -t -f "$file" 2>&1`;
+    return ($? >> 8, $out // '', $file);
+}
+
+my @bad = (
+    ['an unreadable DeskAuthSigningKey', qr/DeskAuthSigningKey/,
+        key => "$dir/no-such-dir/key.pem test"],
+    ['an HMAC key file of 16 bytes', qr/DeskAuthSigningKey/, key => "$hmac16 hs"],
+    ['an HMAC key file of 31 bytes and a newline (31 after the newline is dropped)',
+        qr/DeskAuthSigningKey/, key => "$hmac31nl hs"],
+    ['an RSA key of 1024 bits (< 2048)', qr/DeskAuthSigningKey/, key => "$rsa1024 rsa"],
+    ['DeskAuthAlgorithm FOO', qr/DeskAuthAlgorithm/, after => "DeskAuthAlgorithm FOO\n"],
+    ['DeskAuthAlgorithm HS256 with an EC key', qr/DeskAuthAlgorithm/, after => "DeskAuthAlgorithm HS256\n"],
+    ['DeskAuthAlgorithm HS256 before an EC DeskAuthSigningKey', qr/DeskAuthAlgorithm/,
+        before => "DeskAuthAlgorithm HS256\n"],
+    ['a DeskAuthClient redirect URI javascript:alert(1)', qr/DeskAuthClient/,
+        client => "DeskAuthClient evil javascript:alert(1)\n"],
+    ['a DeskAuthClient redirect URI JavaScript:alert(1) (scheme case-insensitive)', qr/DeskAuthClient/,
+        client => "DeskAuthClient evil JavaScript:alert(1)\n"],
+    ['a DeskAuthClient redirect URI data:text/html,x', qr/DeskAuthClient/,
+        client => "DeskAuthClient evil data:text/html,x\n"],
+    ['a DeskAuthClient redirect URI file:///etc/passwd', qr/DeskAuthClient/,
+        client => "DeskAuthClient evil file:///etc/passwd\n"],
+    ['mod_dbd not loaded (SetHandler deskauth-login)', qr/mod_dbd|dbd_module|DBDriver/i, no_mod_dbd => 1],
+    ['no DBDriver (SetHandler deskauth-login)', qr/DBDriver/, no_dbdriver => 1],
+);
+
+plan tests => 3 + 2 * @bad;
+
+ok(-f $so, "the module is built ($so)") or diag('build the module first');
+
+{
+    my ($rc, $out, $file) = configtest(config());
+    ok($rc == 0 && $out =~ /^Syntax OK$/m, 'a correct configuration: exit 0 and "Syntax OK"')
+        or diag("exit $rc:\n$out\n--- $file ---\n" . config());
+}
+{
+    my ($rc, $out) = configtest(config(key => "$hmac32nl hs"));
+    ok($rc == 0 && $out =~ /^Syntax OK$/m,
+       'an HMAC key file of 32 bytes and one trailing newline is accepted (newline dropped, 32 remain)')
+        or diag("exit $rc:\n$out");
+}
+
+for my $case (@bad) {
+    my ($name, $directive, %o) = @$case;
+    my ($rc, $out) = configtest(config(%o));
+    ok($rc != 0 && $out !~ /^Syntax OK$/m, "$name: configtest fails (non-zero exit)")
+        or diag("exit $rc:\n$out");
+    my @lines = grep { /\S/ } split /\n/, $out;
+    my @naming = grep { $_ =~ $directive } @lines;
+    my $why = @naming ? $naming[0] : '';
+    (my $rest = $why) =~ s/$directive//;
+    ok(@naming && $rest =~ /[A-Za-z]{3,}.*[A-Za-z]{3,}/ && @lines <= 4,
+       "$name: a one-line message naming the directive")
+        or diag("exit $rc:\n$out");
+}

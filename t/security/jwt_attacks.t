@@ -1,0 +1,144 @@
+# Forged and malformed access tokens (SPEC §5 "Verification", §9; RFC 8725).
+# Each forgery differs from a token the module accepts (the control below)
+# in one point only, so a 401 here is caused by that point.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Apache::Test qw(-withtestmore);
+use DeskAuthTest;
+use DeskAuthForge;
+use LWP::UserAgent;
+use JSON::PP ();
+
+my $raw = LWP::UserAgent->new(max_redirect => 0, timeout => 30, cookie_jar => undef);
+sub get_with { my ($path, @h) = @_; return $raw->get(url($path), @h) }
+sub www_auth { return $_[0]->header('WWW-Authenticate') // '' }
+
+my $KEY     = key_path('es256.pem');        # the server's signing key, kid test-es256
+my $OLD_KEY = key_path('old-es256.pem');    # private half of the verify-only key old-es256
+my $RSA_KEY = key_path('rsa.pem');
+
+# A real token and its claims, from a real registration.
+my ($reg, $json) = register_user();
+my $real = ($json && ref $json->{tokens}) ? $json->{tokens}{accessToken} : 'none.none.none';
+my ($real_header, $real_claims) = jwt_decode($real);
+$real_claims ||= {};
+
+my $n = 0;
+# The claims of the real token with fresh times and jti; %o overrides,
+# an undef value removes the claim.
+sub claims {
+    my (%o) = @_;
+    my $now = time;
+    my %c = (%$real_claims, iat => $now, nbf => $now, exp => $now + 600,
+             jti => sprintf('forged-%d-%d-%d', $$, $now, ++$n));
+    @c{keys %o} = values %o;
+    delete @c{grep { !defined $c{$_} } keys %c};
+    return \%c;
+}
+sub header { my (%o) = @_; my %h = (alg => 'ES256', typ => 'at+jwt', kid => 'test-es256', %o);
+             delete @h{grep { !defined $h{$_} } keys %h}; return \%h }
+sub es256 { my ($h, $c, $key) = @_; return jwt_sign(header => $h, claims => $c, es256 => $key // $KEY) }
+
+my $now = time;
+my $good = es256(header(), claims());
+
+my $pub_pem = public_pem_of($KEY);
+(my $pub_pem_nonl = $pub_pem) =~ s/\n\z//;
+my $attacker = new_ec_key();
+
+my ($rh, $rp, $rs) = split /\./, $real, 3;
+my $tampered = join '.', $rh, b64url(JSON::PP->new->canonical->encode({ %$real_claims, role => 'ADMIN' })), $rs // '';
+
+my @b64 = ('A' .. 'Z', 'a' .. 'z', 0 .. 9, '-', '_');
+my $rnd = sub { join '', map { $b64[rand @b64] } 1 .. $_[0] };
+# httpd refuses header lines over LimitRequestFieldSize (8190) itself with a
+# 400; these stay just under it so that the module is what answers.
+my $big = 8190 - length('Authorization: Bearer ') - 2;
+
+my @attacks = (
+    ['alg none with an empty signature (trailing dot)',
+        jwt_encode(header(alg => 'none'), claims()) . '.'],
+    ['alg none without the trailing dot',
+        jwt_encode(header(alg => 'none'), claims())],
+    ['alg none with the real signature kept',
+        join('.', (split /\./, jwt_encode(header(alg => 'none'), claims()))[0],
+             (split /\./, $good)[1, 2])],
+    ['HS256 signed with the bytes of the server public key PEM',
+        jwt_sign(header => header(alg => 'HS256'), claims => claims(), hs256 => $pub_pem)],
+    ['HS256 signed with the public key PEM without its final newline',
+        jwt_sign(header => header(alg => 'HS256'), claims => claims(), hs256 => $pub_pem_nonl)],
+    ['RS256 (not the pinned algorithm) signed with an RSA key',
+        jwt_sign(header => header(alg => 'RS256'), claims => claims(), rs256 => $RSA_KEY)],
+    ['tampered payload (role changed to ADMIN, signature kept)', $tampered],
+    ['expired an hour ago (exp = now-3600)',
+        es256(header(), claims(exp => $now - 3600, iat => $now - 4200, nbf => $now - 4200))],
+    ['not yet valid (nbf = now+3600)', es256(header(), claims(nbf => $now + 3600))],
+    ['issued in the future (iat = now+3600)', es256(header(), claims(iat => $now + 3600, nbf => $now))],
+    ['wrong iss', es256(header(), claims(iss => 'https://evil.example'))],
+    ['missing iss', es256(header(), claims(iss => undef))],
+    ['wrong aud', es256(header(), claims(aud => 'https://other.example'))],
+    ['aud as an array holding the right audience', es256(header(), claims(aud => [$real_claims->{aud} // 'x']))],
+    ['missing aud', es256(header(), claims(aud => undef))],
+    ['missing exp', es256(header(), claims(exp => undef))],
+    ['unknown kid "nope" (signed with the real key)', es256(header(kid => 'nope'), claims())],
+    ['missing kid (signed with the real key)', es256(header(kid => undef), claims())],
+    ['typ "JWT" instead of at+jwt', es256(header(typ => 'JWT'), claims())],
+    ['missing typ', es256(header(typ => undef), claims())],
+    ['a jku header (signed with the real key)',
+        es256(header(jku => 'https://evil.example/jwks.json'), claims())],
+    ['signed by a fresh attacker key with kid test-es256', es256(header(), claims(), $attacker)],
+    ['kid old-es256 but signed with the current key', es256(header(kid => 'old-es256'), claims())],
+    ['kid test-es256 but signed with the old key', es256(header(), claims(), $OLD_KEY)],
+    ['a 2-part token (header.payload)', join('.', (split /\./, $good)[0, 1])],
+    ['a 4-part token', "$good." . (split /\./, $good)[2]],
+    ['signature of the real token on forged claims', join('.', (split /\./, $good)[0, 1]) . ".$rs"],
+    ['~8 KiB of garbage', 'A' x $big],
+    ['~8 KiB garbage in three base64url parts',
+        join('.', $rnd->(int($big / 3) - 1), $rnd->(int($big / 3) - 1), $rnd->(int($big / 3) - 1))],
+);
+
+plan tests => 3 + 2 * @attacks + 6 + 3;
+
+ok(($real_header->{kid} // '') eq 'test-es256' && defined $real_claims->{sid},
+   'a registration token has kid test-es256 and a sid (the forgeries copy its claims)');
+is(get_with('/protected/', bearer($real))->code, 200, 'control: the real token opens /protected/');
+is(get_with('/protected/', bearer($good))->code, 200,
+   'control: our own token signed with the real key and the real claims opens /protected/');
+
+for my $a (@attacks) {
+    my ($name, $token) = @$a;
+    my $res = get_with('/protected/', bearer($token));
+    is($res->code, 401, "$name: 401");
+    like(www_auth($res), qr/^Bearer\b.*error="invalid_token"/, "$name: WWW-Authenticate error=\"invalid_token\"");
+}
+
+# Key rotation: a verify-only key still verifies tokens it signed.
+{
+    my $old = es256(header(kid => 'old-es256'), claims(), $OLD_KEY);
+    is(get_with('/protected/', bearer($old))->code, 200,
+       'rotation: a token signed by the verify-only key old-es256 (kid old-es256, real sid) is 200');
+}
+
+# Session check: a well-signed token whose sid is not a session.
+{
+    my $ghost = es256(header(), claims(sid => 'no-such-session-' . $rnd->(20)));
+    my $res = get_with('/protected/', bearer($ghost));
+    is($res->code, 401, 'a validly signed token with an unknown sid is 401 (session check)');
+    like(www_auth($res), qr/error="invalid_token"/, 'unknown sid: error="invalid_token"');
+    is(get_with('/nosession/', bearer($ghost))->code, 200,
+       'DeskAuthSessionCheck off: the same token with an unknown sid is 200');
+    my $nosid = es256(header(), claims(sid => undef));
+    is(get_with('/protected/', bearer($nosid))->code, 401, 'a validly signed token without a sid is 401 (session check)');
+    is(get_with('/nosession/', bearer(es256(header(), claims(exp => $now - 3600, iat => $now - 4200, nbf => $now - 4200))))->code, 401,
+       'DeskAuthSessionCheck off still refuses an expired token');
+}
+
+# Every handler that takes a token verifies it the same way.
+for my $a ([ 'alg none', jwt_encode(header(alg => 'none'), claims()) . '.' ],
+           [ 'HS256 with the public key PEM', jwt_sign(header => header(alg => 'HS256'), claims => claims(), hs256 => $pub_pem) ],
+           [ 'unknown kid', es256(header(kid => 'nope'), claims()) ]) {
+    my ($res) = json_req('GET', '/api/auth/profile', undef, bearer($a->[1]));
+    is($res->code, 401, "profile API refuses a token with $a->[0]: 401");
+}

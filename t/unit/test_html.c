@@ -1,0 +1,201 @@
+/* test_html.c: escaping, the page template language and the QR code SVG
+ * (src/da_html.c). TAP output. */
+#include <stdarg.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "tap.h"
+#include "da_html.h"
+
+static apr_pool_t *pool;
+
+/* Render tpl with vars given as name, value pairs ending in NULL. */
+static const char *render(const char *tpl, ...)
+{
+    apr_table_t *vars = apr_table_make(pool, 8);
+    const char *name;
+    va_list ap;
+    va_start(ap, tpl);
+    while ((name = va_arg(ap, const char *)) != NULL)
+        apr_table_set(vars, name, va_arg(ap, const char *));
+    va_end(ap);
+    return da_html_render(pool, tpl, vars);
+}
+
+static int count_substr(const char *s, const char *sub)
+{
+    int n = 0;
+    while ((s = strstr(s, sub)) != NULL) {
+        n++;
+        s += strlen(sub);
+    }
+    return n;
+}
+
+static void test_escape(void)
+{
+    is_str(da_html_escape(pool, "&<>\"'`="),
+           "&amp;&lt;&gt;&quot;&#39;&#96;&#61;",
+           "escape_turns_every_special_char_into_an_entity");
+    is_str(da_html_escape(pool, "a&b<c>d\"e'f`g=h"),
+           "a&amp;b&lt;c&gt;d&quot;e&#39;f&#96;g&#61;h",
+           "escape_keeps_the_text_between_special_chars");
+    is_str(da_html_escape(pool, "plain text, caf\xc3\xa9"),
+           "plain text, caf\xc3\xa9",
+           "escape_leaves_plain_text_and_utf8_alone");
+    is_str(da_html_escape(pool, NULL), "", "escape_of_null_is_empty");
+    is_str(da_html_escape(pool, ""), "", "escape_of_empty_is_empty");
+}
+
+static void test_variables(void)
+{
+    is_str(render("Hi {{name}}!", "name", "Ada", NULL), "Hi Ada!",
+           "variable_is_replaced");
+    is_str(render("<p title=\"{{t}}\">{{t}}</p>",
+                  "t", "\"><script>alert(1)</script>", NULL),
+           "<p title=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\">"
+           "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</p>",
+           "variable_is_html_escaped_in_text_and_attribute");
+    is_str(render("{{{raw}}}", "raw", "<b>x</b>", NULL), "<b>x</b>",
+           "triple_stache_is_copied_raw");
+    is_str(render("[{{missing}}][{{{missing}}}]", NULL), "[][]",
+           "unknown_name_renders_empty");
+    is_str(render("{{ name }}", "name", "x", NULL), "x",
+           "spaces_around_a_name_are_allowed");
+    is_str(render("{{a}}{{b}}{{a}}", "a", "1", "b", "2", NULL), "121",
+           "adjacent_tags_all_render");
+    is_str(da_html_render(pool, "x{{a}}y", NULL), "xy",
+           "null_vars_table_renders_every_name_empty");
+    is_str(da_html_render(pool, NULL, NULL), "", "null_template_is_empty");
+}
+
+static void test_sections(void)
+{
+    is_str(render("a{{#s}}[{{v}}]{{/s}}b", "s", "1", "v", "x", NULL),
+           "a[x]b", "section_shown_when_set");
+    is_str(render("a{{#s}}[x]{{/s}}b", NULL), "ab",
+           "section_hidden_when_unset");
+    is_str(render("a{{#s}}[x]{{/s}}b", "s", "", NULL), "ab",
+           "section_hidden_when_empty");
+    is_str(render("a{{^s}}[x]{{/s}}b", NULL), "a[x]b",
+           "inverted_section_shown_when_unset");
+    is_str(render("a{{^s}}[x]{{/s}}b", "s", "", NULL), "a[x]b",
+           "inverted_section_shown_when_empty");
+    is_str(render("a{{^s}}[x]{{/s}}b", "s", "yes", NULL), "ab",
+           "inverted_section_hidden_when_set");
+    is_str(render("{{#a}}A{{#b}}B{{/b}}{{^b}}-{{/b}}{{/a}}",
+                  "a", "1", "b", "1", NULL), "AB",
+           "nested_sections_both_set");
+    is_str(render("{{#a}}A{{#b}}B{{/b}}{{^b}}-{{/b}}{{/a}}",
+                  "a", "1", NULL), "A-",
+           "nested_inverted_section_inside_a_true_one");
+    is_str(render("{{#a}}A{{#b}}B{{/b}}{{/a}}.", "b", "1", NULL), ".",
+           "false_outer_section_hides_true_inner_one");
+    is_str(render("{{#a}}1{{#a}}2{{/a}}3{{/a}}", "a", "x", NULL), "123",
+           "same_name_nested_section_matches_its_own_close");
+    is_str(render("{{#e}}<p role=\"alert\">{{e}}</p>{{/e}}",
+                  "e", "Bad & wrong", NULL),
+           "<p role=\"alert\">Bad &amp; wrong</p>",
+           "section_value_is_usable_inside_it");
+}
+
+static void test_malformed(void)
+{
+    is_str(render("a {{name", "name", "x", NULL), "a {{name",
+           "unclosed_tag_is_copied_literally");
+    is_str(render("a {{", NULL), "a {{", "trailing_open_braces_are_copied");
+    is_str(render("{", NULL), "{", "lone_brace_is_copied");
+    is_str(render("{{{raw}}", "raw", "<x>", NULL), "{{{raw}}",
+           "triple_stache_missing_a_brace_is_copied");
+    is_str(render("{{#a}}x", "a", "1", NULL), "{{#a}}x",
+           "section_without_close_is_copied_and_its_body_rendered");
+    is_str(render("{{#a}}{{v}}", "v", "<", NULL), "{{#a}}&lt;",
+           "body_after_an_unterminated_section_still_renders_tags");
+    is_str(render("x{{/a}}y", NULL), "x{{/a}}y",
+           "stray_close_tag_is_copied");
+    is_str(render("{{Bad Name}} {{}} {{a-b}}", "a", "1", NULL),
+           "{{Bad Name}} {{}} {{a-b}}", "invalid_names_are_copied");
+    is_str(render("{{#a}}1{{/b}}2", "a", "1", NULL), "{{#a}}1{{/b}}2",
+           "mismatched_close_is_copied");
+    is_str(render("{{{{a}}}", "a", "v", NULL), "{{v}",
+           "run_of_braces_ends_in_the_real_tag");
+    is_str(render("}}{{a}}}}", "a", "v", NULL), "}}v}}",
+           "stray_closing_braces_are_text");
+
+    {
+        /* a template that ends mid-tag, with nothing after it in memory */
+        char *tpl = apr_pstrndup(pool, "ok {{#a}}{{x", 12);
+        is_str(da_html_render(pool, tpl, NULL), "ok {{#a}}{{x",
+               "template_ending_inside_a_tag_is_copied");
+    }
+    {
+        /* sections nested far deeper than any page: no crash, some output */
+        int i, n = 200;
+        char *tpl = apr_palloc(pool, (apr_size_t)n * 14 + 2);
+        char *q = tpl;
+        for (i = 0; i < n; i++)
+            q += strlen(strcpy(q, "{{#a}}"));
+        *q++ = 'X';
+        for (i = 0; i < n; i++)
+            q += strlen(strcpy(q, "{{/a}}"));
+        *q = '\0';
+        ok(strchr(render(tpl, "a", "1", NULL), 'X') != NULL,
+           "very_deep_nesting_renders_without_crashing");
+    }
+}
+
+static void test_qr(void)
+{
+    const char *link = "equatorschatbot://auth/callback?code=abc123&state=xyz";
+    const char *svg = da_html_qr_svg(pool, link, "QR code \"of\" <link>");
+
+    ok(svg != NULL, "qr_svg_is_made_for_a_link");
+    if (svg == NULL)
+        svg = "";
+    ok(strncmp(svg, "<svg", 4) == 0, "qr_svg_starts_with_svg");
+    ok(strstr(svg, "viewBox=\"0 0 ") != NULL, "qr_svg_has_a_viewbox");
+    ok(strstr(svg, "role=\"img\"") != NULL, "qr_svg_has_role_img");
+    ok(strstr(svg, "aria-label=\"QR code &quot;of&quot; &lt;link&gt;\"")
+       != NULL, "qr_svg_label_is_escaped");
+    ok(strstr(svg, "shape-rendering=\"crispEdges\"") != NULL,
+       "qr_svg_is_crisp");
+    ok(count_substr(svg, "<path") == 1, "qr_svg_has_exactly_one_path");
+    ok(strstr(svg, "</svg>") != NULL
+       && strcmp(svg + strlen(svg) - 6, "</svg>") == 0,
+       "qr_svg_ends_with_svg_close");
+    ok(strstr(svg, "M4 4h7v1h-7z") != NULL,
+       "qr_finder_pattern_starts_after_the_four_module_quiet_zone");
+    ok(strlen(svg) < 12000, "qr_svg_stays_small");
+    ok(da_html_qr_svg(pool, NULL, "x") == NULL, "qr_of_null_is_null");
+    ok(da_html_qr_svg(pool, "", "x") == NULL, "qr_of_empty_is_null");
+    {
+        /* beyond the capacity of the largest symbol at level M */
+        apr_size_t n = 4000;
+        char *big = apr_palloc(pool, n + 1);
+        memset(big, 'x', n);
+        big[n] = '\0';
+        ok(da_html_qr_svg(pool, big, "x") == NULL,
+           "qr_of_text_too_long_is_null");
+    }
+}
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+
+    plan(50);
+    test_escape();
+    test_variables();
+    test_sections();
+    test_malformed();
+    test_qr();
+
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return done_testing();
+}
