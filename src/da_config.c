@@ -264,6 +264,34 @@ const da_client_t *da_client_by_redirect(const da_srv_conf_t *c,
     return NULL;
 }
 
+const char *da_subpath(const request_rec *r)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    const apr_array_header_t *mounts;
+    const char *best = "";
+    apr_size_t best_len = 0;
+    int i;
+
+    if (!c->mounts || !r->handler || strncmp(r->handler, "deskauth-", 9)) {
+        return "";
+    }
+    /* The longest <Location> of this handler that the URI is under. */
+    mounts = apr_table_elts(c->mounts);
+    for (i = 0; i < mounts->nelts; i++) {
+        const apr_table_entry_t *e = &APR_ARRAY_IDX(mounts, i, apr_table_entry_t);
+        apr_size_t n = strlen(e->val);
+        while (n && e->val[n - 1] == '/') {
+            n--;
+        }
+        if (!strcmp(e->key, r->handler + 9) && n >= best_len
+            && !strncmp(r->uri, e->val, n) && (!r->uri[n] || r->uri[n] == '/')) {
+            best = r->uri + n;
+            best_len = n;
+        }
+    }
+    return best;
+}
+
 int da_dir_token_from(const da_dir_conf_t *d)
 {
     return d->token_from != DA_UNSET ? d->token_from
@@ -653,6 +681,7 @@ const command_rec da_cmds[] = {
  * deskauth-* handler and whether a DBDriver / deskauth use appears. */
 typedef struct {
     apr_table_t *found_urls;
+    apr_table_t *mounts;
     int dbdriver;
     int uses_db;
 } tree_scan_t;
@@ -681,6 +710,9 @@ static void scan_tree(apr_pool_t *p, ap_directive_t *node,
             scan->uses_db = 1;
             if (location && !apr_table_get(scan->found_urls, node->args + 9)) {
                 apr_table_set(scan->found_urls, node->args + 9, location);
+            }
+            if (location) {
+                apr_table_add(scan->mounts, node->args + 9, location);
             }
         }
         else if (!strcasecmp(node->directive, "AuthType")
@@ -763,7 +795,7 @@ static const char *build_keyring(apr_pool_t *p, server_rec *s, da_srv_conf_t *c,
 int da_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
-    tree_scan_t scan = { apr_table_make(ptemp, 16), 0, 0 };
+    tree_scan_t scan = { apr_table_make(ptemp, 16), apr_table_make(pconf, 16), 0, 0 };
     apr_hash_t *done = apr_hash_make(ptemp);
     server_rec *v;
     const char *err;
@@ -792,6 +824,7 @@ int da_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, v, DA_LOGNO(00004) "%s", err);
             return !OK;
         }
+        c->mounts = scan.mounts;
         /* Discovered URLs fill what DeskAuthURL did not set. */
         if (!c->urls) {
             c->urls = apr_table_make(pconf, 16);

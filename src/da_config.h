@@ -48,6 +48,7 @@ typedef struct {
     const char *site_name;
     int cookie_secure;                    /* 0 off, 1 on, 2 auto */
     apr_table_t *urls;                    /* "login" -> "/auth/login" */
+    apr_table_t *mounts;                  /* every <Location> of each handler */
     int schema_ready;                     /* per process, set on first use */
 } da_srv_conf_t;
 
@@ -104,6 +105,10 @@ const da_client_t *da_client(const da_srv_conf_t *c, const char *id);
 /* The client that registered this redirect URI (first match) or NULL. */
 const da_client_t *da_client_by_redirect(const da_srv_conf_t *c,
                                          const char *uri);
+
+/* What follows the <Location> of the request's handler in its URI ("" or
+ * "/resume"); "" when the handler is mounted some other way. */
+const char *da_subpath(const request_rec *r);
 
 int da_dir_token_from(const da_dir_conf_t *d);
 int da_dir_pass_claims(const da_dir_conf_t *d);

@@ -30,17 +30,17 @@ int da_db_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     return OK;
 }
 
-/* DBDriver and DBDParams as written in the configuration, found in the
- * tree (mod_dbd keeps its own private). */
+/* DBDriver and DBDParams of the main server as mod_dbd will use them (the
+ * last of each wins), found in the tree: mod_dbd keeps its own private. */
 static void find_dbd(apr_pool_t *p, ap_directive_t *node, const char **driver,
                      const char **params)
 {
     for (; node; node = node->next) {
-        if (!*driver && !strcasecmp(node->directive, "DBDriver")) {
+        if (!strcasecmp(node->directive, "DBDriver")) {
             const char *a = node->args;
             *driver = ap_getword_conf(p, &a);
         }
-        else if (!*params && !strcasecmp(node->directive, "DBDParams")) {
+        else if (!strcasecmp(node->directive, "DBDParams")) {
             const char *a = node->args;
             *params = ap_getword_conf(p, &a);
         }

@@ -164,8 +164,9 @@ int da_profile_handler(request_rec *r)
     da_claims_t *cl;
     da_user_t *u;
     da_db_t *db;
+    const char *sub = da_subpath(r);
 
-    if (r->path_info && *r->path_info && strcmp(r->path_info, "/")) {
+    if (*sub && strcmp(sub, "/")) {
         return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such resource");
     }
     if (m != M_GET && m != M_PUT && m != M_PATCH && m != M_POST) {

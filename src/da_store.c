@@ -197,29 +197,37 @@ static apr_status_t schema_present(da_db_t *db)
     return APR_SUCCESS;
 }
 
+/* The SQL text without its comment lines (comments may hold ';'). */
+static char *strip_comments(apr_pool_t *p, const char *sql)
+{
+    char *copy = apr_pstrdup(p, sql), *line, *last;
+    char *out = apr_pcalloc(p, strlen(sql) + 1);
+
+    for (line = apr_strtok(copy, "\n", &last); line; line = apr_strtok(NULL, "\n", &last)) {
+        const char *t = line + strspn(line, " \t\r");
+        if (*t && strncmp(t, "--", 2)) {
+            strcat(strcat(out, line), "\n");
+        }
+    }
+    return out;
+}
+
 apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql)
 {
-    char *sql = apr_pstrdup(db->pool, schema_sql), *last, *part;
+    char *last, *part;
     apr_status_t rv = APR_SUCCESS;
 
     if (schema_present(db) == APR_SUCCESS) {
         return APR_SUCCESS;
     }
-    for (part = apr_strtok(sql, ";", &last); part; part = apr_strtok(NULL, ";", &last)) {
-        char *line, *l2, *body = apr_pstrdup(db->pool, "");
+    for (part = apr_strtok(strip_comments(db->pool, schema_sql), ";", &last); part;
+         part = apr_strtok(NULL, ";", &last)) {
         int n = 0, rc;
 
-        /* Drop comment lines; skip what is left empty. */
-        for (line = apr_strtok(part, "\n", &l2); line; line = apr_strtok(NULL, "\n", &l2)) {
-            const char *t = line + strspn(line, " \t\r");
-            if (*t && strncmp(t, "--", 2)) {
-                body = apr_pstrcat(db->pool, body, line, "\n", NULL);
-            }
-        }
-        if (!*body) {
+        if (!part[strspn(part, " \t\r\n")]) {
             continue;
         }
-        rc = apr_dbd_query(db->driver, db->handle, &n, body);
+        rc = apr_dbd_query(db->driver, db->handle, &n, part);
         if (rc) {
             /* Another process may be creating the same table right now. */
             rv = driver_error(db, rc);
@@ -440,9 +448,15 @@ apr_status_t da_store_session_revoke(da_db_t *db, const char *id, apr_int64_t no
 apr_status_t da_store_session_revoke_user(da_db_t *db, const char *user_id,
                                           apr_int64_t now)
 {
+    return da_store_session_revoke_user_count(db, user_id, now, NULL);
+}
+
+apr_status_t da_store_session_revoke_user_count(da_db_t *db, const char *user_id,
+                                                apr_int64_t now, int *nrevoked)
+{
     const char *args[] = { num(db, now), user_id };
 
-    return exec(db, "deskauth_session_revoke_user", NULL, 2, args);
+    return exec(db, "deskauth_session_revoke_user", nrevoked, 2, args);
 }
 
 /* ------------------------------------------------------------------ */

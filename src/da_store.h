@@ -106,6 +106,11 @@ apr_status_t da_store_session_revoke(da_db_t *db, const char *id, apr_int64_t no
 apr_status_t da_store_session_revoke_user(da_db_t *db, const char *user_id,
                                           apr_int64_t now);
 
+/* As da_store_session_revoke_user; *nrevoked (when not NULL) gets how many
+ * sessions were not yet revoked and now are (for deskauthctl's report). */
+apr_status_t da_store_session_revoke_user_count(da_db_t *db, const char *user_id,
+                                                apr_int64_t now, int *nrevoked);
+
 apr_status_t da_store_code_create(da_db_t *db, const da_code_t *c);
 
 /* Mark the code used, once: APR_SUCCESS and *c for the first use before

@@ -72,7 +72,7 @@ sub url_attrs {
 }
 
 # Links (or refreshes) towards anything but this server.
-my $FOREIGN = qr{^\s*(?:equatorschatbot|myapp|javascript|data|https?://evil)|evil\.example|^\s*//|url\s*=\s*['"]?\s*(?:\w+:|//)}i;
+my $FOREIGN = qr{^\s*(?:equatorschatbot|myapp|javascript|https?://evil)|evil\.example|^\s*//|url\s*=\s*['"]?\s*(?:\w+:|//)}i;
 sub foreign_links { return grep { $_ =~ $FOREIGN } url_attrs($_[0]) }
 
 sub text_of {
@@ -138,7 +138,7 @@ sub is_handoff_location {
     my ($res) = @_;
     my $loc = $res->header('Location') // '';
     my $u = URI->new_abs($loc, $res->request->uri);
-    return ($u->scheme // '') =~ /^https?\z/ && $u->host_port eq $BASE->host_port && $u->query =~ /(?:^|&)h=[^&]+/ ? $u : undef;
+    return ($u->scheme // '') =~ /^https?\z/ && $u->host_port eq $BASE->host_port && ($u->query // '') =~ /(?:^|&)h=[^&]+/ ? $u : undef;
 }
 
 my ($reg, undef, $fields) = register_user();
