@@ -19,9 +19,12 @@ static const struct {
     { "deskauth-register", da_register_handler },
     { "deskauth-login",    da_login_handler },
     { "deskauth-callback", da_callback_handler },
+    { "deskauth-token",    da_token_handler },
+    { "deskauth-revoke",   da_revoke_handler },
     { "deskauth-logout",   da_logout_handler },
     { "deskauth-profile",  da_profile_handler },
     { "deskauth-jwks",     da_jwks_handler },
+    { "deskauth-metadata", da_metadata_handler },
     { NULL, NULL }
 };
 

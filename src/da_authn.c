@@ -20,25 +20,14 @@ da_claims_t *da_authn_claims(request_rec *r)
     return ap_get_module_config(m->request_config, &deskauth_module);
 }
 
-int da_authn_token(request_rec *r, int from, int session_check,
-                   da_claims_t **claims, int *from_cookie)
+int da_authn_verify(request_rec *r, const char *token, int session_check,
+                    da_claims_t **claims)
 {
     da_srv_conf_t *c = da_srv(r->server);
-    const char *token = NULL, *why = NULL;
-    int cookie = 0;
+    const char *why = NULL;
     apr_status_t rv;
     da_claims_t *cl;
 
-    if (from & DA_FROM_HEADER) {
-        token = da_bearer(r);
-    }
-    if (!token && (from & DA_FROM_COOKIE)) {
-        token = da_cookie_get(r, "deskauth_session");
-        cookie = token != NULL;
-    }
-    if (!token || !*token) {
-        return DECLINED;
-    }
     if (da_jwt_verify(r->pool, c->keyring, token, da_issuer(r), da_audience(r),
                       da_now(), &cl, &why) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00040)
@@ -66,8 +55,31 @@ int da_authn_token(request_rec *r, int from, int session_check,
             return HTTP_SERVICE_UNAVAILABLE;
         }
     }
-    ap_set_module_config((r->main ? r->main : r)->request_config, &deskauth_module, cl);
     *claims = cl;
+    return OK;
+}
+
+int da_authn_token(request_rec *r, int from, int session_check,
+                   da_claims_t **claims, int *from_cookie)
+{
+    const char *token = NULL;
+    int cookie = 0, rc;
+
+    if (from & DA_FROM_HEADER) {
+        token = da_bearer(r);
+    }
+    if (!token && (from & DA_FROM_COOKIE)) {
+        token = da_cookie_get(r, "deskauth_session");
+        cookie = token != NULL;
+    }
+    if (!token || !*token) {
+        return DECLINED;
+    }
+    if ((rc = da_authn_verify(r, token, session_check, claims)) != OK) {
+        return rc;
+    }
+    ap_set_module_config((r->main ? r->main : r)->request_config, &deskauth_module,
+                         *claims);
     if (from_cookie) {
         *from_cookie = cookie;
     }

@@ -16,6 +16,11 @@
 int da_authn_token(request_rec *r, int from, int session_check,
                    da_claims_t **claims, int *from_cookie);
 
+/* Verify one access token (and its session unless session_check is 0).
+ * OK with *claims, HTTP_UNAUTHORIZED or HTTP_SERVICE_UNAVAILABLE. */
+int da_authn_verify(request_rec *r, const char *token, int session_check,
+                    da_claims_t **claims);
+
 /* The claims accepted for this request, or NULL. */
 da_claims_t *da_authn_claims(request_rec *r);
 

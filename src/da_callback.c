@@ -73,10 +73,45 @@ int da_handoff_parse(request_rec *r, apr_table_t *params, da_handoff_t **out)
         h->legacy = 1;
     }
     else {
-        /* The authorization-code flow with PKCE (SPEC §6.2) is not served
-         * yet: refuse clearly rather than half-work. */
-        return refuse_app(r, "This sign-in request (OAuth authorization code with "
-                          "PKCE) is not supported by this server yet.");
+        const char *method = apr_table_get(params, "code_challenge_method");
+        const char *type = apr_table_get(params, "response_type");
+        const char *state = apr_table_get(params, "state");
+        int i;
+
+        h->client = da_client(c, apr_table_get(params, "client_id"));
+        if (!h->client) {
+            return refuse_app(r, "This app is not registered on this site.");
+        }
+        for (i = 0; uri && i < h->client->redirect_uris->nelts; i++) {
+            if (da_redirect_matches(APR_ARRAY_IDX(h->client->redirect_uris, i,
+                                                  const char *), uri)) {
+                break;
+            }
+        }
+        if (!uri || i == h->client->redirect_uris->nelts) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00072)
+                          "refused an unregistered redirect URI for client %s",
+                          h->client->id);
+            return refuse_app(r, "The app asked to be sent to an address this site "
+                              "does not know for it. Nothing was sent to it.");
+        }
+        if (!type || strcmp(type, "code")) {
+            return refuse_app(r, "Only response_type=code is supported.");
+        }
+        /* RFC 7636 §4.3: no method means plain, and plain is refused. */
+        if (!method || strcmp(method, "S256")) {
+            return refuse_app(r, "The app must use PKCE with "
+                              "code_challenge_method=S256 (plain is not accepted).");
+        }
+        h->challenge = apr_table_get(params, "code_challenge");
+        if (!h->challenge || !da_pkce_valid(h->challenge)) {
+            return refuse_app(r, "The PKCE code_challenge is missing or malformed.");
+        }
+        if (state && (strlen(state) > 1000 || !da_text_valid(state, 1000))) {
+            return refuse_app(r, "The state parameter is malformed.");
+        }
+        h->redirect_uri = uri;
+        h->state = state;
     }
     if (device && da_text_valid(device, 100)) {
         h->device_name = device;
@@ -122,7 +157,17 @@ int da_after_signin(request_rec *r, da_db_t *db, const da_user_t *u,
                                             "h", id, NULL));
 }
 
-/* The hand-off page: automatic navigation, a button, a QR code. */
+const char *da_connect_inputs(request_rec *r, const da_client_t *client,
+                              const char *action)
+{
+    return apr_pstrcat(r->pool,
+                       "<input type=\"hidden\" name=\"action\" value=\"", action, "\">\n"
+                       "<input type=\"hidden\" name=\"client_id\" value=\"",
+                       da_html_escape(r->pool, client->id), "\">\n", NULL);
+}
+
+/* The hand-off page: automatic navigation, a button, a QR code, and the
+ * connection file. */
 static int handoff_page(request_rec *r, const da_client_t *client, const char *link,
                         const char *email)
 {
@@ -135,6 +180,8 @@ static int handoff_page(request_rec *r, const da_client_t *client, const char *l
     if (qr) {
         apr_table_setn(pg->vars, "qr", qr);
     }
+    apr_table_setn(pg->vars, "file_action", da_url(r, "callback"));
+    apr_table_setn(pg->vars, "file_hidden", da_connect_inputs(r, client, "file"));
     return da_page_send(pg, HTTP_OK, "callback.html");
 }
 
@@ -180,6 +227,24 @@ static int get_callback(request_rec *r)
         return da_page_error(r, HTTP_GONE, "This link has expired",
                              "The app is no longer registered on this site.");
     }
+    if (*code->challenge) {
+        /* RFC 8252: the app gets a one-time code bound to its PKCE
+         * challenge; its session is created when it redeems the code. */
+        const char *app_code = da_new_code(r, db, "code", u, client->id,
+                                           code->redirect_uri, code->challenge,
+                                           code->device_name,
+                                           da_code_ttl(da_srv(r->server)));
+        if (!app_code) {
+            return da_unavailable(r);
+        }
+        return handoff_page(r, client, da_redirect_with(r->pool, code->redirect_uri,
+                            "code", app_code, "state",
+                            *code->state ? code->state : NULL, NULL), u->email);
+    }
+    if (!client->token_redirect) {
+        return da_page_error(r, HTTP_GONE, "This link has expired",
+                             "This app must now use PKCE.");
+    }
     spec.client_id = client->id;
     spec.device_name = *code->device_name ? code->device_name : NULL;
     if (da_issue_session(r, db, u, &spec, &t) != APR_SUCCESS) {
@@ -193,10 +258,125 @@ static int get_callback(request_rec *r)
                         u->email);
 }
 
+const char *da_new_code(request_rec *r, da_db_t *db, const char *kind,
+                        const da_user_t *u, const char *client_id,
+                        const char *redirect_uri, const char *challenge,
+                        const char *device_name, apr_int64_t ttl)
+{
+    const char *value = da_random_token(r->pool, 32);
+    da_code_t code;
+
+    if (!value) {
+        return NULL;
+    }
+    memset(&code, 0, sizeof(code));
+    code.code_hash = da_sha256_b64url(r->pool, value);
+    code.kind = kind;
+    code.user_id = u->id;
+    code.client_id = client_id;
+    code.redirect_uri = redirect_uri;
+    code.challenge = challenge;
+    code.device_name = device_name;
+    code.created_at = da_now();
+    code.expires_at = code.created_at + ttl;
+    if (da_store_code_create(db, &code) != APR_SUCCESS) {
+        da_db_log_error(r, db, "storing a one-time code");
+        return NULL;
+    }
+    return value;
+}
+
+/* token.json (SPEC §6.4): a one-time connection code, never a token. */
+static json_object *connection_file(request_rec *r, const da_client_t *client,
+                                    const da_user_t *u, const char *code,
+                                    apr_int64_t expires)
+{
+    json_object *o = da_json_object(r->pool), *user = json_object_new_object();
+
+    da_json_set_str(o, "server", ap_construct_url(r->pool, "", r));
+    da_json_set_str(o, "tokenEndpoint", ap_construct_url(r->pool, da_url(r, "token"), r));
+    da_json_set_str(o, "clientId", client->id);
+    da_json_set_str(o, "code", code);
+    da_json_set_time(r->pool, o, "expiresAt", expires);
+    da_json_set_str(user, "email", u->email);
+    da_json_set(o, "user", user);
+    return o;
+}
+
+/* POST action=file (download token.json) or action=qr (a page with the
+ * same content as a QR code), for the signed-in browser. */
+static int post_connect(request_rec *r)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    apr_table_t *form;
+    const char *action, *code;
+    const da_client_t *client;
+    da_claims_t *cl;
+    da_user_t *u;
+    da_db_t *db;
+    json_object *file;
+    apr_int64_t expires = da_now() + DA_CONNECTION_FILE_TTL;
+    int rc;
+
+    if (da_body_kind(r) != DA_BODY_FORM) {
+        return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                             "Send the form of the page");
+    }
+    if ((rc = da_read_form(r, &form)) != OK) {
+        return rc;
+    }
+    if (da_csrf_check(r, form) != OK) {
+        return da_page_error(r, HTTP_FORBIDDEN, "Request refused",
+                             "This form has expired or did not come from this site. "
+                             "Go back, reload the page and try again.");
+    }
+    rc = da_authn_token(r, DA_FROM_COOKIE, 1, &cl, NULL);
+    if (rc == HTTP_SERVICE_UNAVAILABLE || (rc == OK && !(db = da_db(r)))) {
+        return da_unavailable(r);
+    }
+    if (rc != OK) {
+        return da_page_error(r, HTTP_UNAUTHORIZED, "Signed out",
+                             "Sign in again to connect a desktop app.");
+    }
+    action = apr_table_get(form, "action");
+    client = da_client(c, apr_table_get(form, "client_id"));
+    if (!client || !action || (strcmp(action, "file") && strcmp(action, "qr"))) {
+        return da_page_error(r, HTTP_BAD_REQUEST, "Unknown app",
+                             "Pick one of the apps listed on your profile page.");
+    }
+    if (da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS
+        || !(code = da_new_code(r, db, "file", u, client->id, NULL, NULL, NULL,
+                                DA_CONNECTION_FILE_TTL))) {
+        return da_unavailable(r);
+    }
+    file = connection_file(r, client, u, code, expires);
+    if (!strcmp(action, "file")) {
+        apr_table_setn(r->headers_out, "Content-Disposition",
+                       "attachment; filename=\"token.json\"");
+        return da_send_json(r, HTTP_OK, file);
+    }
+    else {
+        da_page_t *pg = da_page_new(r, apr_pstrcat(r->pool, "Connect ", client->name,
+                                                   NULL), u->email);
+        const char *qr = da_html_qr_svg(r->pool, da_json_string(r->pool, file),
+                                        "QR code of a one-time connection file");
+        apr_table_set(pg->vars, "app_name", client->name);
+        if (qr) {
+            apr_table_setn(pg->vars, "qr", qr);
+        }
+        apr_table_setn(pg->vars, "expires_at", da_rfc3339(r->pool, expires));
+        apr_table_setn(pg->vars, "profile_url", da_url(r, "profile"));
+        return da_page_send(pg, HTTP_OK, "connect.html");
+    }
+}
+
 int da_callback_handler(request_rec *r)
 {
+    if (r->method_number == M_POST) {
+        return post_connect(r);
+    }
     if (r->method_number != M_GET) {
-        return da_method_not_allowed(r, "GET");
+        return da_method_not_allowed(r, "GET, POST");
     }
     return get_callback(r);
 }

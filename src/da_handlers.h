@@ -12,6 +12,9 @@ int da_callback_handler(request_rec *r);
 int da_logout_handler(request_rec *r);
 int da_profile_handler(request_rec *r);
 int da_jwks_handler(request_rec *r);
+int da_metadata_handler(request_rec *r);
+int da_token_handler(request_rec *r);
+int da_revoke_handler(request_rec *r);
 
 /* A desktop app waiting for this sign-in (SPEC §6.2, §6.3). */
 typedef struct {
@@ -41,6 +44,19 @@ int da_after_signin(request_rec *r, da_db_t *db, const da_user_t *u,
 
 /* Where a signed-in browser goes when no app waits. */
 const char *da_home_url(request_rec *r, const char *role);
+
+#define DA_CONNECTION_FILE_TTL 600
+
+/* Store a new one-time code of kind ("code", "file") for u and return its
+ * value (only its hash is stored), or NULL (logged). */
+const char *da_new_code(request_rec *r, da_db_t *db, const char *kind,
+                        const da_user_t *u, const char *client_id,
+                        const char *redirect_uri, const char *challenge,
+                        const char *device_name, apr_int64_t ttl);
+
+/* Hidden inputs of a "connect this app" form posted to the hand-off URL. */
+const char *da_connect_inputs(request_rec *r, const da_client_t *client,
+                              const char *action);
 
 /* The query string as a table (empty when none or malformed). */
 apr_table_t *da_query(request_rec *r);

@@ -4,6 +4,8 @@
 #include "da_util.h"
 
 #include <apr_strings.h>
+#include <apr_lib.h>
+#include <string.h>
 
 static apr_status_t json_cleanup(void *o)
 {
@@ -24,49 +26,186 @@ json_object *da_json_object(apr_pool_t *p)
     return da_json_own(p, json_object_new_object());
 }
 
-apr_status_t da_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
-                           json_object **out, const char **err)
-{
-    json_tokener *tok = json_tokener_new_ex(DA_JSON_MAX_DEPTH);
-    json_object *o;
-    enum json_tokener_error jerr;
+/* A strict RFC 8259 syntax check, because json-c accepts more than JSON
+ * (single quotes, NaN, raw control characters). Returns the end of the
+ * value at p, or NULL. */
+typedef struct {
+    const char *end;
+    int depth;
+} scan_t;
 
-    if (!tok) {
-        *err = "out of memory";
-        return APR_ENOMEM;
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+        p++;
     }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-    o = json_tokener_parse_ex(tok, buf, (int)len);
-    jerr = json_tokener_get_error(tok);
-    if (!o && jerr == json_tokener_continue) {
-        /* A truncated document is an error, not a wait for more. */
-        *err = "unexpected end of JSON";
+    return p;
+}
+
+static const char *scan_value(scan_t *sc, const char *p);
+
+static const char *scan_string(scan_t *sc, const char *p)
+{
+    for (p++; p < sc->end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') {
+            return p + 1;
+        }
+        if (c < 0x20) {
+            return NULL;
+        }
+        if (c == '\\') {
+            if (++p >= sc->end) {
+                return NULL;
+            }
+            if (*p == 'u') {
+                int i;
+                for (i = 1; i <= 4; i++) {
+                    if (p + i >= sc->end || !apr_isxdigit(p[i])) {
+                        return NULL;
+                    }
+                }
+                p += 4;
+            }
+            else if (!strchr("\"\\/bfnrt", *p) || !*p) {
+                return NULL;
+            }
+        }
     }
-    else if (!o || jerr != json_tokener_success) {
-        *err = jerr == json_tokener_error_depth ? "JSON nested too deeply"
-                                                : json_tokener_error_desc(jerr);
+    return NULL;
+}
+
+static const char *scan_digits(const char *p, const char *end)
+{
+    const char *start = p;
+
+    while (p < end && apr_isdigit(*p)) {
+        p++;
     }
-    else if ((apr_size_t)json_tokener_get_parse_end(tok) != len) {
-        /* Only trailing whitespace may follow the value. */
-        apr_size_t i = json_tokener_get_parse_end(tok);
-        for (; i < len; i++) {
-            if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\r' && buf[i] != '\t') {
+    return p > start ? p : NULL;
+}
+
+static const char *scan_number(scan_t *sc, const char *p)
+{
+    if (p < sc->end && *p == '-') {
+        p++;
+    }
+    if (p < sc->end && *p == '0') {
+        p++;
+    }
+    else if (!(p = scan_digits(p, sc->end))) {
+        return NULL;
+    }
+    if (p < sc->end && *p == '.' && !(p = scan_digits(p + 1, sc->end))) {
+        return NULL;
+    }
+    if (p < sc->end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < sc->end && (*p == '+' || *p == '-')) {
+            p++;
+        }
+        if (!(p = scan_digits(p, sc->end))) {
+            return NULL;
+        }
+    }
+    return p;
+}
+
+/* Members of an object (close '}') or elements of an array (close ']'). */
+static const char *scan_container(scan_t *sc, const char *p, char close)
+{
+    if (++sc->depth >= DA_JSON_MAX_DEPTH) {
+        return NULL;
+    }
+    p = skip_ws(p + 1, sc->end);
+    if (p < sc->end && *p == close) {
+        sc->depth--;
+        return p + 1;
+    }
+    for (;;) {
+        if (close == '}') {
+            if (p >= sc->end || *p != '"' || !(p = scan_string(sc, p))) {
+                return NULL;
+            }
+            p = skip_ws(p, sc->end);
+            if (p >= sc->end || *p++ != ':') {
+                return NULL;
+            }
+        }
+        if (!(p = scan_value(sc, p))) {
+            return NULL;
+        }
+        if (p < sc->end && *p == ',') {
+            p = skip_ws(p + 1, sc->end);
+            continue;
+        }
+        if (p < sc->end && *p == close) {
+            sc->depth--;
+            return p + 1;
+        }
+        return NULL;
+    }
+}
+
+static const char *scan_value(scan_t *sc, const char *p)
+{
+    static const char *const words[] = { "true", "false", "null", NULL };
+    int i;
+
+    p = skip_ws(p, sc->end);
+    if (p >= sc->end) {
+        return NULL;
+    }
+    if (*p == '{' || *p == '[') {
+        p = scan_container(sc, p, *p == '{' ? '}' : ']');
+    }
+    else if (*p == '"') {
+        p = scan_string(sc, p);
+    }
+    else if (*p == '-' || apr_isdigit(*p)) {
+        p = scan_number(sc, p);
+    }
+    else {
+        for (i = 0; words[i]; i++) {
+            apr_size_t n = strlen(words[i]);
+            if ((apr_size_t)(sc->end - p) >= n && !memcmp(p, words[i], n)) {
                 break;
             }
         }
-        if (i < len) {
-            *err = "trailing data after JSON";
-            json_object_put(o);
-            o = NULL;
-        }
+        p = words[i] ? p + strlen(words[i]) : NULL;
     }
-    if (o && memchr(buf, '\0', len)) {
-        *err = "NUL byte in JSON";
-        json_object_put(o);
-        o = NULL;
+    return p ? skip_ws(p, sc->end) : NULL;
+}
+
+apr_status_t da_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
+                           json_object **out, const char **err)
+{
+    scan_t sc = { buf + len, 0 };
+    const char *end = scan_value(&sc, buf);
+    json_tokener *tok;
+    json_object *o;
+
+    if (!end || end != buf + len) {
+        *err = sc.depth >= DA_JSON_MAX_DEPTH - 1 ? "JSON nested too deeply"
+                                                 : "not valid JSON";
+        return APR_EINVAL;
+    }
+    if (!(tok = json_tokener_new_ex(DA_JSON_MAX_DEPTH))) {
+        *err = "out of memory";
+        return APR_ENOMEM;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    /* The syntax is known good: parse a NUL-terminated copy so that a
+     * number at the very end is complete. */
+    o = json_tokener_parse_ex(tok, apr_pstrmemdup(p, buf, len), (int)len + 1);
+    if (!o && json_tokener_get_error(tok) != json_tokener_success) {
+        *err = json_tokener_error_desc(json_tokener_get_error(tok));
     }
     json_tokener_free(tok);
     if (!o) {
+        if (!*err) {
+            *err = "not valid JSON";
+        }
         return APR_EINVAL;
     }
     *out = da_json_own(p, o);

@@ -6,6 +6,7 @@
 #include "da_http.h"
 #include "da_issue.h"
 #include "da_page.h"
+#include "da_html.h"
 #include "da_redirect.h"
 #include "da_util.h"
 
@@ -51,11 +52,41 @@ static int profile_json(request_rec *r, const da_user_t *u)
     return da_send_json(r, HTTP_OK, o);
 }
 
+/* "Connect a desktop app": per registered app, the connection file and
+ * its QR code, for a person who starts on the website (SPEC §6.4). */
+static const char *connect_section(request_rec *r)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    const char *out = "", *action = da_html_escape(r->pool, da_url(r, "callback"));
+    const char *csrf = da_csrf_token(r);
+    int i;
+
+    if (!c->clients) {
+        return NULL;
+    }
+    for (i = 0; i < c->clients->nelts; i++) {
+        const da_client_t *cl = APR_ARRAY_IDX(c->clients, i, da_client_t *);
+        out = apr_pstrcat(r->pool, out,
+            "<div class=\"field\"><p><strong>", da_html_escape(r->pool, cl->name),
+            "</strong></p>\n<form method=\"post\" action=\"", action, "\">\n"
+            "<input type=\"hidden\" name=\"csrf\" value=\"", csrf, "\">\n",
+            da_connect_inputs(r, cl, "file"),
+            "<button type=\"submit\" class=\"small\">Download connection file</button>\n"
+            "</form>\n<form method=\"post\" action=\"", action, "\">\n"
+            "<input type=\"hidden\" name=\"csrf\" value=\"", csrf, "\">\n",
+            da_connect_inputs(r, cl, "qr"),
+            "<button type=\"submit\" class=\"small\">Show QR code</button>\n"
+            "</form></div>\n", NULL);
+    }
+    return out;
+}
+
 static int profile_page(request_rec *r, int status, const da_user_t *u,
                         apr_table_t *form, int bad_field, const char *error)
 {
     da_page_t *pg = da_page_new(r, "Your profile", u->email);
     apr_table_t *q = da_query(r);
+    const char *v;
     int i;
 
     apr_table_setn(pg->vars, "action", da_url(r, "profile"));
@@ -77,6 +108,9 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
     if (bad_field >= 0) {
         apr_table_set(pg->vars, apr_pstrcat(r->pool, editable[bad_field].tpl, "_error",
                                             NULL), error);
+    }
+    if ((v = connect_section(r))) {
+        apr_table_setn(pg->vars, "connect", v);
     }
     if (apr_table_get(q, "saved")) {
         apr_table_setn(pg->vars, "notice", "Your profile was saved.");

@@ -88,7 +88,11 @@ int da_redirect_registrable(const char *uri, const char **why)
     }
     if (!strncasecmp(uri, "http:", 5)) {
         apr_size_t n = loopback_prefix(uri);
-        if (!n || !skip_port(uri + n, 0) || strncmp(uri, "http://", 7)) {
+        const char *rest = n ? skip_port(uri + n, 0) : NULL;
+        /* The host ends at '/', '?' or the end: "127.0.0.1:80@evil" is a
+         * user name in front of another host. */
+        if (!rest || (*rest && *rest != '/' && *rest != '?')
+            || strncmp(uri, "http://", 7)) {
             *why = "plain http is only for loopback (http://127.0.0.1/... or "
                    "http://[::1]/..., RFC 8252 §7.3)";
             return 0;

@@ -47,6 +47,16 @@ const da_stmt_t da_store_statements[] = {
       "UPDATE deskauth_sessions SET revoked_at = %lld WHERE id = %s AND revoked_at = 0" },
     { "deskauth_session_revoke_user",
       "UPDATE deskauth_sessions SET revoked_at = %lld WHERE user_id = %s AND revoked_at = 0" },
+    { "deskauth_session_by_refresh",
+      "SELECT " SESSION_COLS " FROM deskauth_sessions WHERE refresh_hash = %s" },
+    { "deskauth_session_rotate",
+      "UPDATE deskauth_sessions SET refresh_hash = %s, last_used_at = %lld "
+      "WHERE id = %s AND refresh_hash = %s AND revoked_at = 0" },
+    { "deskauth_refresh_used_insert",
+      "INSERT INTO deskauth_refresh_used (refresh_hash, session_id, used_at) "
+      "VALUES (%s, %s, %lld)" },
+    { "deskauth_refresh_used_get",
+      "SELECT session_id FROM deskauth_refresh_used WHERE refresh_hash = %s" },
     { "deskauth_code_insert",
       "INSERT INTO deskauth_codes (" CODE_COLS ") VALUES (%s, %s, %s, %s, %s, %s, "
       "%s, %s, %s, %s, %lld, %lld, %lld)" },
@@ -175,7 +185,8 @@ apr_status_t da_store_prepare_all(da_db_t *db)
 /* The tables this schema version must have, to confirm a failed CREATE
  * lost a race rather than failed. */
 static const char *const schema_tables[] = {
-    "deskauth_users", "deskauth_sessions", "deskauth_codes", NULL
+    "deskauth_users", "deskauth_sessions", "deskauth_refresh_used",
+    "deskauth_codes", NULL
 };
 
 static apr_status_t schema_present(da_db_t *db)
@@ -187,7 +198,9 @@ static apr_status_t schema_present(da_db_t *db)
         apr_dbd_row_t *row = NULL;
         const char *sql = apr_pstrcat(db->pool, "SELECT 1 FROM ", schema_tables[i],
                                       " WHERE 1 = 0", NULL);
-        int rc = apr_dbd_select(db->driver, db->pool, db->handle, &res, sql, 0);
+        /* Synchronous (random access): apr_dbd_pgsql runs a sequential
+         * select asynchronously and reports its error as "no more rows". */
+        int rc = apr_dbd_select(db->driver, db->pool, db->handle, &res, sql, 1);
         if (rc) {
             return driver_error(db, rc);
         }
@@ -457,6 +470,50 @@ apr_status_t da_store_session_revoke_user_count(da_db_t *db, const char *user_id
     const char *args[] = { num(db, now), user_id };
 
     return exec(db, "deskauth_session_revoke_user", nrevoked, 2, args);
+}
+
+apr_status_t da_store_session_by_refresh(da_db_t *db, const char *refresh_hash,
+                                         da_session_t **s)
+{
+    const char *args[] = { refresh_hash };
+
+    return query(db, "deskauth_session_by_refresh", 1, args, session_row, s);
+}
+
+static void first_col(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    *(const char **)baton = col(db, row, 0);
+}
+
+apr_status_t da_store_session_rotate(da_db_t *db, const char *id,
+                                     const char *old_hash, const char *new_hash,
+                                     apr_int64_t now)
+{
+    const char *rotate[] = { new_hash, num(db, now), id, old_hash };
+    const char *used[] = { old_hash, id, num(db, now) };
+    apr_dbd_transaction_t *tx;
+    apr_status_t rv;
+    int n = 0;
+
+    if ((rv = da_store_begin(db, &tx)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = exec(db, "deskauth_session_rotate", &n, 4, rotate);
+    if (rv == APR_SUCCESS && n != 1) {
+        rv = APR_NOTFOUND;              /* a concurrent rotation won */
+    }
+    if (rv == APR_SUCCESS) {
+        rv = exec(db, "deskauth_refresh_used_insert", NULL, 3, used);
+    }
+    return da_store_end(db, tx, rv);
+}
+
+apr_status_t da_store_refresh_used(da_db_t *db, const char *refresh_hash,
+                                   const char **session_id)
+{
+    const char *args[] = { refresh_hash };
+
+    return query(db, "deskauth_refresh_used_get", 1, args, first_col, session_id);
 }
 
 /* ------------------------------------------------------------------ */

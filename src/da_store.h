@@ -111,6 +111,22 @@ apr_status_t da_store_session_revoke_user(da_db_t *db, const char *user_id,
 apr_status_t da_store_session_revoke_user_count(da_db_t *db, const char *user_id,
                                                 apr_int64_t now, int *nrevoked);
 
+/* The session whose current refresh token has this hash. */
+apr_status_t da_store_session_by_refresh(da_db_t *db, const char *refresh_hash,
+                                         da_session_t **s);
+
+/* Replace the refresh token of an unrevoked session, atomically: of two
+ * concurrent rotations of the same token one gets APR_NOTFOUND. The old
+ * hash is remembered to detect its replay. */
+apr_status_t da_store_session_rotate(da_db_t *db, const char *id,
+                                     const char *old_hash, const char *new_hash,
+                                     apr_int64_t now);
+
+/* The session a rotated-away refresh token belonged to (APR_NOTFOUND when
+ * the hash was never rotated). */
+apr_status_t da_store_refresh_used(da_db_t *db, const char *refresh_hash,
+                                   const char **session_id);
+
 apr_status_t da_store_code_create(da_db_t *db, const da_code_t *c);
 
 /* Mark the code used, once: APR_SUCCESS and *c for the first use before

@@ -166,38 +166,39 @@ int da_email_valid(const char *email)
     return c && c != at + 1 && c[1] != '\0' && email[len - 1] != '.';
 }
 
+/* Length of the well-formed UTF-8 sequence at u (RFC 3629 §4), or 0. */
+static int utf8_len(const unsigned char *u)
+{
+    if (u[0] < 0x80) {
+        return 1;
+    }
+    if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+        return (u[1] & 0xc0) == 0x80 ? 2 : 0;
+    }
+    if (u[0] >= 0xe0 && u[0] <= 0xef) {
+        unsigned char lo = u[0] == 0xe0 ? 0xa0 : 0x80, hi = u[0] == 0xed ? 0x9f : 0xbf;
+        return u[1] >= lo && u[1] <= hi && (u[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+        unsigned char lo = u[0] == 0xf0 ? 0x90 : 0x80, hi = u[0] == 0xf4 ? 0x8f : 0xbf;
+        return u[1] >= lo && u[1] <= hi && (u[2] & 0xc0) == 0x80
+               && (u[3] & 0xc0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
 int da_text_valid(const char *s, apr_size_t maxlen)
 {
     const unsigned char *u = (const unsigned char *)s;
     apr_size_t chars = 0;
 
     while (*u) {
-        int extra;
-        if (*u < 0x20 || *u == 0x7f) {
+        int n = utf8_len(u);
+        /* C0 and C1 control characters and DEL have no place in text. */
+        if (!n || *u < 0x20 || *u == 0x7f || (u[0] == 0xc2 && u[1] < 0xa0)) {
             return 0;
         }
-        if (*u < 0x80) {
-            extra = 0;
-        }
-        else if ((*u & 0xe0) == 0xc0 && *u >= 0xc2) {
-            extra = 1;
-        }
-        else if ((*u & 0xf0) == 0xe0) {
-            extra = 2;
-        }
-        else if ((*u & 0xf8) == 0xf0 && *u <= 0xf4) {
-            extra = 3;
-        }
-        else {
-            return 0;
-        }
-        u++;
-        while (extra--) {
-            if ((*u & 0xc0) != 0x80) {
-                return 0;
-            }
-            u++;
-        }
+        u += n;
         chars++;
     }
     return chars <= maxlen;
@@ -299,4 +300,19 @@ const char *da_cookie_find(apr_pool_t *p, const char *header, const char *name)
         c = end;
     }
     return NULL;
+}
+
+int da_pkce_valid(const char *s)
+{
+    apr_size_t n = strlen(s);
+
+    return n >= 43 && n <= 128
+           && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789-._~") == n;
+}
+
+int da_pkce_matches(apr_pool_t *p, const char *verifier, const char *challenge)
+{
+    return da_pkce_valid(verifier) && da_ct_streq(da_sha256_b64url(p, verifier),
+                                                  challenge);
 }

@@ -50,3 +50,9 @@ apr_status_t da_form_parse(apr_pool_t *p, const char *buf, apr_size_t len,
 
 /* The value of cookie name in a Cookie header, or NULL. */
 const char *da_cookie_find(apr_pool_t *p, const char *header, const char *name);
+
+/* An RFC 7636 code verifier or S256 challenge: 43-128 of [A-Za-z0-9-._~]. */
+int da_pkce_valid(const char *s);
+
+/* BASE64URL(SHA256(verifier)) equals challenge (constant time). */
+int da_pkce_matches(apr_pool_t *p, const char *verifier, const char *challenge);

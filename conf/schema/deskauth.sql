@@ -23,8 +23,7 @@ CREATE TABLE IF NOT EXISTS deskauth_users (
 );
 
 -- One row per signed-in browser, desktop app or connection file. The
--- refresh token is stored only as a hash; the previous hash is kept to
--- detect the reuse of a rotated token.
+-- refresh token is stored only as a hash.
 CREATE TABLE IF NOT EXISTS deskauth_sessions (
     id                 VARCHAR(64)  NOT NULL PRIMARY KEY,
     user_id            VARCHAR(64)  NOT NULL,
@@ -34,14 +33,20 @@ CREATE TABLE IF NOT EXISTS deskauth_sessions (
     user_agent         VARCHAR(1000) NOT NULL DEFAULT '',
     ip                 VARCHAR(64)  NOT NULL DEFAULT '',
     refresh_hash       VARCHAR(64)  NOT NULL UNIQUE,
-    prev_refresh_hash  VARCHAR(64)  NOT NULL DEFAULT '',
     created_at         BIGINT       NOT NULL,
     last_used_at       BIGINT       NOT NULL,
     expires_at         BIGINT       NOT NULL,
     revoked_at         BIGINT       NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS deskauth_sessions_user ON deskauth_sessions (user_id);
-CREATE INDEX IF NOT EXISTS deskauth_sessions_prev ON deskauth_sessions (prev_refresh_hash);
+
+-- Hashes of rotated refresh tokens: presenting one again is a replay and
+-- revokes its session (RFC 9700 §4.14.2).
+CREATE TABLE IF NOT EXISTS deskauth_refresh_used (
+    refresh_hash  VARCHAR(64)  NOT NULL PRIMARY KEY,
+    session_id    VARCHAR(64)  NOT NULL,
+    used_at       BIGINT       NOT NULL
+);
 
 -- One-time codes, stored hashed: hand-offs to the callback page,
 -- authorization codes, connection-file codes.

@@ -111,7 +111,6 @@ ok(-f $so, "the module is built ($so)") or diag('build the module first');
 for my $case (@bad) {
     my ($name, $directive, %o) = @$case;
     my ($rc, $out) = configtest(config(%o));
-    note("$name -> exit $rc:\n$out");
     ok($rc != 0 && $out !~ /^Syntax OK$/m, "$name: configtest fails (non-zero exit)")
         or diag("exit $rc:\n$out");
     my @lines = grep { /\S/ } split /\n/, $out;

@@ -99,7 +99,7 @@ my @attacks = (
         join('.', $rnd->(int($big / 3) - 1), $rnd->(int($big / 3) - 1), $rnd->(int($big / 3) - 1))],
 );
 
-plan tests => 3 + 2 * @attacks + 6 + 3;
+plan tests => 3 + 2 * @attacks + 1 + 6 + 3;
 
 ok(($real_header->{kid} // '') eq 'test-es256' && defined $real_claims->{sid},
    'a registration token has kid test-es256 and a sid (the forgeries copy its claims)');
@@ -112,6 +112,14 @@ for my $a (@attacks) {
     my $res = get_with('/protected/', bearer($token));
     is($res->code, 401, "$name: 401");
     like(www_auth($res), qr/^Bearer\b.*error="invalid_token"/, "$name: WWW-Authenticate error=\"invalid_token\"");
+}
+
+# Over httpd's header limit the module never sees the token; it must not pass.
+{
+    my $res = get_with('/protected/', bearer('A' x 9000));
+    ok($res->code == 400 || $res->code == 401,
+       'a 9000-byte token (over LimitRequestFieldSize) is refused (400 from httpd or 401)')
+        or diag('got ' . $res->status_line);
 }
 
 # Key rotation: a verify-only key still verifies tokens it signed.

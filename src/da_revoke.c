@@ -1,0 +1,73 @@
+/* da_revoke.c: deskauth-revoke: RFC 7009 token revocation. A refresh token
+ * or an access token ends its whole session. */
+
+#include "da_handlers.h"
+#include "da_authn.h"
+#include "da_http.h"
+#include "da_util.h"
+
+/* The session a token belongs to, or NULL when it is not ours. */
+static const char *session_of(request_rec *r, da_db_t *db, const char *token,
+                              const char **client_id)
+{
+    da_claims_t *cl;
+    da_session_t *s;
+
+    if (strchr(token, '.')) {
+        if (da_authn_verify(r, token, 0, &cl) != OK) {
+            return NULL;
+        }
+        *client_id = cl->client_id ? cl->client_id : "";
+        return cl->sid;
+    }
+    if (da_store_session_by_refresh(db, da_sha256_b64url(r->pool, token), &s)
+        != APR_SUCCESS) {
+        return NULL;
+    }
+    *client_id = s->client_id;
+    return s->id;
+}
+
+int da_revoke_handler(request_rec *r)
+{
+    apr_table_t *form;
+    const char *token, *client_id = NULL, *sid, *asked;
+    da_db_t *db;
+    int rc;
+
+    if (r->method_number != M_POST) {
+        return da_method_not_allowed(r, "POST");
+    }
+    if (da_body_kind(r) != DA_BODY_FORM) {
+        return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                             "Send application/x-www-form-urlencoded (RFC 7009)");
+    }
+    if ((rc = da_read_form(r, &form)) != OK) {
+        return rc;
+    }
+    token = apr_table_get(form, "token");
+    if (!token || !*token) {
+        json_object *o = da_json_object(r->pool);
+        da_json_set_str(o, "error", "invalid_request");
+        da_json_set_str(o, "error_description", "token is required");
+        return da_send_json(r, HTTP_BAD_REQUEST, o);
+    }
+    if (!(db = da_db(r))) {
+        return da_unavailable(r);
+    }
+    sid = session_of(r, db, token, &client_id);
+    asked = apr_table_get(form, "client_id");
+    /* A client may revoke only its own tokens (RFC 7009 §2.1); an unknown
+     * or foreign token is answered like a revoked one. */
+    if (sid && (!asked || !*client_id || !strcmp(asked, client_id))) {
+        if (da_store_session_revoke(db, sid, da_now()) != APR_SUCCESS) {
+            da_db_log_error(r, db, "revoking a session");
+            return da_unavailable(r);
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00100)
+                      "session %s revoked (RFC 7009)", sid);
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_length(r, 0);
+    return OK;
+}

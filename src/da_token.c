@@ -1,0 +1,319 @@
+/* da_token.c: deskauth-token: code exchange with PKCE, refresh rotation
+ * with replay detection, connection-file codes (SPEC §5, §6.2, §6.4).
+ * Form requests answer as RFC 6749 §5.1/§5.2; the JSON and Bearer refresh
+ * of existing apps answer in the §6.1 shape. */
+
+#include "da_handlers.h"
+#include "da_authn.h"
+#include "da_http.h"
+#include "da_issue.h"
+#include "da_util.h"
+
+#define GRANT_CONNECTION_FILE "urn:deskauth:connection-file"
+
+typedef struct {
+    request_rec *r;
+    da_db_t *db;
+    apr_table_t *params;
+    int compat;                           /* JSON/Bearer caller: §6.1 shape */
+} da_grant_t;
+
+static int oauth_error(da_grant_t *g, int status, const char *error,
+                       const char *description)
+{
+    json_object *o;
+
+    if (g->compat && !strcmp(error, "invalid_request")) {
+        return da_send_error(g->r, HTTP_BAD_REQUEST, error, description);
+    }
+    if (g->compat) {
+        return da_send_error(g->r, HTTP_UNAUTHORIZED, "unauthorized", description);
+    }
+    o = da_json_object(g->r->pool);
+    da_json_set_str(o, "error", error);
+    da_json_set_str(o, "error_description", description);
+    return da_send_json(g->r, status, o);
+}
+
+static int invalid_grant(da_grant_t *g, const char *description)
+{
+    return oauth_error(g, HTTP_BAD_REQUEST, "invalid_grant", description);
+}
+
+static int tokens_answer(da_grant_t *g, const da_tokens_t *t, const da_user_t *u)
+{
+    json_object *o = da_json_object(g->r->pool);
+
+    if (g->compat) {
+        da_json_set_bool(o, "success", 1);
+        da_json_set_str(o, "accessToken", t->access_token);
+        da_json_set_str(o, "refreshToken", t->refresh_token);
+        da_json_set_int(o, "expiresIn", t->expires_in);
+        da_json_set_str(o, "tokenType", "Bearer");
+    }
+    else {
+        da_json_set_str(o, "access_token", t->access_token);
+        da_json_set_str(o, "token_type", "Bearer");
+        da_json_set_int(o, "expires_in", t->expires_in);
+        da_json_set_str(o, "refresh_token", t->refresh_token);
+        if (u) {
+            da_json_set(o, "user", da_user_json(g->r, u));
+        }
+    }
+    return da_send_json(g->r, HTTP_OK, o);
+}
+
+static const char *param(da_grant_t *g, const char *name)
+{
+    const char *v = apr_table_get(g->params, name);
+
+    return v && *v ? v : NULL;
+}
+
+/* Redeem a one-time code of the given kind into a new session. A code
+ * presented a second time revokes what its first use issued. */
+static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
+{
+    request_rec *r = g->r;
+    const char *value = param(g, "code"), *client_id = param(g, "client_id");
+    const char *hash;
+    da_code_t *code;
+    da_user_t *u;
+    da_tokens_t t;
+    da_session_spec_t spec = { session_kind, NULL, NULL };
+    apr_status_t rv;
+
+    if (!value || !client_id) {
+        return oauth_error(g, HTTP_BAD_REQUEST, "invalid_request",
+                           !value ? "code is required" : "client_id is required");
+    }
+    hash = da_sha256_b64url(r->pool, value);
+    rv = da_store_code_consume(g->db, hash, da_now(), &code);
+    if (rv == APR_EEXIST) {
+        if (*code->issued_session) {
+            da_store_session_revoke(g->db, code->issued_session, da_now());
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, DA_LOGNO(00090)
+                          "a one-time code was used twice: session %s revoked",
+                          code->issued_session);
+        }
+        return invalid_grant(g, "The code was already used");
+    }
+    if (rv == APR_NOTFOUND) {
+        return invalid_grant(g, "The code is unknown or expired");
+    }
+    if (rv != APR_SUCCESS) {
+        da_db_log_error(r, g->db, "redeeming a code");
+        return da_unavailable(r);
+    }
+    if (strcmp(code->kind, kind) || strcmp(code->client_id, client_id)) {
+        return invalid_grant(g, "The code was not issued for this client or grant");
+    }
+    if (!strcmp(kind, "code")) {
+        const char *verifier = param(g, "code_verifier");
+        const char *uri = param(g, "redirect_uri");
+        if (!uri || strcmp(uri, code->redirect_uri)) {
+            return invalid_grant(g, "redirect_uri does not match the authorization request");
+        }
+        if (!verifier || !da_pkce_matches(r->pool, verifier, code->challenge)) {
+            return invalid_grant(g, "The PKCE code_verifier does not match");
+        }
+    }
+    else if (param(g, "code_verifier")) {
+        /* RFC 9700 §4.8.2: a verifier without a challenge is a downgrade. */
+        return invalid_grant(g, "This code is not bound to a PKCE challenge");
+    }
+    rv = da_store_user_by_id(g->db, code->user_id, &u);
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !u->is_active)) {
+        return invalid_grant(g, "The account is not available");
+    }
+    spec.client_id = code->client_id;
+    spec.device_name = *code->device_name ? code->device_name : NULL;
+    if (rv != APR_SUCCESS || da_issue_session(r, g->db, u, &spec, &t) != APR_SUCCESS
+        || da_store_code_set_issued(g->db, hash, t.sid) != APR_SUCCESS) {
+        da_db_log_error(r, g->db, "issuing tokens for a code");
+        return da_unavailable(r);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00091)
+                  "%s session %s created for client %s", session_kind, t.sid,
+                  code->client_id);
+    return tokens_answer(g, &t, u);
+}
+
+/* A new access token and a rotated refresh token for session s. */
+static int rotate(da_grant_t *g, const da_session_t *s, const char *old_hash)
+{
+    request_rec *r = g->r;
+    da_srv_conf_t *c = da_srv(r->server);
+    da_user_t *u;
+    da_tokens_t t;
+    apr_status_t rv;
+
+    rv = da_store_user_by_id(g->db, s->user_id, &u);
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !u->is_active)) {
+        return invalid_grant(g, "The account is not available");
+    }
+    if (rv != APR_SUCCESS) {
+        da_db_log_error(r, g->db, "loading an account");
+        return da_unavailable(r);
+    }
+    t.sid = s->id;
+    t.expires_in = da_access_ttl(c);
+    if (!(t.refresh_token = da_random_token(r->pool, 32))) {
+        return da_unavailable(r);
+    }
+    rv = da_store_session_rotate(g->db, s->id, old_hash,
+                                 da_sha256_b64url(r->pool, t.refresh_token), da_now());
+    if (rv == APR_NOTFOUND) {
+        return invalid_grant(g, "The refresh token was already used");
+    }
+    if (rv != APR_SUCCESS || da_issue_access_token(r, u, s->id, s->client_id,
+                                                   t.expires_in, &t.access_token)) {
+        da_db_log_error(r, g->db, "rotating a refresh token");
+        return da_unavailable(r);
+    }
+    return tokens_answer(g, &t, u);
+}
+
+static int refresh(da_grant_t *g, const char *token)
+{
+    request_rec *r = g->r;
+    const char *hash, *sid;
+    da_session_t *s;
+    apr_int64_t now = da_now();
+    apr_status_t rv;
+
+    if (!token || !*token) {
+        return oauth_error(g, HTTP_BAD_REQUEST, "invalid_request",
+                           "refresh_token is required");
+    }
+    hash = da_sha256_b64url(r->pool, token);
+    rv = da_store_session_by_refresh(g->db, hash, &s);
+    if (rv == APR_SUCCESS) {
+        if (s->revoked_at || s->expires_at <= now) {
+            return invalid_grant(g, "The session has ended");
+        }
+        return rotate(g, s, hash);
+    }
+    if (rv == APR_NOTFOUND) {
+        /* RFC 9700 §4.14.2: a rotated token seen again means it leaked;
+         * end the whole session so neither holder can go on. */
+        rv = da_store_refresh_used(g->db, hash, &sid);
+        if (rv == APR_SUCCESS) {
+            da_store_session_revoke(g->db, sid, now);
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, DA_LOGNO(00092)
+                          "replayed refresh token: session %s revoked", sid);
+            return invalid_grant(g, "The refresh token was already used");
+        }
+        if (rv == APR_NOTFOUND) {
+            return invalid_grant(g, "The refresh token is invalid");
+        }
+    }
+    da_db_log_error(r, g->db, "looking up a refresh token");
+    return da_unavailable(r);
+}
+
+/* Existing apps that got only an access token through the compatibility
+ * redirect (SPEC §6.3) refresh with that token as Bearer: allowed only
+ * for clients registered with token-redirect=on. */
+static int refresh_with_access_token(da_grant_t *g, const char *token)
+{
+    da_claims_t *cl;
+    const da_client_t *client;
+    da_session_t *s;
+    int rc = da_authn_verify(g->r, token, 1, &cl);
+
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(g->r);
+    }
+    client = rc == OK ? da_client(da_srv(g->r->server), cl->client_id) : NULL;
+    if (!client || !client->token_redirect) {
+        return invalid_grant(g, "The refresh token is invalid");
+    }
+    if (da_store_session_get(g->db, cl->sid, &s) != APR_SUCCESS) {
+        return invalid_grant(g, "The session has ended");
+    }
+    return rotate(g, s, s->refresh_hash);
+}
+
+/* The refresh of existing apps: a refresh token, or (SPEC §6.3) the access
+ * token of a compatibility hand-off. */
+static int compat_refresh(da_grant_t *g, const char *token)
+{
+    g->compat = 1;
+    if (token && strchr(token, '.')) {
+        return refresh_with_access_token(g, token);
+    }
+    return refresh(g, token);
+}
+
+static int form_grant(da_grant_t *g)
+{
+    const char *type = param(g, "grant_type");
+
+    if (!type) {
+        return oauth_error(g, HTTP_BAD_REQUEST, "invalid_request", "grant_type is required");
+    }
+    if (!strcmp(type, "authorization_code")) {
+        return redeem(g, "code", "desktop");
+    }
+    if (!strcmp(type, GRANT_CONNECTION_FILE)) {
+        return redeem(g, "file", "file");
+    }
+    if (!strcmp(type, "refresh_token")) {
+        return refresh(g, param(g, "refresh_token"));
+    }
+    return oauth_error(g, HTTP_BAD_REQUEST, "unsupported_grant_type",
+                       "grant_type must be authorization_code, refresh_token or "
+                       GRANT_CONNECTION_FILE);
+}
+
+/* A JSON body: {"refreshToken"} (existing apps) or the OAuth parameters. */
+static int json_grant(da_grant_t *g)
+{
+    json_object *body;
+    int rc;
+
+    if ((rc = da_read_json(g->r, &body)) != OK) {
+        return rc;
+    }
+    g->params = apr_table_make(g->r->pool, 8);
+    json_object_object_foreach(body, key, val) {
+        if (json_object_is_type(val, json_type_string)) {
+            apr_table_set(g->params, key, json_object_get_string(val));
+        }
+    }
+    if (!param(g, "grant_type")) {
+        return compat_refresh(g, param(g, "refreshToken") ? param(g, "refreshToken")
+                                                          : da_bearer(g->r));
+    }
+    return form_grant(g);
+}
+
+int da_token_handler(request_rec *r)
+{
+    da_grant_t g = { r, NULL, NULL, 0 };
+    da_body_kind_t kind = da_body_kind(r);
+    const char *bearer = da_bearer(r);
+    int rc;
+
+    if (r->method_number != M_POST) {
+        return da_method_not_allowed(r, "POST");
+    }
+    if (!(g.db = da_db(r))) {
+        return da_unavailable(r);
+    }
+    if (kind == DA_BODY_FORM) {
+        if ((rc = da_read_form(r, &g.params)) != OK) {
+            return rc;
+        }
+        return form_grant(&g);
+    }
+    if (kind == DA_BODY_JSON) {
+        return json_grant(&g);
+    }
+    if (bearer && kind == DA_BODY_NONE) {
+        return compat_refresh(&g, bearer);
+    }
+    return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                         "Send application/x-www-form-urlencoded (OAuth 2.0)");
+}
