@@ -59,6 +59,8 @@ static void da_register_hooks(apr_pool_t *p)
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "deskauth-claim",
                               AUTHZ_PROVIDER_VERSION, &da_authz_claim_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_note_auth_failure(da_authz_note_failure, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(da_authz_forbidden, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(da_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

@@ -45,6 +45,14 @@ static int listed(const apr_array_header_t *words, int from, const char *v)
     return 0;
 }
 
+/* A signed-in caller without the right role or claim: remember it, so the
+ * answer becomes 403 rather than mod_authz_core's "try again" 401. */
+static authz_status denied(request_rec *r)
+{
+    apr_table_setn(r->notes, "deskauth-forbidden", "1");
+    return AUTHZ_DENIED;
+}
+
 static authz_status check_role(request_rec *r, const char *line, const void *parsed)
 {
     da_claims_t *cl = da_authn_claims(r);
@@ -52,7 +60,28 @@ static authz_status check_role(request_rec *r, const char *line, const void *par
     if (!r->user) {
         return AUTHZ_DENIED_NO_USER;
     }
-    return cl && listed(parsed, 0, cl->role) ? AUTHZ_GRANTED : AUTHZ_DENIED;
+    return cl && listed(parsed, 0, cl->role) ? AUTHZ_GRANTED : denied(r);
+}
+
+void da_authz_forbidden(request_rec *r)
+{
+    if (r->status == HTTP_UNAUTHORIZED && r->user
+        && apr_table_get(r->notes, "deskauth-forbidden")) {
+        /* RFC 6750 §3.1: valid token, not enough rights: 403. */
+        r->status = HTTP_FORBIDDEN;
+        apr_table_unset(r->err_headers_out, "WWW-Authenticate");
+        ap_custom_response(r, HTTP_UNAUTHORIZED,
+                           "{\"success\":false,\"error\":\"forbidden\","
+                           "\"message\":\"Your account is not allowed here\"}\n");
+    }
+}
+
+int da_authz_note_failure(request_rec *r, const char *type)
+{
+    if (strcasecmp(type, "DeskAuth")) {
+        return DECLINED;
+    }
+    return OK;
 }
 
 static authz_status check_claim(request_rec *r, const char *line, const void *parsed)
@@ -68,7 +97,7 @@ static authz_status check_claim(request_rec *r, const char *line, const void *pa
     }
     return listed(words, 1, da_claims_get(r->pool, cl,
                                           APR_ARRAY_IDX(words, 0, const char *)))
-           ? AUTHZ_GRANTED : AUTHZ_DENIED;
+           ? AUTHZ_GRANTED : denied(r);
 }
 
 const authz_provider da_authz_role_provider = { check_role, parse_words };

@@ -8,4 +8,12 @@
 extern const authz_provider da_authz_role_provider;
 extern const authz_provider da_authz_claim_provider;
 
+/* insert_error_filter hook: a DeskAuth caller refused by one of our
+ * providers gets 403 `forbidden`, not 401. */
+void da_authz_forbidden(request_rec *r);
+
+/* note_auth_failure hook of AuthType DeskAuth (WWW-Authenticate is set by
+ * the access checker). */
+int da_authz_note_failure(request_rec *r, const char *type);
+
 #endif

@@ -21,10 +21,16 @@ apr_table_t *da_query(request_rec *r)
 {
     apr_table_t *t;
 
-    if (!r->args || da_form_parse(r->pool, r->args, strlen(r->args), &t) != APR_SUCCESS) {
+    if (!r->args) {
         return apr_table_make(r->pool, 1);
     }
-    return t;
+    return da_form_parse(r->pool, r->args, strlen(r->args), &t) == APR_SUCCESS ? t : NULL;
+}
+
+static int count_values(void *baton, const char *key, const char *value)
+{
+    (*(int *)baton)++;
+    return 1;
 }
 
 const char *da_home_url(request_rec *r, const char *role)
@@ -49,7 +55,21 @@ int da_handoff_parse(request_rec *r, apr_table_t *params, da_handoff_t **out)
     const char *device = apr_table_get(params, "device_name");
     da_handoff_t *h;
 
+    const char *const *name;
+
     *out = NULL;
+    if (!params) {
+        return refuse_app(r, "The request is malformed.");
+    }
+    /* RFC 6749 §3.1: a parameter sent twice is an error, not a choice. */
+    for (name = da_handoff_params; *name; name++) {
+        int n = 0;
+        apr_table_do(count_values, &n, params, *name, NULL);
+        if (n > 1) {
+            return refuse_app(r, apr_psprintf(r->pool, "The parameter %s was sent "
+                                              "more than once.", *name));
+        }
+    }
     if (!legacy && !uri && !apr_table_get(params, "client_id")) {
         return OK;
     }
@@ -188,7 +208,7 @@ static int handoff_page(request_rec *r, const da_client_t *client, const char *l
 static int get_callback(request_rec *r)
 {
     apr_table_t *q = da_query(r);
-    const char *id = apr_table_get(q, "h");
+    const char *id = q ? apr_table_get(q, "h") : NULL;
     da_claims_t *cl;
     da_code_t *code;
     da_user_t *u;

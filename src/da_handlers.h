@@ -58,7 +58,7 @@ const char *da_new_code(request_rec *r, da_db_t *db, const char *kind,
 const char *da_connect_inputs(request_rec *r, const da_client_t *client,
                               const char *action);
 
-/* The query string as a table (empty when none or malformed). */
+/* The query string as a table (empty when none), NULL when malformed. */
 apr_table_t *da_query(request_rec *r);
 
 #endif

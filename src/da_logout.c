@@ -31,7 +31,10 @@ int da_logout_handler(request_rec *r)
                                  "site. Go back, reload the page and try again.");
         }
     }
-    rc = da_authn_token(r, bearer ? DA_FROM_HEADER : DA_FROM_COOKIE, 0, &cl, NULL);
+    rc = da_authn_token(r, bearer ? DA_FROM_HEADER : DA_FROM_COOKIE, 1, &cl, NULL);
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
     if (rc == OK) {
         if (!(db = da_db(r))) {
             return da_unavailable(r);

@@ -112,7 +112,7 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
     if ((v = connect_section(r))) {
         apr_table_setn(pg->vars, "connect", v);
     }
-    if (apr_table_get(q, "saved")) {
+    if (q && apr_table_get(q, "saved")) {
         apr_table_setn(pg->vars, "notice", "Your profile was saved.");
     }
     return da_page_send(pg, status, "profile.html");

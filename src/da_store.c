@@ -133,7 +133,7 @@ static apr_status_t query(da_db_t *db, const char *label, int nargs,
     if (!st) {
         return APR_EGENERAL;
     }
-    rc = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, st, 0, nargs, args);
+    rc = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, st, 1, nargs, args);
     if (rc) {
         return driver_error(db, rc);
     }

@@ -6,7 +6,6 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 
 use Apache::Test qw(-withtestmore);
-use Apache::TestRequest ();
 use JSON::PP ();
 use MIME::Base64 ();
 use LWP::UserAgent ();
