@@ -50,17 +50,17 @@ static int refuse_app(request_rec *r, const char *message)
 int da_handoff_parse(request_rec *r, apr_table_t *params, da_handoff_t **out)
 {
     da_srv_conf_t *c = da_srv(r->server);
-    const char *legacy = apr_table_get(params, "redirect");
-    const char *uri = apr_table_get(params, "redirect_uri");
-    const char *device = apr_table_get(params, "device_name");
-    da_handoff_t *h;
-
+    const char *legacy, *uri, *device;
     const char *const *name;
+    da_handoff_t *h;
 
     *out = NULL;
     if (!params) {
         return refuse_app(r, "The request is malformed.");
     }
+    legacy = apr_table_get(params, "redirect");
+    uri = apr_table_get(params, "redirect_uri");
+    device = apr_table_get(params, "device_name");
     /* RFC 6749 §3.1: a parameter sent twice is an error, not a choice. */
     for (name = da_handoff_params; *name; name++) {
         int n = 0;

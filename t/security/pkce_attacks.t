@@ -35,7 +35,7 @@ my @bad_requests = (
     ['response_type=code token',                response_type => 'code token'],
 );
 
-plan tests => 2 + 8 + 1 + 3 * 9 + 4 * 2 * @bad_requests
+plan tests => 2 + 8 + 4 + 3 * 9 + 4 * 2 * @bad_requests
             + 3 + 3 + 4 + 3 + 3 + 3 + 4 + 3 + 3;
 
 my (undef, undef, $fields) = register_user();
