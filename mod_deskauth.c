@@ -22,6 +22,7 @@ static const struct {
     { "deskauth-token",    da_token_handler },
     { "deskauth-revoke",   da_revoke_handler },
     { "deskauth-logout",   da_logout_handler },
+    { "deskauth-sessions", da_sessions_handler },
     { "deskauth-profile",  da_profile_handler },
     { "deskauth-jwks",     da_jwks_handler },
     { "deskauth-metadata", da_metadata_handler },

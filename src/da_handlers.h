@@ -11,6 +11,7 @@ int da_login_handler(request_rec *r);
 int da_callback_handler(request_rec *r);
 int da_logout_handler(request_rec *r);
 int da_profile_handler(request_rec *r);
+int da_sessions_handler(request_rec *r);
 int da_jwks_handler(request_rec *r);
 int da_metadata_handler(request_rec *r);
 int da_token_handler(request_rec *r);

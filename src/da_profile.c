@@ -109,6 +109,7 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
         apr_table_set(pg->vars, apr_pstrcat(r->pool, editable[bad_field].tpl, "_error",
                                             NULL), error);
     }
+    apr_table_setn(pg->vars, "sessions_url", da_url(r, "sessions"));
     if ((v = connect_section(r))) {
         apr_table_setn(pg->vars, "connect", v);
     }

@@ -57,6 +57,15 @@ const da_stmt_t da_store_statements[] = {
       "VALUES (%s, %s, %lld)" },
     { "deskauth_refresh_used_get",
       "SELECT session_id FROM deskauth_refresh_used WHERE refresh_hash = %s" },
+    { "deskauth_session_list_user",
+      "SELECT " SESSION_COLS " FROM deskauth_sessions WHERE user_id = %s "
+      "AND revoked_at = 0 AND expires_at > %lld ORDER BY created_at DESC, id" },
+    { "deskauth_session_revoke_own",
+      "UPDATE deskauth_sessions SET revoked_at = %lld WHERE id = %s AND user_id = %s "
+      "AND revoked_at = 0" },
+    { "deskauth_session_revoke_others",
+      "UPDATE deskauth_sessions SET revoked_at = %lld WHERE user_id = %s AND id <> %s "
+      "AND revoked_at = 0" },
     { "deskauth_code_insert",
       "INSERT INTO deskauth_codes (" CODE_COLS ") VALUES (%s, %s, %s, %s, %s, %s, "
       "%s, %s, %s, %s, %lld, %lld, %lld)" },
@@ -506,6 +515,44 @@ apr_status_t da_store_session_rotate(da_db_t *db, const char *id,
         rv = exec(db, "deskauth_refresh_used_insert", NULL, 3, used);
     }
     return da_store_end(db, tx, rv);
+}
+
+static void session_list_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    da_session_t *s;
+
+    session_row(db, row, &s);
+    APR_ARRAY_PUSH((apr_array_header_t *)baton, da_session_t *) = s;
+}
+
+apr_status_t da_store_session_list_user(da_db_t *db, const char *user_id,
+                                        apr_int64_t now, apr_array_header_t **list)
+{
+    const char *args[] = { user_id, num(db, now) };
+    apr_status_t rv;
+
+    *list = apr_array_make(db->pool, 8, sizeof(da_session_t *));
+    rv = query(db, "deskauth_session_list_user", 2, args, session_list_row, *list);
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
+}
+
+apr_status_t da_store_session_revoke_own(da_db_t *db, const char *id,
+                                         const char *user_id, apr_int64_t now)
+{
+    const char *args[] = { num(db, now), id, user_id };
+    int n = 0;
+    apr_status_t rv = exec(db, "deskauth_session_revoke_own", &n, 3, args);
+
+    return rv ? rv : n ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+apr_status_t da_store_session_revoke_others(da_db_t *db, const char *user_id,
+                                            const char *keep_id, apr_int64_t now,
+                                            int *nrevoked)
+{
+    const char *args[] = { num(db, now), user_id, keep_id };
+
+    return exec(db, "deskauth_session_revoke_others", nrevoked, 3, args);
 }
 
 apr_status_t da_store_refresh_used(da_db_t *db, const char *refresh_hash,

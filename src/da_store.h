@@ -111,6 +111,20 @@ apr_status_t da_store_session_revoke_user(da_db_t *db, const char *user_id,
 apr_status_t da_store_session_revoke_user_count(da_db_t *db, const char *user_id,
                                                 apr_int64_t now, int *nrevoked);
 
+/* The live (unrevoked, unexpired) sessions of a user, newest first. */
+apr_status_t da_store_session_list_user(da_db_t *db, const char *user_id,
+                                        apr_int64_t now, apr_array_header_t **list);
+
+/* Revoke one session of this user: APR_NOTFOUND when it is not theirs or
+ * already revoked. */
+apr_status_t da_store_session_revoke_own(da_db_t *db, const char *id,
+                                         const char *user_id, apr_int64_t now);
+
+/* Revoke every session of the user but keep_id; *nrevoked may be NULL. */
+apr_status_t da_store_session_revoke_others(da_db_t *db, const char *user_id,
+                                            const char *keep_id, apr_int64_t now,
+                                            int *nrevoked);
+
 /* The session whose current refresh token has this hash. */
 apr_status_t da_store_session_by_refresh(da_db_t *db, const char *refresh_hash,
                                          da_session_t **s);

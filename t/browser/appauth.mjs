@@ -165,18 +165,30 @@ async function main() {
     const page = await context.newPage();
     const errors = await watchErrors(page);
 
-    // The loopback request of the hand-off page is held until the page is read.
-    let heldRoute;
-    let releaseLoopback;
-    const loopbackRelease = new Promise((r) => { releaseLoopback = r; });
+    // What the hand-off page shows, read at DOMContentLoaded: before its
+    // load handler sends the browser on to the app.
+    const handoffSeen = new Promise((resolve) => {
+        page.exposeBinding('__deskauthHandoff', (_src, info) => resolve(info));
+    });
+    await page.addInitScript((appName) => {
+        document.addEventListener('DOMContentLoaded', () => {
+            if (!/\/auth\/callback$/.test(location.pathname)) return;
+            const links = [...document.querySelectorAll('a')]
+                .filter((a) => a.textContent.replace(/\s+/g, ' ').trim() === `Open ${appName}`);
+            const h1 = document.querySelector('h1');
+            // eslint-disable-next-line no-undef
+            window.__deskauthHandoff({
+                url: location.href,
+                href: links.length ? links[0].getAttribute('href') : null,
+                nlinks: links.length,
+                title: h1 ? h1.textContent : '',
+                qr: !!document.querySelector('svg[role=img]'),
+            });
+        });
+    }, APP_NAME);
     const loopbackHit = new Promise((resolve) => {
-        page.route(`http://127.0.0.1:${port}/**`, async (route) => {
-            if (!heldRoute) {
-                heldRoute = route;
-                resolve(route.request().url());
-                await loopbackRelease;
-            }
-            await route.continue();
+        page.on('request', (r) => {
+            if (r.url().startsWith(`http://127.0.0.1:${port}/`) && r.isNavigationRequest()) resolve(r.url());
         });
     });
     const handoffResponses = [];
@@ -198,6 +210,8 @@ async function main() {
     if (loopbackServer && !loopbackServer.listening) {
         await withTimeout(once(loopbackServer, 'listening'), 5000, 'the loopback listener').catch(() => {});
     }
+    let loopbackHits = 0;
+    if (loopbackServer) loopbackServer.on('request', () => { loopbackHits++; });
     const addr = loopbackServer && loopbackServer.address();
     tap.ok(addr && addr.address === '127.0.0.1' && addr.port === port,
         `AppAuth's loopback listener runs on 127.0.0.1:${port}`, show(addr));
@@ -219,11 +233,10 @@ async function main() {
     tap.ok(await form.count() === 1, 'the sign-in page has a form with a password field');
     const bodyText = await page.locator('body').innerText();
     tap.ok(bodyText.includes(APP_NAME), `the sign-in page names the app ("${APP_NAME}")`, bodyText.slice(0, 400));
-    tap.ok(openedUrls.length === 1 && !heldRoute, 'nothing reaches the app before sign-in');
+    tap.ok(openedUrls.length === 1 && loopbackHits === 0, 'nothing reaches the app before sign-in');
     await form.locator('input[type=email], input[name=email]').first().fill(email);
     await form.locator('input[type=password]').first().fill(password);
-    // (the click does not wait for the navigations it starts: the last one,
-    // to the loopback URL, is held below until the hand-off page is read)
+    // (the click does not wait for the navigations it starts)
     const clicked = form.locator('button[type=submit], input[type=submit], button:not([type])').first()
         .click({ noWaitAfter: true, timeout: 10000 }).then(() => null, (e) => e);
 
@@ -241,21 +254,11 @@ async function main() {
         'after the sign-in POST the browser lands on the hand-off page /auth/callback (200)',
         hr ? `${hr.request().method()} ${hr.url()} -> ${hr.status()}` : `no /auth/callback response; at ${page.url()}`);
     tap.ok(hitUrl, 'the hand-off page navigates to the loopback redirect URI on its own (no click)');
-    const shown = await page.evaluate((appName) => {
-        const links = [...document.querySelectorAll('a')]
-            .filter((a) => a.textContent.replace(/\s+/g, ' ').trim() === `Open ${appName}`);
-        const svg = document.querySelector('svg[role=img]');
-        return {
-            href: links.length ? links[0].getAttribute('href') : null,
-            nlinks: links.length,
-            title: (document.querySelector('h1') || {}).textContent || '',
-            qr: !!svg,
-        };
-    }, APP_NAME).catch((e) => ({ error: e.message }));
+    const shown = await withTimeout(handoffSeen, 5000, 'the hand-off page').catch((e) => ({ error: e.message }));
     tap.ok(shown.href, `the hand-off page shows an "Open ${APP_NAME}" link`, show(shown));
     tap.like(shown.title || '', new RegExp(`Opening ${APP_NAME}`), `the hand-off page says "Opening ${APP_NAME}…"`);
     tap.ok(shown.qr, 'the hand-off page shows a QR code (svg[role=img])');
-    const hrefAbs = shown.href ? new URL(shown.href, page.url()).href : null;
+    const hrefAbs = shown.href ? new URL(shown.href, shown.url).href : null;
     if (hitUrl) {
         tap.is(hrefAbs, new URL(hitUrl).href, 'the automatic navigation goes to exactly the "Open" link');
     } else {
@@ -269,7 +272,6 @@ async function main() {
     tap.ok(linkUrl && linkUrl.origin === `http://127.0.0.1:${port}` && linkUrl.pathname === '/callback'
             && linkUrl.searchParams.get('code') && linkUrl.searchParams.get('state') === request.state,
         'the link is REDIRECT_URI?code=CODE&state=S', show(shown.href));
-    releaseLoopback();
 
     // --- 6. AppAuth's listener gets code and state ------------------------------------
     let result;

@@ -15,7 +15,7 @@ use JSON::PP ();
 use Time::Local qw(timegm);
 use URI;
 
-plan tests => 8 + 14 + 10 + 8 + 3 + 3 + 4 + 3 + 3 + 4 + 3 + 4 + 5 + 5;
+plan tests => 8 + 14 + 11 + 8 + 3 + 3 + 4 + 3 + 3 + 4 + 3 + 4 + 5 + 5;
 
 my $JWT_RE   = qr/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\z/;
 my %APPS     = ('example-app' => 'Example App', 'equatorschatbot' => 'Equators Chatbot', 'pkce-only' => 'PKCE App');
@@ -93,6 +93,7 @@ my $csrf = csrf_from($phtml);
 ok(defined $csrf, 'the profile page carries a CSRF token');
 
 # --- POST /auth/callback action=file --------------------------------------------------------
+my $mark = -s error_log_path() // 0;
 my $before = time;
 my $res = file_post($b, action => 'file', client_id => 'example-app', csrf => $csrf);
 my $file = decode_json_or_undef($res->content);
@@ -130,6 +131,13 @@ my $browser_sid = token_sid(session_cookie($b));
 ok(defined h($claims)->{sid} && h($claims)->{sid} ne ($browser_sid // ''), 'the file creates its own session, not the browser\'s');
 is(h(session_of($tj->{access_token}))->{kind}, 'file', '/auth/sessions shows the session as kind "file"');
 is(h($tj->{user})->{email}, $EMAIL, 'the redeem answer names the person (user.email)');
+
+{
+    my @mine = grep { /\[deskauth:/ } split /\n/, error_log_since($mark);
+    is_deeply([grep { my $v = $_; defined $v && length $v > 8 && grep { index($_, $v) >= 0 } @mine }
+               $fj->{code}, $tj->{access_token}, $tj->{refresh_token}], [],
+              'the module logs neither the connection code nor the tokens it gave for it (SPEC §5)');
+}
 
 # a second use fails and revokes what the first use issued (SPEC §5)
 my ($r2, $j2) = redeem($fj->{code});

@@ -13,7 +13,7 @@ use DeskAuthOAuth;
 use DeskAuthForge qw(jwt_decode token_sid);
 use URI;
 
-plan tests => 40 + 2 * 8 + 17 + 4 + 3;
+plan tests => 42 + 2 * 8 + 17 + 4 + 3;
 
 my $CLIENT   = 'example-app';
 my $APP_NAME = 'Example App';
@@ -54,6 +54,7 @@ my $URI = LOOPBACK_URI;                                   # http://127.0.0.1:543
 my ($verifier, $challenge) = pkce_pair();
 my %request = (client_id => $CLIENT, redirect_uri => $URI, response_type => 'code',
                state => 'xyz', code_challenge => $challenge, code_challenge_method => 'S256');
+my $mark = -s error_log_path() // 0;
 my $b = browser();
 my $auth = get_page($b, authorize_url(%request, device_name => 'Test Laptop'));
 is($auth->code, 200, 'a valid authorization request (S256 PKCE, loopback URI on port 54321) shows the sign-in page (200)');
@@ -115,6 +116,18 @@ is($tc->{client_id}, $CLIENT, "the access token's payload has client_id $CLIENT"
 is(ref $th eq 'HASH' ? $th->{typ} : undef, 'at+jwt', 'the access token is typ at+jwt');
 ok(defined $USER_ID && defined $tc->{sub} && $tc->{sub} eq $USER_ID, "the access token's sub is the person's user id");
 is($tc->{email}, $EMAIL, "the access token's email is the person's");
+
+# SPEC §5: codes and tokens never appear in logs. (The test server runs
+# LogLevel trace8, so httpd's core logs request headers; only the module's
+# own lines are checked.)
+{
+    my @mine = grep { /\[deskauth:/ } split /\n/, error_log_since($mark);
+    ok(@mine, 'the module logged something during the hand-off (so the checks below look at real lines)');
+    my %secret = (code => $q->{code}, code_verifier => $verifier, access_token => $tj->{access_token},
+                  refresh_token => $tj->{refresh_token});
+    is_deeply([grep { my $v = $secret{$_}; defined $v && grep { index($_, $v) >= 0 } @mine } sort keys %secret], [],
+              'the module logs none of the code, the code_verifier, the access token and the refresh token');
+}
 
 my $web_sid = token_sid(session_cookie($b));
 ok(defined $web_sid, 'the browser holds its own session cookie (a token with a sid)');
