@@ -1,0 +1,26 @@
+# Runs last: nothing the suite did may have crashed a child process, and the
+# error log holds no secret handed out during the run (SPEC §5: "Tokens,
+# codes, passwords and hashes never appear in logs").
+use strict;
+use warnings;
+use Apache::Test;
+use DeskAuthTest;
+
+plan tests => 3;
+
+my $path = error_log_path();
+open my $fh, '<', $path or die "cannot read $path: $!";
+my $log = do { local $/; <$fh> };
+close $fh;
+
+my @crashes = $log =~ /^(.*(?:exit signal|Segmentation fault|AH00052).*)$/mg;
+ok(!@crashes, 'no child process crashed during the suite')
+    or diag(join "\n", @crashes[0 .. ($#crashes > 4 ? 4 : $#crashes)]);
+
+# Every JWT we issue starts with the base64url of {"alg": ...
+my @jwts = $log =~ /(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,})/g;
+ok(!@jwts, 'no access token appears in the error log (LogLevel deskauth:trace8)')
+    or diag("found: " . substr($jwts[0], 0, 40) . '...');
+
+my @hashes = $log =~ /(\$2[aby]\$\d\d\$[.\/A-Za-z0-9]{53})/g;
+ok(!@hashes, 'no password hash appears in the error log');
