@@ -3,7 +3,7 @@
 # codes, passwords and hashes never appear in logs").
 use strict;
 use warnings;
-use Apache::Test;
+use Apache::Test qw(-withtestmore);
 use DeskAuthTest;
 
 plan tests => 3;

@@ -254,8 +254,16 @@ class DeskAuthClient {
       throw new DeskAuthError(`This connection file is for another app (${file.clientId}).`);
     }
     // Never send anything to a server named by a file: only to ours.
-    if (originOf(file.tokenEndpoint) !== originOf(this.server)) {
-      throw new DeskAuthError(`This connection file is for another server (${originOf(file.tokenEndpoint)}).`);
+    for (const named of [file.server, file.tokenEndpoint]) {
+      let origin;
+      try {
+        origin = originOf(String(named));
+      } catch (e) {
+        throw new DeskAuthError('This is not a connection file (bad server URL).');
+      }
+      if (origin !== originOf(this.server)) {
+        throw new DeskAuthError(`This connection file is for another server (${origin}).`);
+      }
     }
     if (file.expiresAt && Date.parse(file.expiresAt) < Date.now()) {
       throw new DeskAuthError('This connection file has expired: download a new one.');

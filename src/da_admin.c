@@ -1,0 +1,1 @@
+/* da_admin.c: see its header. */

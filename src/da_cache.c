@@ -1,0 +1,1 @@
+/* da_cache.c: see its header. */

@@ -1,0 +1,1 @@
+/* da_mail.c: see its header. */

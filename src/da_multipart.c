@@ -1,0 +1,1 @@
+/* da_multipart.c: see its header. */

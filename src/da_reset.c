@@ -1,0 +1,1 @@
+/* da_reset.c: see its header. */

@@ -1,0 +1,1 @@
+/* da_resume.c: see its header. */

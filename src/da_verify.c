@@ -1,0 +1,1 @@
+/* da_verify.c: see its header. */
