@@ -6,6 +6,7 @@
 #include "src/da_private.h"
 #include "src/da_authn.h"
 #include "src/da_authz.h"
+#include "src/da_cache.h"
 #include "src/da_db.h"
 #include "src/da_handlers.h"
 
@@ -48,9 +49,12 @@ static void da_register_hooks(apr_pool_t *p)
 {
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
 
+    ap_hook_pre_config(da_cache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(da_config_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_db_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_post_config(da_cache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_db_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_child_init(da_cache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(da_authn_strip_headers, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_authn(da_authn_check, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);

@@ -3,6 +3,7 @@
  * nothing here parses configuration. */
 
 #include "da_authn.h"
+#include "da_cache.h"
 #include "da_db.h"
 #include "da_http.h"
 #include "da_redirect.h"
@@ -40,18 +41,13 @@ int da_authn_verify(request_rec *r, const char *token, int session_check,
         return HTTP_UNAUTHORIZED;
     }
     if (session_check) {
-        da_db_t *db = da_db(r);
-        if (!db) {
-            return HTTP_SERVICE_UNAVAILABLE;
-        }
-        rv = da_store_session_valid(db, cl->sid, da_now());
+        rv = da_session_check(r, cl->sid);
         if (rv == APR_NOTFOUND) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00042)
                           "token refused: session revoked, expired or account disabled");
             return HTTP_UNAUTHORIZED;
         }
         if (rv != APR_SUCCESS) {
-            da_db_log_error(r, db, "checking a session");
             return HTTP_SERVICE_UNAVAILABLE;
         }
     }

@@ -1,1 +1,249 @@
-/* da_cache.c: see its header. */
+/* da_cache.c: "is this session still valid?" answered from socache (shmcb
+ * by default, memcache for several servers) for DeskAuthSessionCacheTTL
+ * seconds, so that a protected request needs no database read. */
+
+#include "da_cache.h"
+#include "da_util.h"
+#include "da_db.h"
+
+#include <ap_provider.h>
+#include <ap_socache.h>
+#include <util_mutex.h>
+#include <http_main.h>
+
+#define CACHE_MUTEX "deskauth-cache"
+#define TOUCH_INTERVAL 60                 /* lastUsedAt is written at most this often */
+
+struct da_cache {
+    const ap_socache_provider_t *provider;
+    ap_socache_instance_t *instance;
+    apr_global_mutex_t *mutex;            /* for providers not MP-safe */
+};
+
+/* The provider name and its arguments from "NAME[:ARGS]". */
+static const char *provider_name(apr_pool_t *p, const char *spec, const char **args)
+{
+    const char *colon = strchr(spec, ':');
+
+    *args = colon ? colon + 1 : NULL;
+    return colon ? apr_pstrndup(p, spec, colon - spec) : spec;
+}
+
+int da_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    return ap_mutex_register(pconf, CACHE_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+const char *da_cache_check(apr_pool_t *p, server_rec *s)
+{
+    da_srv_conf_t *c = da_srv(s);
+    const char *args, *name;
+
+    if (!c->cache) {
+        return NULL;                      /* the default degrades with a warning */
+    }
+    name = provider_name(p, c->cache, &args);
+    if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION)) {
+        return apr_psprintf(p, "DeskAuthCache: no socache provider '%s' (load "
+                            "mod_socache_%s)", name, name);
+    }
+    return NULL;
+}
+
+static apr_status_t cache_destroy(void *data)
+{
+    da_cache_t *cache = data;
+
+    cache->provider->destroy(cache->instance, ap_server_conf);
+    return APR_SUCCESS;
+}
+
+int da_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                         server_rec *s)
+{
+    static const struct ap_socache_hints hints = { 64, 32, apr_time_from_sec(60) };
+    da_srv_conf_t *c = da_srv(s);
+    const char *spec = c->cache ? c->cache : "shmcb", *args, *name, *err;
+    da_cache_t *cache = apr_pcalloc(pconf, sizeof(*cache));
+    server_rec *v;
+    apr_status_t rv;
+
+    name = provider_name(ptemp, spec, &args);
+    cache->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                         AP_SOCACHE_PROVIDER_VERSION);
+    if (!cache->provider) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, DA_LOGNO(00120)
+                     "DeskAuthCache: mod_socache_%s is not loaded: every session "
+                     "check reads the database", name);
+        return OK;
+    }
+    if ((err = cache->provider->create(&cache->instance, args, ptemp, pconf))) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, DA_LOGNO(00121)
+                     "DeskAuthCache: %s", err);
+        return !OK;
+    }
+    if (cache->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&cache->mutex, NULL, CACHE_MUTEX, NULL, s, pconf, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, DA_LOGNO(00122)
+                         "DeskAuthCache: cannot create the cache mutex");
+            return !OK;
+        }
+    }
+    rv = cache->provider->init(cache->instance, "deskauth", &hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, DA_LOGNO(00123)
+                     "DeskAuthCache: cannot initialise the %s cache", name);
+        return !OK;
+    }
+    apr_pool_cleanup_register(pconf, cache, cache_destroy, apr_pool_cleanup_null);
+    for (v = s; v; v = v->next) {
+        da_srv(v)->cache_instance = cache;
+    }
+    return OK;
+}
+
+void da_cache_child_init(apr_pool_t *p, server_rec *s)
+{
+    da_cache_t *cache = da_srv(s)->cache_instance;
+
+    if (cache && cache->mutex) {
+        apr_global_mutex_child_init(&cache->mutex,
+                                    apr_global_mutex_lockfile(cache->mutex), p);
+    }
+}
+
+static void lock(da_cache_t *cache)
+{
+    if (cache->mutex) {
+        apr_global_mutex_lock(cache->mutex);
+    }
+}
+
+static void unlock(da_cache_t *cache)
+{
+    if (cache->mutex) {
+        apr_global_mutex_unlock(cache->mutex);
+    }
+}
+
+static const unsigned char *key(request_rec *r, const char *sid, unsigned int *len)
+{
+    const char *k = apr_pstrcat(r->pool, "deskauth:s:", sid, NULL);
+
+    *len = (unsigned int)strlen(k);
+    return (const unsigned char *)k;
+}
+
+/* When the cached "valid" answer says the session was last used, or 0. */
+static apr_int64_t cached(request_rec *r, da_cache_t *cache, const char *sid)
+{
+    unsigned char buf[32];
+    unsigned int len = sizeof(buf) - 1, klen;
+    const unsigned char *k = key(r, sid, &klen);
+    apr_status_t rv;
+
+    lock(cache);
+    rv = cache->provider->retrieve(cache->instance, r->server, k, klen, buf, &len, r->pool);
+    unlock(cache);
+    if (rv != APR_SUCCESS || len >= sizeof(buf)) {
+        return 0;
+    }
+    buf[len] = '\0';
+    return apr_atoi64((const char *)buf);
+}
+
+static void remember(request_rec *r, da_cache_t *cache, const char *sid,
+                     apr_int64_t last_used)
+{
+    apr_int64_t ttl = da_session_cache_ttl(da_srv(r->server));
+    char *v = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, last_used);
+    unsigned int klen;
+    const unsigned char *k = key(r, sid, &klen);
+
+    lock(cache);
+    cache->provider->store(cache->instance, r->server, k, klen,
+                           apr_time_now() + apr_time_from_sec(ttl),
+                           (unsigned char *)v, (unsigned int)strlen(v), r->pool);
+    unlock(cache);
+}
+
+void da_session_forget(request_rec *r, const char *sid)
+{
+    da_cache_t *cache = da_srv(r->server)->cache_instance;
+    unsigned int klen;
+    const unsigned char *k;
+
+    if (cache) {
+        k = key(r, sid, &klen);
+        lock(cache);
+        cache->provider->remove(cache->instance, r->server, k, klen, r->pool);
+        unlock(cache);
+    }
+}
+
+apr_status_t da_session_check(request_rec *r, const char *sid)
+{
+    da_cache_t *cache = da_srv(r->server)->cache_instance;
+    apr_int64_t now = da_now(), last_used = cache ? cached(r, cache, sid) : 0;
+    da_db_t *db = NULL;
+    apr_status_t rv;
+
+    if (last_used && now - last_used < TOUCH_INTERVAL) {
+        return APR_SUCCESS;               /* the hot path: no database at all */
+    }
+    if (!(db = da_db(r))) {
+        return APR_EGENERAL;
+    }
+    if (!last_used) {
+        rv = da_store_session_valid(db, sid, now, &last_used);
+        if (rv == APR_NOTFOUND) {
+            return rv;
+        }
+        if (rv != APR_SUCCESS) {
+            da_db_log_error(r, db, "checking a session");
+            return rv;
+        }
+    }
+    if (now - last_used >= TOUCH_INTERVAL) {
+        /* Best effort: a failed write must not refuse a valid session. */
+        if (da_store_session_touch(db, sid, now) == APR_SUCCESS) {
+            last_used = now;
+        }
+    }
+    if (cache) {
+        remember(r, cache, sid, last_used);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t da_session_revoke(request_rec *r, da_db_t *db, const char *sid)
+{
+    apr_status_t rv = da_store_session_revoke(db, sid, da_now());
+
+    da_session_forget(r, sid);
+    return rv;
+}
+
+apr_status_t da_session_revoke_user(request_rec *r, da_db_t *db,
+                                    const char *user_id, const char *keep,
+                                    int *nrevoked)
+{
+    apr_array_header_t *live;
+    apr_status_t rv;
+    int i;
+
+    /* Which entries to forget: the sessions alive before the revocation. */
+    if ((rv = da_store_session_list_user(db, user_id, da_now(), &live)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = keep ? da_store_session_revoke_others(db, user_id, keep, da_now(), nrevoked)
+              : da_store_session_revoke_user_count(db, user_id, da_now(), nrevoked);
+    for (i = 0; i < live->nelts; i++) {
+        const da_session_t *s = APR_ARRAY_IDX(live, i, da_session_t *);
+        if (!keep || strcmp(s->id, keep)) {
+            da_session_forget(r, s->id);
+        }
+    }
+    return rv;
+}

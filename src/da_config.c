@@ -2,6 +2,7 @@
 
 #include "da_private.h"
 #include "da_redirect.h"
+#include "da_cache.h"
 
 #include <http_main.h>
 #include <apr_optional.h>
@@ -56,6 +57,7 @@ void *da_config_create_srv(apr_pool_t *p, server_rec *s)
     c->access_ttl = c->refresh_ttl = c->web_ttl = c->code_ttl = DA_UNSET;
     c->password_cost = c->password_min = DA_UNSET;
     c->schema_auto = c->cookie_secure = DA_UNSET;
+    c->session_cache_ttl = DA_UNSET;
     return c;
 }
 
@@ -90,6 +92,8 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_VAL(password_cost);
     MERGE_VAL(password_min);
     MERGE_VAL(schema_auto);
+    MERGE_PTR(cache);
+    MERGE_VAL(session_cache_ttl);
     MERGE_PTR(state_dir);
     MERGE_PTR(template_dir);
     MERGE_PTR(site_name);
@@ -204,6 +208,11 @@ int da_cookie_secure(const request_rec *r)
         return !strcmp(ap_http_scheme(r), "https");
     }
     return v;
+}
+
+apr_int64_t da_session_cache_ttl(const da_srv_conf_t *c)
+{
+    return c->session_cache_ttl != DA_UNSET ? c->session_cache_ttl : 10;
 }
 
 int da_schema_auto(const da_srv_conf_t *c)
@@ -651,6 +660,10 @@ const command_rec da_cmds[] = {
         "bcrypt cost, 4-31 (default 12)"),
     AP_INIT_TAKE1("DeskAuthPasswordMinLength", set_password_min, NULL, RSRC_CONF,
         "shortest password accepted (default 8)"),
+    AP_INIT_TAKE1("DeskAuthCache", set_string, SRV_OFFSET(cache), RSRC_CONF,
+        "socache for session checks: shmcb (default), memcache:HOST:PORT, ..."),
+    AP_INIT_TAKE1("DeskAuthSessionCacheTTL", set_int64, SRV_OFFSET(session_cache_ttl), RSRC_CONF,
+        "seconds a 'session still valid' answer may be reused (default 10)"),
     AP_INIT_TAKE1("DeskAuthSchema", set_schema, NULL, RSRC_CONF,
         "auto (create tables on first use) or manual"),
     AP_INIT_TAKE1("DeskAuthStateDir", set_string, SRV_OFFSET(state_dir), RSRC_CONF,
@@ -814,6 +827,10 @@ int da_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          "DBDParams (e.g. DBDriver sqlite3)");
             return !OK;
         }
+    }
+    if ((err = da_cache_check(ptemp, s))) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, DA_LOGNO(00005) "%s", err);
+        return !OK;
     }
     for (v = s; v; v = v->next) {
         da_srv_conf_t *c = da_srv(v);

@@ -39,8 +39,9 @@ typedef struct {
     int password_min;
     int login_limit;
     apr_int64_t login_window;
-    const char *cache;
+    const char *cache;                    /* DeskAuthCache PROVIDER[:ARGS] */
     apr_int64_t session_cache_ttl;
+    struct da_cache *cache_instance;      /* made by da_cache_post_config() */
     apr_int64_t resume_max;
     int schema_auto;
     const char *state_dir;
@@ -93,6 +94,7 @@ const char *da_default_role(const da_srv_conf_t *c);
 int da_role_selectable(const da_srv_conf_t *c, const char *role);
 int da_cookie_secure(const request_rec *r);
 int da_schema_auto(const da_srv_conf_t *c);
+apr_int64_t da_session_cache_ttl(const da_srv_conf_t *c);
 
 /* Where the handler NAME ("login", "profile", ...) is mounted: DeskAuthURL,
  * else the first <Location> with SetHandler deskauth-NAME, else the

@@ -2,6 +2,7 @@
 
 #include "da_handlers.h"
 #include "da_authn.h"
+#include "da_cache.h"
 #include "da_http.h"
 #include "da_page.h"
 #include "da_util.h"
@@ -39,7 +40,7 @@ int da_logout_handler(request_rec *r)
         if (!(db = da_db(r))) {
             return da_unavailable(r);
         }
-        if (da_store_session_revoke(db, cl->sid, da_now()) != APR_SUCCESS) {
+        if (da_session_revoke(r, db, cl->sid) != APR_SUCCESS) {
             da_db_log_error(r, db, "revoking a session");
             return da_unavailable(r);
         }

@@ -3,6 +3,7 @@
 
 #include "da_handlers.h"
 #include "da_authn.h"
+#include "da_cache.h"
 #include "da_http.h"
 #include "da_util.h"
 
@@ -60,7 +61,7 @@ int da_revoke_handler(request_rec *r)
     /* A client may revoke only its own tokens (RFC 7009 §2.1); an unknown
      * or foreign token is answered like a revoked one. */
     if (sid && (!asked || !*client_id || !strcmp(asked, client_id))) {
-        if (da_store_session_revoke(db, sid, da_now()) != APR_SUCCESS) {
+        if (da_session_revoke(r, db, sid) != APR_SUCCESS) {
             da_db_log_error(r, db, "revoking a session");
             return da_unavailable(r);
         }

@@ -3,6 +3,7 @@
 
 #include "da_handlers.h"
 #include "da_authn.h"
+#include "da_cache.h"
 #include "da_html.h"
 #include "da_http.h"
 #include "da_page.h"
@@ -110,8 +111,11 @@ static apr_status_t revoke_sessions(request_rec *r, da_db_t *db, const da_claims
                            const char *id)
 {
     apr_status_t rv = id ? da_store_session_revoke_own(db, id, cl->sub, da_now())
-                         : da_store_session_revoke_others(db, cl->sub, cl->sid,
-                                                          da_now(), NULL);
+                         : da_session_revoke_user(r, db, cl->sub, cl->sid, NULL);
+
+    if (id && rv == APR_SUCCESS) {
+        da_session_forget(r, id);
+    }
 
     if (rv == APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00110)

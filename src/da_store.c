@@ -41,8 +41,10 @@ const da_stmt_t da_store_statements[] = {
     { "deskauth_session_get",
       "SELECT " SESSION_COLS " FROM deskauth_sessions WHERE id = %s" },
     { "deskauth_session_valid",
-      "SELECT s.id FROM deskauth_sessions s JOIN deskauth_users u ON u.id = s.user_id "
+      "SELECT s.last_used_at FROM deskauth_sessions s JOIN deskauth_users u ON u.id = s.user_id "
       "WHERE s.id = %s AND s.revoked_at = 0 AND s.expires_at > %lld AND u.is_active = 1" },
+    { "deskauth_session_touch",
+      "UPDATE deskauth_sessions SET last_used_at = %lld WHERE id = %s" },
     { "deskauth_session_revoke",
       "UPDATE deskauth_sessions SET revoked_at = %lld WHERE id = %s AND revoked_at = 0" },
     { "deskauth_session_revoke_user",
@@ -431,10 +433,6 @@ static void session_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
     *(da_session_t **)baton = s;
 }
 
-static void ignore_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
-{
-}
-
 apr_status_t da_store_session_create(da_db_t *db, const da_session_t *s)
 {
     const char *args[] = {
@@ -453,11 +451,26 @@ apr_status_t da_store_session_get(da_db_t *db, const char *id, da_session_t **s)
     return query(db, "deskauth_session_get", 1, args, session_row, s);
 }
 
-apr_status_t da_store_session_valid(da_db_t *db, const char *id, apr_int64_t now)
+static void first_num(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    if (baton) {
+        *(apr_int64_t *)baton = col_num(db, row, 0);
+    }
+}
+
+apr_status_t da_store_session_valid(da_db_t *db, const char *id, apr_int64_t now,
+                                    apr_int64_t *last_used)
 {
     const char *args[] = { id, num(db, now) };
 
-    return query(db, "deskauth_session_valid", 2, args, ignore_row, NULL);
+    return query(db, "deskauth_session_valid", 2, args, first_num, last_used);
+}
+
+apr_status_t da_store_session_touch(da_db_t *db, const char *id, apr_int64_t now)
+{
+    const char *args[] = { num(db, now), id };
+
+    return exec(db, "deskauth_session_touch", NULL, 2, args);
 }
 
 apr_status_t da_store_session_revoke(da_db_t *db, const char *id, apr_int64_t now)

@@ -99,9 +99,12 @@ apr_status_t da_store_user_set_role(da_db_t *db, const char *id, const char *rol
 apr_status_t da_store_session_create(da_db_t *db, const da_session_t *s);
 apr_status_t da_store_session_get(da_db_t *db, const char *id, da_session_t **s);
 
-/* APR_SUCCESS when the session exists, is neither revoked nor expired at
- * now, and its account is active; APR_NOTFOUND otherwise. */
-apr_status_t da_store_session_valid(da_db_t *db, const char *id, apr_int64_t now);
+/* APR_SUCCESS (and when it was last used) when the session exists, is
+ * neither revoked nor expired at now, and its account is active;
+ * APR_NOTFOUND otherwise. */
+apr_status_t da_store_session_valid(da_db_t *db, const char *id, apr_int64_t now,
+                                    apr_int64_t *last_used);
+apr_status_t da_store_session_touch(da_db_t *db, const char *id, apr_int64_t now);
 apr_status_t da_store_session_revoke(da_db_t *db, const char *id, apr_int64_t now);
 apr_status_t da_store_session_revoke_user(da_db_t *db, const char *user_id,
                                           apr_int64_t now);

@@ -5,6 +5,7 @@
 
 #include "da_handlers.h"
 #include "da_authn.h"
+#include "da_cache.h"
 #include "da_http.h"
 #include "da_issue.h"
 #include "da_util.h"
@@ -91,7 +92,7 @@ static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
     rv = da_store_code_consume(g->db, hash, da_now(), &code);
     if (rv == APR_EEXIST) {
         if (*code->issued_session) {
-            da_store_session_revoke(g->db, code->issued_session, da_now());
+            da_session_revoke(r, g->db, code->issued_session);
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, DA_LOGNO(00090)
                           "a one-time code was used twice: session %s revoked",
                           code->issued_session);
@@ -199,7 +200,7 @@ static int refresh(da_grant_t *g, const char *token)
          * end the whole session so neither holder can go on. */
         rv = da_store_refresh_used(g->db, hash, &sid);
         if (rv == APR_SUCCESS) {
-            da_store_session_revoke(g->db, sid, now);
+            da_session_revoke(r, g->db, sid);
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, DA_LOGNO(00092)
                           "replayed refresh token: session %s revoked", sid);
             return invalid_grant(g, "The refresh token was already used");

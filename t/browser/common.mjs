@@ -110,7 +110,10 @@ export async function launchChromium() {
 export async function watchErrors(page) {
     const errors = [];
     page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+        if (m.type() === 'error') {
+            const where = m.location() && m.location().url;
+            errors.push(`console: ${m.text()}${where ? ` (${where})` : ''}`);
+        }
     });
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
     await page.exposeBinding('__deskauthCspViolation', (_src, text) => {

@@ -1,0 +1,40 @@
+/* da_cache.h: the session-validity cache over socache (SPEC §2, §6.6), and
+ * revocation, which must drop what the cache remembers. */
+#ifndef DA_CACHE_H
+#define DA_CACHE_H
+
+#include "da_private.h"
+#include "da_store.h"
+
+typedef struct da_cache da_cache_t;
+
+/* pre_config: register our mutex type (for providers such as shmcb). */
+int da_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
+
+/* check_config: the DeskAuthCache provider must be loaded; NULL or the
+ * one-line error. */
+const char *da_cache_check(apr_pool_t *p, server_rec *s);
+
+/* post_config: create and initialise the cache; child_init: reattach. */
+int da_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                         server_rec *s);
+void da_cache_child_init(apr_pool_t *p, server_rec *s);
+
+/* Is the session valid (and unrevoked, account active)? Answers from the
+ * cache within DeskAuthSessionCacheTTL without touching the database,
+ * else from the database; records lastUsedAt at most once a minute.
+ * APR_SUCCESS, APR_NOTFOUND, or APR_EGENERAL when the database is down
+ * (logged). */
+apr_status_t da_session_check(request_rec *r, const char *sid);
+
+/* Drop one session from this server's cache (after a revocation). */
+void da_session_forget(request_rec *r, const char *sid);
+
+/* Revoke one session, or every session of a user except keep (may be
+ * NULL), and forget them in this server's cache at once. */
+apr_status_t da_session_revoke(request_rec *r, da_db_t *db, const char *sid);
+apr_status_t da_session_revoke_user(request_rec *r, da_db_t *db,
+                                    const char *user_id, const char *keep,
+                                    int *nrevoked);
+
+#endif
