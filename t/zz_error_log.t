@@ -17,10 +17,13 @@ my @crashes = $log =~ /^(.*(?:exit signal|Segmentation fault|AH00052).*)$/mg;
 ok(!@crashes, 'no child process crashed during the suite')
     or diag(join "\n", @crashes[0 .. ($#crashes > 4 ? 4 : $#crashes)]);
 
-# Every JWT we issue starts with the base64url of {"alg": ...
-my @jwts = $log =~ /(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,})/g;
+# Every JWT we issue starts with the base64url of {"alg": ... Only the
+# module's own lines count: httpd's core traces request headers itself when
+# an admin asks for http:trace4 or more.
+my $ours = join "\n", grep { /\[deskauth:/ } split /\n/, $log;
+my @jwts = $ours =~ /(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,})/g;
 ok(!@jwts, 'no access token appears in the error log (LogLevel deskauth:trace8)')
     or diag("found: " . substr($jwts[0], 0, 40) . '...');
 
-my @hashes = $log =~ /(\$2[aby]\$\d\d\$[.\/A-Za-z0-9]{53})/g;
+my @hashes = $ours =~ /(\$2[aby]\$\d\d\$[.\/A-Za-z0-9]{53})/g;
 ok(!@hashes, 'no password hash appears in the error log');
