@@ -24,6 +24,7 @@ static const struct {
     { "deskauth-revoke",   da_revoke_handler },
     { "deskauth-logout",   da_logout_handler },
     { "deskauth-sessions", da_sessions_handler },
+    { "deskauth-admin",    da_admin_handler },
     { "deskauth-profile",  da_profile_handler },
     { "deskauth-jwks",     da_jwks_handler },
     { "deskauth-metadata", da_metadata_handler },

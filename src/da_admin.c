@@ -1,1 +1,202 @@
-/* da_admin.c: see its header. */
+/* da_admin.c: deskauth-admin: user administration for ADMINs (SPEC §6.7).
+ *   GET    <admin>/users[?q=TEXT&limit=N&offset=N]   list and search
+ *   GET    <admin>/users/ID                          one user
+ *   PATCH  <admin>/users/ID  {"isActive","role"}     enable/disable, role
+ *   DELETE <admin>/users/ID/sessions                 sign out everywhere
+ * The location should also say `Require deskauth-role ADMIN`; the handler
+ * checks the role itself as well. */
+
+#include "da_handlers.h"
+#include "da_authn.h"
+#include "da_cache.h"
+#include "da_http.h"
+#include "da_issue.h"
+#include "da_page.h"
+#include "da_util.h"
+
+#include <apr_lib.h>
+
+#define PAGE_MAX 200
+
+static int role_valid(const char *role)
+{
+    apr_size_t n = strlen(role);
+
+    return n >= 1 && n <= 64 && strspn(role, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
+}
+
+static int user_answer(request_rec *r, const da_user_t *u, const char *msg)
+{
+    json_object *o = da_json_object(r->pool), *data = json_object_new_object();
+
+    da_json_set(data, "user", da_user_json(r, u));
+    da_json_set_bool(o, "success", 1);
+    da_json_set_str(o, "message", msg);
+    da_json_set(o, "data", data);
+    return da_send_json(r, HTTP_OK, o);
+}
+
+static int list_users(request_rec *r, da_db_t *db)
+{
+    apr_table_t *q = da_query(r);
+    const char *text = q ? apr_table_get(q, "q") : NULL;
+    const char *limit_s = q ? apr_table_get(q, "limit") : NULL;
+    const char *offset_s = q ? apr_table_get(q, "offset") : NULL;
+    int limit = limit_s ? atoi(limit_s) : 50, offset = offset_s ? atoi(offset_s) : 0, i;
+    apr_array_header_t *users;
+    apr_int64_t total = 0;
+    json_object *o, *data, *arr;
+
+    if (!q || limit < 1 || limit > PAGE_MAX || offset < 0
+        || (text && !da_text_valid(text, 254))) {
+        return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                             "q must be text, limit 1-200, offset 0 or more");
+    }
+    if (da_store_user_search(db, text ? text : "", limit, offset, &users, &total)
+        != APR_SUCCESS) {
+        da_db_log_error(r, db, "searching users");
+        return da_unavailable(r);
+    }
+    o = da_json_object(r->pool);
+    data = json_object_new_object();
+    arr = json_object_new_array();
+    for (i = 0; i < users->nelts; i++) {
+        json_object_array_add(arr, da_user_json(r, APR_ARRAY_IDX(users, i, da_user_t *)));
+    }
+    da_json_set(data, "users", arr);
+    da_json_set_int(data, "total", total);
+    da_json_set_bool(o, "success", 1);
+    da_json_set(o, "data", data);
+    return da_send_json(r, HTTP_OK, o);
+}
+
+/* PATCH: only isActive (boolean) and role (A-Z, 0-9, _). Disabling an
+ * account ends all its sessions at once. */
+static int update_user(request_rec *r, da_db_t *db, da_user_t *u, const da_claims_t *cl)
+{
+    json_object *body, *active = NULL, *role = NULL;
+    apr_int64_t now = da_now();
+    int rc;
+
+    if ((rc = da_read_json(r, &body)) != OK) {
+        return rc;
+    }
+    json_object_object_foreach(body, key, val) {
+        if (!strcmp(key, "isActive") && json_object_is_type(val, json_type_boolean)) {
+            active = val;
+        }
+        else if (!strcmp(key, "role") && json_object_is_type(val, json_type_string)
+                 && role_valid(json_object_get_string(val))) {
+            role = val;
+        }
+        else {
+            return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                                 apr_pstrcat(r->pool, key, " cannot be set here (isActive: "
+                                             "boolean, role: A-Z 0-9 _)", NULL));
+        }
+    }
+    if (active && !json_object_get_boolean(active) && !strcmp(u->id, cl->sub)) {
+        return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                             "isActive: you cannot disable your own account");
+    }
+    if (role && da_store_user_set_role(db, u->id, json_object_get_string(role), now)) {
+        da_db_log_error(r, db, "changing a role");
+        return da_unavailable(r);
+    }
+    if (active) {
+        int on = json_object_get_boolean(active);
+        if (da_store_user_set_active(db, u->id, on, now) != APR_SUCCESS
+            || (!on && da_session_revoke_user(r, db, u->id, NULL, NULL) != APR_SUCCESS)) {
+            da_db_log_error(r, db, "enabling or disabling an account");
+            return da_unavailable(r);
+        }
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, DA_LOGNO(00130)
+                  "admin %s changed account %s%s%s", cl->sub, u->id,
+                  role ? " role" : "", active ? " active" : "");
+    if (da_store_user_by_id(db, u->id, &u) != APR_SUCCESS) {
+        return da_unavailable(r);
+    }
+    return user_answer(r, u, "User updated");
+}
+
+static int revoke_user_sessions(request_rec *r, da_db_t *db, const da_user_t *u,
+                                const da_claims_t *cl)
+{
+    json_object *o, *data;
+    int n = 0;
+
+    if (da_session_revoke_user(r, db, u->id, NULL, &n) != APR_SUCCESS) {
+        da_db_log_error(r, db, "revoking a user's sessions");
+        return da_unavailable(r);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, DA_LOGNO(00131)
+                  "admin %s revoked %d sessions of %s", cl->sub, n, u->id);
+    o = da_json_object(r->pool);
+    data = json_object_new_object();
+    da_json_set_int(data, "revoked", n);
+    da_json_set_bool(o, "success", 1);
+    da_json_set_str(o, "message", "Sessions revoked");
+    da_json_set(o, "data", data);
+    return da_send_json(r, HTTP_OK, o);
+}
+
+int da_admin_handler(request_rec *r)
+{
+    const char *sub = da_subpath(r), *rest;
+    int m = r->method_number, cookie = 0, rc;
+    char *id, *slash;
+    da_claims_t *cl;
+    da_user_t *u;
+    da_db_t *db;
+    apr_status_t rv;
+
+    rc = da_authn_token(r, DA_FROM_HEADER | DA_FROM_COOKIE, 1, &cl, &cookie);
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc != OK) {
+        return da_send_unauthorized(r, rc == HTTP_UNAUTHORIZED);
+    }
+    if (!cl->role || strcmp(cl->role, "ADMIN")) {
+        return da_send_error(r, HTTP_FORBIDDEN, "forbidden", "Administrators only");
+    }
+    if (cookie && m != M_GET && !da_origin_ok(r)) {
+        return da_send_error(r, HTTP_FORBIDDEN, "forbidden",
+                             "Cross-site requests are not allowed");
+    }
+    if (strncmp(sub, "/users", 6) || (sub[6] && sub[6] != '/')) {
+        return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such resource");
+    }
+    if (!(db = da_db(r))) {
+        return da_unavailable(r);
+    }
+    if (!sub[6] || !sub[7]) {
+        return m == M_GET ? list_users(r, db) : da_method_not_allowed(r, "GET");
+    }
+    id = apr_pstrdup(r->pool, sub + 7);
+    slash = strchr(id, '/');
+    rest = slash ? slash : "";
+    if (slash) {
+        *slash = '\0';
+    }
+    rv = da_store_user_by_id(db, id, &u);
+    if (rv == APR_NOTFOUND || (*rest && strcmp(rest, "/sessions"))) {
+        return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such user");
+    }
+    if (rv != APR_SUCCESS) {
+        da_db_log_error(r, db, "loading a user");
+        return da_unavailable(r);
+    }
+    if (*rest) {
+        return m == M_DELETE ? revoke_user_sessions(r, db, u, cl)
+                             : da_method_not_allowed(r, "DELETE");
+    }
+    if (m == M_GET) {
+        return user_answer(r, u, "User retrieved successfully");
+    }
+    if (m == M_PATCH) {
+        return update_user(r, db, u, cl);
+    }
+    return da_method_not_allowed(r, "GET, PATCH");
+}

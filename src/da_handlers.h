@@ -12,6 +12,7 @@ int da_callback_handler(request_rec *r);
 int da_logout_handler(request_rec *r);
 int da_profile_handler(request_rec *r);
 int da_sessions_handler(request_rec *r);
+int da_admin_handler(request_rec *r);
 int da_jwks_handler(request_rec *r);
 int da_metadata_handler(request_rec *r);
 int da_token_handler(request_rec *r);

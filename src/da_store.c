@@ -5,6 +5,7 @@
 #include "da_store.h"
 
 #include <apr_strings.h>
+#include <apr_lib.h>
 #include <string.h>
 
 #define USER_COLS "id, email, password_hash, first_name, last_name, role, " \
@@ -26,6 +27,13 @@ const da_stmt_t da_store_statements[] = {
       "SELECT " USER_COLS " FROM deskauth_users WHERE id = %s" },
     { "deskauth_user_list",
       "SELECT " USER_COLS " FROM deskauth_users ORDER BY created_at, email" },
+    { "deskauth_user_search",
+      "SELECT " USER_COLS " FROM deskauth_users WHERE email LIKE %s ESCAPE '!' "
+      "OR LOWER(first_name) LIKE %s ESCAPE '!' OR LOWER(last_name) LIKE %s ESCAPE '!' "
+      "ORDER BY created_at, email LIMIT %d OFFSET %d" },
+    { "deskauth_user_search_count",
+      "SELECT COUNT(*) FROM deskauth_users WHERE email LIKE %s ESCAPE '!' "
+      "OR LOWER(first_name) LIKE %s ESCAPE '!' OR LOWER(last_name) LIKE %s ESCAPE '!'" },
     { "deskauth_user_update_profile",
       "UPDATE deskauth_users SET first_name = %s, last_name = %s, company = %s, "
       "job_role = %s, updated_at = %lld WHERE id = %s" },
@@ -372,6 +380,43 @@ apr_status_t da_store_user_create(da_db_t *db, const da_user_t *u)
     return rv;
 }
 
+static void first_num(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    if (baton) {
+        *(apr_int64_t *)baton = col_num(db, row, 0);
+    }
+}
+
+apr_status_t da_store_user_search(da_db_t *db, const char *text, int limit,
+                                  int offset, apr_array_header_t **users,
+                                  apr_int64_t *total)
+{
+    char *pattern = apr_palloc(db->pool, strlen(text) * 2 + 3), *o = pattern;
+    const char *t, *args[5];
+    apr_status_t rv;
+
+    /* %text% with LIKE's own characters escaped, case-insensitive. */
+    *o++ = '%';
+    for (t = text; *t; t++) {
+        if (*t == '%' || *t == '_' || *t == '!') {
+            *o++ = '!';
+        }
+        *o++ = (char)apr_tolower(*t);
+    }
+    *o++ = '%';
+    *o = '\0';
+    args[0] = args[1] = args[2] = pattern;
+    args[3] = num(db, limit);
+    args[4] = num(db, offset);
+    rv = query(db, "deskauth_user_search_count", 3, args, first_num, total);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *users = apr_array_make(db->pool, 16, sizeof(da_user_t *));
+    rv = query(db, "deskauth_user_search", 5, args, user_list_row, *users);
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
+}
+
 apr_status_t da_store_user_update_profile(da_db_t *db, const da_user_t *u)
 {
     const char *args[] = {
@@ -449,13 +494,6 @@ apr_status_t da_store_session_get(da_db_t *db, const char *id, da_session_t **s)
     const char *args[] = { id };
 
     return query(db, "deskauth_session_get", 1, args, session_row, s);
-}
-
-static void first_num(da_db_t *db, apr_dbd_row_t *row, void *baton)
-{
-    if (baton) {
-        *(apr_int64_t *)baton = col_num(db, row, 0);
-    }
 }
 
 apr_status_t da_store_session_valid(da_db_t *db, const char *id, apr_int64_t now,

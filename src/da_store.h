@@ -89,6 +89,11 @@ apr_status_t da_store_user_create(da_db_t *db, const da_user_t *u);
 apr_status_t da_store_user_by_email(da_db_t *db, const char *email, da_user_t **u);
 apr_status_t da_store_user_by_id(da_db_t *db, const char *id, da_user_t **u);
 apr_status_t da_store_user_list(da_db_t *db, apr_array_header_t **users);
+/* Users whose email or name contains text (case-insensitive), a page of
+ * them, and how many match in all. */
+apr_status_t da_store_user_search(da_db_t *db, const char *text, int limit,
+                                  int offset, apr_array_header_t **users,
+                                  apr_int64_t *total);
 apr_status_t da_store_user_update_profile(da_db_t *db, const da_user_t *u);
 apr_status_t da_store_user_touch_login(da_db_t *db, const char *id, apr_int64_t now);
 apr_status_t da_store_user_set_active(da_db_t *db, const char *id, int active,
