@@ -646,7 +646,7 @@ char *da_filename_sanitize(apr_pool_t *p, const char *name, apr_size_t max_bytes
         }
     }
     n = strlen(base);
-    out = apr_palloc(p, n * 3 + 1);            /* '_' for a bad byte: <= 1x */
+    out = apr_palloc(p, n + 1);                /* never longer than the input */
     for (i = 0; i < n;) {
         const unsigned char *u = (const unsigned char *)base + i;
         unsigned long cp;

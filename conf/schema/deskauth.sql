@@ -65,3 +65,17 @@ CREATE TABLE IF NOT EXISTS deskauth_codes (
     expires_at    BIGINT        NOT NULL,
     used_at       BIGINT        NOT NULL DEFAULT 0
 );
+
+-- At most one resume (a PDF) per user, replaced on re-upload. The file is
+-- kept as base64 text, not BLOB/BYTEA: the same column type and the same
+-- bound string parameter work on SQLite and PostgreSQL alike, through
+-- apr_dbd's text-only prepared statements. size is the PDF's own size in
+-- bytes (the column holds about 4/3 of it).
+CREATE TABLE IF NOT EXISTS deskauth_resumes (
+    user_id       VARCHAR(64)   NOT NULL PRIMARY KEY,
+    filename      VARCHAR(255)  NOT NULL,
+    content_type  VARCHAR(100)  NOT NULL,
+    size          BIGINT        NOT NULL,
+    data          TEXT          NOT NULL,
+    uploaded_at   BIGINT        NOT NULL
+);

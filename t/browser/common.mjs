@@ -129,6 +129,12 @@ export async function watchErrors(page) {
     return errors;
 }
 
+// Console errors that are not the page's: the browser's own request for
+// /favicon.ico (the site's document root decides whether there is one).
+export function siteNoise(error) {
+    return /^console: Failed to load resource: .* \(https?:\/\/[^/]+\/favicon\.ico\)$/.test(error);
+}
+
 // --- HTTP ----------------------------------------------------------------------------
 export async function httpJson(method, url, { body, headers = {} } = {}) {
     const h = { Accept: 'application/json', ...headers };

@@ -17,7 +17,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-    Tap, guard, baseUrl, launchChromium, watchErrors, registerUser, show,
+    Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser, show,
 } from './common.mjs';
 
 const BASE = baseUrl(process.argv, 'node t/browser/pages.mjs BASE_URL OUTDIR');
@@ -74,7 +74,9 @@ async function newPage(context) {
 // The checks every page gets: no error of any kind since MARK, no sideways
 // scrolling, and a full-page screenshot.
 async function pageChecks(p, name, vp, mark) {
-    const errs = p.errors.slice(mark).filter((e) => !NO_HANDLER.test(e));
+    const noise = p.errors.slice(mark).filter((e) => siteNoise(e));
+    if (noise.length) tap.diag(`${name} (${vp.tag}px), not counted: ${noise.join('; ')}`);
+    const errs = p.errors.slice(mark).filter((e) => !NO_HANDLER.test(e) && !siteNoise(e));
     tap.ok(errs.length === 0, `${name} (${vp.tag}px): no console error, page error or CSP violation`, errs.join('\n'));
     const overflow = await p.page.evaluate(() => ({
         scroll: document.documentElement.scrollWidth,
