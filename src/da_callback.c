@@ -342,13 +342,8 @@ static int post_connect(request_rec *r)
         return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
                              "Send the form of the page");
     }
-    if ((rc = da_read_form(r, &form)) != OK) {
+    if ((rc = da_read_page_form(r, &form)) != OK) {
         return rc;
-    }
-    if (da_csrf_check(r, form) != OK) {
-        return da_page_error(r, HTTP_FORBIDDEN, "Request refused",
-                             "This form has expired or did not come from this site. "
-                             "Go back, reload the page and try again.");
     }
     rc = da_authn_token(r, DA_FROM_COOKIE, 1, &cl, NULL);
     if (rc == HTTP_SERVICE_UNAVAILABLE || (rc == OK && !(db = da_db(r)))) {

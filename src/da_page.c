@@ -92,6 +92,18 @@ int da_csrf_check(request_rec *r, apr_table_t *form)
     return OK;
 }
 
+int da_read_page_form(request_rec *r, apr_table_t **form)
+{
+    int rc = da_read_form(r, form);
+
+    if (rc == OK && da_csrf_check(r, *form) != OK) {
+        return da_page_error(r, HTTP_FORBIDDEN, "Request refused",
+                             "This form has expired or did not come from this site. "
+                             "Go back, reload the page and try again.");
+    }
+    return rc;
+}
+
 da_page_t *da_page_new(request_rec *r, const char *title, const char *user_email)
 {
     da_page_t *pg = apr_pcalloc(r->pool, sizeof(*pg));

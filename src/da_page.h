@@ -30,6 +30,10 @@ const char *da_csrf_token(request_rec *r);
  * sent, is this server's own; else HTTP_FORBIDDEN (logged at debug). */
 int da_csrf_check(request_rec *r, apr_table_t *form);
 
+/* Read a page's form and check its CSRF token and Origin: OK, or DONE
+ * after answering (403 page, 413, 400). */
+int da_read_page_form(request_rec *r, apr_table_t **form);
+
 /* Is the Origin header absent or this server's own origin? A request
  * authenticated by the cookie alone must pass this. */
 int da_origin_ok(request_rec *r);

@@ -227,13 +227,8 @@ static int post_form(request_rec *r, da_db_t *db)
     da_tokens_t t;
     int rc;
 
-    if ((rc = da_read_form(r, &form)) != OK) {
+    if ((rc = da_read_page_form(r, &form)) != OK) {
         return rc;
-    }
-    if (da_csrf_check(r, form) != OK) {
-        return da_page_error(r, HTTP_FORBIDDEN, "Request refused",
-                             "This form has expired or did not come from this site. "
-                             "Go back, reload the page and try again.");
     }
     if ((rc = da_handoff_parse(r, form, &h)) != OK) {
         return rc;

@@ -134,13 +134,8 @@ static int post_form(request_rec *r, da_db_t *db, const da_claims_t *cl)
     apr_status_t rv;
     int rc;
 
-    if ((rc = da_read_form(r, &form)) != OK) {
+    if ((rc = da_read_page_form(r, &form)) != OK) {
         return rc;
-    }
-    if (da_csrf_check(r, form) != OK) {
-        return da_page_error(r, HTTP_FORBIDDEN, "Request refused",
-                             "This form has expired or did not come from this site. "
-                             "Go back, reload the page and try again.");
     }
     action = apr_table_get(form, "action");
     if (action && !strcmp(action, "revoke") && apr_table_get(form, "id")) {
