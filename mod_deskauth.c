@@ -56,6 +56,7 @@ static void da_register_hooks(apr_pool_t *p)
     ap_hook_post_config(da_cache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_db_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_cache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(da_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(da_authn_strip_headers, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_authn(da_authn_check, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);

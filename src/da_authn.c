@@ -8,11 +8,13 @@
 #include "da_http.h"
 #include "da_redirect.h"
 #include "da_util.h"
+#include "da_verified.h"
 
 #include <apr_lib.h>
 #include <http_core.h>
 
 #define CLAIM_HEADER_PREFIX "X-DeskAuth-"
+#define DA_VERIFIED_SLOTS 4096
 
 da_claims_t *da_authn_claims(request_rec *r)
 {
@@ -21,19 +23,44 @@ da_claims_t *da_authn_claims(request_rec *r)
     return ap_get_module_config(m->request_config, &deskauth_module);
 }
 
+void da_authn_child_init(apr_pool_t *p, server_rec *s)
+{
+    da_verified_t *vc;
+    server_rec *v;
+
+    if (da_verified_create(p, DA_VERIFIED_SLOTS, &vc) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, DA_LOGNO(00044)
+                     "no verified-token cache: every token is verified in full");
+        return;
+    }
+    for (v = s; v; v = v->next) {
+        da_srv(v)->verified = vc;
+    }
+}
+
 int da_authn_verify(request_rec *r, const char *token, int session_check,
                     da_claims_t **claims)
 {
     da_srv_conf_t *c = da_srv(r->server);
-    const char *why = NULL;
+    const char *why = NULL, *iss = da_issuer(r), *aud = da_audience(r);
+    unsigned char key[DA_VERIFIED_KEY_LEN];
+    apr_int64_t now = da_now();
     apr_status_t rv;
     da_claims_t *cl;
 
-    if (da_jwt_verify(r->pool, c->keyring, token, da_issuer(r), da_audience(r),
-                      da_now(), &cl, &why) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00040)
-                      "token refused: %s", why ? why : "invalid");
-        return HTTP_UNAUTHORIZED;
+    if (c->verified) {
+        da_verified_key(c->keyring, iss, aud, token, key);
+    }
+    if (!c->verified || !da_verified_get(c->verified, r->pool, key, now, &cl)) {
+        if (da_jwt_verify(r->pool, c->keyring, token, iss, aud, now, &cl, &why)
+            != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00040)
+                          "token refused: %s", why ? why : "invalid");
+            return HTTP_UNAUTHORIZED;
+        }
+        if (c->verified) {
+            da_verified_put(c->verified, key, cl);
+        }
     }
     if (!cl->sub || !cl->sid) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00041)

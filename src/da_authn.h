@@ -28,6 +28,9 @@ da_claims_t *da_authn_claims(request_rec *r);
  * §3: error="invalid_token" only when a token was sent. Returns DONE. */
 int da_send_unauthorized(request_rec *r, int token_sent);
 
+/* child_init: the per-process cache of verified tokens. */
+void da_authn_child_init(apr_pool_t *p, server_rec *s);
+
 /* Hooks */
 int da_authn_check(request_rec *r);
 int da_authn_strip_headers(request_rec *r);

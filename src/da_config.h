@@ -42,6 +42,7 @@ typedef struct {
     const char *cache;                    /* DeskAuthCache PROVIDER[:ARGS] */
     apr_int64_t session_cache_ttl;
     struct da_cache *cache_instance;      /* made by da_cache_post_config() */
+    struct da_verified *verified;         /* per process, da_authn_child_init() */
     apr_int64_t resume_max;
     int schema_auto;
     const char *state_dir;
@@ -94,6 +95,7 @@ const char *da_default_role(const da_srv_conf_t *c);
 int da_role_selectable(const da_srv_conf_t *c, const char *role);
 int da_cookie_secure(const request_rec *r);
 int da_schema_auto(const da_srv_conf_t *c);
+apr_int64_t da_resume_max(const da_srv_conf_t *c);
 apr_int64_t da_session_cache_ttl(const da_srv_conf_t *c);
 
 /* Where the handler NAME ("login", "profile", ...) is mounted: DeskAuthURL,

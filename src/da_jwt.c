@@ -851,10 +851,14 @@ apr_status_t da_jwt_verify(apr_pool_t *p, const da_keyring_t *kr,
 
 const char *da_claims_get(apr_pool_t *p, const da_claims_t *c, const char *name)
 {
-    json_object *v;
+    json_object *v, *payload = c ? c->payload : NULL;
+    const char *err;
 
-    if (c == NULL || c->payload == NULL
-        || !json_object_object_get_ex(c->payload, name, &v) || v == NULL)
+    if (payload == NULL && c != NULL && c->payload_json != NULL
+        && da_json_parse(p, c->payload_json, strlen(c->payload_json), &payload,
+                         &err) != APR_SUCCESS)
+        return NULL;
+    if (payload == NULL || !json_object_object_get_ex(payload, name, &v) || v == NULL)
         return NULL;
     switch (json_object_get_type(v)) {
     case json_type_string:

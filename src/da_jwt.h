@@ -27,6 +27,7 @@ typedef struct {
     const char *email, *role, *name, *client_id;
     apr_int64_t exp, iat, nbf;
     json_object *payload;                 /* all claims, owned by the pool */
+    const char *payload_json;             /* or as text (da_verified.c) */
 } da_claims_t;
 
 /* Read a key file. A PEM private key (RSA >= 2048 bits, EC P-256/P-384)
