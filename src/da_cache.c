@@ -182,6 +182,39 @@ void da_session_forget(request_rec *r, const char *sid)
     }
 }
 
+int da_cache_counter(request_rec *r, const char *key, da_counter_fn fn, void *baton)
+{
+    da_cache_t *cache = da_srv(r->server)->cache_instance;
+    unsigned char buf[64];
+    unsigned int len = sizeof(buf) - 1, klen = (unsigned int)strlen(key);
+    apr_int64_t now = da_now(), count = 0, since = now, until = now;
+    char *v;
+
+    if (!cache) {
+        return 0;
+    }
+    lock(cache);
+    if (cache->provider->retrieve(cache->instance, r->server, (const unsigned char *)key,
+                                  klen, buf, &len, r->pool) == APR_SUCCESS
+        && len < sizeof(buf)) {
+        buf[len] = '\0';
+        if (sscanf((const char *)buf, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %"
+                   APR_INT64_T_FMT, &count, &since, &until) != 3 || until <= now) {
+            count = 0;
+            since = until = now;
+        }
+    }
+    if (fn(now, &count, &since, &until, baton)) {
+        v = apr_psprintf(r->pool, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %"
+                         APR_INT64_T_FMT, count, since, until);
+        cache->provider->store(cache->instance, r->server, (const unsigned char *)key,
+                               klen, apr_time_from_sec(until), (unsigned char *)v,
+                               (unsigned int)strlen(v), r->pool);
+    }
+    unlock(cache);
+    return 1;
+}
+
 apr_status_t da_session_check(request_rec *r, const char *sid)
 {
     da_cache_t *cache = da_srv(r->server)->cache_instance;

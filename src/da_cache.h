@@ -27,6 +27,14 @@ void da_cache_child_init(apr_pool_t *p, server_rec *s);
  * (logged). */
 apr_status_t da_session_check(request_rec *r, const char *sid);
 
+/* A counter in the shared cache, for rate limits: under the cache's lock,
+ * read the counter of key (0 and now when absent or expired), let fn
+ * change it, and store it until *until. fn returns 0 to leave it as it
+ * was. Returns 0 when no cache is configured (limits are then off). */
+typedef int (*da_counter_fn)(apr_int64_t now, apr_int64_t *count,
+                             apr_int64_t *since, apr_int64_t *until, void *baton);
+int da_cache_counter(request_rec *r, const char *key, da_counter_fn fn, void *baton);
+
 /* Drop one session from this server's cache (after a revocation). */
 void da_session_forget(request_rec *r, const char *sid);
 

@@ -18,6 +18,7 @@
 #define DEF_CODE_TTL        60
 #define DEF_PASSWORD_COST   12
 #define DEF_PASSWORD_MIN    8
+#define DEF_RESUME_MAX      5242880
 
 /* Handler names and their default URLs (SPEC §3). */
 static const struct {
@@ -57,7 +58,11 @@ void *da_config_create_srv(apr_pool_t *p, server_rec *s)
     c->access_ttl = c->refresh_ttl = c->web_ttl = c->code_ttl = DA_UNSET;
     c->password_cost = c->password_min = DA_UNSET;
     c->schema_auto = c->cookie_secure = DA_UNSET;
+    c->resume_max = DA_UNSET;
+    c->require_verified = DA_UNSET;
     c->session_cache_ttl = DA_UNSET;
+    c->login_limit = c->register_limit = DA_UNSET;
+    c->login_window = c->register_window = DA_UNSET;
     return c;
 }
 
@@ -92,12 +97,20 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_VAL(password_cost);
     MERGE_VAL(password_min);
     MERGE_VAL(schema_auto);
+    MERGE_VAL(resume_max);
     MERGE_PTR(cache);
     MERGE_VAL(session_cache_ttl);
+    MERGE_VAL(login_limit);
+    MERGE_VAL(login_window);
+    MERGE_VAL(register_limit);
+    MERGE_VAL(register_window);
     MERGE_PTR(state_dir);
     MERGE_PTR(template_dir);
     MERGE_PTR(site_name);
     MERGE_VAL(cookie_secure);
+    MERGE_PTR(mail_command);
+    MERGE_PTR(mail_from);
+    MERGE_VAL(require_verified);
     MERGE_PTR(urls);
     return c;
 }
@@ -210,9 +223,54 @@ int da_cookie_secure(const request_rec *r)
     return v;
 }
 
+apr_int64_t da_login_limit(const da_srv_conf_t *c)
+{
+    return c->login_limit != DA_UNSET ? c->login_limit : 5;
+}
+
+apr_int64_t da_login_window(const da_srv_conf_t *c)
+{
+    return c->login_window != DA_UNSET ? c->login_window : 900;
+}
+
+apr_int64_t da_register_limit(const da_srv_conf_t *c)
+{
+    return c->register_limit != DA_UNSET ? c->register_limit : 10;
+}
+
+apr_int64_t da_register_window(const da_srv_conf_t *c)
+{
+    return c->register_window != DA_UNSET ? c->register_window : 3600;
+}
+
 apr_int64_t da_session_cache_ttl(const da_srv_conf_t *c)
 {
     return c->session_cache_ttl != DA_UNSET ? c->session_cache_ttl : 10;
+}
+
+apr_int64_t da_resume_max(const da_srv_conf_t *c)
+{
+    return c->resume_max != DA_UNSET ? c->resume_max : DEF_RESUME_MAX;
+}
+
+const char *da_mail_command(const da_srv_conf_t *c)
+{
+    return c->mail_command ? c->mail_command : "/usr/sbin/sendmail -t -i";
+}
+
+const char *da_mail_from(const request_rec *r)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+
+    if (c->mail_from) {
+        return c->mail_from;
+    }
+    return apr_pstrcat(r->pool, "noreply@", r->server->server_hostname, NULL);
+}
+
+int da_require_verified(const da_srv_conf_t *c)
+{
+    return c->require_verified == 1;
 }
 
 int da_schema_auto(const da_srv_conf_t *c)
@@ -417,6 +475,28 @@ static const char *set_int64(cmd_parms *cmd, void *dc, const char *v)
     return NULL;
 }
 
+/* N SECONDS: a count and a window, both positive. */
+static const char *set_limit(cmd_parms *cmd, void *dc, const char *n, const char *secs)
+{
+    da_srv_conf_t *c = srv_of(cmd);
+    int is_login = !strcasecmp(cmd->directive->directive, "DeskAuthLoginLimit");
+    apr_int64_t count = apr_atoi64(n), window = apr_atoi64(secs);
+
+    if (count < 1 || count > 1000000 || window < 1 || strspn(n, "0123456789") != strlen(n)
+        || strspn(secs, "0123456789") != strlen(secs)) {
+        return fail(cmd, "expects two positive numbers: attempts and seconds");
+    }
+    if (is_login) {
+        c->login_limit = (int)count;
+        c->login_window = window;
+    }
+    else {
+        c->register_limit = (int)count;
+        c->register_window = window;
+    }
+    return NULL;
+}
+
 static const char *set_issuer(cmd_parms *cmd, void *dc, const char *v)
 {
     if (strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) {
@@ -533,6 +613,46 @@ static const char *set_schema(cmd_parms *cmd, void *dc, const char *v)
         return fail(cmd, "expects auto or manual");
     }
     srv_of(cmd)->schema_auto = !strcasecmp(v, "auto");
+    return NULL;
+}
+
+/* DeskAuthMailCommand "CMD ARGS": run without a shell, so the program
+ * must be an absolute path; whether it exists is checked (with a warning
+ * only) by da_mail_post_config(). */
+static const char *set_mail_command(cmd_parms *cmd, void *dc, const char *v)
+{
+    char **argv = NULL;
+
+    if (apr_tokenize_to_argv(v, &argv, cmd->pool) != APR_SUCCESS || !argv || !argv[0]) {
+        return fail(cmd, "expects a command, e.g. \"/usr/sbin/sendmail -t -i\"");
+    }
+    if (argv[0][0] != '/') {
+        return fail(cmd, "the program must be an absolute path (no shell runs it)");
+    }
+    srv_of(cmd)->mail_command = v;
+    return NULL;
+}
+
+/* DeskAuthMailFrom ADDRESS: written into the From header as is. */
+static const char *set_mail_from(cmd_parms *cmd, void *dc, const char *v)
+{
+    const char *s;
+
+    for (s = v; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+            return fail(cmd, "control characters are not allowed");
+        }
+    }
+    if (!strchr(v, '@')) {
+        return fail(cmd, "expects an email address");
+    }
+    srv_of(cmd)->mail_from = v;
+    return NULL;
+}
+
+static const char *set_require_verified(cmd_parms *cmd, void *dc, int on)
+{
+    srv_of(cmd)->require_verified = on;
     return NULL;
 }
 
@@ -660,10 +780,16 @@ const command_rec da_cmds[] = {
         "bcrypt cost, 4-31 (default 12)"),
     AP_INIT_TAKE1("DeskAuthPasswordMinLength", set_password_min, NULL, RSRC_CONF,
         "shortest password accepted (default 8)"),
+    AP_INIT_TAKE2("DeskAuthLoginLimit", set_limit, NULL, RSRC_CONF,
+        "FAILURES SECONDS: failed sign-ins per account (and x4 per client IP)"),
+    AP_INIT_TAKE2("DeskAuthRegisterLimit", set_limit, NULL, RSRC_CONF,
+        "N SECONDS: sign-ups per client IP (default 10 3600)"),
     AP_INIT_TAKE1("DeskAuthCache", set_string, SRV_OFFSET(cache), RSRC_CONF,
         "socache for session checks: shmcb (default), memcache:HOST:PORT, ..."),
     AP_INIT_TAKE1("DeskAuthSessionCacheTTL", set_int64, SRV_OFFSET(session_cache_ttl), RSRC_CONF,
         "seconds a 'session still valid' answer may be reused (default 10)"),
+    AP_INIT_TAKE1("DeskAuthResumeMaxSize", set_int64, SRV_OFFSET(resume_max), RSRC_CONF,
+        "largest resume (PDF) accepted, in bytes (default 5242880)"),
     AP_INIT_TAKE1("DeskAuthSchema", set_schema, NULL, RSRC_CONF,
         "auto (create tables on first use) or manual"),
     AP_INIT_TAKE1("DeskAuthStateDir", set_string, SRV_OFFSET(state_dir), RSRC_CONF,
@@ -674,6 +800,13 @@ const command_rec da_cmds[] = {
         "name shown on the pages (default ServerName)"),
     AP_INIT_TAKE1("DeskAuthCookieSecure", set_cookie_secure, NULL, RSRC_CONF,
         "auto, on or off: the Secure flag of the session cookie"),
+    AP_INIT_TAKE1("DeskAuthMailCommand", set_mail_command, NULL, RSRC_CONF,
+        "sendmail-compatible command reading the message on stdin "
+        "(default \"/usr/sbin/sendmail -t -i\")"),
+    AP_INIT_TAKE1("DeskAuthMailFrom", set_mail_from, NULL, RSRC_CONF,
+        "From address of the mails (default noreply@ + ServerName)"),
+    AP_INIT_FLAG("DeskAuthRequireVerifiedEmail", set_require_verified, NULL, RSRC_CONF,
+        "refuse sign-in until the email address is confirmed (default off)"),
     AP_INIT_TAKE2("DeskAuthURL", set_url, NULL, RSRC_CONF,
         "NAME PATH: where handler deskauth-NAME is mounted, for links"),
     AP_INIT_TAKE1("DeskAuthTokenFrom", set_token_from, NULL, OR_AUTHCFG,

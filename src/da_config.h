@@ -37,8 +37,10 @@ typedef struct {
     apr_table_t *role_home;               /* ROLE -> URL */
     int password_cost;
     int password_min;
-    int login_limit;
+    int login_limit;                      /* DeskAuthLoginLimit FAILURES SECONDS */
     apr_int64_t login_window;
+    int register_limit;                   /* DeskAuthRegisterLimit N SECONDS */
+    apr_int64_t register_window;
     const char *cache;                    /* DeskAuthCache PROVIDER[:ARGS] */
     apr_int64_t session_cache_ttl;
     struct da_cache *cache_instance;      /* made by da_cache_post_config() */
@@ -49,6 +51,10 @@ typedef struct {
     const char *template_dir;
     const char *site_name;
     int cookie_secure;                    /* 0 off, 1 on, 2 auto */
+    const char *mail_command;             /* DeskAuthMailCommand "CMD ARGS" */
+    const char *mail_from;                /* DeskAuthMailFrom */
+    int require_verified;                 /* DeskAuthRequireVerifiedEmail */
+    int mail_ok;                          /* set by da_mail_post_config() */
     apr_table_t *urls;                    /* "login" -> "/auth/login" */
     apr_table_t *mounts;                  /* every <Location> of each handler */
     int schema_ready;                     /* per process, set on first use */
@@ -97,6 +103,13 @@ int da_cookie_secure(const request_rec *r);
 int da_schema_auto(const da_srv_conf_t *c);
 apr_int64_t da_resume_max(const da_srv_conf_t *c);
 apr_int64_t da_session_cache_ttl(const da_srv_conf_t *c);
+apr_int64_t da_login_limit(const da_srv_conf_t *c);
+apr_int64_t da_login_window(const da_srv_conf_t *c);
+apr_int64_t da_register_limit(const da_srv_conf_t *c);
+apr_int64_t da_register_window(const da_srv_conf_t *c);
+const char *da_mail_command(const da_srv_conf_t *c);
+const char *da_mail_from(const request_rec *r);
+int da_require_verified(const da_srv_conf_t *c);
 
 /* Where the handler NAME ("login", "profile", ...) is mounted: DeskAuthURL,
  * else the first <Location> with SetHandler deskauth-NAME, else the

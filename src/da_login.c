@@ -7,6 +7,7 @@
 #include "da_issue.h"
 #include "da_page.h"
 #include "da_password.h"
+#include "da_ratelimit.h"
 #include "da_util.h"
 
 typedef struct {
@@ -33,6 +34,7 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
                              const char *password, da_user_t **u, da_failure_t *f)
 {
     da_srv_conf_t *c = da_srv(r->server);
+    apr_int64_t wait;
     apr_status_t rv;
 
     if (!email || !*email) {
@@ -42,7 +44,15 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
         return fail(f, HTTP_BAD_REQUEST, "invalid_request", "password is required",
                     "password");
     }
-    rv = da_store_user_by_email(db, da_email_normalize(r->pool, email), u);
+    email = da_email_normalize(r->pool, email);
+    /* Refused before any bcrypt work, and without counting: a locked
+     * account stays locked even for the right password. */
+    if ((wait = da_limit_wait(r, DA_LIMIT_LOGIN, email)) > 0) {
+        da_limit_retry_after(r, wait);
+        return fail(f, HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                    "Too many failed sign-in attempts. Try again later.", NULL);
+    }
+    rv = da_store_user_by_email(db, email, u);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
         da_db_log_error(r, db, "looking up an account");
         return fail(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
@@ -52,11 +62,18 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
                            da_password_cost(c)) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00050)
                       "sign-in failed from %s", da_client_ip(r));
+        da_limit_count(r, DA_LIMIT_LOGIN, email);
         return fail(f, HTTP_UNAUTHORIZED, "invalid_credentials", "Invalid credentials",
                     NULL);
     }
+    da_limit_clear(r, DA_LIMIT_LOGIN, email);
     if (!(*u)->is_active) {
         return fail(f, HTTP_FORBIDDEN, "account_disabled", "This account is disabled",
+                    NULL);
+    }
+    if (!(*u)->email_verified && da_require_verified(c)) {
+        return fail(f, HTTP_FORBIDDEN, "email_not_verified",
+                    "Confirm your email address first: open the link we sent you",
                     NULL);
     }
     (*u)->last_login_at = da_now();
@@ -79,6 +96,11 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
                                                          da_handoff_params));
     apr_table_setn(pg->vars, "register_url",
                    apr_pstrcat(r->pool, da_url(r, "register"), query, NULL));
+    apr_table_setn(pg->vars, "reset_url", da_url(r, "reset"));
+    if (!f && params && apr_table_get(params, "password_reset")) {
+        apr_table_setn(pg->vars, "notice", "Your password has been changed. "
+                       "Sign in with the new one.");
+    }
     if (h) {
         apr_table_set(pg->vars, "app_name", h->client->name);
     }

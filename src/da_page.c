@@ -67,8 +67,17 @@ static const char *own_origin(request_rec *r)
 int da_origin_ok(request_rec *r)
 {
     const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
 
-    if (origin && strcasecmp(origin, own_origin(r))) {
+    /* Our pages say Referrer-Policy: no-referrer, so browsers send
+     * "Origin: null" with their own forms; Sec-Fetch-Site still tells a
+     * cross-site request apart. The CSRF token is checked as well. */
+    if (site && strcasecmp(site, "same-origin") && strcasecmp(site, "none")) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00024)
+                      "request refused: Sec-Fetch-Site %s", site);
+        return 0;
+    }
+    if (origin && strcmp(origin, "null") && strcasecmp(origin, own_origin(r))) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00021)
                       "request refused: foreign Origin %s", origin);
         return 0;

@@ -5,8 +5,10 @@
 #include "da_html.h"
 #include "da_http.h"
 #include "da_issue.h"
+#include "da_mail.h"
 #include "da_page.h"
 #include "da_password.h"
+#include "da_ratelimit.h"
 #include "da_util.h"
 
 #include <apr_lib.h>
@@ -105,7 +107,8 @@ static int validate(request_rec *r, da_signup_t *s, da_refusal_t *f)
 }
 
 /* Create the account and its first (web) session in one transaction, so
- * that a failure leaves nothing behind. */
+ * that a failure leaves nothing behind. Every attempt counts against the
+ * client's sign-up limit, checked before the bcrypt work. */
 static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
                           da_user_t **out, da_tokens_t *t, da_refusal_t *f)
 {
@@ -113,7 +116,15 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
     da_user_t *u = apr_pcalloc(r->pool, sizeof(*u));
     da_session_spec_t web = { "web", NULL, NULL };
     apr_dbd_transaction_t *tx;
+    apr_int64_t wait;
     apr_status_t rv;
+
+    if ((wait = da_limit_wait(r, DA_LIMIT_REGISTER, NULL)) > 0) {
+        da_limit_retry_after(r, wait);
+        return refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
+                      "Too many sign-ups from your network. Try again later.");
+    }
+    da_limit_count(r, DA_LIMIT_REGISTER, NULL);
 
     u->id = da_random_token(r->pool, 16);
     u->email = s->email;
@@ -147,6 +158,8 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00061)
                   "account %s created", u->id);
+    /* The confirmation link (SPEC §6.8); a failure is logged, the account stays. */
+    da_link_issue(r, db, &da_link_verify, u);
     *out = u;
     return da_issue_web_cookie(r, u, t) == APR_SUCCESS ? OK
            : refuse(f, 503, "unavailable", NULL, NULL);

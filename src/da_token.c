@@ -8,6 +8,7 @@
 #include "da_cache.h"
 #include "da_http.h"
 #include "da_issue.h"
+#include "da_ratelimit.h"
 #include "da_util.h"
 
 #define GRANT_CONNECTION_FILE "urn:deskauth:connection-file"
@@ -36,8 +37,10 @@ static int oauth_error(da_grant_t *g, int status, const char *error,
     return da_send_json(g->r, status, o);
 }
 
+/* Every refused grant counts against the client's limit. */
 static int invalid_grant(da_grant_t *g, const char *description)
 {
+    da_limit_count(g->r, DA_LIMIT_TOKEN, NULL);
     return oauth_error(g, HTTP_BAD_REQUEST, "invalid_grant", description);
 }
 
@@ -295,10 +298,16 @@ int da_token_handler(request_rec *r)
     da_grant_t g = { r, NULL, NULL, 0 };
     da_body_kind_t kind = da_body_kind(r);
     const char *bearer = da_bearer(r);
+    apr_int64_t wait;
     int rc;
 
     if (r->method_number != M_POST) {
         return da_method_not_allowed(r, "POST");
+    }
+    if ((wait = da_limit_wait(r, DA_LIMIT_TOKEN, NULL)) > 0) {
+        da_limit_retry_after(r, wait);
+        return da_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             "Too many failed attempts. Try again later.");
     }
     if (!(g.db = da_db(r))) {
         return da_unavailable(r);
