@@ -9,6 +9,7 @@
 #include "src/da_cache.h"
 #include "src/da_db.h"
 #include "src/da_handlers.h"
+#include "src/da_mail.h"
 
 #include <mod_auth.h>
 
@@ -28,6 +29,8 @@ static const struct {
     { "deskauth-profile",  da_profile_handler },
     { "deskauth-jwks",     da_jwks_handler },
     { "deskauth-metadata", da_metadata_handler },
+    { "deskauth-verify",   da_verify_handler },
+    { "deskauth-reset",    da_reset_handler },
     { NULL, NULL }
 };
 
@@ -54,6 +57,7 @@ static void da_register_hooks(apr_pool_t *p)
     ap_hook_check_config(da_config_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_db_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_cache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(da_mail_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_db_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_cache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
@@ -68,6 +72,8 @@ static void da_register_hooks(apr_pool_t *p)
                               AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(da_authz_note_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(da_authz_forbidden, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_output_filter(DA_JSON_ERROR_FILTER, da_authz_json_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
     ap_hook_handler(da_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

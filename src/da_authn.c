@@ -195,7 +195,8 @@ int da_authn_check(request_rec *r)
     }
     d = da_dir(r);
     rc = da_authn_token(r, da_dir_token_from(d), da_dir_session_check(d), &cl, NULL);
-    if (rc == DECLINED && da_dir_login_redirect(d) && da_wants_html(r)) {
+    if ((rc == DECLINED || rc == HTTP_UNAUTHORIZED) && da_dir_login_redirect(d)
+        && da_wants_html(r)) {
         apr_table_setn(r->err_headers_out, "Location",
                        da_redirect_with(r->pool, da_url(r, "login"),
                                         "return", r->unparsed_uri, NULL));

@@ -70,10 +70,20 @@ void da_authz_forbidden(request_rec *r)
         /* RFC 6750 §3.1: valid token, not enough rights: 403. */
         r->status = HTTP_FORBIDDEN;
         apr_table_unset(r->err_headers_out, "WWW-Authenticate");
+        ap_add_output_filter(DA_JSON_ERROR_FILTER, NULL, r, r->connection);
         ap_custom_response(r, HTTP_UNAUTHORIZED,
                            "{\"success\":false,\"error\":\"forbidden\","
                            "\"message\":\"Your account is not allowed here\"}\n");
     }
+}
+
+/* httpd labels its error bodies text/html after our hook ran: this
+ * filter, before the header filter, says what the body really is. */
+apr_status_t da_authz_json_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    ap_set_content_type(f->r, "application/json");
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
 }
 
 int da_authz_note_failure(request_rec *r, const char *type)

@@ -4,6 +4,7 @@
 #define DA_AUTHZ_H
 
 #include <mod_auth.h>
+#include <util_filter.h>
 
 extern const authz_provider da_authz_role_provider;
 extern const authz_provider da_authz_claim_provider;
@@ -11,6 +12,9 @@ extern const authz_provider da_authz_claim_provider;
 /* insert_error_filter hook: a DeskAuth caller refused by one of our
  * providers gets 403 `forbidden`, not 401. */
 void da_authz_forbidden(request_rec *r);
+
+#define DA_JSON_ERROR_FILTER "DESKAUTH_JSON_ERROR"
+apr_status_t da_authz_json_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 /* note_auth_failure hook of AuthType DeskAuth (WWW-Authenticate is set by
  * the access checker). */

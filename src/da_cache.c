@@ -228,7 +228,9 @@ apr_status_t da_session_check(request_rec *r, const char *sid)
     if (!(db = da_db(r))) {
         return APR_EGENERAL;
     }
-    if (!last_used) {
+    /* Time to record lastUsedAt: check the session again too, so that a
+     * long cache TTL never keeps a revoked session alive. */
+    {
         rv = da_store_session_valid(db, sid, now, &last_used);
         if (rv == APR_NOTFOUND) {
             return rv;
