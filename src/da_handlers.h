@@ -17,6 +17,8 @@ int da_jwks_handler(request_rec *r);
 int da_metadata_handler(request_rec *r);
 int da_token_handler(request_rec *r);
 int da_revoke_handler(request_rec *r);
+int da_verify_handler(request_rec *r);
+int da_reset_handler(request_rec *r);
 
 /* A desktop app waiting for this sign-in (SPEC §6.2, §6.3). */
 typedef struct {

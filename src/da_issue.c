@@ -3,6 +3,7 @@
 #include "da_issue.h"
 #include "da_http.h"
 #include "da_util.h"
+#include "da_resume.h"
 
 apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
                                    const char *sid, const char *client_id,
@@ -94,7 +95,9 @@ json_object *da_user_json(request_rec *r, const da_user_t *u)
     da_json_set_str(o, "authType", "password");
     da_json_set_bool(o, "emailVerified", u->email_verified);
     da_json_set_bool(o, "isActive", u->is_active);
-    da_json_set(o, "resume", NULL);
+    /* A new account has no resume: sign-up skips the query. */
+    da_json_set(o, "resume", r->handler && !strcmp(r->handler, "deskauth-register")
+                             ? NULL : da_resume_json(r, u->id));
     da_json_set_time(r->pool, o, "createdAt", u->created_at);
     da_json_set_time(r->pool, o, "updatedAt", u->updated_at);
     da_json_set_time(r->pool, o, "lastLoginAt", u->last_login_at);

@@ -98,7 +98,7 @@ static int hexval(unsigned char c)
 }
 
 /* One header parameter "; name=value" (value a token or a quoted-string)
- * starting at *sp. Returns 1 with *name/*value, 0 at the end of the input,
+ * starting at sp[0]. Returns 1 with *name and *value, 0 at the end of the input,
  * -1 when malformed. Quoted-pairs: only \" and \\ are escapes, so that a
  * Windows path (C:\dir\cv.pdf) as old browsers send it stays a path. */
 static int next_param(apr_pool_t *p, const char **sp, const char *end,
@@ -495,7 +495,8 @@ static da_mp_status_t boundary_byte(da_mp_t *mp, char c)
             mp->state = ST_CLOSE_DASH;
             return DA_MP_OK;
         }
-        /* fall through: padding or the CRLF */
+        /* padding or the CRLF: */
+        /* fall through */
     case ST_PADDING:
         if (is_ows(c)) {
             mp->state = ST_PADDING;

@@ -57,3 +57,23 @@ apr_status_t da_password_verify(apr_pool_t *p, const char *pw, const char *hash,
     }
     return apr_password_validate(pw, hash);
 }
+
+const char *da_password_refusal(apr_pool_t *p, const char *pw, int min)
+{
+    apr_size_t chars = 0;
+    const char *s;
+
+    if (!pw || !*pw) {
+        return "password is required";
+    }
+    for (s = pw; *s; s++) {
+        chars += ((unsigned char)*s & 0xc0) != 0x80;
+    }
+    if (chars < (apr_size_t)min) {
+        return apr_psprintf(p, "password must be at least %d characters", min);
+    }
+    if (strlen(pw) > DA_PASSWORD_MAX_BYTES) {
+        return "password must be at most 72 bytes";
+    }
+    return NULL;
+}

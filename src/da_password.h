@@ -19,4 +19,9 @@ apr_status_t da_password_verify(apr_pool_t *p, const char *pw, const char *hash,
 /* Is this an acceptable bcrypt hash for import ($2a$/$2b$/$2y$, cost, 60 chars)? */
 int da_password_hash_valid(const char *hash);
 
+/* NULL when pw is acceptable as a new password: at least min characters
+ * (UTF-8 characters, as a person counts them), at most 72 bytes (bcrypt's
+ * limit). Else the refusal, starting with the field's name "password". */
+const char *da_password_refusal(apr_pool_t *p, const char *pw, int min);
+
 #endif

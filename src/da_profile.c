@@ -1,5 +1,6 @@
-/* da_profile.c: deskauth-profile: the profile as JSON and as a page
- * (SPEC §6.5). The resume part is not served yet. */
+/* da_profile.c: deskauth-profile: the profile as JSON and as a page, and
+ * the resume at <profile URL>/resume (SPEC §6.5; da_resume.c does the
+ * work). */
 
 #include "da_handlers.h"
 #include "da_authn.h"
@@ -8,6 +9,7 @@
 #include "da_page.h"
 #include "da_html.h"
 #include "da_redirect.h"
+#include "da_resume.h"
 #include "da_util.h"
 
 /* The fields a person may change, with their JSON and template names. */
@@ -81,11 +83,30 @@ static const char *connect_section(request_rec *r)
     return out;
 }
 
+/* Query flags after a 303 (?saved=1, ?resume=saved|deleted) -> notices. */
+static void notices(request_rec *r, apr_table_t *vars)
+{
+    apr_table_t *q = da_query(r);
+    const char *v = q ? apr_table_get(q, "resume") : NULL;
+
+    if (q && apr_table_get(q, "saved")) {
+        apr_table_setn(vars, "notice", "Your profile was saved.");
+    }
+    if (v && !strcmp(v, "saved")) {
+        apr_table_setn(vars, "resume_notice", "Your resume was uploaded.");
+    }
+    else if (v && !strcmp(v, "deleted")) {
+        apr_table_setn(vars, "resume_notice", "Your resume was deleted.");
+    }
+}
+
+/* The page; error goes next to the field bad_field (or -1), resume_error
+ * next to the file input. */
 static int profile_page(request_rec *r, int status, const da_user_t *u,
-                        apr_table_t *form, int bad_field, const char *error)
+                        apr_table_t *form, int bad_field, const char *error,
+                        const char *resume_error)
 {
     da_page_t *pg = da_page_new(r, "Your profile", u->email);
-    apr_table_t *q = da_query(r);
     const char *v;
     int i;
 
@@ -113,8 +134,12 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
     if ((v = connect_section(r))) {
         apr_table_setn(pg->vars, "connect", v);
     }
-    if (q && apr_table_get(q, "saved")) {
-        apr_table_setn(pg->vars, "notice", "Your profile was saved.");
+    da_resume_page_vars(r, u, pg->vars);
+    if (resume_error) {
+        apr_table_set(pg->vars, "resume_error", resume_error);
+    }
+    if (status == HTTP_OK) {
+        notices(r, pg->vars);
     }
     return da_page_send(pg, status, "profile.html");
 }
@@ -165,25 +190,74 @@ static int update_json(request_rec *r, da_db_t *db, da_user_t *u)
     return profile_json(r, u);
 }
 
-/* The page's form: 303 back to the page, or the page with the error. */
-static int update_form(request_rec *r, da_db_t *db, da_user_t *u)
+/* The end of a resume upload or delete: a page caller goes back to the
+ * page (303, or the page with the error next to the file input); an API
+ * caller gets the profile in the GET shape, or the §6.1 error. */
+static int resume_answer(request_rec *r, da_user_t *u, int page,
+                         const da_resume_result_t *res, const char *done)
 {
-    apr_table_t *form;
-    int rc, i;
-
-    if ((rc = da_read_form(r, &form)) != OK) {
-        return rc;
+    if (res->status == OK) {
+        return page ? da_see_other(r, apr_pstrcat(r->pool, da_url(r, "profile"),
+                                                  "?resume=", done, NULL))
+                    : profile_json(r, u);
     }
-    if (da_csrf_check(r, form) != OK) {
+    if (res->status == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (!page) {
+        return da_send_error(r, res->status, res->error, res->message);
+    }
+    if (res->status == HTTP_FORBIDDEN) {
         return da_page_error(r, HTTP_FORBIDDEN, "Request refused",
                              "This form has expired or did not come from this site. "
                              "Go back, reload the page and try again.");
+    }
+    return profile_page(r, res->status, u, NULL, -1, NULL, res->message);
+}
+
+/* <profile URL>/resume: GET downloads; PUT or POST (a PDF or multipart)
+ * uploads; DELETE removes. Always an API (JSON) answer but the download. */
+static int resume_resource(request_rec *r, da_db_t *db, da_user_t *u,
+                           const da_claims_t *cl, int cookie, int page)
+{
+    da_resume_result_t res;
+
+    if (r->method_number == M_GET) {
+        return da_resume_download(r, db, u, cl, page);
+    }
+    if (r->method_number == M_DELETE) {
+        da_resume_remove(r, db, u, &res);
+        return resume_answer(r, u, 0, &res, "deleted");
+    }
+    da_resume_upload(r, db, u, cookie, &res);
+    return resume_answer(r, u, 0, &res, "saved");
+}
+
+/* The page's form: 303 back to the page, or the page with the error. The
+ * resume's Delete button is this form with action=delete-resume. */
+static int update_form(request_rec *r, da_db_t *db, da_user_t *u)
+{
+    apr_table_t *form;
+    const char *action;
+    int rc, i;
+
+    if ((rc = da_read_page_form(r, &form)) != OK) {
+        return rc;
+    }
+    action = apr_table_get(form, "action");
+    if (action && !strcmp(action, "delete-resume")) {
+        da_resume_result_t res;
+        da_resume_remove(r, db, u, &res);
+        if (res.status == HTTP_NOT_FOUND) {
+            res.status = OK;            /* a second click: it is gone either way */
+        }
+        return resume_answer(r, u, 1, &res, "deleted");
     }
     for (i = 0; editable[i].json; i++) {
         const char *v = apr_table_get(form, editable[i].json);
         const char *err = v ? set_field(r->pool, u, i, v) : NULL;
         if (err) {
-            return profile_page(r, HTTP_BAD_REQUEST, u, form, i, err);
+            return profile_page(r, HTTP_BAD_REQUEST, u, form, i, err, NULL);
         }
     }
     if ((rc = save(r, db, u)) != OK) {
@@ -200,11 +274,15 @@ int da_profile_handler(request_rec *r)
     da_user_t *u;
     da_db_t *db;
     const char *sub = da_subpath(r);
+    int resume = !strcmp(sub, "/resume");
 
-    if (*sub && strcmp(sub, "/")) {
+    if (*sub && strcmp(sub, "/") && !resume) {
         return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such resource");
     }
-    if (m != M_GET && m != M_PUT && m != M_PATCH && m != M_POST) {
+    if (resume && m != M_GET && m != M_PUT && m != M_POST && m != M_DELETE) {
+        return da_method_not_allowed(r, "GET, PUT, POST, DELETE");
+    }
+    if (!resume && m != M_GET && m != M_PUT && m != M_PATCH && m != M_POST) {
         return da_method_not_allowed(r, "GET, PATCH, PUT, POST");
     }
     rc = da_authn_token(r, DA_FROM_HEADER | DA_FROM_COOKIE, 1, &cl, &cookie);
@@ -233,15 +311,24 @@ int da_profile_handler(request_rec *r)
         da_db_log_error(r, db, "loading a profile");
         return da_unavailable(r);
     }
+    if (resume) {
+        return resume_resource(r, db, u, cl, cookie, page);
+    }
     if (m == M_GET) {
-        return page ? profile_page(r, HTTP_OK, u, NULL, -1, NULL) : profile_json(r, u);
+        return page ? profile_page(r, HTTP_OK, u, NULL, -1, NULL, NULL) : profile_json(r, u);
     }
     if (m == M_POST && da_body_kind(r) == DA_BODY_FORM) {
         return update_form(r, db, u);
     }
+    if (m == M_POST && da_resume_is_multipart(r)) {
+        da_resume_result_t res;
+        da_resume_upload(r, db, u, cookie, &res);
+        return resume_answer(r, u, page, &res, "saved");
+    }
     if (m == M_POST) {
         return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-                             "POST the profile form; send JSON with PATCH or PUT");
+                             "POST the profile form (or a resume as multipart/form-data); "
+                             "send JSON with PATCH or PUT");
     }
     return update_json(r, db, u);
 }

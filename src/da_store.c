@@ -17,6 +17,8 @@
     "redirect_uri, state, challenge, device_name, issued_session, " \
     "created_at, expires_at, used_at"
 
+#define RESUME_META_COLS "user_id, filename, content_type, size, uploaded_at"
+
 const da_stmt_t da_store_statements[] = {
     { "deskauth_user_insert",
       "INSERT INTO deskauth_users (" USER_COLS ") VALUES (%s, %s, %s, %s, %s, "
@@ -86,6 +88,24 @@ const da_stmt_t da_store_statements[] = {
       "SELECT " CODE_COLS " FROM deskauth_codes WHERE code_hash = %s" },
     { "deskauth_code_set_issued",
       "UPDATE deskauth_codes SET issued_session = %s WHERE code_hash = %s" },
+    { "deskauth_resume_put",
+      "INSERT INTO deskauth_resumes (" RESUME_META_COLS ", data) VALUES (%s, %s, %s, "
+      "%lld, %lld, %s) ON CONFLICT (user_id) DO UPDATE SET filename = excluded.filename, "
+      "content_type = excluded.content_type, size = excluded.size, "
+      "uploaded_at = excluded.uploaded_at, data = excluded.data" },
+    { "deskauth_resume_meta",
+      "SELECT " RESUME_META_COLS " FROM deskauth_resumes WHERE user_id = %s" },
+    { "deskauth_resume_get",
+      "SELECT " RESUME_META_COLS ", data FROM deskauth_resumes WHERE user_id = %s" },
+    { "deskauth_resume_delete",
+      "DELETE FROM deskauth_resumes WHERE user_id = %s" },
+    { "deskauth_user_set_verified",
+      "UPDATE deskauth_users SET email_verified = 1, updated_at = %lld WHERE id = %s" },
+    { "deskauth_user_set_password",
+      "UPDATE deskauth_users SET password_hash = %s, updated_at = %lld WHERE id = %s" },
+    { "deskauth_code_retire",
+      "UPDATE deskauth_codes SET used_at = %lld WHERE user_id = %s AND kind = %s "
+      "AND used_at = 0" },
     { NULL, NULL }
 };
 
@@ -205,7 +225,7 @@ apr_status_t da_store_prepare_all(da_db_t *db)
  * lost a race rather than failed. */
 static const char *const schema_tables[] = {
     "deskauth_users", "deskauth_sessions", "deskauth_refresh_used",
-    "deskauth_codes", NULL
+    "deskauth_codes", "deskauth_resumes", NULL
 };
 
 static apr_status_t schema_present(da_db_t *db)
@@ -677,4 +697,95 @@ apr_status_t da_store_code_set_issued(da_db_t *db, const char *code_hash,
     const char *args[] = { session_id, code_hash };
 
     return exec(db, "deskauth_code_set_issued", NULL, 2, args);
+}
+
+/* ------------------------------------------------------------------ */
+/* Resumes: one per user, the file as base64 text */
+
+static void resume_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    da_resume_t *res = apr_pcalloc(db->pool, sizeof(*res));
+
+    res->user_id = col(db, row, 0);
+    res->filename = col(db, row, 1);
+    res->content_type = col(db, row, 2);
+    res->size = col_num(db, row, 3);
+    res->uploaded_at = col_num(db, row, 4);
+    *(da_resume_t **)baton = res;
+}
+
+static void resume_row_data(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    resume_row(db, row, baton);
+    (*(da_resume_t **)baton)->data = col(db, row, 5);
+}
+
+apr_status_t da_store_resume_put(da_db_t *db, const da_resume_t *res)
+{
+    const char *args[] = {
+        res->user_id, res->filename, res->content_type, num(db, res->size),
+        num(db, res->uploaded_at), res->data
+    };
+
+    return exec(db, "deskauth_resume_put", NULL, 6, args);
+}
+
+apr_status_t da_store_resume_meta(da_db_t *db, const char *user_id, da_resume_t **res)
+{
+    const char *args[] = { user_id };
+
+    return query(db, "deskauth_resume_meta", 1, args, resume_row, res);
+}
+
+apr_status_t da_store_resume_get(da_db_t *db, const char *user_id, da_resume_t **res)
+{
+    const char *args[] = { user_id };
+
+    return query(db, "deskauth_resume_get", 1, args, resume_row_data, res);
+}
+
+apr_status_t da_store_resume_delete(da_db_t *db, const char *user_id)
+{
+    const char *args[] = { user_id };
+    int n = 0;
+    apr_status_t rv = exec(db, "deskauth_resume_delete", &n, 1, args);
+
+    return rv ? rv : n ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+/* ------------------------------------------------------------------ */
+/* Email verification and password reset */
+
+apr_status_t da_store_user_set_verified(da_db_t *db, const char *id, apr_int64_t now)
+{
+    const char *args[] = { num(db, now), id };
+    int n = 0;
+    apr_status_t rv = exec(db, "deskauth_user_set_verified", &n, 2, args);
+
+    return rv ? rv : n ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+apr_status_t da_store_user_set_password(da_db_t *db, const char *id,
+                                        const char *password_hash, apr_int64_t now)
+{
+    const char *args[] = { password_hash, num(db, now), id };
+    int n = 0;
+    apr_status_t rv = exec(db, "deskauth_user_set_password", &n, 3, args);
+
+    return rv ? rv : n ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+apr_status_t da_store_code_get(da_db_t *db, const char *code_hash, da_code_t **c)
+{
+    const char *args[] = { code_hash };
+
+    return query(db, "deskauth_code_get", 1, args, code_row, c);
+}
+
+apr_status_t da_store_code_retire(da_db_t *db, const char *user_id, const char *kind,
+                                  apr_int64_t now)
+{
+    const char *args[] = { num(db, now), user_id, kind };
+
+    return exec(db, "deskauth_code_retire", NULL, 3, args);
 }

@@ -61,7 +61,7 @@ typedef struct {
 
 typedef struct {
     const char *code_hash;
-    const char *kind;                     /* "handoff", "code", "file" */
+    const char *kind;                     /* handoff, code, file, verify, reset */
     const char *user_id;
     const char *session_id;               /* browser session it came from */
     const char *client_id;
@@ -158,5 +158,42 @@ apr_status_t da_store_code_consume(da_db_t *db, const char *code_hash,
                                    apr_int64_t now, da_code_t **c);
 apr_status_t da_store_code_set_issued(da_db_t *db, const char *code_hash,
                                       const char *session_id);
+
+/* A user's resume. data (base64 of the file) is NULL from _meta. */
+typedef struct {
+    const char *user_id;
+    const char *filename;
+    const char *content_type;
+    apr_int64_t size;                     /* bytes of the file itself */
+    const char *data;
+    apr_int64_t uploaded_at;
+} da_resume_t;
+
+/* Store the user's resume, replacing the one before (one statement: an
+ * upsert on the primary key, so two concurrent uploads leave one row). */
+apr_status_t da_store_resume_put(da_db_t *db, const da_resume_t *res);
+
+/* Everything but the file (cheap: for the user object). */
+apr_status_t da_store_resume_meta(da_db_t *db, const char *user_id, da_resume_t **res);
+
+/* With the file, for the download. */
+apr_status_t da_store_resume_get(da_db_t *db, const char *user_id, da_resume_t **res);
+
+/* APR_NOTFOUND when the user had none. */
+apr_status_t da_store_resume_delete(da_db_t *db, const char *user_id);
+
+/* Email verification and password reset (SPEC §6.8). The one-time links
+ * are rows of the codes table, kinds "verify" and "reset". */
+apr_status_t da_store_user_set_verified(da_db_t *db, const char *id, apr_int64_t now);
+apr_status_t da_store_user_set_password(da_db_t *db, const char *id,
+                                        const char *password_hash, apr_int64_t now);
+
+/* The code with this hash, used or not, expired or not. */
+apr_status_t da_store_code_get(da_db_t *db, const char *code_hash, da_code_t **c);
+
+/* Mark every unused code of this kind of the user used (older reset links
+ * die with the one that was used). */
+apr_status_t da_store_code_retire(da_db_t *db, const char *user_id, const char *kind,
+                                  apr_int64_t now);
 
 #endif

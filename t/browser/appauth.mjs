@@ -167,9 +167,9 @@ async function main() {
 
     // What the hand-off page shows, read at DOMContentLoaded: before its
     // load handler sends the browser on to the app.
-    const handoffSeen = new Promise((resolve) => {
-        page.exposeBinding('__deskauthHandoff', (_src, info) => resolve(info));
-    });
+    let handoffRead;
+    const handoffSeen = new Promise((resolve) => { handoffRead = resolve; });
+    await page.exposeBinding('__deskauthHandoff', (_src, info) => handoffRead(info));
     await page.addInitScript((appName) => {
         document.addEventListener('DOMContentLoaded', () => {
             if (!/\/auth\/callback$/.test(location.pathname)) return;
@@ -254,9 +254,11 @@ async function main() {
     const clickError = await clicked;
     if (clickError) tap.diag(`clicking "Sign in": ${clickError.message}`);
     const hr = handoffResponses[0];
+    const where = hr ? `${hr.request().method()} ${hr.url()} -> ${hr.status()}`
+        : `no /auth/callback response; the browser shows ${page.url()}: `
+          + `${(await page.locator('main').innerText().catch(() => '')).replace(/\s+/g, ' ').slice(0, 200)}`;
     tap.ok(hr && hr.status() === 200 && hr.request().method() === 'GET',
-        'after the sign-in POST the browser lands on the hand-off page /auth/callback (200)',
-        hr ? `${hr.request().method()} ${hr.url()} -> ${hr.status()}` : `no /auth/callback response; at ${page.url()}`);
+        'after the sign-in POST the browser lands on the hand-off page /auth/callback (200)', where);
     tap.ok(hitUrl, 'the hand-off page navigates to the loopback redirect URI on its own (no click)');
     const shown = await withTimeout(handoffSeen, 5000, 'the hand-off page').catch((e) => ({ error: e.message }));
     tap.ok(shown.href, `the hand-off page shows an "Open ${APP_NAME}" link`, show(shown));
