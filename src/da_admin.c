@@ -176,7 +176,7 @@ int da_admin_handler(request_rec *r)
     }
     id = apr_pstrdup(r->pool, sub + 7);
     slash = strchr(id, '/');
-    rest = slash ? slash : "";
+    rest = slash ? apr_pstrdup(r->pool, slash) : "";
     if (slash) {
         *slash = '\0';
     }

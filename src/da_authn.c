@@ -204,6 +204,9 @@ int da_authn_check(request_rec *r)
     }
     if (rc == DECLINED || rc == HTTP_UNAUTHORIZED) {
         www_authenticate(r, rc == HTTP_UNAUTHORIZED);
+        apr_table_setn(r->notes, "deskauth-unauthorized",
+                       rc == HTTP_UNAUTHORIZED ? "The access token is invalid or expired"
+                                               : "Sign in first: an access token is required");
         return HTTP_UNAUTHORIZED;
     }
     if (rc != OK) {

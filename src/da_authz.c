@@ -4,6 +4,7 @@
 #include "da_private.h"
 #include "da_authn.h"
 #include "da_authz.h"
+#include "da_http.h"
 
 static const char *parse_words(cmd_parms *cmd, const char *line,
                                const void **parsed)
@@ -65,6 +66,16 @@ static authz_status check_role(request_rec *r, const char *line, const void *par
 
 void da_authz_forbidden(request_rec *r)
 {
+    const char *why = apr_table_get(r->notes, "deskauth-unauthorized");
+
+    /* API callers of a protected location get the §6.1 shape too. */
+    if (r->status == HTTP_UNAUTHORIZED && why && !da_wants_html(r)) {
+        ap_custom_response(r, HTTP_UNAUTHORIZED,
+                           apr_psprintf(r->pool, "{\"success\":false,\"error\":"
+                                        "\"unauthorized\",\"message\":\"%s\"}\n", why));
+        ap_add_output_filter(DA_JSON_ERROR_FILTER, NULL, r, r->connection);
+        return;
+    }
     if (r->status == HTTP_UNAUTHORIZED && r->user
         && apr_table_get(r->notes, "deskauth-forbidden")) {
         /* RFC 6750 §3.1: valid token, not enough rights: 403. */

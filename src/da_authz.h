@@ -10,7 +10,8 @@ extern const authz_provider da_authz_role_provider;
 extern const authz_provider da_authz_claim_provider;
 
 /* insert_error_filter hook: a DeskAuth caller refused by one of our
- * providers gets 403 `forbidden`, not 401. */
+ * providers gets 403 `forbidden`, not 401; an API caller refused by the
+ * access checker gets the §6.1 JSON body with its 401. */
 void da_authz_forbidden(request_rec *r);
 
 #define DA_JSON_ERROR_FILTER "DESKAUTH_JSON_ERROR"

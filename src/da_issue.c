@@ -55,7 +55,9 @@ apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
     s.ip = da_client_ip(r);
     s.refresh_hash = da_sha256_b64url(r->pool, out->refresh_token);
     s.created_at = s.last_used_at = now;
-    s.expires_at = now + da_refresh_ttl(c);
+    /* A browser's session lives DeskAuthWebSessionTTL, an app's as long
+     * as its refresh token. */
+    s.expires_at = now + (strcmp(spec->kind, "web") ? da_refresh_ttl(c) : da_web_ttl(c));
     if ((rv = da_store_session_create(db, &s)) != APR_SUCCESS) {
         return rv;
     }
