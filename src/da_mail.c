@@ -276,6 +276,7 @@ apr_status_t da_mail_send(request_rec *r, const char *to, const char *subject,
 {
     da_srv_conf_t *c = da_srv(r->server);
     const char *from = da_mail_from(r);
+    const char *const *argv = mail_argv(r->pool, da_mail_command(c));
     mail_job_t *job;
 
     if (!header_safe(to) || !header_safe(from) || !header_safe(subject)
@@ -285,21 +286,18 @@ apr_status_t da_mail_send(request_rec *r, const char *to, const char *subject,
                       "safe header value", what);
         return APR_EINVAL;
     }
-    if (!c->mail_ok) {
+    if (!c->mail_ok || !argv) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00206)
-                      "%s not sent: no working DeskAuthMailCommand (see the "
-                      "warning at startup)", what);
+                      "%s not sent: no working DeskAuthMailCommand (see "
+                      "DA00200 at startup)", what);
         return APR_ENOTIMPL;
     }
     job = apr_pcalloc(r->pool, sizeof(*job));
     job->s = r->server;
     job->parent = r->connection->pool;
-    job->argv = mail_argv(r->pool, da_mail_command(c));
+    job->argv = argv;
     job->message = build_message(r, from, to, subject, text);
     job->what = what;
-    if (!job->argv) {
-        return APR_ENOTIMPL;              /* mail_ok says it tokenized: not reached */
-    }
     apr_pool_cleanup_register(r->pool, job, mail_after_request, apr_pool_cleanup_null);
     return APR_SUCCESS;
 }

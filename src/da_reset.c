@@ -177,7 +177,7 @@ static int post_json(request_rec *r)
 static int post_form(request_rec *r)
 {
     apr_table_t *form;
-    const char *token;
+    const char *token, *confirm;
     da_refusal_t f;
     int rc;
 
@@ -195,9 +195,9 @@ static int post_form(request_rec *r)
                ? da_unavailable(r)
                : reset_page(r, rc, NULL, apr_table_get(form, "email"), NULL, &f);
     }
-    rc = set_password(r, token, apr_table_get(form, "password"),
-                      apr_table_get(form, "confirm") ? apr_table_get(form, "confirm")
-                                                     : "", &f);
+    confirm = apr_table_get(form, "confirm");
+    rc = set_password(r, token, apr_table_get(form, "password"), confirm ? confirm : "",
+                      &f);
     if (rc == OK) {
         /* Every session is gone, this browser's too. */
         da_cookie_set(r, "deskauth_session", "", 0);

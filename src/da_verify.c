@@ -59,6 +59,9 @@ static int confirm(request_rec *r, const char *token)
             u->updated_at = da_now();
             rv = da_store_user_set_verified(db, u->id, u->updated_at);
         }
+        if (rv == APR_SUCCESS) {
+            rv = da_store_code_retire(db, u->id, da_link_verify.kind, u->updated_at);
+        }
         rv = da_store_end(db, tx, rv);
     }
     if (rv == APR_NOTFOUND) {
