@@ -2,6 +2,7 @@
  * through the one-time link of the mail (SPEC §6.8, §9). */
 
 #include "da_handlers.h"
+#include "da_ratelimit.h"
 #include "da_cache.h"
 #include "da_http.h"
 #include "da_mail.h"
@@ -62,15 +63,25 @@ static int reset_page(request_rec *r, int status, const char *token,
 /* Forgot password: the neutral work for a (checked) address. */
 static int request_link(request_rec *r, const char *email, da_refusal_t *f)
 {
+    apr_int64_t wait;
     da_db_t *db;
 
     if (!email || !*email) {
         return refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email", "email is required");
     }
-    if (!da_email_valid(da_email_normalize(r->pool, email))) {
+    email = da_email_normalize(r->pool, email);
+    if (!da_email_valid(email)) {
         return refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email",
                       "email must be a valid email address");
     }
+    /* Every request counts, for any address: the limit says nothing about
+     * whether an account exists, and no inbox can be flooded. */
+    if ((wait = da_limit_wait(r, DA_LIMIT_RESET, email)) > 0) {
+        da_limit_retry_after(r, wait);
+        return refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
+                      "Too many requests. Try again later.");
+    }
+    da_limit_count(r, DA_LIMIT_RESET, email);
     if (!(db = da_db(r))
         || da_link_request(r, db, &da_link_reset,
                            da_email_normalize(r->pool, email)) != APR_SUCCESS) {

@@ -2,6 +2,7 @@
  * for a new one (SPEC §6.8). The link is sent at sign-up (da_register.c). */
 
 #include "da_handlers.h"
+#include "da_ratelimit.h"
 #include "da_authn.h"
 #include "da_http.h"
 #include "da_issue.h"
@@ -139,6 +140,7 @@ static int post_verify(request_rec *r)
     const char *email = NULL;
     apr_table_t *form;
     json_object *body;
+    apr_int64_t wait;
     da_db_t *db;
     int rc;
 
@@ -172,6 +174,13 @@ static int post_verify(request_rec *r)
         return refuse(r, kind == DA_BODY_FORM, email, "email_error",
                       "email must be a valid email address");
     }
+    /* Mail-sending requests share the reset limit (no inbox flooding). */
+    if ((wait = da_limit_wait(r, DA_LIMIT_RESET, da_email_normalize(r->pool, email))) > 0) {
+        da_limit_retry_after(r, wait);
+        return da_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             "Too many requests. Try again later.");
+    }
+    da_limit_count(r, DA_LIMIT_RESET, da_email_normalize(r->pool, email));
     if (!(db = da_db(r))) {
         return da_unavailable(r);
     }
