@@ -97,7 +97,11 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
     apr_table_setn(pg->vars, "register_url",
                    apr_pstrcat(r->pool, da_url(r, "register"), query, NULL));
     apr_table_setn(pg->vars, "reset_url", da_url(r, "reset"));
-    if (!f && params && apr_table_get(params, "password_reset")) {
+    if (!f && params && apr_table_get(params, "confirm_email")) {
+        apr_table_setn(pg->vars, "notice", "Your account is ready. Open the link we "
+                       "sent to your email address, then sign in.");
+    }
+    else if (!f && params && apr_table_get(params, "password_reset")) {
         apr_table_setn(pg->vars, "notice", "Your password has been changed. "
                        "Sign in with the new one.");
     }

@@ -118,6 +118,7 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
     apr_dbd_transaction_t *tx;
     apr_int64_t wait;
     apr_status_t rv;
+    int signin = !da_require_verified(c);
 
     if ((wait = da_limit_wait(r, DA_LIMIT_REGISTER, NULL)) > 0) {
         da_limit_retry_after(r, wait);
@@ -134,7 +135,11 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
     u->company = s->company ? s->company : "";
     u->job_role = s->job_role ? s->job_role : "";
     u->is_active = 1;
-    u->created_at = u->updated_at = u->last_login_at = da_now();
+    u->created_at = u->updated_at = da_now();
+    /* Registration signs the person in, unless the address must be
+     * confirmed first (DeskAuthRequireVerifiedEmail on). */
+    u->last_login_at = signin ? u->created_at : 0;
+    memset(t, 0, sizeof(*t));
     if (!u->id || da_password_hash(r->pool, s->password, da_password_cost(c),
                                    &u->password_hash) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00060)
@@ -143,7 +148,7 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
     }
     if ((rv = da_store_begin(db, &tx)) == APR_SUCCESS) {
         rv = da_store_user_create(db, u);
-        if (rv == APR_SUCCESS) {
+        if (rv == APR_SUCCESS && signin) {
             rv = da_issue_session(r, db, u, &web, t);
         }
         rv = da_store_end(db, tx, rv);
@@ -161,7 +166,7 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
     /* The confirmation link (SPEC §6.8); a failure is logged, the account stays. */
     da_link_issue(r, db, &da_link_verify, u);
     *out = u;
-    return da_issue_web_cookie(r, u, t) == APR_SUCCESS ? OK
+    return !signin || da_issue_web_cookie(r, u, t) == APR_SUCCESS ? OK
            : refuse(f, 503, "unavailable", NULL, NULL);
 }
 
@@ -259,6 +264,10 @@ static int post_form(request_rec *r, da_db_t *db)
         }
         return register_page(r, f.status, form, h, &f);
     }
+    if (!t.sid) {
+        return da_see_other(r, apr_pstrcat(r->pool, da_url(r, "login"),
+                                           "?confirm_email=1", NULL));
+    }
     return da_after_signin(r, db, u, t.sid, h, form);
 }
 
@@ -286,6 +295,17 @@ static int post_json(request_rec *r, da_db_t *db)
             return da_unavailable(r);
         }
         return da_send_error(r, f.status, f.code, f.message);
+    }
+    if (!t.sid) {
+        /* The address must be confirmed before anyone is signed in. */
+        json_object *o = da_json_object(r->pool);
+        da_json_set_bool(o, "success", 1);
+        da_json_set_str(o, "message", "Registration successful");
+        da_json_set(o, "tokens", NULL);
+        da_json_set(o, "user", da_user_json(r, u));
+        da_json_set_bool(o, "isNewUser", 1);
+        da_json_set_bool(o, "emailVerificationRequired", 1);
+        return da_send_json(r, HTTP_CREATED, o);
     }
     return da_send_json(r, HTTP_CREATED,
                         da_auth_response(r, "Registration successful", &t, u, 1));
