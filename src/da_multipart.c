@@ -635,6 +635,18 @@ static int is_format_char(unsigned long cp)
            || (cp >= 0x80 && cp < 0xa0);
 }
 
+/* How many bytes of s[0..len) to keep within room, not splitting a UTF-8
+ * sequence. */
+static apr_size_t cut_point(const char *s, apr_size_t len, apr_size_t room)
+{
+    apr_size_t keep = room < len ? room : len;
+
+    while (keep && keep < len && ((unsigned char)s[keep] & 0xc0) == 0x80) {
+        keep--;
+    }
+    return keep;
+}
+
 char *da_filename_sanitize(apr_pool_t *p, const char *name, apr_size_t max_bytes)
 {
     const char *base = name ? name : "", *s;
@@ -681,18 +693,22 @@ char *da_filename_sanitize(apr_pool_t *p, const char *name, apr_size_t max_bytes
     if (o <= max_bytes) {
         return out;
     }
-    /* Too long: cut the stem at a character boundary, keep a short
-     * extension. */
+    /* Too long: cut the stem at a character boundary and keep a short
+     * extension, if a stem of at least one character is left before it;
+     * else cut the whole name. */
     for (ext_at = o; ext_at > 0 && out[ext_at - 1] != '.'; ext_at--) {
     }
     ext_at = ext_at && o - (ext_at - 1) <= 16 && o - (ext_at - 1) < max_bytes
              ? ext_at - 1 : o;
-    keep = max_bytes - (o - ext_at);
-    if (keep > ext_at) {
-        keep = ext_at;
+    keep = cut_point(out, ext_at, max_bytes - (o - ext_at));
+    if (!keep && ext_at < o) {
+        ext_at = o;
+        keep = cut_point(out, o, max_bytes);
     }
-    while (keep && ((unsigned char)out[keep] & 0xc0) == 0x80) {
-        keep--;                                 /* inside a UTF-8 sequence */
+    if (ext_at == o) {
+        while (keep && (out[keep - 1] == '.' || out[keep - 1] == ' ')) {
+            keep--;
+        }
     }
     memmove(out + keep, out + ext_at, o - ext_at + 1);
     return out;

@@ -208,9 +208,7 @@ static int resume_answer(request_rec *r, da_user_t *u, int page,
         return da_send_error(r, res->status, res->error, res->message);
     }
     if (res->status == HTTP_FORBIDDEN) {
-        return da_page_error(r, HTTP_FORBIDDEN, "Request refused",
-                             "This form has expired or did not come from this site. "
-                             "Go back, reload the page and try again.");
+        return da_page_error(r, HTTP_FORBIDDEN, "Request refused", res->message);
     }
     return profile_page(r, res->status, u, NULL, -1, NULL, res->message);
 }

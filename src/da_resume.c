@@ -29,6 +29,7 @@ typedef struct {
     da_resume_result_t *res;
     int need_csrf;
     apr_int64_t max;
+    apr_int64_t hint;                   /* declared Content-Length, or 0 */
     /* multipart state */
     apr_table_t *fields;                /* small non-file fields */
     const char *field_name;             /* the field being read, or NULL */
@@ -45,13 +46,20 @@ typedef struct {
     apr_size_t b64_len, b64_cap;
 } upload_t;
 
-/* Record a refusal; returns 1 so that callbacks can "return refuse(...)". */
+static void set_result(da_resume_result_t *res, int status, const char *error,
+                       const char *message)
+{
+    res->status = status;
+    res->error = error;
+    res->message = message;
+}
+
+/* Record the first refusal; returns 1 so that callbacks can "return
+ * refuse(...)". */
 static int refuse(upload_t *up, int status, const char *error, const char *message)
 {
     if (up->res->status == OK) {
-        up->res->status = status;
-        up->res->error = error;
-        up->res->message = message;
+        set_result(up->res, status, error, message);
     }
     return 1;
 }
@@ -104,7 +112,7 @@ static void file_begin(upload_t *up, const char *raw_name)
 {
     const char *name = da_filename_sanitize(up->r->pool, raw_name ? raw_name : "",
                                             FILENAME_MAX_BYTES);
-    apr_int64_t expect = up->r->remaining > 0 ? up->r->remaining : 64 * 1024;
+    apr_int64_t expect = up->hint > 0 ? up->hint : 64 * 1024;
 
     up->filename = *name ? name : DEFAULT_NAME;
     up->size = 0;
@@ -157,8 +165,9 @@ static int file_data(upload_t *up, const char *data, apr_size_t len)
         d += whole;
         len -= whole;
     }
-    memcpy(up->carry, d, len);
-    up->carry_len = len;
+    /* Fewer than 3 left: after a partial carry above, len is 0 here. */
+    memcpy(up->carry + up->carry_len, d, len);
+    up->carry_len += len;
     return 0;
 }
 
@@ -262,7 +271,8 @@ static int mp_begin(void *baton, const da_mp_part_t *part)
         if (up->need_csrf && da_csrf_check(up->r, up->fields) != OK) {
             return refuse(up, HTTP_FORBIDDEN, "forbidden",
                           "This form has expired or did not come from this site "
-                          "(the csrf field must come before the file)");
+                          "(its csrf field must come before the file). Go back, "
+                          "reload the page and try again.");
         }
         /* No name (or filename="", a form sent with no file chosen, then
          * refused at the end as empty) stands for resume.pdf. */
@@ -370,7 +380,8 @@ static void receive_multipart(upload_t *up)
     if (!up->files) {
         if (up->need_csrf && da_csrf_check(r, up->fields) != OK) {
             refuse(up, HTTP_FORBIDDEN, "forbidden",
-                   "This form has expired or did not come from this site");
+                   "This form has expired or did not come from this site. "
+                   "Go back, reload the page and try again.");
             return;
         }
         refuse(up, HTTP_BAD_REQUEST, "invalid_request",
@@ -410,6 +421,25 @@ static void receive_raw(upload_t *up)
     }
 }
 
+/* Store row (or, when NULL, delete u's resume) and move u's updatedAt on,
+ * in one transaction. The store's status (APR_NOTFOUND: nothing to
+ * delete). */
+static apr_status_t change_and_touch(da_db_t *db, da_user_t *u, const da_resume_t *row)
+{
+    apr_dbd_transaction_t *tx;
+    apr_status_t rv;
+
+    u->updated_at = row ? row->uploaded_at : da_now();
+    if ((rv = da_store_begin(db, &tx)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = row ? da_store_resume_put(db, row) : da_store_resume_delete(db, u->id);
+    if (rv == APR_SUCCESS) {
+        rv = da_store_user_update_profile(db, u);
+    }
+    return da_store_end(db, tx, rv);
+}
+
 void da_resume_upload(request_rec *r, da_db_t *db, da_user_t *u, int need_csrf,
                       da_resume_result_t *res)
 {
@@ -418,15 +448,13 @@ void da_resume_upload(request_rec *r, da_db_t *db, da_user_t *u, int need_csrf,
     int multipart = da_resume_is_multipart(r);
     upload_t *up = apr_pcalloc(r->pool, sizeof(*up));
     da_resume_t row;
-    apr_dbd_transaction_t *tx;
-    apr_status_t rv;
 
-    memset(res, 0, sizeof(*res));
-    res->status = OK;
+    set_result(res, OK, NULL, NULL);
     up->r = r;
     up->res = res;
     up->need_csrf = need_csrf;
     up->max = da_resume_max(da_srv(r->server));
+    up->hint = cl ? apr_atoi64(cl) : 0;
 
     if (!multipart && !(ct && strcspn(ct, "; \t") == 15
                         && !strncasecmp(ct, "application/pdf", 15))) {
@@ -437,7 +465,7 @@ void da_resume_upload(request_rec *r, da_db_t *db, da_user_t *u, int need_csrf,
         return;
     }
     /* A declared length already over the limit: refuse before reading. */
-    if (cl && apr_atoi64(cl) > up->max + (multipart ? MP_OVERHEAD : 0)) {
+    if (up->hint > up->max + (multipart ? MP_OVERHEAD : 0)) {
         r->connection->keepalive = AP_CONN_CLOSE;
         refuse_size(up);
         return;
@@ -456,18 +484,11 @@ void da_resume_upload(request_rec *r, da_db_t *db, da_user_t *u, int need_csrf,
     row.content_type = "application/pdf";
     row.size = up->size;
     row.data = up->b64;
-    row.uploaded_at = u->updated_at = da_now();
-    if ((rv = da_store_begin(db, &tx)) == APR_SUCCESS) {
-        rv = da_store_resume_put(db, &row);
-        if (rv == APR_SUCCESS) {
-            rv = da_store_user_update_profile(db, u);
-        }
-        rv = da_store_end(db, tx, rv);
-    }
-    if (rv != APR_SUCCESS) {
+    row.uploaded_at = da_now();
+    if (change_and_touch(db, u, &row) != APR_SUCCESS) {
         da_db_log_error(r, db, "storing a resume");
-        refuse(up, HTTP_SERVICE_UNAVAILABLE, "unavailable",
-               "The service is temporarily unavailable");
+        set_result(res, HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                   "The service is temporarily unavailable");
         return;
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00301)
@@ -478,29 +499,16 @@ void da_resume_upload(request_rec *r, da_db_t *db, da_user_t *u, int need_csrf,
 void da_resume_remove(request_rec *r, da_db_t *db, da_user_t *u,
                       da_resume_result_t *res)
 {
-    apr_dbd_transaction_t *tx;
-    apr_status_t rv;
+    apr_status_t rv = change_and_touch(db, u, NULL);
 
-    memset(res, 0, sizeof(*res));
-    res->status = OK;
-    u->updated_at = da_now();
-    if ((rv = da_store_begin(db, &tx)) == APR_SUCCESS) {
-        rv = da_store_resume_delete(db, u->id);
-        if (rv == APR_SUCCESS) {
-            rv = da_store_user_update_profile(db, u);
-        }
-        rv = da_store_end(db, tx, rv);
-    }
+    set_result(res, OK, NULL, NULL);
     if (rv == APR_NOTFOUND) {
-        res->status = HTTP_NOT_FOUND;
-        res->error = "not_found";
-        res->message = "No resume has been uploaded";
+        set_result(res, HTTP_NOT_FOUND, "not_found", "No resume has been uploaded");
     }
     else if (rv != APR_SUCCESS) {
         da_db_log_error(r, db, "deleting a resume");
-        res->status = HTTP_SERVICE_UNAVAILABLE;
-        res->error = "unavailable";
-        res->message = "The service is temporarily unavailable";
+        set_result(res, HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                   "The service is temporarily unavailable");
     }
 }
 

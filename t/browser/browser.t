@@ -116,6 +116,7 @@ sub stderr_tail {
 my @runs = (
     run_script('appauth', $base),
     run_script('pages', $base, $shots),
+    run_script('resume', $base, $shots),
 );
 
 plan tests => scalar(map { @{ $_->{tests} } } @runs) + @runs;
