@@ -5,6 +5,7 @@
 #include "da_verified.h"
 #include "da_json.h"
 
+#include <apr_allocator.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <openssl/crypto.h>
@@ -26,16 +27,36 @@ struct da_verified {
     slot_t *slots;
 };
 
+static apr_status_t destroy_root(void *root)
+{
+    apr_pool_destroy(root);
+    return APR_SUCCESS;
+}
+
 apr_status_t da_verified_create(apr_pool_t *p, int slots, da_verified_t **out)
 {
     da_verified_t *vc = apr_pcalloc(p, sizeof(*vc));
+    apr_allocator_t *alloc;
+    apr_pool_t *root;
     apr_status_t rv;
     int i;
 
+    /* The slot pools are cleared by request threads: they get an allocator
+     * of their own, used only under our mutex, rather than sharing the
+     * allocator of p with every other user of p. */
+    if ((rv = apr_allocator_create(&alloc)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = apr_pool_create_unmanaged_ex(&root, NULL, alloc)) != APR_SUCCESS) {
+        apr_allocator_destroy(alloc);
+        return rv;
+    }
+    apr_allocator_owner_set(alloc, root);
+    apr_pool_cleanup_register(p, root, destroy_root, apr_pool_cleanup_null);
     vc->nslots = slots;
     vc->slots = apr_pcalloc(p, sizeof(slot_t) * (apr_size_t)slots);
     for (i = 0; i < slots; i++) {
-        if ((rv = apr_pool_create(&vc->slots[i].pool, p)) != APR_SUCCESS) {
+        if ((rv = apr_pool_create(&vc->slots[i].pool, root)) != APR_SUCCESS) {
             return rv;
         }
     }
