@@ -115,7 +115,6 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
     da_srv_conf_t *c = da_srv(r->server);
     da_user_t *u = apr_pcalloc(r->pool, sizeof(*u));
     da_session_spec_t web = { "web", NULL, NULL };
-    apr_dbd_transaction_t *tx;
     apr_int64_t wait;
     apr_status_t rv;
     int signin = !da_require_verified(c);
@@ -146,12 +145,12 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
                       "cannot hash a password (CSPRNG failure?)");
         return refuse(f, 503, "unavailable", NULL, NULL);
     }
-    if ((rv = da_store_begin(db, &tx)) == APR_SUCCESS) {
+    if ((rv = da_store_begin(db)) == APR_SUCCESS) {
         rv = da_store_user_create(db, u);
         if (rv == APR_SUCCESS && signin) {
             rv = da_issue_session(r, db, u, &web, t);
         }
-        rv = da_store_end(db, tx, rv);
+        rv = da_store_end(db, rv);
     }
     if (rv == APR_EEXIST) {
         return refuse(f, 409, "user_exists", "email",

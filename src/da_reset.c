@@ -98,7 +98,6 @@ static int set_password(request_rec *r, const char *token, const char *password,
                         const char *confirm, da_refusal_t *f)
 {
     da_srv_conf_t *c = da_srv(r->server);
-    apr_dbd_transaction_t *tx;
     const char *why, *hash;
     apr_int64_t now;
     apr_status_t rv;
@@ -126,7 +125,7 @@ static int set_password(request_rec *r, const char *token, const char *password,
                       "cannot hash a password (CSPRNG failure?)");
         return refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
     }
-    if (rv == APR_SUCCESS && (rv = da_store_begin(db, &tx)) == APR_SUCCESS) {
+    if (rv == APR_SUCCESS && (rv = da_store_begin(db)) == APR_SUCCESS) {
         now = da_now();
         rv = da_link_use(r, db, &da_link_reset, token);
         if (rv == APR_SUCCESS) {
@@ -141,7 +140,7 @@ static int set_password(request_rec *r, const char *token, const char *password,
         if (rv == APR_SUCCESS) {
             rv = da_session_revoke_user(r, db, u->id, NULL, NULL);
         }
-        rv = da_store_end(db, tx, rv);
+        rv = da_store_end(db, rv);
     }
     if (rv == APR_NOTFOUND) {
         return refuse(f, HTTP_BAD_REQUEST, "invalid_request", NULL, LINK_REFUSED);

@@ -426,18 +426,17 @@ static void receive_raw(upload_t *up)
  * delete). */
 static apr_status_t change_and_touch(da_db_t *db, da_user_t *u, const da_resume_t *row)
 {
-    apr_dbd_transaction_t *tx;
     apr_status_t rv;
 
     u->updated_at = row ? row->uploaded_at : da_now();
-    if ((rv = da_store_begin(db, &tx)) != APR_SUCCESS) {
+    if ((rv = da_store_begin(db)) != APR_SUCCESS) {
         return rv;
     }
     rv = row ? da_store_resume_put(db, row) : da_store_resume_delete(db, u->id);
     if (rv == APR_SUCCESS) {
         rv = da_store_user_update_profile(db, u);
     }
-    return da_store_end(db, tx, rv);
+    return da_store_end(db, rv);
 }
 
 void da_resume_upload(request_rec *r, da_db_t *db, da_user_t *u, int need_csrf,

@@ -295,23 +295,21 @@ apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql)
     return rv;
 }
 
-apr_status_t da_store_begin(da_db_t *db, apr_dbd_transaction_t **tx)
+/* Plain BEGIN/COMMIT/ROLLBACK (the same words on SQLite and PostgreSQL):
+ * apr_dbd_transaction_start of apr-util's pgsql driver dereferences NULL
+ * when the server is gone, which crashed a child during an outage. */
+apr_status_t da_store_begin(da_db_t *db)
 {
-    int rc;
+    int n = 0, rc = apr_dbd_query(db->driver, db->handle, &n, "BEGIN");
 
-    *tx = NULL;
-    rc = apr_dbd_transaction_start(db->driver, db->pool, db->handle, tx);
     return rc ? driver_error(db, rc) : APR_SUCCESS;
 }
 
-apr_status_t da_store_end(da_db_t *db, apr_dbd_transaction_t *tx, apr_status_t rv)
+apr_status_t da_store_end(da_db_t *db, apr_status_t rv)
 {
-    int rc;
+    int n = 0, rc = apr_dbd_query(db->driver, db->handle, &n,
+                                  rv == APR_SUCCESS ? "COMMIT" : "ROLLBACK");
 
-    if (rv != APR_SUCCESS) {
-        apr_dbd_transaction_mode_set(db->driver, tx, APR_DBD_TRANSACTION_ROLLBACK);
-    }
-    rc = apr_dbd_transaction_end(db->driver, db->pool, tx);
     if (rc && rv == APR_SUCCESS) {
         return driver_error(db, rc);
     }
@@ -571,11 +569,10 @@ apr_status_t da_store_session_rotate(da_db_t *db, const char *id,
 {
     const char *rotate[] = { new_hash, num(db, now), id, old_hash };
     const char *used[] = { old_hash, id, num(db, now) };
-    apr_dbd_transaction_t *tx;
     apr_status_t rv;
     int n = 0;
 
-    if ((rv = da_store_begin(db, &tx)) != APR_SUCCESS) {
+    if ((rv = da_store_begin(db)) != APR_SUCCESS) {
         return rv;
     }
     rv = exec(db, "deskauth_session_rotate", &n, 4, rotate);
@@ -585,7 +582,7 @@ apr_status_t da_store_session_rotate(da_db_t *db, const char *id,
     if (rv == APR_SUCCESS) {
         rv = exec(db, "deskauth_refresh_used_insert", NULL, 3, used);
     }
-    return da_store_end(db, tx, rv);
+    return da_store_end(db, rv);
 }
 
 static void session_list_row(da_db_t *db, apr_dbd_row_t *row, void *baton)

@@ -82,8 +82,10 @@ apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql);
 /* Prepare every statement on a connection we opened ourselves. */
 apr_status_t da_store_prepare_all(da_db_t *db);
 
-apr_status_t da_store_begin(da_db_t *db, apr_dbd_transaction_t **tx);
-apr_status_t da_store_end(da_db_t *db, apr_dbd_transaction_t *tx, apr_status_t rv);
+/* A transaction on the handle: end commits when rv is APR_SUCCESS, else
+ * rolls back; it returns rv, or the commit's failure. */
+apr_status_t da_store_begin(da_db_t *db);
+apr_status_t da_store_end(da_db_t *db, apr_status_t rv);
 
 apr_status_t da_store_user_create(da_db_t *db, const da_user_t *u);
 apr_status_t da_store_user_by_email(da_db_t *db, const char *email, da_user_t **u);

@@ -45,7 +45,6 @@ static int refuse(request_rec *r, int page, const char *email, const char *field
 static int confirm(request_rec *r, const char *token)
 {
     int page = da_wants_html(r);
-    apr_dbd_transaction_t *tx;
     apr_status_t rv;
     da_user_t *u;
     da_db_t *db;
@@ -54,7 +53,7 @@ static int confirm(request_rec *r, const char *token)
         return da_unavailable(r);
     }
     rv = da_link_check(r, db, &da_link_verify, token, &u);
-    if (rv == APR_SUCCESS && (rv = da_store_begin(db, &tx)) == APR_SUCCESS) {
+    if (rv == APR_SUCCESS && (rv = da_store_begin(db)) == APR_SUCCESS) {
         rv = da_link_use(r, db, &da_link_verify, token);
         if (rv == APR_SUCCESS) {
             u->updated_at = da_now();
@@ -63,7 +62,7 @@ static int confirm(request_rec *r, const char *token)
         if (rv == APR_SUCCESS) {
             rv = da_store_code_retire(db, u->id, da_link_verify.kind, u->updated_at);
         }
-        rv = da_store_end(db, tx, rv);
+        rv = da_store_end(db, rv);
     }
     if (rv == APR_NOTFOUND) {
         return refuse(r, page, NULL, NULL, page

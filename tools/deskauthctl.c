@@ -494,7 +494,6 @@ static int check_email_operand(ctl_t *c)
 
 static int run_user_disable(ctl_t *c)
 {
-    apr_dbd_transaction_t *tx;
     apr_int64_t now = da_now();
     da_user_t *u;
     apr_status_t rv;
@@ -504,12 +503,12 @@ static int run_user_disable(ctl_t *c)
         return rc;
     }
     /* Both or neither: a disabled account keeps no live session. */
-    if ((rv = da_store_begin(c->db, &tx)) == APR_SUCCESS) {
+    if ((rv = da_store_begin(c->db)) == APR_SUCCESS) {
         rv = da_store_user_set_active(c->db, u->id, 0, now);
         if (rv == APR_SUCCESS) {
             rv = da_store_session_revoke_user_count(c->db, u->id, now, &revoked);
         }
-        rv = da_store_end(c->db, tx, rv);
+        rv = da_store_end(c->db, rv);
     }
     if (rv != APR_SUCCESS) {
         return db_failed(c, "disabling the user");
