@@ -87,6 +87,15 @@ static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, DA_LOGNO(00032)
                      "cannot create the mod_deskauth tables: %s", db.error);
     }
+    else if (!strcmp(apr_dbd_name(driver), "sqlite3")) {
+        /* Readers then never wait for a writer (kept in the file). */
+        apr_dbd_results_t *res = NULL;
+        apr_dbd_row_t *row = NULL;
+        if (!apr_dbd_select(driver, p, db.handle, &res, "PRAGMA journal_mode=WAL", 1)) {
+            while (apr_dbd_get_row(driver, p, res, &row, -1) == 0) {
+            }
+        }
+    }
     apr_dbd_close(driver, db.handle);
     return rv;
 }
@@ -106,11 +115,31 @@ void da_db_child_init(apr_pool_t *p, server_rec *s)
     }
 }
 
+/* Re-prepare into the statement objects mod_dbd keeps for this
+ * connection, allocating from the connection's own pool. */
+static apr_status_t reprepare(void *baton)
+{
+    da_db_t *db = baton;
+    int i;
+
+    for (i = 0; da_store_statements[i].label; i++) {
+        apr_dbd_prepared_t *st = apr_hash_get(db->prepared, da_store_statements[i].label,
+                                              APR_HASH_KEY_STRING);
+        if (!st || apr_dbd_prepare(db->driver, db->conn_pool, db->handle,
+                                   da_store_statements[i].sql,
+                                   da_store_statements[i].label, &st)) {
+            return APR_EGENERAL;
+        }
+    }
+    return APR_SUCCESS;
+}
+
 da_db_t *da_db(request_rec *r)
 {
     da_srv_conf_t *c = da_srv(r->server);
     ap_dbd_t *dbd;
     da_db_t *db;
+    int attempt;
 
     if (!dbd_acquire) {
         return NULL;
@@ -120,6 +149,12 @@ da_db_t *da_db(request_rec *r)
         c->schema_ready = ensure_schema(r->pool, r->server) == APR_SUCCESS;
     }
     dbd = dbd_acquire(r);
+    for (attempt = 0; !dbd && attempt < 4; attempt++) {
+        /* SQLite refuses to prepare while another connection writes
+         * ("database is locked"): a new connection may succeed soon. */
+        apr_sleep(apr_time_from_msec(50 << attempt));
+        dbd = dbd_acquire(r);
+    }
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00033)
                       "no database connection (see mod_dbd's message above)");
@@ -130,6 +165,8 @@ da_db_t *da_db(request_rec *r)
     db->driver = dbd->driver;
     db->handle = dbd->handle;
     db->prepared = dbd->prepared;
+    db->conn_pool = dbd->pool;
+    db->reprepare = reprepare;
     return db;
 }
 

@@ -137,6 +137,20 @@ static apr_status_t driver_error(da_db_t *db, int rc)
     return APR_EGENERAL;
 }
 
+/* A pooled PostgreSQL connection that reconnected after a server restart
+ * has lost its prepared statements: prepare them again, once, and say
+ * whether the caller should retry. */
+static int statements_lost(da_db_t *db, int rc)
+{
+    const char *e = apr_dbd_error(db->driver, db->handle, rc);
+
+    if (!db->reprepare || !e || !strstr(e, "prepared statement")
+        || !strstr(e, "does not exist")) {
+        return 0;
+    }
+    return db->reprepare(db) == APR_SUCCESS;
+}
+
 /* Run a statement that changes rows; *nrows gets how many. */
 static apr_status_t exec(da_db_t *db, const char *label, int *nrows,
                          int nargs, const char **args)
@@ -148,6 +162,9 @@ static apr_status_t exec(da_db_t *db, const char *label, int *nrows,
         return APR_EGENERAL;
     }
     rc = apr_dbd_pquery(db->driver, db->pool, db->handle, &n, st, nargs, args);
+    if (rc && statements_lost(db, rc)) {
+        rc = apr_dbd_pquery(db->driver, db->pool, db->handle, &n, st, nargs, args);
+    }
     if (rc) {
         return driver_error(db, rc);
     }
@@ -173,6 +190,9 @@ static apr_status_t query(da_db_t *db, const char *label, int nargs,
         return APR_EGENERAL;
     }
     rc = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, st, 1, nargs, args);
+    if (rc && statements_lost(db, rc)) {
+        rc = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, st, 1, nargs, args);
+    }
     if (rc) {
         return driver_error(db, rc);
     }

@@ -18,6 +18,9 @@ typedef struct {
     apr_dbd_t *handle;
     apr_hash_t *prepared;                 /* label -> apr_dbd_prepared_t * */
     const char *error;                    /* last driver error, for the log */
+    /* Prepare every statement again on this handle (NULL: not possible). */
+    apr_status_t (*reprepare)(void *db);
+    apr_pool_t *conn_pool;                /* lives as long as the handle */
 } da_db_t;
 
 typedef struct {
