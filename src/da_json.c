@@ -65,6 +65,10 @@ static const char *scan_string(scan_t *sc, const char *p)
                         return NULL;
                     }
                 }
+                /* A NUL would cut the value short in C: refused. */
+                if (!strncmp(p + 1, "0000", 4)) {
+                    return NULL;
+                }
                 p += 4;
             }
             else if (!strchr("\"\\/bfnrt", *p) || !*p) {
@@ -114,7 +118,7 @@ static const char *scan_number(scan_t *sc, const char *p)
 /* Members of an object (close '}') or elements of an array (close ']'). */
 static const char *scan_container(scan_t *sc, const char *p, char close)
 {
-    if (++sc->depth >= DA_JSON_MAX_DEPTH) {
+    if (++sc->depth > DA_JSON_MAX_DEPTH) {
         return NULL;
     }
     p = skip_ws(p + 1, sc->end);
@@ -186,11 +190,11 @@ apr_status_t da_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
     json_object *o;
 
     if (!end || end != buf + len) {
-        *err = sc.depth >= DA_JSON_MAX_DEPTH - 1 ? "JSON nested too deeply"
-                                                 : "not valid JSON";
+        *err = sc.depth > DA_JSON_MAX_DEPTH ? "JSON nested too deeply"
+                                            : "not valid JSON";
         return APR_EINVAL;
     }
-    if (!(tok = json_tokener_new_ex(DA_JSON_MAX_DEPTH))) {
+    if (!(tok = json_tokener_new_ex(DA_JSON_MAX_DEPTH + 1))) {
         *err = "out of memory";
         return APR_ENOMEM;
     }

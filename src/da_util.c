@@ -153,7 +153,8 @@ int da_email_valid(const char *email)
     const char *at = strchr(email, '@'), *c;
     apr_size_t len = strlen(email);
 
-    if (!at || at == email || strchr(at + 1, '@') || len > 254) {
+    if (!at || at == email || strchr(at + 1, '@') || len > 254
+        || !da_text_valid(email, 254)) {
         return 0;
     }
     for (c = email; *c; c++) {
