@@ -45,6 +45,10 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
                     "password");
     }
     email = da_email_normalize(r->pool, email);
+    if (!da_text_valid(email, 254)) {
+        return fail(f, HTTP_BAD_REQUEST, "invalid_request",
+                    "email must be a valid email address", "email");
+    }
     /* Refused before any bcrypt work, and without counting: a locked
      * account stays locked even for the right password. */
     if ((wait = da_limit_wait(r, DA_LIMIT_LOGIN, email)) > 0) {

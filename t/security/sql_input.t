@@ -104,7 +104,6 @@ ok($res->code == 400 && clear_4xx($res, $json) && (h($json)->{message} // '') =~
     # Module defect (reported): json-c keeps a \u0000 escape as a NUL inside
     # the string, and da_json_get_str() hands it on as a C string, so the
     # text after it is silently dropped ("Bobby" is stored, 200).
-    local $main::TODO = 'defect: a \u0000 escape truncates the JSON string silently instead of a 400';
     ($res, $json) = json_req(PATCH => '/api/auth/profile', { firstName => "Bobby\x00'; DROP TABLE x;--" }, bearer($token // 'none'));
     ok($res->code == 400 && clear_4xx($res, $json), 'PATCH with a NUL character (\u0000) in a name is a clear 400, not a silent truncation')
         or diag(show($res));
