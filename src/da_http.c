@@ -179,6 +179,27 @@ static void no_store(request_rec *r)
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
 }
 
+int da_refuse(da_refusal_t *f, int status, const char *code, const char *field,
+              const char *message)
+{
+    f->status = status;
+    f->code = code;
+    f->field = field;
+    f->message = message;
+    return status;
+}
+
+int da_json_or_form(request_rec *r)
+{
+    da_body_kind_t kind = da_body_kind(r);
+
+    if (kind == DA_BODY_JSON || kind == DA_BODY_FORM) {
+        return OK;
+    }
+    return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                         "Send application/json or a form");
+}
+
 int da_send_json(request_rec *r, int status, json_object *o)
 {
     const char *body = da_json_string(r->pool, o);

@@ -27,6 +27,23 @@ int da_read_body(request_rec *r, apr_size_t limit, char **buf, apr_size_t *len);
 int da_read_json(request_rec *r, json_object **obj);
 int da_read_form(request_rec *r, apr_table_t **form);
 
+/* Why a request is refused: the status, the §6.1 error code, the field
+ * it concerns (the page template's name, "first_name"; NULL when none) and
+ * the message for a person. */
+typedef struct {
+    int status;
+    const char *code;
+    const char *field;
+    const char *message;
+} da_refusal_t;
+
+/* Fill f and return status. */
+int da_refuse(da_refusal_t *f, int status, const char *code, const char *field,
+              const char *message);
+
+/* OK when a POST body is JSON or a form; else the 415 answer (DONE). */
+int da_json_or_form(request_rec *r);
+
 /* Send o as the JSON body with status. Returns OK (or DONE for errors). */
 int da_send_json(request_rec *r, int status, json_object *o);
 

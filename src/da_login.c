@@ -10,56 +10,37 @@
 #include "da_ratelimit.h"
 #include "da_util.h"
 
-typedef struct {
-    int status;
-    const char *code;
-    const char *message;
-    const char *field;                    /* "email", "password" or NULL */
-} da_failure_t;
-
-static int fail(da_failure_t *f, int status, const char *code, const char *msg,
-                const char *field)
-{
-    f->status = status;
-    f->code = code;
-    f->message = msg;
-    f->field = field;
-    return status;
-}
 
 /* Check an email and password. OK with *u (lastLoginAt updated), else the
  * failure. Unknown email and wrong password take the same time and give
  * the same answer. */
 static int check_credentials(request_rec *r, da_db_t *db, const char *email,
-                             const char *password, da_user_t **u, da_failure_t *f)
+                             const char *password, da_user_t **u, da_refusal_t *f)
 {
     da_srv_conf_t *c = da_srv(r->server);
     apr_int64_t wait;
     apr_status_t rv;
 
     if (!email || !*email) {
-        return fail(f, HTTP_BAD_REQUEST, "invalid_request", "email is required", "email");
+        return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email", "email is required");
     }
     if (!password || !*password) {
-        return fail(f, HTTP_BAD_REQUEST, "invalid_request", "password is required",
-                    "password");
+        return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "password", "password is required");
     }
     email = da_email_normalize(r->pool, email);
     if (!da_text_valid(email, 254)) {
-        return fail(f, HTTP_BAD_REQUEST, "invalid_request",
-                    "email must be a valid email address", "email");
+        return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email", "email must be a valid email address");
     }
     /* Refused before any bcrypt work, and without counting: a locked
      * account stays locked even for the right password. */
     if ((wait = da_limit_wait(r, DA_LIMIT_LOGIN, email)) > 0) {
         da_limit_retry_after(r, wait);
-        return fail(f, HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                    "Too many failed sign-in attempts. Try again later.", NULL);
+        return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL, "Too many failed sign-in attempts. Try again later.");
     }
     rv = da_store_user_by_email(db, email, u);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
         da_db_log_error(r, db, "looking up an account");
-        return fail(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
+        return da_refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
     }
     if (da_password_verify(r->pool, password, rv == APR_SUCCESS ? (*u)->password_hash
                                                                  : NULL,
@@ -67,30 +48,26 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00050)
                       "sign-in failed from %s", da_client_ip(r));
         da_limit_count(r, DA_LIMIT_LOGIN, email);
-        return fail(f, HTTP_UNAUTHORIZED, "invalid_credentials", "Invalid credentials",
-                    NULL);
+        return da_refuse(f, HTTP_UNAUTHORIZED, "invalid_credentials", NULL, "Invalid credentials");
     }
     da_limit_clear(r, DA_LIMIT_LOGIN, email);
     if (!(*u)->is_active) {
-        return fail(f, HTTP_FORBIDDEN, "account_disabled", "This account is disabled",
-                    NULL);
+        return da_refuse(f, HTTP_FORBIDDEN, "account_disabled", NULL, "This account is disabled");
     }
     if (!(*u)->email_verified && da_require_verified(c)) {
-        return fail(f, HTTP_FORBIDDEN, "email_not_verified",
-                    "Confirm your email address first: open the link we sent you",
-                    NULL);
+        return da_refuse(f, HTTP_FORBIDDEN, "email_not_verified", NULL, "Confirm your email address first: open the link we sent you");
     }
     (*u)->last_login_at = da_now();
     if (da_store_user_touch_login(db, (*u)->id, (*u)->last_login_at) != APR_SUCCESS) {
         da_db_log_error(r, db, "recording a sign-in");
-        return fail(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
+        return da_refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
     }
     return OK;
 }
 
 /* The sign-in page, with the waiting app's parameters kept in the form. */
 static int login_page(request_rec *r, int status, apr_table_t *params,
-                      const da_handoff_t *h, const da_failure_t *f)
+                      const da_handoff_t *h, const da_refusal_t *f)
 {
     da_page_t *pg = da_page_new(r, "Sign in", NULL);
     const char *query = r->args ? apr_pstrcat(r->pool, "?", r->args, NULL) : "";
@@ -188,7 +165,7 @@ static int post_form(request_rec *r, da_db_t *db)
     apr_table_t *form;
     da_handoff_t *h;
     da_user_t *u;
-    da_failure_t f;
+    da_refusal_t f;
     da_tokens_t t;
     da_session_spec_t web = { "web", NULL, NULL };
     int rc;
@@ -222,7 +199,7 @@ static int post_json(request_rec *r, da_db_t *db)
 {
     json_object *body;
     da_user_t *u;
-    da_failure_t f;
+    da_refusal_t f;
     da_tokens_t t;
     da_session_spec_t web = { "web", NULL, NULL };
     int rc;
@@ -249,6 +226,7 @@ static int post_json(request_rec *r, da_db_t *db)
 int da_login_handler(request_rec *r)
 {
     da_db_t *db;
+    int rc;
 
     if (r->method_number == M_GET) {
         return get_login(r);
@@ -256,9 +234,8 @@ int da_login_handler(request_rec *r)
     if (r->method_number != M_POST) {
         return da_method_not_allowed(r, "GET, POST");
     }
-    if (da_body_kind(r) != DA_BODY_JSON && da_body_kind(r) != DA_BODY_FORM) {
-        return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-                             "Send application/json or a form");
+    if ((rc = da_json_or_form(r)) != OK) {
+        return rc;
     }
     if (!(db = da_db(r))) {
         return da_unavailable(r);

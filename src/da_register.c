@@ -21,22 +21,6 @@ typedef struct {
     const char *role, *company, *job_role;
 } da_signup_t;
 
-typedef struct {
-    int status;
-    const char *code;
-    const char *field;                    /* template name: "first_name" */
-    const char *message;
-} da_refusal_t;
-
-static int refuse(da_refusal_t *f, int status, const char *code, const char *field,
-                  const char *message)
-{
-    f->status = status;
-    f->code = code;
-    f->field = field;
-    f->message = message;
-    return status;
-}
 
 /* Characters, not bytes: the minimum length is what a person counts. */
 static apr_size_t utf8_chars(const char *s)
@@ -56,51 +40,51 @@ static int validate(request_rec *r, da_signup_t *s, da_refusal_t *f)
     int min = da_password_min(c);
 
     if (!s->email || !*s->email) {
-        return refuse(f, 400, "invalid_request", "email", "email is required");
+        return da_refuse(f, 400, "invalid_request", "email", "email is required");
     }
     s->email = da_email_normalize(r->pool, s->email);
     if (!da_email_valid(s->email)) {
-        return refuse(f, 400, "invalid_request", "email",
+        return da_refuse(f, 400, "invalid_request", "email",
                       "email must be a valid email address");
     }
     if (!s->password || !*s->password) {
-        return refuse(f, 400, "invalid_request", "password", "password is required");
+        return da_refuse(f, 400, "invalid_request", "password", "password is required");
     }
     if (utf8_chars(s->password) < (apr_size_t)min) {
-        return refuse(f, 400, "invalid_request", "password",
+        return da_refuse(f, 400, "invalid_request", "password",
                       apr_psprintf(r->pool, "password must be at least %d characters",
                                    min));
     }
     if (strlen(s->password) > DA_PASSWORD_MAX_BYTES) {
-        return refuse(f, 400, "invalid_request", "password",
+        return da_refuse(f, 400, "invalid_request", "password",
                       "password must be at most 72 bytes");
     }
     if (!s->first_name || !*s->first_name) {
-        return refuse(f, 400, "invalid_request", "first_name", "firstName is required");
+        return da_refuse(f, 400, "invalid_request", "first_name", "firstName is required");
     }
     if (!da_text_valid(s->first_name, NAME_MAX_CHARS)) {
-        return refuse(f, 400, "invalid_request", "first_name",
+        return da_refuse(f, 400, "invalid_request", "first_name",
                       "firstName must be at most 100 characters of text");
     }
     if (!s->last_name || !*s->last_name) {
-        return refuse(f, 400, "invalid_request", "last_name", "lastName is required");
+        return da_refuse(f, 400, "invalid_request", "last_name", "lastName is required");
     }
     if (!da_text_valid(s->last_name, NAME_MAX_CHARS)) {
-        return refuse(f, 400, "invalid_request", "last_name",
+        return da_refuse(f, 400, "invalid_request", "last_name",
                       "lastName must be at most 100 characters of text");
     }
     if (!s->role || !*s->role) {
         s->role = da_default_role(c);
     }
     else if (!da_role_selectable(c, s->role)) {
-        return refuse(f, 403, "forbidden", "role", "role is not one you may choose");
+        return da_refuse(f, 403, "forbidden", "role", "role is not one you may choose");
     }
     if (s->company && !da_text_valid(s->company, TEXT_MAX_CHARS)) {
-        return refuse(f, 400, "invalid_request", "company",
+        return da_refuse(f, 400, "invalid_request", "company",
                       "company must be at most 200 characters of text");
     }
     if (s->job_role && !da_text_valid(s->job_role, TEXT_MAX_CHARS)) {
-        return refuse(f, 400, "invalid_request", "job_role",
+        return da_refuse(f, 400, "invalid_request", "job_role",
                       "jobRole must be at most 200 characters of text");
     }
     return OK;
@@ -121,7 +105,7 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
 
     if ((wait = da_limit_wait(r, DA_LIMIT_REGISTER, NULL)) > 0) {
         da_limit_retry_after(r, wait);
-        return refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
+        return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
                       "Too many sign-ups from your network. Try again later.");
     }
     da_limit_count(r, DA_LIMIT_REGISTER, NULL);
@@ -143,7 +127,7 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
                                    &u->password_hash) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00060)
                       "cannot hash a password (CSPRNG failure?)");
-        return refuse(f, 503, "unavailable", NULL, NULL);
+        return da_refuse(f, 503, "unavailable", NULL, NULL);
     }
     if ((rv = da_store_begin(db)) == APR_SUCCESS) {
         rv = da_store_user_create(db, u);
@@ -153,12 +137,12 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
         rv = da_store_end(db, rv);
     }
     if (rv == APR_EEXIST) {
-        return refuse(f, 409, "user_exists", "email",
+        return da_refuse(f, 409, "user_exists", "email",
                       "An account with this email already exists");
     }
     if (rv != APR_SUCCESS) {
         da_db_log_error(r, db, "creating an account");
-        return refuse(f, 503, "unavailable", NULL, NULL);
+        return da_refuse(f, 503, "unavailable", NULL, NULL);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00061)
                   "account %s created", u->id);
@@ -166,7 +150,7 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
     da_link_issue(r, db, &da_link_verify, u);
     *out = u;
     return !signin || da_issue_web_cookie(r, u, t) == APR_SUCCESS ? OK
-           : refuse(f, 503, "unavailable", NULL, NULL);
+           : da_refuse(f, 503, "unavailable", NULL, NULL);
 }
 
 /* <option> elements of the roles a person may pick (none when only one). */
@@ -327,9 +311,8 @@ int da_register_handler(request_rec *r)
     if (r->method_number != M_POST) {
         return da_method_not_allowed(r, "GET, POST");
     }
-    if (da_body_kind(r) != DA_BODY_JSON && da_body_kind(r) != DA_BODY_FORM) {
-        return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-                             "Send application/json or a form");
+    if ((rc = da_json_or_form(r)) != OK) {
+        return rc;
     }
     if (!(db = da_db(r))) {
         return da_unavailable(r);

@@ -16,22 +16,6 @@
     "It works once, for 30 minutes."
 #define LINK_REFUSED "This reset link is invalid, has expired or was already used."
 
-typedef struct {
-    int status;
-    const char *code;
-    const char *field;                    /* "password", "confirm", "email" or NULL */
-    const char *message;
-} da_refusal_t;
-
-static int refuse(da_refusal_t *f, int status, const char *code, const char *field,
-                  const char *message)
-{
-    f->status = status;
-    f->code = code;
-    f->field = field;
-    f->message = message;
-    return status;
-}
 
 /* The reset page: the email form, or with token the new-password form. */
 static int reset_page(request_rec *r, int status, const char *token,
@@ -67,25 +51,25 @@ static int request_link(request_rec *r, const char *email, da_refusal_t *f)
     da_db_t *db;
 
     if (!email || !*email) {
-        return refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email", "email is required");
+        return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email", "email is required");
     }
     email = da_email_normalize(r->pool, email);
     if (!da_email_valid(email)) {
-        return refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email",
+        return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email",
                       "email must be a valid email address");
     }
     /* Every request counts, for any address: the limit says nothing about
      * whether an account exists, and no inbox can be flooded. */
     if ((wait = da_limit_wait(r, DA_LIMIT_RESET, email)) > 0) {
         da_limit_retry_after(r, wait);
-        return refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
+        return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
                       "Too many requests. Try again later.");
     }
     da_limit_count(r, DA_LIMIT_RESET, email);
     if (!(db = da_db(r))
         || da_link_request(r, db, &da_link_reset,
                            da_email_normalize(r->pool, email)) != APR_SUCCESS) {
-        return refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
+        return da_refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
     }
     return OK;
 }
@@ -105,17 +89,17 @@ static int set_password(request_rec *r, const char *token, const char *password,
     da_db_t *db;
 
     if (!token || !*token) {
-        return refuse(f, HTTP_BAD_REQUEST, "invalid_request", NULL, "token is required");
+        return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", NULL, "token is required");
     }
     if ((why = da_password_refusal(r->pool, password, da_password_min(c)))) {
-        return refuse(f, HTTP_BAD_REQUEST, "invalid_request", "password", why);
+        return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "password", why);
     }
     if (confirm && strcmp(confirm, password)) {
-        return refuse(f, HTTP_BAD_REQUEST, "invalid_request", "confirm",
+        return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "confirm",
                       "The two passwords are not the same");
     }
     if (!(db = da_db(r))) {
-        return refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
+        return da_refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
     }
     /* Checked before the (slow) hash, used inside the transaction. */
     rv = da_link_check(r, db, &da_link_reset, token, &u);
@@ -123,7 +107,7 @@ static int set_password(request_rec *r, const char *token, const char *password,
         && da_password_hash(r->pool, password, da_password_cost(c), &hash) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00220)
                       "cannot hash a password (CSPRNG failure?)");
-        return refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
+        return da_refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
     }
     if (rv == APR_SUCCESS && (rv = da_store_begin(db)) == APR_SUCCESS) {
         now = da_now();
@@ -143,11 +127,11 @@ static int set_password(request_rec *r, const char *token, const char *password,
         rv = da_store_end(db, rv);
     }
     if (rv == APR_NOTFOUND) {
-        return refuse(f, HTTP_BAD_REQUEST, "invalid_request", NULL, LINK_REFUSED);
+        return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", NULL, LINK_REFUSED);
     }
     if (rv != APR_SUCCESS) {
         da_db_log_error(r, db, "setting a new password");
-        return refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
+        return da_refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00221)
                   "password of account %s reset through its mailed link; every "
@@ -233,7 +217,7 @@ static int get_reset(request_rec *r)
     da_db_t *db;
 
     if (!q) {
-        refuse(&f, HTTP_BAD_REQUEST, "invalid_request", NULL, "The request is malformed.");
+        da_refuse(&f, HTTP_BAD_REQUEST, "invalid_request", NULL, "The request is malformed.");
         return reset_page(r, HTTP_BAD_REQUEST, NULL, NULL, NULL, &f);
     }
     if (!token) {
@@ -245,7 +229,7 @@ static int get_reset(request_rec *r)
     }
     rv = da_link_check(r, db, &da_link_reset, token, &u);
     if (rv == APR_NOTFOUND) {
-        refuse(&f, HTTP_BAD_REQUEST, "invalid_request", NULL,
+        da_refuse(&f, HTTP_BAD_REQUEST, "invalid_request", NULL,
                LINK_REFUSED " Ask for a new one below.");
         return reset_page(r, HTTP_BAD_REQUEST, NULL, NULL, NULL, &f);
     }
