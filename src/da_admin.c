@@ -151,19 +151,11 @@ int da_admin_handler(request_rec *r)
     da_db_t *db;
     apr_status_t rv;
 
-    rc = da_authn_token(r, DA_FROM_HEADER | DA_FROM_COOKIE, 1, &cl, &cookie);
-    if (rc == HTTP_SERVICE_UNAVAILABLE) {
-        return da_unavailable(r);
-    }
-    if (rc != OK) {
-        return da_send_unauthorized(r, rc == HTTP_UNAUTHORIZED);
+    if ((rc = da_caller(r, NULL, &cl, &cookie)) != OK) {
+        return rc;
     }
     if (!cl->role || strcmp(cl->role, "ADMIN")) {
         return da_send_error(r, HTTP_FORBIDDEN, "forbidden", "Administrators only");
-    }
-    if (cookie && m != M_GET && !da_origin_ok(r)) {
-        return da_send_error(r, HTTP_FORBIDDEN, "forbidden",
-                             "Cross-site requests are not allowed");
     }
     if (strncmp(sub, "/users", 6) || (sub[6] && sub[6] != '/')) {
         return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such resource");

@@ -6,6 +6,7 @@
 #include "da_cache.h"
 #include "da_db.h"
 #include "da_http.h"
+#include "da_page.h"
 #include "da_redirect.h"
 #include "da_util.h"
 #include "da_verified.h"
@@ -105,6 +106,27 @@ int da_authn_token(request_rec *r, int from, int session_check,
                          *claims);
     if (from_cookie) {
         *from_cookie = cookie;
+    }
+    return OK;
+}
+
+int da_caller(request_rec *r, const char *here, da_claims_t **claims, int *cookie)
+{
+    int rc = da_authn_token(r, DA_FROM_HEADER | DA_FROM_COOKIE, 1, claims, cookie);
+
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc != OK) {
+        if (here && r->method_number == M_GET && da_wants_html(r)) {
+            return da_see_other(r, da_redirect_with(r->pool, da_url(r, "login"),
+                                                    "return", here, NULL));
+        }
+        return da_send_unauthorized(r, rc == HTTP_UNAUTHORIZED);
+    }
+    if (*cookie && r->method_number != M_GET && !da_origin_ok(r)) {
+        return da_send_error(r, HTTP_FORBIDDEN, "forbidden",
+                             "Cross-site requests are not allowed");
     }
     return OK;
 }

@@ -21,6 +21,14 @@ int da_authn_token(request_rec *r, int from, int session_check,
 int da_authn_verify(request_rec *r, const char *token, int session_check,
                     da_claims_t **claims);
 
+/* The signed-in caller of one of our endpoints (Bearer or cookie, session
+ * checked): OK with *claims and *cookie (did the cookie sign it in?).
+ * Otherwise the answer is sent and its status returned: a page GET goes to
+ * the sign-in page and back to `here` (when not NULL), other callers get
+ * 401 or 503; a cookie-only caller of anything but GET must come from our
+ * own origin (403). */
+int da_caller(request_rec *r, const char *here, da_claims_t **claims, int *cookie);
+
 /* The claims accepted for this request, or NULL. */
 da_claims_t *da_authn_claims(request_rec *r);
 

@@ -283,20 +283,8 @@ int da_profile_handler(request_rec *r)
     if (!resume && m != M_GET && m != M_PUT && m != M_PATCH && m != M_POST) {
         return da_method_not_allowed(r, "GET, PATCH, PUT, POST");
     }
-    rc = da_authn_token(r, DA_FROM_HEADER | DA_FROM_COOKIE, 1, &cl, &cookie);
-    if (rc == HTTP_SERVICE_UNAVAILABLE) {
-        return da_unavailable(r);
-    }
-    if (rc != OK) {
-        if (page && m == M_GET) {
-            return da_see_other(r, da_redirect_with(r->pool, da_url(r, "login"),
-                                                    "return", da_url(r, "profile"), NULL));
-        }
-        return da_send_unauthorized(r, rc == HTTP_UNAUTHORIZED);
-    }
-    if (cookie && m != M_GET && !da_origin_ok(r)) {
-        return da_send_error(r, HTTP_FORBIDDEN, "forbidden",
-                             "Cross-site requests are not allowed");
+    if ((rc = da_caller(r, da_url(r, "profile"), &cl, &cookie)) != OK) {
+        return rc;
     }
     if (!(db = da_db(r))) {
         return da_unavailable(r);
