@@ -6,7 +6,7 @@ use warnings;
 use Apache::Test qw(-withtestmore);
 use DeskAuthTest;
 
-plan tests => 3;
+plan tests => 5;
 
 my $path = error_log_path();
 open my $fh, '<', $path or die "cannot read $path: $!";
@@ -27,3 +27,12 @@ ok(!@jwts, 'no access token appears in the error log (LogLevel deskauth:trace8)'
 
 my @hashes = $ours =~ /(\$2[aby]\$\d\d\$[.\/A-Za-z0-9]{53})/g;
 ok(!@hashes, 'no password hash appears in the error log');
+
+# The suite's passwords all start so; none may be logged.
+ok($ours !~ /correct horse/, 'no password of the suite appears in the error log');
+
+# Refresh tokens, codes and their stored hashes are 43 base64url characters
+# (32 bytes); session and user ids are 22. None of the former is logged.
+my @secrets = $ours =~ /(?<![A-Za-z0-9_-])([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g;
+ok(!@secrets, 'no refresh token, code or hash (43 base64url characters) in the error log')
+    or diag("found: " . substr($secrets[0], 0, 12) . '...');
