@@ -15,6 +15,8 @@ int da_db_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                       server_rec *s)
 {
     server_rec *v;
+    module *dbd_mod;
+    apr_hash_t *done;
     int i;
 
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
@@ -22,7 +24,18 @@ int da_db_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if (!dbd_prepare) {
         return OK;  /* da_config_check() refused the config if we need it */
     }
+    /* A virtual host without DBD directives shares the main server's
+     * mod_dbd configuration: prepare once per distinct configuration, or
+     * mod_dbd warns about "conflicting SQL statements". */
+    dbd_mod = ap_find_linked_module("mod_dbd.c");
+    done = apr_hash_make(ptemp);
     for (v = s; v; v = v->next) {
+        void *dbd_conf = dbd_mod ? ap_get_module_config(v->module_config, dbd_mod) : v;
+        if (dbd_conf && apr_hash_get(done, &dbd_conf, sizeof(dbd_conf))) {
+            continue;
+        }
+        apr_hash_set(done, apr_pmemdup(ptemp, &dbd_conf, sizeof(dbd_conf)),
+                     sizeof(dbd_conf), "");
         for (i = 0; da_store_statements[i].label; i++) {
             dbd_prepare(v, da_store_statements[i].sql, da_store_statements[i].label);
         }
