@@ -44,15 +44,12 @@ int da_authn_verify(request_rec *r, const char *token, int session_check,
 {
     da_srv_conf_t *c = da_srv(r->server);
     const char *why = NULL, *iss = da_issuer(r), *aud = da_audience(r);
-    unsigned char key[DA_VERIFIED_KEY_LEN];
     apr_int64_t now = da_now();
     apr_status_t rv;
     da_claims_t *cl;
 
-    if (c->verified) {
-        da_verified_key(c->keyring, iss, aud, token, key);
-    }
-    if (!c->verified || !da_verified_get(c->verified, r->pool, key, now, &cl)) {
+    if (!c->verified || !da_verified_get(c->verified, r->pool, c->keyring, iss, aud,
+                                         token, now, &cl)) {
         if (da_jwt_verify(r->pool, c->keyring, token, iss, aud, now, &cl, &why)
             != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00040)
@@ -60,7 +57,7 @@ int da_authn_verify(request_rec *r, const char *token, int session_check,
             return HTTP_UNAUTHORIZED;
         }
         if (c->verified) {
-            da_verified_put(c->verified, key, cl);
+            da_verified_put(c->verified, c->keyring, iss, aud, token, cl);
         }
     }
     if (!cl->sub || !cl->sid) {

@@ -9,13 +9,16 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <string.h>
 
 #define LEEWAY 60
 
 typedef struct {
-    unsigned char key[DA_VERIFIED_KEY_LEN];
+    const da_keyring_t *kr;               /* the settings it was checked with */
+    const char *issuer;
+    const char *audience;
+    const char *token;                    /* the whole token, compared whole */
+    apr_size_t token_len;
     int used;
     apr_pool_t *pool;                     /* the strings below */
     da_claims_t claims;                   /* payload NULL, payload_json set */
@@ -67,28 +70,26 @@ apr_status_t da_verified_create(apr_pool_t *p, int slots, da_verified_t **out)
     return rv;
 }
 
-void da_verified_key(const da_keyring_t *kr, const char *issuer,
-                     const char *audience, const char *token,
-                     unsigned char key[DA_VERIFIED_KEY_LEN])
+/* FNV-1a over the end of the signature: random-looking, and cheap. */
+static slot_t *slot_of(da_verified_t *vc, const char *token, apr_size_t len)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned int n = 0;
+    apr_uint32_t h = 2166136261u;
+    apr_size_t i = len > 32 ? len - 32 : 0;
 
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-    EVP_DigestUpdate(md, &kr, sizeof(kr));
-    EVP_DigestUpdate(md, issuer, strlen(issuer) + 1);
-    EVP_DigestUpdate(md, audience, strlen(audience) + 1);
-    EVP_DigestUpdate(md, token, strlen(token));
-    EVP_DigestFinal_ex(md, key, &n);
-    EVP_MD_CTX_free(md);
+    for (; i < len; i++) {
+        h = (h ^ (unsigned char)token[i]) * 16777619u;
+    }
+    return &vc->slots[h % (apr_uint32_t)vc->nslots];
 }
 
-static slot_t *slot_of(da_verified_t *vc, const unsigned char *key)
+/* Does the slot hold this token for these settings? The token comparison
+ * takes the same time wherever the first difference is. */
+static int same(const slot_t *s, const da_keyring_t *kr, const char *issuer,
+                const char *audience, const char *token, apr_size_t len)
 {
-    apr_uint32_t h;
-
-    memcpy(&h, key, sizeof(h));
-    return &vc->slots[h % (apr_uint32_t)vc->nslots];
+    return s->used && s->kr == kr && s->token_len == len
+           && !strcmp(s->issuer, issuer) && !strcmp(s->audience, audience)
+           && !CRYPTO_memcmp(s->token, token, len);
 }
 
 static const char *copy_str(apr_pool_t *p, const char *s)
@@ -116,15 +117,16 @@ static void copy_claims(apr_pool_t *p, da_claims_t *to, const da_claims_t *c,
     to->payload_json = copy_str(p, payload_json);
 }
 
-int da_verified_get(da_verified_t *vc, apr_pool_t *p,
-                    const unsigned char key[DA_VERIFIED_KEY_LEN], apr_int64_t now,
-                    da_claims_t **claims)
+int da_verified_get(da_verified_t *vc, apr_pool_t *p, const da_keyring_t *kr,
+                    const char *issuer, const char *audience, const char *token,
+                    apr_int64_t now, da_claims_t **claims)
 {
-    slot_t *s = slot_of(vc, key);
+    apr_size_t len = strlen(token);
+    slot_t *s = slot_of(vc, token, len);
     int hit = 0;
 
     apr_thread_mutex_lock(vc->mutex);
-    if (s->used && !CRYPTO_memcmp(s->key, key, DA_VERIFIED_KEY_LEN)
+    if (same(s, kr, issuer, audience, token, len)
         && now <= s->claims.exp + LEEWAY && now >= s->claims.nbf - LEEWAY) {
         *claims = apr_pcalloc(p, sizeof(**claims));
         copy_claims(p, *claims, &s->claims, s->claims.payload_json);
@@ -134,16 +136,22 @@ int da_verified_get(da_verified_t *vc, apr_pool_t *p,
     return hit;
 }
 
-void da_verified_put(da_verified_t *vc, const unsigned char key[DA_VERIFIED_KEY_LEN],
+void da_verified_put(da_verified_t *vc, const da_keyring_t *kr, const char *issuer,
+                     const char *audience, const char *token,
                      const da_claims_t *claims)
 {
-    slot_t *s = slot_of(vc, key);
+    apr_size_t len = strlen(token);
+    slot_t *s = slot_of(vc, token, len);
     const char *json = claims->payload ? json_object_to_json_string_ext(
                            claims->payload, JSON_C_TO_STRING_PLAIN) : claims->payload_json;
 
     apr_thread_mutex_lock(vc->mutex);
     apr_pool_clear(s->pool);
-    memcpy(s->key, key, DA_VERIFIED_KEY_LEN);
+    s->kr = kr;
+    s->issuer = apr_pstrdup(s->pool, issuer);
+    s->audience = apr_pstrdup(s->pool, audience);
+    s->token = apr_pstrmemdup(s->pool, token, len);
+    s->token_len = len;
     copy_claims(s->pool, &s->claims, claims, json);
     s->used = 1;
     apr_thread_mutex_unlock(vc->mutex);

@@ -1135,7 +1135,7 @@ static void test_verified(void)
     da_verified_t *vc;
     da_claims_t c, *got = NULL;
     da_keyring_t kr1, kr2;
-    unsigned char k1[DA_VERIFIED_KEY_LEN], k2[DA_VERIFIED_KEY_LEN], k3[DA_VERIFIED_KEY_LEN];
+    const char *tok = "aaa.bbb.signature-one", *other = "aaa.bbb.signature-two";
     apr_int64_t now = 1800000000;
 
     memset(&c, 0, sizeof(c));
@@ -1146,24 +1146,30 @@ static void test_verified(void)
     c.nbf = now;
     c.payload_json = "{\"sub\":\"user-1\",\"team\":\"blue\",\"n\":7}";
     ok(da_verified_create(pool, 1, &vc) == APR_SUCCESS, "verified_create");
-    da_verified_key(&kr1, "https://i", "https://i", "tok.en.1", k1);
-    da_verified_key(&kr2, "https://i", "https://i", "tok.en.1", k2);
-    da_verified_key(&kr1, "https://i", "https://other", "tok.en.1", k3);
-    ok(memcmp(k1, k2, sizeof(k1)) && memcmp(k1, k3, sizeof(k1)),
-       "verified_key_depends_on_keyring_and_audience");
-    ok(!da_verified_get(vc, pool, k1, now, &got), "verified_empty_cache_misses");
-    da_verified_put(vc, k1, &c);
-    ok(da_verified_get(vc, pool, k1, now, &got) && got && !strcmp(got->sub, "user-1")
-       && !strcmp(got->sid, "sid-1") && !strcmp(got->role, "EMPLOYER"),
-       "verified_hit_returns_the_claims");
+    ok(!da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now, &got),
+       "verified_empty_cache_misses");
+    da_verified_put(vc, &kr1, "https://i", "https://i", tok, &c);
+    ok(da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now, &got) && got
+       && !strcmp(got->sub, "user-1") && !strcmp(got->sid, "sid-1")
+       && !strcmp(got->role, "EMPLOYER"), "verified_hit_returns_the_claims");
     is_str(got ? da_claims_get(pool, got, "team") : NULL, "blue",
            "verified_claims_get_reads_the_cached_payload");
     is_str(got ? da_claims_get(pool, got, "n") : NULL, "7", "verified_claims_get_number");
-    ok(!da_verified_get(vc, pool, k3, now, &got), "verified_other_key_misses");
-    ok(da_verified_get(vc, pool, k1, now + 900 + 60, &got), "verified_hit_within_leeway");
-    ok(!da_verified_get(vc, pool, k1, now + 900 + 61, &got), "verified_expired_token_misses");
-    da_verified_put(vc, k3, &c);
-    ok(!da_verified_get(vc, pool, k1, now, &got), "verified_reused_slot_forgets_the_old_token");
+    ok(!da_verified_get(vc, pool, &kr2, "https://i", "https://i", tok, now, &got),
+       "verified_other_keyring_misses");
+    ok(!da_verified_get(vc, pool, &kr1, "https://i", "https://other", tok, now, &got),
+       "verified_other_audience_misses");
+    ok(!da_verified_get(vc, pool, &kr1, "https://i", "https://i", other, now, &got),
+       "verified_other_token_misses");
+    ok(!da_verified_get(vc, pool, &kr1, "https://i", "https://i", "aaa.bbb.signature-on",
+                        now, &got), "verified_token_prefix_misses");
+    ok(da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now + 960, &got),
+       "verified_hit_within_leeway");
+    ok(!da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now + 961, &got),
+       "verified_expired_token_misses");
+    da_verified_put(vc, &kr1, "https://i", "https://i", other, &c);
+    ok(!da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now, &got),
+       "verified_reused_slot_forgets_the_old_token");
 }
 
 int main(void)
