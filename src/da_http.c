@@ -135,7 +135,7 @@ int da_read_json(request_rec *r, json_object **obj)
 {
     char *buf;
     apr_size_t len;
-    const char *err;
+    const char *err = NULL;
     int status;
 
     if (da_body_kind(r) != DA_BODY_JSON) {

@@ -202,14 +202,15 @@ apr_status_t da_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
     /* The syntax is known good: parse a NUL-terminated copy so that a
      * number at the very end is complete. */
     o = json_tokener_parse_ex(tok, apr_pstrmemdup(p, buf, len), (int)len + 1);
-    if (!o && json_tokener_get_error(tok) != json_tokener_success) {
-        *err = json_tokener_error_desc(json_tokener_get_error(tok));
+    if (!o) {
+        /* json-c's JSON null is a NULL object with no error: a document
+         * that is only `null` is refused too (found by fuzz_json). */
+        *err = json_tokener_get_error(tok) != json_tokener_success
+               ? json_tokener_error_desc(json_tokener_get_error(tok))
+               : "a JSON null is not accepted here";
     }
     json_tokener_free(tok);
     if (!o) {
-        if (!*err) {
-            *err = "not valid JSON";
-        }
         return APR_EINVAL;
     }
     *out = da_json_own(p, o);

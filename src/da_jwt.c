@@ -669,7 +669,7 @@ static json_object *decode_part(apr_pool_t *p, const char *s, apr_size_t len)
     unsigned char *raw;
     apr_size_t rawlen;
     json_object *o;
-    const char *err;
+    const char *err = NULL;
 
     if (da_b64url_decode(p, s, len, &raw, &rawlen) != APR_SUCCESS
         || da_json_parse(p, (const char *)raw, rawlen, &o, &err) != APR_SUCCESS
@@ -852,7 +852,7 @@ apr_status_t da_jwt_verify(apr_pool_t *p, const da_keyring_t *kr,
 const char *da_claims_get(apr_pool_t *p, const da_claims_t *c, const char *name)
 {
     json_object *v, *payload = c ? c->payload : NULL;
-    const char *err;
+    const char *err = NULL;
 
     if (payload == NULL && c != NULL && c->payload_json != NULL
         && da_json_parse(p, c->payload_json, strlen(c->payload_json), &payload,

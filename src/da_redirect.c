@@ -20,7 +20,7 @@ static apr_size_t loopback_prefix(const char *uri)
     for (i = 0; loopback_prefixes[i]; i++) {
         apr_size_t n = strlen(loopback_prefixes[i]);
         if (!strncmp(uri, loopback_prefixes[i], n)
-            && (uri[n] == ':' || uri[n] == '/' || uri[n] == '\0')) {
+            && (uri[n] == ':' || uri[n] == '/' || uri[n] == '?' || uri[n] == '\0')) {
             return n;
         }
     }

@@ -657,7 +657,7 @@ static const char *import_parse(ctl_t *c, apr_pool_t *p, const char *line,
                                 apr_size_t len, da_user_t *u)
 {
     json_object *o, *v;
-    const char *err;
+    const char *err = NULL;
     int i;
 
     if (da_json_parse(p, line, len, &o, &err) != APR_SUCCESS) {

@@ -427,6 +427,9 @@ static void test_json(void)
     ok(jparse(nested("[", "]", 16)) == APR_SUCCESS,
        "json_depth_16_accepted_as_behaviour_md_says");
     ok(jparse("{\"a\":\"x\\u0000y\"}") == APR_EINVAL, "json_nul_escape_refused");
+    jerr = NULL;
+    ok(jparse(" null ") == APR_EINVAL && jerr && *jerr,
+       "json_null_document_refused_with_a_reason (fuzz F1)");
     ok(jparse("{\"a\":\"x\\u0041y\"}") == APR_SUCCESS, "json_other_escape_accepted");
     ok(jparse(nested("[", "]", 17)) == APR_EINVAL && jerr && *jerr,
        "json_depth_17_arrays_refused");
