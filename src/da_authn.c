@@ -237,21 +237,30 @@ int da_authn_check(request_rec *r)
     return OK;
 }
 
+/* Remember the incoming X-DeskAuth-* names; the array is made only when
+ * one is found, so the usual request allocates nothing here. */
 static int strip_one(void *baton, const char *key, const char *value)
 {
+    request_rec *r = ((void **)baton)[0];
+    apr_array_header_t **spoofed = ((void **)baton)[1];
+
     if (!strncasecmp(key, CLAIM_HEADER_PREFIX, sizeof(CLAIM_HEADER_PREFIX) - 1)) {
-        APR_ARRAY_PUSH((apr_array_header_t *)baton, const char *) = key;
+        if (!*spoofed) {
+            *spoofed = apr_array_make(r->pool, 2, sizeof(const char *));
+        }
+        APR_ARRAY_PUSH(*spoofed, const char *) = key;
     }
     return 1;
 }
 
 int da_authn_strip_headers(request_rec *r)
 {
-    apr_array_header_t *spoofed = apr_array_make(r->pool, 0, sizeof(const char *));
+    apr_array_header_t *spoofed = NULL;
+    void *baton[2] = { r, &spoofed };
     int i;
 
-    apr_table_do(strip_one, spoofed, r->headers_in, NULL);
-    for (i = 0; i < spoofed->nelts; i++) {
+    apr_table_do(strip_one, baton, r->headers_in, NULL);
+    for (i = 0; spoofed && i < spoofed->nelts; i++) {
         const char *key = APR_ARRAY_IDX(spoofed, i, const char *);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00043)
                       "removed incoming header %s", key);
