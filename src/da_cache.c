@@ -1,6 +1,17 @@
 /* da_cache.c: "is this session still valid?" answered from socache (shmcb
  * by default, memcache for several servers) for DeskAuthSessionCacheTTL
- * seconds, so that a protected request needs no database read. */
+ * seconds, so that a protected request needs no database read.
+ *
+ * When the cache is this server's own (shmcb, dbm: the providers that need
+ * our cross-process lock), each process keeps a memo of the sessions it saw
+ * valid in front of it, so that the hot path takes no cross-process lock.
+ * A memo entry is good until its socache entry would expire, and only
+ * while no revocation happened on this server since: every revocation
+ * bumps an epoch counter in shared memory, which all processes (of every
+ * generation, across graceful restarts) read without a lock. Revocation
+ * thus stays immediate (SPEC §6.6). A cache shared by several servers
+ * (memcache, redis) is asked every time instead, so that a revocation on
+ * another server is seen as soon as it drops the shared entry. */
 
 #include "da_cache.h"
 #include "da_util.h"
@@ -11,13 +22,29 @@
 #include <util_mutex.h>
 #include <http_main.h>
 
+#include <apr_atomic.h>
+#include <apr_shm.h>
+#include <apr_thread_mutex.h>
+
 #define CACHE_MUTEX "deskauth-cache"
+#define EPOCH_KEY "deskauth-revocation-epoch"
 #define TOUCH_INTERVAL 60                 /* lastUsedAt is written at most this often */
+#define MEMO_SLOTS 4096
+#define MEMO_SID_MAX 31                   /* session ids are 22 characters */
+
+typedef struct {
+    char sid[MEMO_SID_MAX + 1];
+    apr_int64_t until;                    /* valid before this time ... */
+    apr_uint32_t epoch;                   /* ... while the epoch is still this */
+} memo_t;
 
 struct da_cache {
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
     apr_global_mutex_t *mutex;            /* for providers not MP-safe */
+    volatile apr_uint32_t *epoch;         /* shared; bumped by every revocation */
+    apr_thread_mutex_t *memo_mutex;       /* the memo is per process */
+    memo_t *memo;                         /* MEMO_SLOTS, NULL when unavailable */
 };
 
 /* The provider name and its arguments from "NAME[:ARGS]". */
@@ -56,6 +83,25 @@ static apr_status_t cache_destroy(void *data)
 
     cache->provider->destroy(cache->instance, ap_server_conf);
     return APR_SUCCESS;
+}
+
+/* The revocation epoch: one word of anonymous shared memory, made once per
+ * httpd (in the process pool) so that children of an old generation and
+ * of a new one, alive together during a graceful restart, see the same. */
+static volatile apr_uint32_t *shared_epoch(server_rec *s)
+{
+    apr_pool_t *pp = s->process->pool;
+    apr_shm_t *shm = NULL;
+
+    apr_pool_userdata_get((void **)&shm, EPOCH_KEY, pp);
+    if (!shm) {
+        if (apr_shm_create(&shm, sizeof(apr_uint32_t), NULL, pp) != APR_SUCCESS) {
+            return NULL;
+        }
+        apr_pool_userdata_set(shm, EPOCH_KEY, apr_pool_cleanup_null, pp);
+        *(apr_uint32_t *)apr_shm_baseaddr_get(shm) = 0;
+    }
+    return apr_shm_baseaddr_get(shm);
 }
 
 int da_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -97,6 +143,11 @@ int da_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return !OK;
     }
     apr_pool_cleanup_register(pconf, cache, cache_destroy, apr_pool_cleanup_null);
+    if (!(cache->epoch = shared_epoch(s))) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, DA_LOGNO(00124)
+                     "DeskAuthCache: no shared memory for the revocation epoch: "
+                     "every session check asks %s", name);
+    }
     for (v = s; v; v = v->next) {
         da_srv(v)->cache_instance = cache;
     }
@@ -107,10 +158,75 @@ void da_cache_child_init(apr_pool_t *p, server_rec *s)
 {
     da_cache_t *cache = da_srv(s)->cache_instance;
 
-    if (cache && cache->mutex) {
+    if (!cache) {
+        return;
+    }
+    if (cache->mutex) {
         apr_global_mutex_child_init(&cache->mutex,
                                     apr_global_mutex_lockfile(cache->mutex), p);
     }
+    if (cache->mutex && cache->epoch && apr_thread_mutex_create(&cache->memo_mutex,
+                                                APR_THREAD_MUTEX_DEFAULT,
+                                                p) == APR_SUCCESS) {
+        cache->memo = apr_pcalloc(p, sizeof(memo_t) * MEMO_SLOTS);
+    }
+}
+
+static memo_t *memo_slot(da_cache_t *cache, const char *sid)
+{
+    apr_uint32_t h = 2166136261u;         /* FNV-1a */
+
+    for (; *sid; sid++) {
+        h = (h ^ (unsigned char)*sid) * 16777619u;
+    }
+    return &cache->memo[h % MEMO_SLOTS];
+}
+
+/* Did this process see the session valid, with no revocation since? */
+static int memo_get(da_cache_t *cache, const char *sid, apr_int64_t now)
+{
+    memo_t *m;
+    int hit;
+
+    if (!cache->memo) {
+        return 0;
+    }
+    m = memo_slot(cache, sid);
+    apr_thread_mutex_lock(cache->memo_mutex);
+    hit = now < m->until && m->epoch == apr_atomic_read32(cache->epoch)
+          && !strcmp(m->sid, sid);
+    apr_thread_mutex_unlock(cache->memo_mutex);
+    return hit;
+}
+
+/* Remember the session valid until `until`, as seen at epoch (read before
+ * the answer was looked up, so that a revocation in between voids it). */
+static void memo_put(da_cache_t *cache, const char *sid, apr_int64_t until,
+                     apr_uint32_t epoch)
+{
+    memo_t *m;
+
+    if (!cache->memo || strlen(sid) > MEMO_SID_MAX) {
+        return;
+    }
+    m = memo_slot(cache, sid);
+    apr_thread_mutex_lock(cache->memo_mutex);
+    strcpy(m->sid, sid);
+    m->until = until;
+    m->epoch = epoch;
+    apr_thread_mutex_unlock(cache->memo_mutex);
+}
+
+/* A memo lasts as long as the socache answer, and never past the moment
+ * lastUsedAt is due to be written again. */
+static apr_int64_t memo_until(apr_int64_t expires, apr_int64_t last_used)
+{
+    return expires < last_used + TOUCH_INTERVAL ? expires : last_used + TOUCH_INTERVAL;
+}
+
+static apr_uint32_t epoch_now(da_cache_t *cache)
+{
+    return cache->epoch ? apr_atomic_read32(cache->epoch) : 0;
 }
 
 static void lock(da_cache_t *cache)
@@ -135,12 +251,15 @@ static const unsigned char *key(request_rec *r, const char *sid, unsigned int *l
     return (const unsigned char *)k;
 }
 
-/* When the cached "valid" answer says the session was last used, or 0. */
-static apr_int64_t cached(request_rec *r, da_cache_t *cache, const char *sid)
+/* When the cached "valid" answer says the session was last used (0 when
+ * there is none), and when that answer expires. */
+static apr_int64_t cached(request_rec *r, da_cache_t *cache, const char *sid,
+                          apr_int64_t *expires)
 {
-    unsigned char buf[32];
+    unsigned char buf[48];
     unsigned int len = sizeof(buf) - 1, klen;
     const unsigned char *k = key(r, sid, &klen);
+    apr_int64_t last_used;
     apr_status_t rv;
 
     lock(cache);
@@ -150,22 +269,35 @@ static apr_int64_t cached(request_rec *r, da_cache_t *cache, const char *sid)
         return 0;
     }
     buf[len] = '\0';
-    return apr_atoi64((const char *)buf);
+    if (sscanf((const char *)buf, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT,
+               &last_used, expires) != 2) {
+        return 0;
+    }
+    return last_used;
 }
 
-static void remember(request_rec *r, da_cache_t *cache, const char *sid,
-                     apr_int64_t last_used)
+/* Store the answer for DeskAuthSessionCacheTTL. A revocation may have
+ * happened since the database said "valid" (the epoch moved on): the
+ * entry is then dropped again, so that it cannot outlive the revocation. */
+static apr_int64_t remember(request_rec *r, da_cache_t *cache, const char *sid,
+                            apr_int64_t last_used, apr_uint32_t epoch)
 {
-    apr_int64_t ttl = da_session_cache_ttl(da_srv(r->server));
-    char *v = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, last_used);
+    apr_int64_t expires = da_now() + da_session_cache_ttl(da_srv(r->server));
+    char *v = apr_psprintf(r->pool, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT,
+                           last_used, expires);
     unsigned int klen;
     const unsigned char *k = key(r, sid, &klen);
 
     lock(cache);
     cache->provider->store(cache->instance, r->server, k, klen,
-                           apr_time_now() + apr_time_from_sec(ttl),
+                           apr_time_from_sec(expires),
                            (unsigned char *)v, (unsigned int)strlen(v), r->pool);
+    if (epoch_now(cache) != epoch) {
+        cache->provider->remove(cache->instance, r->server, k, klen, r->pool);
+        expires = 0;
+    }
     unlock(cache);
+    return expires;
 }
 
 void da_session_forget(request_rec *r, const char *sid)
@@ -175,6 +307,11 @@ void da_session_forget(request_rec *r, const char *sid)
     const unsigned char *k;
 
     if (cache) {
+        /* The epoch first: a check that read the database before our
+         * revocation then drops what it stores after our remove. */
+        if (cache->epoch) {
+            apr_atomic_inc32(cache->epoch);
+        }
         k = key(r, sid, &klen);
         lock(cache);
         cache->provider->remove(cache->instance, r->server, k, klen, r->pool);
@@ -218,27 +355,34 @@ int da_cache_counter(request_rec *r, const char *key, da_counter_fn fn, void *ba
 apr_status_t da_session_check(request_rec *r, const char *sid)
 {
     da_cache_t *cache = da_srv(r->server)->cache_instance;
-    apr_int64_t now = da_now(), last_used = cache ? cached(r, cache, sid) : 0;
+    apr_int64_t now = da_now(), last_used = 0, expires = 0;
+    apr_uint32_t epoch = 0;
     da_db_t *db = NULL;
     apr_status_t rv;
 
-    if (last_used && now - last_used < TOUCH_INTERVAL) {
-        return APR_SUCCESS;               /* the hot path: no database at all */
+    if (cache) {
+        if (memo_get(cache, sid, now)) {
+            return APR_SUCCESS;           /* the hot path: no lock shared with others */
+        }
+        epoch = epoch_now(cache);
+        last_used = cached(r, cache, sid, &expires);
+        if (last_used && now - last_used < TOUCH_INTERVAL) {
+            memo_put(cache, sid, memo_until(expires, last_used), epoch);
+            return APR_SUCCESS;           /* no database either */
+        }
     }
     if (!(db = da_db(r))) {
         return APR_EGENERAL;
     }
     /* Time to record lastUsedAt: check the session again too, so that a
      * long cache TTL never keeps a revoked session alive. */
-    {
-        rv = da_store_session_valid(db, sid, now, &last_used);
-        if (rv == APR_NOTFOUND) {
-            return rv;
-        }
-        if (rv != APR_SUCCESS) {
-            da_db_log_error(r, db, "checking a session");
-            return rv;
-        }
+    rv = da_store_session_valid(db, sid, now, &last_used);
+    if (rv == APR_NOTFOUND) {
+        return rv;
+    }
+    if (rv != APR_SUCCESS) {
+        da_db_log_error(r, db, "checking a session");
+        return rv;
     }
     if (now - last_used >= TOUCH_INTERVAL) {
         /* Best effort: a failed write must not refuse a valid session. */
@@ -246,8 +390,8 @@ apr_status_t da_session_check(request_rec *r, const char *sid)
             last_used = now;
         }
     }
-    if (cache) {
-        remember(r, cache, sid, last_used);
+    if (cache && (expires = remember(r, cache, sid, last_used, epoch))) {
+        memo_put(cache, sid, memo_until(expires, last_used), epoch);
     }
     return APR_SUCCESS;
 }
