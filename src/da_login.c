@@ -57,12 +57,32 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
     if (!(*u)->email_verified && da_require_verified(c)) {
         return da_refuse(f, HTTP_FORBIDDEN, "email_not_verified", NULL, "Confirm your email address first: open the link we sent you");
     }
-    (*u)->last_login_at = da_now();
-    if (da_store_user_touch_login(db, (*u)->id, (*u)->last_login_at) != APR_SUCCESS) {
-        da_db_log_error(r, db, "recording a sign-in");
-        return da_refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
-    }
     return OK;
+}
+
+/* Record the sign-in and create the browser session, in one transaction
+ * (one commit to wait for), then set the session cookie. */
+static apr_status_t start_session(request_rec *r, da_db_t *db, da_user_t *u,
+                                  da_tokens_t *t)
+{
+    static const da_session_spec_t web = { "web", NULL, NULL };
+    apr_status_t rv;
+
+    u->last_login_at = da_now();
+    if ((rv = da_store_begin(db)) == APR_SUCCESS) {
+        rv = da_store_user_touch_login(db, u->id, u->last_login_at);
+        if (rv == APR_SUCCESS) {
+            rv = da_issue_session(r, db, u, &web, t);
+        }
+        rv = da_store_end(db, rv);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = da_issue_web_cookie(r, u, t);
+    }
+    if (rv != APR_SUCCESS) {
+        da_db_log_error(r, db, "creating a session");
+    }
+    return rv;
 }
 
 /* The sign-in page, with the waiting app's parameters kept in the form. */
@@ -167,7 +187,6 @@ static int post_form(request_rec *r, da_db_t *db)
     da_user_t *u;
     da_refusal_t f;
     da_tokens_t t;
-    da_session_spec_t web = { "web", NULL, NULL };
     int rc;
 
     if ((rc = da_read_page_form(r, &form)) != OK) {
@@ -187,9 +206,7 @@ static int post_form(request_rec *r, da_db_t *db)
     if (rc != OK) {
         return login_page(r, f.status, form, h, &f);
     }
-    if (da_issue_session(r, db, u, &web, &t) != APR_SUCCESS
-        || da_issue_web_cookie(r, u, &t) != APR_SUCCESS) {
-        da_db_log_error(r, db, "creating a browser session");
+    if (start_session(r, db, u, &t) != APR_SUCCESS) {
         return da_unavailable(r);
     }
     return da_after_signin(r, db, u, t.sid, h, form);
@@ -201,7 +218,6 @@ static int post_json(request_rec *r, da_db_t *db)
     da_user_t *u;
     da_refusal_t f;
     da_tokens_t t;
-    da_session_spec_t web = { "web", NULL, NULL };
     int rc;
 
     if ((rc = da_read_json(r, &body)) != OK) {
@@ -215,9 +231,7 @@ static int post_json(request_rec *r, da_db_t *db)
     if (rc != OK) {
         return da_send_error(r, f.status, f.code, f.message);
     }
-    if (da_issue_session(r, db, u, &web, &t) != APR_SUCCESS
-        || da_issue_web_cookie(r, u, &t) != APR_SUCCESS) {
-        da_db_log_error(r, db, "creating a session");
+    if (start_session(r, db, u, &t) != APR_SUCCESS) {
         return da_unavailable(r);
     }
     return da_send_json(r, HTTP_OK, da_auth_response(r, "Login successful", &t, u, 0));
