@@ -47,10 +47,13 @@ int da_authn_verify(request_rec *r, const char *token, int session_check,
     apr_int64_t now = da_now();
     apr_status_t rv;
     da_claims_t *cl;
+    /* The claims are kept with the main request (da_authn_token), so they
+     * must live as long as it, also when a subrequest verified them. */
+    apr_pool_t *p = (r->main ? r->main : r)->pool;
 
-    if (!c->verified || !da_verified_get(c->verified, r->pool, c->keyring, iss, aud,
+    if (!c->verified || !da_verified_get(c->verified, p, c->keyring, iss, aud,
                                          token, now, &cl)) {
-        if (da_jwt_verify(r->pool, c->keyring, token, iss, aud, now, &cl, &why)
+        if (da_jwt_verify(p, c->keyring, token, iss, aud, now, &cl, &why)
             != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00040)
                           "token refused: %s", why ? why : "invalid");
@@ -157,14 +160,27 @@ int da_send_unauthorized(request_rec *r, int token_sent)
                                     : "Sign in first: an access token is required");
 }
 
-/* A claim value made safe for a request header or an environment variable. */
+static int is_control(char c)
+{
+    return (unsigned char)c < 0x20 || c == 0x7f;
+}
+
+/* A claim value made safe for a request header or an environment variable
+ * (a copy only when it has control characters to blank out). */
 static const char *flat(apr_pool_t *p, const char *v)
 {
-    char *out = apr_pstrdup(p, v), *c;
+    const char *c;
+    char *out, *o;
 
-    for (c = out; *c; c++) {
-        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            *c = ' ';
+    for (c = v; *c && !is_control(*c); c++) {
+    }
+    if (!*c) {
+        return v;
+    }
+    out = apr_pstrdup(p, v);
+    for (o = out + (c - v); *o; o++) {
+        if (is_control(*o)) {
+            *o = ' ';
         }
     }
     return out;
@@ -231,7 +247,7 @@ int da_authn_check(request_rec *r)
     if (rc != OK) {
         return rc;
     }
-    r->user = apr_pstrdup(r->pool, cl->sub);
+    r->user = (char *)cl->sub;            /* the claims outlive r (above) */
     r->ap_auth_type = "DeskAuth";
     export_claims(r, cl, da_dir_pass_claims(d));
     return OK;

@@ -24,7 +24,7 @@
 
 #include <apr_atomic.h>
 #include <apr_shm.h>
-#include <apr_thread_mutex.h>
+#include <apr_thread_rwlock.h>
 
 #define CACHE_MUTEX "deskauth-cache"
 #define EPOCH_KEY "deskauth-revocation-epoch"
@@ -43,7 +43,7 @@ struct da_cache {
     ap_socache_instance_t *instance;
     apr_global_mutex_t *mutex;            /* for providers not MP-safe */
     volatile apr_uint32_t *epoch;         /* shared; bumped by every revocation */
-    apr_thread_mutex_t *memo_mutex;       /* the memo is per process */
+    apr_thread_rwlock_t *memo_lock;       /* the memo is per process */
     memo_t *memo;                         /* MEMO_SLOTS, NULL when unavailable */
 };
 
@@ -165,9 +165,8 @@ void da_cache_child_init(apr_pool_t *p, server_rec *s)
         apr_global_mutex_child_init(&cache->mutex,
                                     apr_global_mutex_lockfile(cache->mutex), p);
     }
-    if (cache->mutex && cache->epoch && apr_thread_mutex_create(&cache->memo_mutex,
-                                                APR_THREAD_MUTEX_DEFAULT,
-                                                p) == APR_SUCCESS) {
+    if (cache->mutex && cache->epoch
+        && apr_thread_rwlock_create(&cache->memo_lock, p) == APR_SUCCESS) {
         cache->memo = apr_pcalloc(p, sizeof(memo_t) * MEMO_SLOTS);
     }
 }
@@ -192,10 +191,10 @@ static int memo_get(da_cache_t *cache, const char *sid, apr_int64_t now)
         return 0;
     }
     m = memo_slot(cache, sid);
-    apr_thread_mutex_lock(cache->memo_mutex);
+    apr_thread_rwlock_rdlock(cache->memo_lock);
     hit = now < m->until && m->epoch == apr_atomic_read32(cache->epoch)
           && !strcmp(m->sid, sid);
-    apr_thread_mutex_unlock(cache->memo_mutex);
+    apr_thread_rwlock_unlock(cache->memo_lock);
     return hit;
 }
 
@@ -210,11 +209,11 @@ static void memo_put(da_cache_t *cache, const char *sid, apr_int64_t until,
         return;
     }
     m = memo_slot(cache, sid);
-    apr_thread_mutex_lock(cache->memo_mutex);
+    apr_thread_rwlock_wrlock(cache->memo_lock);
     strcpy(m->sid, sid);
     m->until = until;
     m->epoch = epoch;
-    apr_thread_mutex_unlock(cache->memo_mutex);
+    apr_thread_rwlock_unlock(cache->memo_lock);
 }
 
 /* A memo lasts as long as the socache answer, and never past the moment

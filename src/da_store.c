@@ -106,6 +106,14 @@ const da_stmt_t da_store_statements[] = {
     { "deskauth_code_retire",
       "UPDATE deskauth_codes SET used_at = %lld WHERE user_id = %s AND kind = %s "
       "AND used_at = 0" },
+    { "deskauth_purge_refresh_used",
+      "DELETE FROM deskauth_refresh_used WHERE session_id IN (SELECT id FROM "
+      "deskauth_sessions WHERE expires_at < %lld OR (revoked_at > 0 AND revoked_at < %lld))" },
+    { "deskauth_purge_sessions",
+      "DELETE FROM deskauth_sessions WHERE expires_at < %lld "
+      "OR (revoked_at > 0 AND revoked_at < %lld)" },
+    { "deskauth_purge_codes",
+      "DELETE FROM deskauth_codes WHERE expires_at < %lld" },
     { NULL, NULL }
 };
 
@@ -805,4 +813,23 @@ apr_status_t da_store_code_retire(da_db_t *db, const char *user_id, const char *
     const char *args[] = { num(db, now), user_id, kind };
 
     return exec(db, "deskauth_code_retire", NULL, 3, args);
+}
+
+apr_status_t da_store_purge(da_db_t *db, apr_int64_t before, int *nsessions,
+                            int *ncodes)
+{
+    const char *args[] = { num(db, before), num(db, before) };
+    apr_status_t rv;
+
+    if ((rv = da_store_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = exec(db, "deskauth_purge_refresh_used", NULL, 2, args);
+    if (rv == APR_SUCCESS) {
+        rv = exec(db, "deskauth_purge_sessions", nsessions, 2, args);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = exec(db, "deskauth_purge_codes", ncodes, 1, args);
+    }
+    return da_store_end(db, rv);
 }

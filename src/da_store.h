@@ -124,6 +124,12 @@ apr_status_t da_store_session_revoke_user(da_db_t *db, const char *user_id,
 apr_status_t da_store_session_revoke_user_count(da_db_t *db, const char *user_id,
                                                 apr_int64_t now, int *nrevoked);
 
+/* Delete what can never be used again: sessions expired or revoked
+ * before `before` (with the rotated refresh tokens they remember) and
+ * one-time codes expired before it. *nsessions, *ncodes: how many. */
+apr_status_t da_store_purge(da_db_t *db, apr_int64_t before, int *nsessions,
+                            int *ncodes);
+
 /* The live (unrevoked, unexpired) sessions of a user, newest first. */
 apr_status_t da_store_session_list_user(da_db_t *db, const char *user_id,
                                         apr_int64_t now, apr_array_header_t **list);

@@ -104,6 +104,25 @@ const char *da_sha256_b64url(apr_pool_t *p, const char *s)
     return da_b64url_encode(p, md, sizeof(md));
 }
 
+int da_ct_memeq(const void *a, const void *b, apr_size_t len)
+{
+    const unsigned char *x = a, *y = b;
+    apr_uint64_t acc = 0, u, v;
+    apr_size_t i = 0;
+
+    /* Eight bytes at a time: the same work wherever a difference is, and
+     * a fraction of a byte loop's (this runs on every protected request). */
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&u, x + i, 8);
+        memcpy(&v, y + i, 8);
+        acc |= u ^ v;
+    }
+    for (; i < len; i++) {
+        acc |= (apr_uint64_t)(x[i] ^ y[i]);
+    }
+    return acc == 0;
+}
+
 int da_ct_streq(const char *a, const char *b)
 {
     apr_size_t la, lb;
@@ -113,7 +132,7 @@ int da_ct_streq(const char *a, const char *b)
     }
     la = strlen(a);
     lb = strlen(b);
-    return la == lb && CRYPTO_memcmp(a, b, la) == 0;
+    return la == lb && da_ct_memeq(a, b, la);
 }
 
 apr_int64_t da_now(void)

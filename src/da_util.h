@@ -26,6 +26,10 @@ const char *da_sha256_b64url(apr_pool_t *p, const char *s);
 /* Constant-time comparison of two NUL-terminated strings (length leaks). */
 int da_ct_streq(const char *a, const char *b);
 
+/* 1 when the len bytes at a and b are equal, in a time that depends on len
+ * only. */
+int da_ct_memeq(const void *a, const void *b, apr_size_t len);
+
 /* Seconds since the epoch, and RFC 3339 UTC ("2026-11-22T02:24:22Z"). */
 apr_int64_t da_now(void);
 const char *da_rfc3339(apr_pool_t *p, apr_int64_t epoch);

@@ -42,19 +42,22 @@
 #define OPT_LAST     0x04
 #define OPT_COST     0x08
 #define OPT_VERIFIED 0x10
+#define OPT_DAYS     0x20
+#define DEFAULT_PURGE_DAYS 30
 
 typedef struct {
     apr_pool_t *pool;
     da_db_t *db;                          /* set once the database is open */
     const char *driver, *params;          /* -d / -p, or the environment */
     const char *help, *version;           /* non-NULL when given */
-    const char *role, *first, *last, *cost, *verified;
+    const char *role, *first, *last, *cost, *verified, *days;
     unsigned given;                       /* OPT_* of the options given */
     const char **operands;                /* after the two command words */
     int noperands;
     /* filled by the checks */
     const char *email;
     int bcrypt_cost;
+    int purge_days;                       /* sessions purge */
     char password[128];                   /* user add; wiped after use */
     const char *input, *input_name;       /* user import */
     apr_size_t input_len;
@@ -78,6 +81,7 @@ static const ctl_opt_t ctl_options[] = {
     { "--last",        0,  1, OPT_LAST, offsetof(ctl_t, last) },
     { "--cost",        0,  1, OPT_COST, offsetof(ctl_t, cost) },
     { "--verified",    0,  0, OPT_VERIFIED, offsetof(ctl_t, verified) },
+    { "--days",        0,  1, OPT_DAYS, offsetof(ctl_t, days) },
     { NULL, 0, 0, 0, 0 }
 };
 
@@ -171,6 +175,15 @@ static const char help_text[] =
 "        Revoke every session of the account (browsers, desktop apps,\n"
 "        connection files): refresh tokens fail at once, access tokens\n"
 "        within DeskAuthSessionCacheTTL.\n"
+"\n"
+"    sessions purge [--days N]\n"
+"        Delete what can never be used again: sessions that expired or\n"
+"        were revoked more than N days ago (default 30), with the rotated\n"
+"        refresh tokens remembered for them, and one-time codes (hand-off,\n"
+"        connection-file, verification and reset links) that expired more\n"
+"        than N days ago. Run it daily from cron. Prints \"purged N\n"
+"        sessions, M codes\". A purged session no longer shows in the\n"
+"        connected devices of its account.\n"
 "\n"
 "ENVIRONMENT\n"
 "    DESKAUTH_DBD_DRIVER, DESKAUTH_DBD_PARAMS\n"
@@ -572,6 +585,34 @@ static int run_sessions_revoke(ctl_t *c)
     return CTL_OK;
 }
 
+static int check_sessions_purge(ctl_t *c)
+{
+    char *end;
+    long days = DEFAULT_PURGE_DAYS;
+
+    if (c->days) {
+        days = strtol(c->days, &end, 10);
+        if (!*c->days || *end || days < 0 || days > 36500) {
+            return say_error(c->pool, CTL_USAGE, "--days takes a number from 0 to 36500");
+        }
+    }
+    c->purge_days = (int)days;
+    return CTL_OK;
+}
+
+static int run_sessions_purge(ctl_t *c)
+{
+    int sessions = 0, codes = 0;
+
+    if (da_store_purge(c->db, da_now() - (apr_int64_t)c->purge_days * 86400,
+                       &sessions, &codes) != APR_SUCCESS) {
+        return db_failed(c, "purging");
+    }
+    printf("purged %d session%s, %d code%s\n", sessions, sessions == 1 ? "" : "s",
+           codes, codes == 1 ? "" : "s");
+    return CTL_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* user import */
 
@@ -773,6 +814,8 @@ static const ctl_cmd_t ctl_commands[] = {
       check_user_import, run_user_import },
     { "sessions", "revoke", 1, 0, "sessions revoke EMAIL",
       check_email_operand, run_sessions_revoke },
+    { "sessions", "purge", 0, OPT_DAYS, "sessions purge [--days N]",
+      check_sessions_purge, run_sessions_purge },
     { NULL, NULL, 0, 0, NULL, NULL, NULL }
 };
 

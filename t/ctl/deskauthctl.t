@@ -126,6 +126,7 @@ if (!-x $ctl) {
         like($r->{out}, $_, "documents $_") for
             qr/user list/, qr/user disable EMAIL/, qr/user enable EMAIL/,
             qr/user set-role EMAIL ROLE/, qr/user import FILE/, qr/sessions revoke EMAIL/,
+            qr/sessions purge \[--days N\]/,
             qr/DESKAUTH_DBD_DRIVER/, qr/^EXIT STATUS$/m;
         is($r->{err}, '', 'nothing on stderr');
     };
@@ -150,6 +151,9 @@ my @usage = (
       'cost_out_of_range' ],
     [ ['user', 'add', 'a@example.com', '--role'], qr/--role needs a value/,
       'option_without_value' ],
+    [ ['sessions', 'purge', '--days', '-1'], qr/--days takes a number from 0 to 36500/,
+      'purge_days_negative' ],
+    [ ['sessions', 'purge', '--days', '3x'], qr/--days takes a number/, 'purge_days_not_a_number' ],
 );
 for my $u (@usage) {
     my ($args, $re, $name) = @$u;
@@ -282,6 +286,60 @@ for my $cmd (['user', 'disable'], ['user', 'enable'], ['user', 'set-role', undef
     $args[2] = 'nobody@example.com';
     fails_with(ctl(undef, @args), 1, qr/\Adeskauthctl: no user nobody\@example\.com\n\z/,
                "unknown_email_in_'@$cmd[0,1]'_is_exit_1");
+}
+
+# --- sessions purge: what can never be used again goes, nothing else ----------------
+
+if ($have_sqlite3) {
+    my ($now, $day) = (time, 86400);
+    my %planted;
+    # id => [expires_at, revoked_at]
+    my %sessions = (p_old_revoked => [$now + $day, $now - 40 * $day],
+                    p_new_revoked => [$now + $day, $now - 2 * $day],
+                    p_old_expired => [$now - 40 * $day, 0],
+                    p_new_expired => [$now - 2 * $day, 0],
+                    p_live        => [$now + $day, 0]);
+    for my $id (sort keys %sessions) {
+        my ($exp, $rev) = @{ $sessions{$id} };
+        sql("INSERT INTO deskauth_sessions (id, user_id, kind, refresh_hash, created_at, "
+            . "last_used_at, expires_at, revoked_at) SELECT '$id', id, 'desktop', 'rh$id', "
+            . ($now - 50 * $day) . ", $now, $exp, $rev FROM deskauth_users WHERE email = 'boss\@example.com'");
+        sql("INSERT INTO deskauth_refresh_used (refresh_hash, session_id, used_at) "
+            . "VALUES ('used$id', '$id', $now)");
+    }
+    for my $c (['c_old', $now - 40 * $day], ['c_new', $now - 2 * $day], ['c_live', $now + 60]) {
+        sql("INSERT INTO deskauth_codes (code_hash, kind, user_id, created_at, expires_at) "
+            . "VALUES ('$c->[0]', 'auth', 'u', $now, $c->[1])");
+    }
+    my $left = sub {
+        join ' ', split /\n/, sql("SELECT id FROM deskauth_sessions WHERE id LIKE 'p\\_%' ESCAPE '\\' "
+                                  . "UNION ALL SELECT 'used:' || session_id FROM deskauth_refresh_used "
+                                  . "WHERE session_id LIKE 'p\\_%' ESCAPE '\\' "
+                                  . "UNION ALL SELECT code_hash FROM deskauth_codes "
+                                  . "WHERE code_hash LIKE 'c\\_%' ESCAPE '\\' ORDER BY 1");
+    };
+    my $sessions_before = sql('SELECT COUNT(*) FROM deskauth_sessions');
+    # 3: these two, and the session revoked in 1970 planted for `sessions revoke`
+    succeeds(ctl(undef, 'sessions', 'purge'), qr/\Apurged 3 sessions, 1 code\n\z/,
+             'sessions_purge_deletes_what_ended_more_than_30_days_ago');
+    is($left->(), 'c_live c_new p_live p_new_expired p_new_revoked used:p_live used:p_new_expired '
+                . 'used:p_new_revoked',
+       'the sessions revoked or expired 40 days ago, their used refresh tokens and the old code '
+       . 'are gone; the rest stays');
+    is(sql('SELECT COUNT(*) FROM deskauth_sessions'), $sessions_before - 3,
+       'no other session was deleted');
+    is(sql("SELECT COUNT(*) FROM deskauth_sessions WHERE revoked_at = 1000"), 0,
+       'the one revoked in 1970 is gone too');
+    succeeds(ctl(undef, 'sessions', 'purge', '--days', '1'), qr/\Apurged 2 sessions, 1 code\n\z/,
+             'sessions_purge_days_1_also_deletes_those_of_2_days_ago');
+    is($left->(), 'c_live p_live used:p_live', 'the live session and code stay');
+    succeeds(ctl(undef, 'sessions', 'purge'), qr/\Apurged 0 sessions, 0 codes\n\z/,
+             'sessions_purge_again_deletes_nothing');
+}
+else {
+    diag('no sqlite3 command-line tool: purge runs on an empty set');
+    succeeds(ctl(undef, 'sessions', 'purge'), qr/\Apurged \d+ sessions?, \d+ codes?\n\z/,
+             'sessions_purge_runs');
 }
 
 # --- the other ways of naming the database -----------------------------------------

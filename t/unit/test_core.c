@@ -123,6 +123,27 @@ static void test_tokens_and_hashes(void)
     ok(da_ct_streq("", "") == 1 && da_ct_streq("", "a") == 0, "ct_streq_empty");
     ok(da_ct_streq(NULL, "a") == 0 && da_ct_streq("a", NULL) == 0
        && da_ct_streq(NULL, NULL) == 0, "ct_streq_null_is_unequal");
+    {
+        /* every length around the 8-byte words, a difference at each place */
+        char a[40], b[40];
+        int len, at, bad = 0;
+
+        for (len = 0; len <= 33; len++) {
+            memset(a, 'x', sizeof(a));
+            memcpy(b, a, sizeof(b));
+            bad += !da_ct_memeq(a, b, (apr_size_t)len);
+            for (at = 0; at < len; at++) {
+                b[at] ^= 0x80;
+                bad += da_ct_memeq(a, b, (apr_size_t)len);
+                b[at] ^= 0x01 ^ 0x80;
+                bad += da_ct_memeq(a, b, (apr_size_t)len);
+                b[at] ^= 0x01;
+            }
+            b[len] ^= 1;                  /* beyond len: not compared */
+            bad += !da_ct_memeq(a, b, (apr_size_t)len);
+        }
+        ok(bad == 0, "ct_memeq_finds_any_one_bit_difference_at_any_place_of_0_to_33_bytes");
+    }
 
     is_str(da_rfc3339(pool, 0), "1970-01-01T00:00:00Z", "rfc3339_epoch");
     is_str(da_rfc3339(pool, 1795314262), "2026-11-22T02:24:22Z", "rfc3339_2026");
@@ -1155,6 +1176,9 @@ static void test_verified(void)
     ok(da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now, &got) && got
        && !strcmp(got->sub, "user-1") && !strcmp(got->sid, "sid-1")
        && !strcmp(got->role, "EMPLOYER"), "verified_hit_returns_the_claims");
+    ok(got && !got->iss && !got->aud && !got->email && !got->name && !got->client_id
+       && !got->jti && !got->payload && got->exp == now + 900 && got->nbf == now
+       && got->iat == 0, "verified_hit_keeps_absent_claims_absent_and_the_times");
     is_str(got ? da_claims_get(pool, got, "team") : NULL, "blue",
            "verified_claims_get_reads_the_cached_payload");
     is_str(got ? da_claims_get(pool, got, "n") : NULL, "7", "verified_claims_get_number");
