@@ -26,8 +26,9 @@
 #     (bench/bcrypt_bench.c, compiled into the temp dir), interleaved in 10
 #     chunks: at cost 4, one at a time, on the throughput server (shows the
 #     non-bcrypt part of a sign-in); at DeskAuthPasswordCost 12 (the
-#     default, SPEC §8's "configured cost"), two at a time (2 cores), on a
-#     second start of the same configuration with a single child process.
+#     default, SPEC §8's "configured cost"), 2 x cores at a time (the
+#     server saturated: throughput), then cores at a time, on a second
+#     start of the same configuration with a single child process.
 #  3. Memory. On that single-child server: the child's RSS after a warm-up,
 #     then after every 20,000 of MEM_REQUESTS requests to /da/ (ES256,
 #     session check on).
@@ -48,7 +49,7 @@
 #
 # Tunables (environment): BENCH_ROUNDS (5), BENCH_DURATION (10s),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_LOCATIONS (see below),
-# BENCH_LOGINS (200), BENCH_LOGIN_COST (12), BENCH_MEM_REQUESTS (100000),
+# BENCH_LOGINS (200), BENCH_LOGIN_COST (12), BENCH_LOGIN_CONCURRENCY ("4 2"), BENCH_MEM_REQUESTS (100000),
 # BENCH_PROFILE (both), BENCH_LOGIN_SEQUENTIAL=1 (adds sequential sign-ins at
 # the high cost), BENCH_KEEP=1 keeps the temp dir, BENCH_OUT (dir).
 set -euo pipefail
@@ -64,6 +65,7 @@ CONNS=${BENCH_CONNECTIONS:-32}
 LOCATIONS=${BENCH_LOCATIONS:-"open da-es256 da-hs256 da-es256-nosess oidc-es256 oidc-hs256 oauth2-es256 oauth2-hs256"}
 LOGINS=${BENCH_LOGINS:-200}
 LOGIN_COST=${BENCH_LOGIN_COST:-12}
+LOGIN_CONCURRENCY=${BENCH_LOGIN_CONCURRENCY:-"$((2 * $(nproc))) $(nproc)"}
 MEM_REQUESTS=${BENCH_MEM_REQUESTS:-100000}
 MEM_STEP=20000
 PROFILE=${BENCH_PROFILE:-both}
@@ -604,8 +606,13 @@ reg=$(json_post "$PA" /auth/register \
     die "POST /auth/register (cost $LOGIN_COST) failed: $reg"
 printf '{"email":"login@bench.test","password":"%s"}' "$PASSWORD" >"$tmp/login.json"
 json_post "$PA" /auth/login "$(cat "$tmp/login.json")" >/dev/null || die "a JSON login fails"
-say "sign-in at cost $LOGIN_COST: $LOGINS JSON logins, 2 at a time (2 cores), vs bcrypt alone on 2 threads"
-signin_rows="$signin_rows"$'\n'"$(signin_row "$LOGIN_COST" "$LOGINS" 2 "single child" "$(signin "$LOGIN_COST" "$tmp/login.json" "$LOGINS" 2)")"
+# Throughput: more sign-ins at a time than cores (a saturated server), as
+# many bcrypt threads; then exactly one per core, where every round trip
+# leaves a core idle for a moment.
+for conc in $LOGIN_CONCURRENCY; do
+    say "sign-in at cost $LOGIN_COST: $LOGINS JSON logins, $conc at a time, vs bcrypt alone on $conc threads"
+    signin_rows="$signin_rows"$'\n'"$(signin_row "$LOGIN_COST" "$LOGINS" "$conc" "single child" "$(signin "$LOGIN_COST" "$tmp/login.json" "$LOGINS" "$conc")")"
+done
 if [ "${BENCH_LOGIN_SEQUENTIAL:-0}" = 1 ]; then
     say "sign-in at cost $LOGIN_COST, sequential"
     signin_rows="$signin_rows"$'\n'"$(signin_row "$LOGIN_COST" "$LOGINS" 1 "single child" "$(signin "$LOGIN_COST" "$tmp/login.json" "$LOGINS" 1)")"

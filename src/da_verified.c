@@ -1,6 +1,7 @@
 /* da_verified.c: direct-mapped cache of verified token claims. Each slot
- * owns a small pool that is cleared when the slot is reused, so memory
- * stays bounded whatever the traffic. A hit is on the path of every
+ * owns one malloc'd block (the token, the settings, the claims), replaced
+ * when the slot is reused, so memory stays bounded whatever the traffic
+ * and an unused slot costs no more than its few words. A hit is on the path of every
  * protected request: it takes a read lock (hits do not wait for each
  * other) and hands out the claims with one copy of one block. */
 
@@ -8,9 +9,9 @@
 #include "da_json.h"
 #include "da_util.h"
 
-#include <apr_allocator.h>
 #include <apr_strings.h>
 #include <apr_thread_rwlock.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LEEWAY 60
@@ -33,7 +34,7 @@ typedef struct {
     const char *token;                    /* the whole token, compared whole */
     apr_size_t token_len;
     int used;
-    apr_pool_t *pool;                     /* the strings of the slot */
+    char *mem;                            /* malloc'd: all the strings of the slot */
     apr_int64_t exp, iat, nbf;
     char *block;                          /* the string claims, NUL-terminated */
     apr_size_t block_len;
@@ -46,41 +47,29 @@ struct da_verified {
     slot_t *slots;
 };
 
-static apr_status_t destroy_root(void *root)
+static apr_status_t free_slots(void *data)
 {
-    apr_pool_destroy(root);
+    da_verified_t *vc = data;
+    int i;
+
+    for (i = 0; i < vc->nslots; i++) {
+        free(vc->slots[i].mem);
+        vc->slots[i].mem = NULL;
+        vc->slots[i].used = 0;
+    }
     return APR_SUCCESS;
 }
 
 apr_status_t da_verified_create(apr_pool_t *p, int slots, da_verified_t **out)
 {
     da_verified_t *vc = apr_pcalloc(p, sizeof(*vc));
-    apr_allocator_t *alloc;
-    apr_pool_t *root;
     apr_status_t rv;
-    int i;
 
-    /* The slot pools are cleared by request threads: they get an allocator
-     * of their own, used only under our write lock, rather than sharing
-     * the allocator of p with every other user of p. */
-    if ((rv = apr_allocator_create(&alloc)) != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = apr_pool_create_unmanaged_ex(&root, NULL, alloc)) != APR_SUCCESS) {
-        apr_allocator_destroy(alloc);
-        return rv;
-    }
-    apr_allocator_owner_set(alloc, root);
-    apr_pool_cleanup_register(p, root, destroy_root, apr_pool_cleanup_null);
     vc->nslots = slots;
     vc->slots = apr_pcalloc(p, sizeof(slot_t) * (apr_size_t)slots);
-    for (i = 0; i < slots; i++) {
-        if ((rv = apr_pool_create(&vc->slots[i].pool, root)) != APR_SUCCESS) {
-            return rv;
-        }
-    }
     rv = apr_thread_rwlock_create(&vc->lock, p);
     if (rv == APR_SUCCESS) {
+        apr_pool_cleanup_register(p, vc, free_slots, apr_pool_cleanup_null);
         *out = vc;
     }
     return rv;
@@ -135,13 +124,25 @@ int da_verified_get(da_verified_t *vc, apr_pool_t *p, const da_keyring_t *kr,
     return hit;
 }
 
+/* Copy len bytes of src to *at and return where they went. */
+static char *put_bytes(char **at, const char *src, apr_size_t len)
+{
+    char *dst = *at;
+
+    memcpy(dst, src, len);
+    *at += len;
+    return dst;
+}
+
 void da_verified_put(da_verified_t *vc, const da_keyring_t *kr, const char *issuer,
                      const char *audience, const char *token,
                      const da_claims_t *claims)
 {
-    apr_size_t len = strlen(token), i, n = 0, at = 0;
-    slot_t *s = slot_of(vc, token, len);
+    apr_size_t len = strlen(token), ilen = strlen(issuer) + 1,
+               alen = strlen(audience) + 1, i, n = 0, at = 0;
+    slot_t *s = slot_of(vc, token, len), fresh;
     da_claims_t c = *claims;
+    char *next, *old;
 
     /* The payload travels as JSON text. */
     if (claims->payload) {
@@ -151,26 +152,32 @@ void da_verified_put(da_verified_t *vc, const da_keyring_t *kr, const char *issu
     for (i = 0; i < NSTRINGS; i++) {
         n += CLAIM(&c, i) ? strlen(CLAIM(&c, i)) + 1 : 0;
     }
-    apr_thread_rwlock_wrlock(vc->lock);
-    apr_pool_clear(s->pool);
-    s->kr = kr;
-    s->issuer = apr_pstrdup(s->pool, issuer);
-    s->audience = apr_pstrdup(s->pool, audience);
-    s->token = apr_pstrmemdup(s->pool, token, len);
-    s->token_len = len;
-    s->block = apr_palloc(s->pool, n ? n : 1);
-    s->block_len = n;
+    /* The new entry is made outside the lock; only the swap is under it. */
+    if (!(next = fresh.mem = malloc(len + 1 + ilen + alen + n + 1))) {
+        return;                           /* not cached: verified again next time */
+    }
+    fresh.kr = kr;
+    fresh.token = put_bytes(&next, token, len + 1);
+    fresh.token_len = len;
+    fresh.issuer = put_bytes(&next, issuer, ilen);
+    fresh.audience = put_bytes(&next, audience, alen);
+    fresh.block = next;
+    fresh.block_len = n;
     for (i = 0; i < NSTRINGS; i++) {
         const char *v = CLAIM(&c, i);
-        s->at[i] = v ? (apr_ssize_t)at : -1;
+        fresh.at[i] = v ? (apr_ssize_t)at : -1;
         if (v) {
-            memcpy(s->block + at, v, strlen(v) + 1);
+            memcpy(fresh.block + at, v, strlen(v) + 1);
             at += strlen(v) + 1;
         }
     }
-    s->exp = c.exp;
-    s->iat = c.iat;
-    s->nbf = c.nbf;
-    s->used = 1;
+    fresh.exp = c.exp;
+    fresh.iat = c.iat;
+    fresh.nbf = c.nbf;
+    fresh.used = 1;
+    apr_thread_rwlock_wrlock(vc->lock);
+    old = s->mem;
+    *s = fresh;
     apr_thread_rwlock_unlock(vc->lock);
+    free(old);
 }

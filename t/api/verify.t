@@ -2,8 +2,8 @@
 # deskauth-verify; opening it (GET) confirms the address; a new link can be
 # asked for with a neutral answer. Mails are read from t/bin/capture-mail.
 #
-# DeskAuthRequireVerifiedEmail is not tested here: it would need a second
-# server configuration (the suite runs one httpd with one configuration).
+# DeskAuthRequireVerifiedEmail on is tested on a server of its own, in
+# t/api/verified_required.t.
 use strict;
 use warnings;
 use FindBin;
