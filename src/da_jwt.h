@@ -28,6 +28,8 @@ typedef struct {
     apr_int64_t exp, iat, nbf;
     json_object *payload;                 /* all claims, owned by the pool */
     const char *payload_json;             /* or as text (da_verified.c) */
+    int plain;                            /* 1: no string claim has a control
+                                           * character (known on cache hits) */
 } da_claims_t;
 
 /* Read a key file. A PEM private key (RSA >= 2048 bits, EC P-256/P-384)

@@ -7,10 +7,10 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Apache::Test qw(-withtestmore);
 use DeskAuthTest;
-use DeskAuthForge qw(claims_from);
+use DeskAuthForge qw(claims_from jwt_sign key_path);
 use LWP::UserAgent;
 
-plan tests => 25;
+plan tests => 33;
 
 my $raw = LWP::UserAgent->new(max_redirect => 0, timeout => 30, cookie_jar => undef);
 
@@ -60,6 +60,26 @@ ok(defined $claims->{sub} && defined $claims->{sid}, 'the registration token car
     ok(!exists $hdr->{'x-deskauth-extra'}, 'a spoofed X-DeskAuth-Extra (no such claim) is removed');
     unlike($res->content, qr/ADMIN|evil\@example\.com|forged-sub|smuggled/,
            'no spoofed value reaches the application at all');
+}
+
+# Control characters in a claim (a token signed with the server's key, as
+# another service of the site might mint) reach the application blanked,
+# when the token is verified and again when the verified-token cache of
+# the same process answers (one keep-alive connection); each claim arrives
+# once.
+{
+    my %c = (%$claims, name => "Eve\tEvil\x7fX\x01", jti => "ctl-$$-" . time);
+    my $forged = jwt_sign(header => { alg => 'ES256', typ => 'at+jwt', kid => 'test-es256' },
+                          claims => \%c, es256 => key_path('es256.pem'));
+    my $ka = LWP::UserAgent->new(keep_alive => 1, timeout => 30, cookie_jar => undef);
+    for my $pass ('verified', 'cached') {
+        my $res = $ka->get(url('/echo-env'), bearer($forged));
+        my $body = $res->content;
+        is($res->code, 200, "a token with control characters in its name is served ($pass)");
+        like($body, qr/^ENV DESKAUTH_NAME=Eve Evil X \n/m, "DESKAUTH_NAME has them blanked ($pass)");
+        like($body, qr/^HDR X-DeskAuth-Name: Eve Evil X \n/m, "X-DeskAuth-Name has them blanked ($pass)");
+        is(scalar(() = $body =~ /^HDR X-DeskAuth-Sub:/mg), 1, "X-DeskAuth-Sub arrives once ($pass)");
+    }
 }
 
 # Unprotected location: incoming X-DeskAuth-* headers are removed all the same.

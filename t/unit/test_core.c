@@ -124,11 +124,12 @@ static void test_tokens_and_hashes(void)
     ok(da_ct_streq(NULL, "a") == 0 && da_ct_streq("a", NULL) == 0
        && da_ct_streq(NULL, NULL) == 0, "ct_streq_null_is_unequal");
     {
-        /* every length around the 8-byte words, a difference at each place */
-        char a[40], b[40];
+        /* every length around the 32- and 8-byte steps, a difference at
+         * each place */
+        char a[80], b[80];
         int len, at, bad = 0;
 
-        for (len = 0; len <= 33; len++) {
+        for (len = 0; len <= 73; len++) {
             memset(a, 'x', sizeof(a));
             memcpy(b, a, sizeof(b));
             bad += !da_ct_memeq(a, b, (apr_size_t)len);
@@ -142,7 +143,7 @@ static void test_tokens_and_hashes(void)
             b[len] ^= 1;                  /* beyond len: not compared */
             bad += !da_ct_memeq(a, b, (apr_size_t)len);
         }
-        ok(bad == 0, "ct_memeq_finds_any_one_bit_difference_at_any_place_of_0_to_33_bytes");
+        ok(bad == 0, "ct_memeq_finds_any_one_bit_difference_at_any_place_of_0_to_73_bytes");
     }
 
     is_str(da_rfc3339(pool, 0), "1970-01-01T00:00:00Z", "rfc3339_epoch");
@@ -1176,6 +1177,7 @@ static void test_verified(void)
     ok(da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now, &got) && got
        && !strcmp(got->sub, "user-1") && !strcmp(got->sid, "sid-1")
        && !strcmp(got->role, "EMPLOYER"), "verified_hit_returns_the_claims");
+    ok(got && got->plain, "verified_hit_knows_the_claims_plain");
     ok(got && !got->iss && !got->aud && !got->email && !got->name && !got->client_id
        && !got->jti && !got->payload && got->exp == now + 900 && got->nbf == now
        && got->iat == 0, "verified_hit_keeps_absent_claims_absent_and_the_times");
@@ -1197,6 +1199,15 @@ static void test_verified(void)
     da_verified_put(vc, &kr1, "https://i", "https://i", other, &c);
     ok(!da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now, &got),
        "verified_reused_slot_forgets_the_old_token");
+    c.name = "Eve\tEvil";
+    da_verified_put(vc, &kr1, "https://i", "https://i", tok, &c);
+    ok(da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now, &got) && got
+       && !got->plain && !strcmp(got->name, "Eve\tEvil"),
+       "verified_hit_with_a_control_character_is_not_plain");
+    c.name = "Eve\x7f";
+    da_verified_put(vc, &kr1, "https://i", "https://i", tok, &c);
+    ok(da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now, &got) && got
+       && !got->plain, "verified_hit_with_a_del_is_not_plain");
 }
 
 int main(void)
