@@ -18,20 +18,26 @@
 #     POST /auth/login on B); the peers validate the very same tokens with
 #     the same public key / secret. Each protected location must answer 200
 #     with its token and 401 without it or with a tampered one, or the run
-#     stops. Then ROUNDS interleaved rounds of `wrk` over all locations, the
-#     order rotated each round; per round, each location's req/s divided by
-#     /open/'s req/s of that round; the median of those ratios is reported.
+#     stops. Then ROUNDS rounds; in each, every protected location runs
+#     right next to a run of /open/ (before it in odd rounds, after it in
+#     even ones), the order of the locations rotated each round; a round's
+#     ratio is the location's req/s / that paired /open/ run's req/s; the
+#     median over the rounds is reported (and the mean).
 #  2. Sign-in. JSON sign-ins (POST /auth/login, ab -k) against as many
 #     apr_password_validate calls at the same cost on as many threads
 #     (bench/bcrypt_bench.c, compiled into the temp dir), interleaved in 10
-#     chunks: at cost 4, one at a time, on the throughput server (shows the
-#     non-bcrypt part of a sign-in); at DeskAuthPasswordCost 12 (the
-#     default, SPEC §8's "configured cost"), 2 x cores at a time (the
-#     server saturated: throughput), then cores at a time, on a second
-#     start of the same configuration with a single child process.
-#  3. Memory. On that single-child server: the child's RSS after a warm-up,
-#     then after every 20,000 of MEM_REQUESTS requests to /da/ (ES256,
-#     session check on).
+#     chunks, which goes first alternating: wall time and CPU time (httpd's
+#     against bcrypt_bench's) of both: at cost 4, one at a time, on the
+#     throughput server (shows the non-bcrypt part of a sign-in); at
+#     DeskAuthPasswordCost 12 (the default, SPEC §8's "configured cost"),
+#     2 x cores at a time (the server saturated: throughput), then cores at
+#     a time, on a second start of the same configuration with a single
+#     child process.
+#  3. Memory. On that single-child server: the child's RSS after a warm-up
+#     that puts all its 64 worker threads to work (BENCH_MEM_WARMUP
+#     requests on 64 connections), then after every 20,000 of MEM_REQUESTS
+#     requests to /da/ (ES256, session check on); then the same for /open/
+#     after a restart, for reference.
 #  4. Profile (BENCH_PROFILE=both|perf|callgrind|off, default both):
 #     perf record -g on that child while wrk loads /open/, then /da/: CPU per
 #     request by library and symbol, /da/ against /open/ (sampled, so as
@@ -47,9 +53,9 @@
 # Results: bench/out/<UTC time>/ (raw outputs, summary.md); the summary is
 # printed at the end. bench/RESULTS.md is written by hand from it.
 #
-# Tunables (environment): BENCH_ROUNDS (5), BENCH_DURATION (10s),
+# Tunables (environment): BENCH_ROUNDS (10), BENCH_DURATION (3s),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_LOCATIONS (see below),
-# BENCH_LOGINS (200), BENCH_LOGIN_COST (12), BENCH_LOGIN_CONCURRENCY ("4 2"), BENCH_MEM_REQUESTS (100000),
+# BENCH_LOGINS (200), BENCH_LOGIN_COST (12), BENCH_LOGIN_CONCURRENCY ("4 2"), BENCH_MEM_REQUESTS (100000), BENCH_MEM_WARMUP (50000),
 # BENCH_PROFILE (both), BENCH_LOGIN_SEQUENTIAL=1 (adds sequential sign-ins at
 # the high cost), BENCH_KEEP=1 keeps the temp dir, BENCH_OUT (dir).
 set -euo pipefail
@@ -57,8 +63,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd -P)
 
-ROUNDS=${BENCH_ROUNDS:-5}
-DURATION=${BENCH_DURATION:-10s}
+ROUNDS=${BENCH_ROUNDS:-10}
+DURATION=${BENCH_DURATION:-3s}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
 # all: open da-es256 da-hs256 da-es256-nosess da-hs256-nosess oidc-es256 oidc-hs256 oauth2-es256 oauth2-hs256
@@ -68,6 +74,7 @@ LOGIN_COST=${BENCH_LOGIN_COST:-12}
 LOGIN_CONCURRENCY=${BENCH_LOGIN_CONCURRENCY:-"$((2 * $(nproc))) $(nproc)"}
 MEM_REQUESTS=${BENCH_MEM_REQUESTS:-100000}
 MEM_STEP=20000
+MEM_WARMUP=${BENCH_MEM_WARMUP:-50000}
 PROFILE=${BENCH_PROFILE:-both}
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 t_start=$(date +%s)
@@ -502,20 +509,39 @@ load1() { cut -d' ' -f1 /proc/loadavg; }   # 1-minute load average (other work o
 say "warm-up (1 s per location)"
 for loc in $LOCATIONS; do wrk_once "$loc" 1s "$OUT/warmup-$loc.txt" >/dev/null; done
 
+# Paired rounds: each protected location runs right next to a run of
+# /open/, first or second by turns, and its ratio is taken to that run:
+# the machine drifts by more than 10 % within a minute (2 shared cores),
+# and a pair cancels what drifts slower than a pair's two runs.
 read -r -a locs <<<"$LOCATIONS"
-n=${#locs[@]}
+protected=()
+for loc in "${locs[@]}"; do [ "$loc" = open ] || protected+=("$loc"); done
+n=${#protected[@]}
 : >"$OUT/rounds.tsv"
+# measure LOC FILE -> "rps reqs cpu_us non2xx load" (the wrk output kept in FILE)
+measure() {
+    local l0 rps reqs ticks non2xx
+    l0=$(load1)
+    read -r rps reqs ticks non2xx < <(wrk_once "$1" "$DURATION" "$2")
+    echo "$rps $reqs $(awk -v t="$ticks" -v h="$hz" -v n="$reqs" 'BEGIN {printf "%.1f", t / h * 1e6 / n}') $non2xx $l0"
+    [ "$non2xx" = 0 ] || echo "   WARNING: $1 answered $non2xx requests with non-2xx (see $2, error_log.bench)" >&2
+}
 for ((r = 0; r < ROUNDS; r++)); do
     order=()
-    for ((i = 0; i < n; i++)); do order+=("${locs[(i + r) % n]}"); done
-    say "round $((r + 1))/$ROUNDS: ${order[*]}"
+    for ((i = 0; i < n; i++)); do order+=("${protected[(i + r) % n]}"); done
+    say "round $((r + 1))/$ROUNDS: ${order[*]}, each paired with /open/ ($([ $((r % 2)) = 0 ] && echo 'open first' || echo 'open second'))"
     for loc in "${order[@]}"; do
-        l0=$(load1)
-        read -r rps reqs ticks non2xx < <(wrk_once "$loc" "$DURATION" "$OUT/round$((r + 1))-$loc.txt")
-        cpu_us=$(awk -v t="$ticks" -v h="$hz" -v n="$reqs" 'BEGIN {printf "%.1f", t / h * 1e6 / n}')
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$((r + 1))" "$loc" "$rps" "$l0" "$cpu_us" "$non2xx" "$reqs" >>"$OUT/rounds.tsv"
-        echo "   $loc $rps req/s, httpd CPU $cpu_us us/request, non-2xx $non2xx of $reqs (load before: $l0)" >&2
-        [ "$non2xx" = 0 ] || echo "   WARNING: $loc answered $non2xx requests with non-2xx (see $OUT/round$((r + 1))-$loc.txt, error_log.bench)" >&2
+        f=$OUT/round$((r + 1))-$loc.txt fo=$OUT/round$((r + 1))-open-for-$loc.txt
+        if [ $((r % 2)) = 0 ]; then
+            read -r o_rps o_reqs o_cpu o_bad o_load < <(measure open "$fo")
+            read -r p_rps p_reqs p_cpu p_bad p_load < <(measure "$loc" "$f")
+        else
+            read -r p_rps p_reqs p_cpu p_bad p_load < <(measure "$loc" "$f")
+            read -r o_rps o_reqs o_cpu o_bad o_load < <(measure open "$fo")
+        fi
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$((r + 1))" "$loc" "$p_rps" "$p_load" "$p_cpu" "$p_bad" "$p_reqs" "$o_rps" "$o_cpu" >>"$OUT/rounds.tsv"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$((r + 1))" open "$o_rps" "$o_load" "$o_cpu" "$o_bad" "$o_reqs" "$o_rps" "$o_cpu" >>"$OUT/rounds.tsv"
+        echo "   $loc $p_rps req/s (CPU $p_cpu us/req), paired /open/ $o_rps req/s (CPU $o_cpu us/req): ratio $(awk -v a="$p_rps" -v b="$o_rps" 'BEGIN {printf "%.3f", a / b}')" >&2
     done
 done
 errors=$(grep -c . "$tmp/logs/error_log.bench" || true)
@@ -527,41 +553,55 @@ error_kinds=$(sed -e 's/^\[[^]]*\] //' -e 's/\[pid [^]]*\] //' -e 's/\[client [^
 gcc -O2 -pthread $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes) \
     "$top/bench/bcrypt_bench.c" -o "$tmp/bcrypt_bench" $(apu-1-config --link-ld --libs) $(apr-1-config --link-ld --libs)
 printf '{"email":"bench@bench.test","password":"%s"}' "$PASSWORD" >"$tmp/login4.json"
-# signin COST JSONFILE N CONCURRENCY -> "login_s bcrypt_s": N sign-ins
-# (ab -k -c CONCURRENCY) and N apr_password_validate calls on CONCURRENCY
-# threads, interleaved in 10 chunks so that other work on the machine falls
-# on both alike
+# signin SERVER COST JSONFILE N CONCURRENCY -> "login_s bcrypt_s login_cpu_s
+# bcrypt_cpu_s": N sign-ins (ab -k -c CONCURRENCY) against the httpd SERVER
+# and N apr_password_validate calls on CONCURRENCY threads, interleaved in
+# 10 chunks, which goes first alternating (so that other work on the
+# machine, and its drift, fall on both alike); the CPU times are httpd's
+# (all its processes) and bcrypt_bench's own
 signin() {
-    local cost=$1 body=$2 total=$3 conc=$4 chunk lt=0 bt=0 i a b f
+    local srv=$1 cost=$2 body=$3 total=$4 conc=$5 chunk lt=0 bt=0 lc=0 bc=0 i k=0 a b f c0 c1 out
     chunk=$(( (total + 9) / 10 ))
     [ "$chunk" -ge "$conc" ] || chunk=$conc
     for ((i = 0; i < total; i += chunk)); do
         [ $((total - i)) -lt "$chunk" ] && chunk=$((total - i))
         [ "$chunk" -ge "$conc" ] || break
         f=$OUT/login-cost$cost-c$conc-$i.txt
+        if [ $((k++ % 2)) = 1 ]; then
+            out=$("$tmp/bcrypt_bench" "$cost" "$chunk" "$conc" "$PASSWORD" | tee -a "$OUT/bcrypt-cost$cost-c$conc.txt")
+        fi
+        c0=$(httpd_ticks "$srv")
         ab -k -c "$conc" -n "$chunk" -p "$body" -T application/json -H 'Accept: application/json' \
            "http://127.0.0.1:$PA/auth/login" >"$f" 2>&1 || { cat "$f" >&2; die "ab (login) failed"; }
+        c1=$(httpd_ticks "$srv")
         grep -q 'Non-2xx' "$f" && { cat "$f" >&2; die "logins answered non-2xx"; }
         a=$(awk '/^Time taken for tests:/ {print $5}' "$f")
         [ -n "$a" ] || { cat "$f" >&2; die "ab (login) gave no time"; }
-        b=$("$tmp/bcrypt_bench" "$cost" "$chunk" "$conc" "$PASSWORD" | tee -a "$OUT/bcrypt-cost$cost-c$conc.txt" |
-            sed -n 's/.*total_s=\([0-9.]*\).*/\1/p')
+        if [ $((k % 2)) = 1 ]; then
+            out=$("$tmp/bcrypt_bench" "$cost" "$chunk" "$conc" "$PASSWORD" | tee -a "$OUT/bcrypt-cost$cost-c$conc.txt")
+        fi
+        b=$(sed -n 's/.*total_s=\([0-9.]*\).*/\1/p' <<<"$out")
         lt=$(awk -v x="$lt" -v y="$a" 'BEGIN {print x + y}')
         bt=$(awk -v x="$bt" -v y="$b" 'BEGIN {print x + y}')
+        lc=$(awk -v x="$lc" -v t=$((c1 - c0)) -v h="$hz" 'BEGIN {print x + t / h}')
+        bc=$(awk -v x="$bc" -v y="$(sed -n 's/.*cpu_s=\([0-9.]*\).*/\1/p' <<<"$out")" 'BEGIN {print x + y}')
     done
-    echo "$lt $bt"
+    echo "$lt $bt $lc $bc"
 }
-signin_row() {   # signin_row COST N CONCURRENCY WHERE "login_s bcrypt_s"
-    awk -v c="$1" -v n="$2" -v k="$3" -v w="$4" -v l="${5% *}" -v b="${5#* }" 'BEGIN {
-        printf "| %d | %s | %d | %d | %.1f/s (%.2f ms) | %.1f/s (%.2f ms) | **%.1f %%** |\n", c, w, k, n,
-               n / l, l * 1000 / n, n / b, b * 1000 / n, (l - b) / b * 100 }'
+signin_row() {   # signin_row COST N CONCURRENCY WHERE "login_s bcrypt_s login_cpu_s bcrypt_cpu_s"
+    local l b lc bc
+    read -r l b lc bc <<<"$5"
+    awk -v c="$1" -v n="$2" -v k="$3" -v w="$4" -v l="$l" -v b="$b" -v lc="$lc" -v bc="$bc" 'BEGIN {
+        printf "| %d | %s | %d | %d | %.1f/s (%.2f ms) | %.1f/s (%.2f ms) | **%.1f %%** | %.1f ms / %.1f ms (%+.1f %%) |\n", c, w, k, n,
+               n / l, l * 1000 / n, n / b, b * 1000 / n, (l - b) / b * 100, lc * 1000 / n, bc * 1000 / n, (lc - bc) / bc * 100 }'
 }
 say "sign-in at cost 4 (shows the non-bcrypt part): $LOGINS JSON logins vs bcrypt alone, sequential"
 json_post "$PA" /auth/login "$(cat "$tmp/login4.json")" >/dev/null || die "a JSON login fails"
-signin_rows=$(signin_row 4 "$LOGINS" 1 "throughput server" "$(signin 4 "$tmp/login4.json" "$LOGINS" 1)")
+signin_rows=$(signin_row 4 "$LOGINS" 1 "throughput server" "$(signin bench 4 "$tmp/login4.json" "$LOGINS" 1)")
 stop_httpd bench
 
-# table: location, median req/s, median ratio, per-round ratios, CPU per request
+# table: location, median req/s, median ratio to the paired /open/ run,
+# mean ratio, the ratios per round, CPU per request
 table=$(awk -F'\t' -v order="$LOCATIONS" '
     function median(s,   a, k, m, i, j, t) {
         k = split(s, a, " ")
@@ -570,22 +610,23 @@ table=$(awk -F'\t' -v order="$LOCATIONS" '
         m = int((k + 1) / 2)
         return (k % 2) ? a[m] : (a[m] + a[m + 1]) / 2
     }
-    { rps[$1, $2] = $3; cpu[$1, $2] = $5; bad[$2] += $6; tot[$2] += $7; rounds[$1] = 1 }
+    {
+        loc = $2; q = $3 / $8
+        vals[loc] = vals[loc] " " $3; ratios[loc] = ratios[loc] " " q
+        rr[loc] = rr[loc] (rr[loc] == "" ? "" : " ") sprintf("%.3f", q)
+        sum[loc] += q; cnt[loc]++
+        cv[loc] = cv[loc] " " $5; cr[loc] = cr[loc] " " ($5 > 0 ? $9 / $5 : 0)
+        bad[loc] += $6; tot[loc] += $7
+    }
     END {
         nl = split(order, L, " ")
-        print "| location | median req/s | **median ratio to open** | ratio per round | httpd CPU us/req (median) | CPU ratio open/location | non-2xx |"
-        print "|---|---:|---:|---|---:|---:|---:|"
+        print "| location | median req/s | **median ratio to the paired /open/** | mean ratio | ratio per pair | httpd CPU us/req (median) | CPU ratio open/location (median) | non-2xx |"
+        print "|---|---:|---:|---:|---|---:|---:|---:|"
         for (i = 1; i <= nl; i++) {
-            loc = L[i]; vals = ""; ratios = ""; rr = ""; cv = ""; cr = ""
-            for (r = 1; r in rounds; r++) {
-                vals = vals " " rps[r, loc]
-                q = rps[r, loc] / rps[r, "open"]
-                ratios = ratios " " q
-                rr = rr (rr == "" ? "" : " ") sprintf("%.3f", q)
-                cv = cv " " cpu[r, loc]
-                cr = cr " " (cpu[r, loc] > 0 ? cpu[r, "open"] / cpu[r, loc] : 0)
-            }
-            printf "| %s | %.0f | **%.3f** | %s | %.1f | %.3f | %d of %d |\n", loc, median(vals), median(ratios), rr, median(cv), median(cr), bad[loc], tot[loc]
+            loc = L[i]
+            if (!(loc in cnt)) continue
+            printf "| %s | %.0f | **%.3f** | %.3f | %s | %.1f | %.3f | %d of %d |\n", loc, median(vals[loc]), median(ratios[loc]),
+                   sum[loc] / cnt[loc], (loc == "open" ? "(the reference of every pair)" : rr[loc]), median(cv[loc]), median(cr[loc]), bad[loc], tot[loc]
         }
     }' "$OUT/rounds.tsv")
 
@@ -611,30 +652,47 @@ json_post "$PA" /auth/login "$(cat "$tmp/login.json")" >/dev/null || die "a JSON
 # leaves a core idle for a moment.
 for conc in $LOGIN_CONCURRENCY; do
     say "sign-in at cost $LOGIN_COST: $LOGINS JSON logins, $conc at a time, vs bcrypt alone on $conc threads"
-    signin_rows="$signin_rows"$'\n'"$(signin_row "$LOGIN_COST" "$LOGINS" "$conc" "single child" "$(signin "$LOGIN_COST" "$tmp/login.json" "$LOGINS" "$conc")")"
+    signin_rows="$signin_rows"$'\n'"$(signin_row "$LOGIN_COST" "$LOGINS" "$conc" "single child" "$(signin single "$LOGIN_COST" "$tmp/login.json" "$LOGINS" "$conc")")"
 done
 if [ "${BENCH_LOGIN_SEQUENTIAL:-0}" = 1 ]; then
     say "sign-in at cost $LOGIN_COST, sequential"
-    signin_rows="$signin_rows"$'\n'"$(signin_row "$LOGIN_COST" "$LOGINS" 1 "single child" "$(signin "$LOGIN_COST" "$tmp/login.json" "$LOGINS" 1)")"
+    signin_rows="$signin_rows"$'\n'"$(signin_row "$LOGIN_COST" "$LOGINS" 1 "single child" "$(signin single "$LOGIN_COST" "$tmp/login.json" "$LOGINS" 1)")"
 fi
 
-say "memory: $MEM_REQUESTS requests to /da/ (ES256, session check on) on the one child"
-child=$(child_pid)
+# mem_run LOC -> table rows; RSS of the one child ($child): after a warm-up that
+# puts every worker thread to work (as many connections as ThreadsPerChild,
+# MEM_WARMUP requests: a thread's stack and its pool grow on its first
+# requests, in httpd whatever the location), then every MEM_STEP requests
+mem_run() {
+    local loc=$1 done_n=0 step rows
+    ab -k -c 64 -n "$MEM_WARMUP" -H "Authorization: Bearer $TOK_ES" "$(url_of "$loc")" >"$OUT/mem-$loc-warmup.txt" 2>&1
+    rows="| $loc | 0 (after the warm-up) | $(rss "$child") |"
+    while [ "$done_n" -lt "$MEM_REQUESTS" ]; do
+        step=$MEM_STEP; [ $((MEM_REQUESTS - done_n)) -lt "$step" ] && step=$((MEM_REQUESTS - done_n))
+        ab -k -c "$CONNS" -n "$step" -H "Authorization: Bearer $TOK_ES" "$(url_of "$loc")" >"$OUT/mem-$loc-$done_n.txt" 2>&1 ||
+            { cat "$OUT/mem-$loc-$done_n.txt" >&2; die "ab (memory) failed"; }
+        grep -q 'Non-2xx' "$OUT/mem-$loc-$done_n.txt" && { cat "$OUT/mem-$loc-$done_n.txt" >&2; die "$loc answered non-2xx"; }
+        done_n=$((done_n + step))
+        rows="$rows"$'\n'"| $loc | $done_n | $(rss "$child") |"
+    done
+    [ "$(child_pid)" = "$child" ] || die "the child changed during the memory run"
+    echo "$rows"
+}
 rss() { ps -o rss= -p "$1" | tr -d ' '; }
-ab -k -c "$CONNS" -n 5000 -H "Authorization: Bearer $TOK_ES" "$(url_of da-es256)" >"$OUT/mem-warmup.txt" 2>&1
-rss0=$(rss "$child")
-mem_rows="| 0 (after a 5,000-request warm-up) | $rss0 |"
-done_n=0
-while [ "$done_n" -lt "$MEM_REQUESTS" ]; do
-    step=$MEM_STEP; [ $((MEM_REQUESTS - done_n)) -lt "$step" ] && step=$((MEM_REQUESTS - done_n))
-    ab -k -c "$CONNS" -n "$step" -H "Authorization: Bearer $TOK_ES" "$(url_of da-es256)" >"$OUT/mem-$done_n.txt" 2>&1 ||
-        { cat "$OUT/mem-$done_n.txt" >&2; die "ab (memory) failed"; }
-    grep -q 'Non-2xx' "$OUT/mem-$done_n.txt" && { cat "$OUT/mem-$done_n.txt" >&2; die "/da/ answered non-2xx"; }
-    done_n=$((done_n + step))
-    mem_rows="$mem_rows"$'\n'"| $done_n | $(rss "$child") |"
-done
-[ "$(child_pid)" = "$child" ] || die "the child changed during the memory run"
+say "memory: $MEM_REQUESTS requests to /da/ (ES256, session check on) on the one child, after $MEM_WARMUP on 64 connections"
+child=$(child_pid)
+mem_rows=$(mem_run da-es256)
+rss0=$(sed -n 1p <<<"$mem_rows" | awk -F'|' '{print $4 + 0}')
 rss1=$(rss "$child")
+# the reference: the same on /open/, from a fresh start of the same server
+stop_httpd single
+start_httpd "$conf"
+parent=$(cat "$tmp/run/single.pid")
+say "memory: the same on /open/ (a fresh start), for reference"
+child=$(child_pid)
+mem_rows="$mem_rows"$'\n'"$(mem_run open)"
+open_rss0=$(grep '| open | 0 ' <<<"$mem_rows" | awk -F'|' '{print $4 + 0}')
+open_rss1=$(rss "$child")
 
 # --- profile ------------------------------------------------------------------------
 profile_note="not run (BENCH_PROFILE=$PROFILE)"
@@ -730,21 +788,22 @@ fi
     echo
     machine
     echo
-    echo "## Throughput (wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS interleaved rounds, order rotated)"
+    echo "## Throughput (wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds of pairs with /open/, order rotated)"
     echo
     echo "A = 127.0.0.1:$PA (ES256 vhost), B = 127.0.0.1:$PB (HS256 vhost); the same 1 KiB file everywhere;"
     echo "every request carries \`Authorization: Bearer <token>\` (the ES256 token for /open/)."
     echo
     echo "$table"
     echo
-    echo "Ratio = the location's req/s / /open/'s req/s in the same round (SPEC §8's measure)."
-    echo "httpd CPU = user+system time of all httpd processes during the run / requests served: the"
-    echo "server's own cost per request, much less sensitive than req/s to other work on the machine"
-    echo "(wrk runs on the same 2 cores); CPU ratio = /open/'s CPU per request / the location's."
+    echo "Ratio = the location's req/s / the req/s of the /open/ run paired with it (run just before it"
+    echo "in odd rounds, just after it in even ones): SPEC §8's measure, one ratio per round; the"
+    echo "median and the mean of the $ROUNDS ratios are shown. httpd CPU = user+system time of all"
+    echo "httpd processes during the run / requests served; CPU ratio = the paired /open/ run's CPU"
+    echo "per request / the location's. Both wrk and httpd share the 2 cores."
     echo
-    echo "1-minute load average before each run (other work on this machine), per round:"
+    echo "1-minute load average before each protected run (the benchmark's own threads count), per round:"
     echo
-    awk -F'\t' '{ l[$1] = l[$1] " " $4 } END { for (r = 1; r in l; r++) print "- round " r ":" l[r] }' "$OUT/rounds.tsv"
+    awk -F'\t' '$2 != "open" { l[$1] = l[$1] " " $4 } END { for (r = 1; r in l; r++) print "- round " r ":" l[r] }' "$OUT/rounds.tsv"
     echo
     echo "error_log lines during the throughput run: $errors"
     if [ -n "$error_kinds" ]; then echo; echo '```'; echo "$error_kinds"; echo '```'; fi
@@ -765,17 +824,21 @@ fi
     echo "throughput server (bcrypt is small there: it shows the rest of a sign-in); cost $LOGIN_COST on the"
     echo "single-child server. SQLite file in $tmp/db (same file system as /tmp)."
     echo
-    echo "| cost | server | concurrency | n | sign-ins | bcrypt alone | overhead beyond bcrypt |"
-    echo "|---:|---|---:|---:|---:|---:|---:|"
+    echo "| cost | server | concurrency | n | sign-ins | bcrypt alone | overhead beyond bcrypt | CPU per sign-in / per bcrypt call |"
+    echo "|---:|---|---:|---:|---:|---:|---:|---:|"
     echo "$signin_rows"
     echo
-    echo "## Memory: the one child's RSS (KiB), requests to /da/ (ES256, session check on)"
+    echo "## Memory: the one child's RSS (KiB), /da/ (ES256, session check on), then /open/ after a restart"
     echo
-    echo "| requests done | RSS KiB |"
-    echo "|---:|---:|"
+    echo "Warm-up: $MEM_WARMUP requests on 64 keep-alive connections (ThreadsPerChild 64: every worker"
+    echo "thread serves some), then $MEM_REQUESTS on $CONNS connections, RSS every $MEM_STEP."
+    echo
+    echo "| location | requests done | RSS KiB |"
+    echo "|---|---:|---:|"
     echo "$mem_rows"
     echo
-    echo "before $rss0 KiB, after $rss1 KiB, difference $((rss1 - rss0)) KiB"
+    echo "/da/: after the warm-up $rss0 KiB, after $MEM_REQUESTS more $rss1 KiB, difference $((rss1 - rss0)) KiB;"
+    echo "/open/ (reference): $open_rss0 KiB, then $open_rss1 KiB, difference $((open_rss1 - open_rss0)) KiB"
     echo
     echo "## Profile"
     echo
