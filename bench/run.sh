@@ -194,29 +194,45 @@ pick_port() {
 }
 PA=$(pick_port) || die "no free port"
 PB=$(pick_port "$PA") || die "no free port"
-PC=$PA
-while [ "$PC" = "$PA" ] || [ "$PC" = "$PB" ]; do PC=$(pick_port "$PA") || die "no free port"; done
+# pick_other PORT... -> a free port, none of these
+pick_other() {
+    local p
+    for _ in $(seq 50); do
+        p=$(pick_port) || return 1
+        case " $* " in *" $p "*) ;; *) echo "$p"; return 0 ;; esac
+    done
+    return 1
+}
+PC=$(pick_other "$PA" "$PB") || die "no free port"
+PD=$(pick_other "$PA" "$PB" "$PC") || die "no free port"
+PE=$(pick_other "$PA" "$PB" "$PC" "$PD") || die "no free port"
 
 # --- the configuration -------------------------------------------------------------
 load() {   # LoadModule unless compiled in
     grep -Eq "^[[:space:]]*$2\.c$" <<<"$static_modules" || echo "LoadModule ${1}_module $libexec/$2.so"
 }
-# write_conf NAME COST MPM(bench|single)
+# write_conf NAME COST MPM(bench|single) [WHO(deskauth|peers)]: DeskAuth
+# alone (ports A, B and C), or the two peers alone (ports D and E): each
+# module is measured in an httpd that loads only it, as it is deployed (a
+# loaded mod_auth_openidc runs its hooks on every request that has an
+# AuthType, DeskAuth's too)
 write_conf() {
-    local name=$1 cost=$2 mpm=$3 f=$tmp/$1.conf
+    local name=$1 cost=$2 mpm=$3 who=${4:-deskauth} f=$tmp/$1.conf
     {
         cat <<EOF
-# Written by bench/run.sh ($name).
+# Written by bench/run.sh ($name: $who).
 ServerRoot "$tmp"
 ServerName 127.0.0.1
-Listen 127.0.0.1:$PA
-Listen 127.0.0.1:$PB
-Listen 127.0.0.1:$PC https
 PidFile "$tmp/run/$name.pid"
 DefaultRuntimeDir "$tmp/run"
 ErrorLog "$tmp/logs/error_log.$name"
 LogLevel warn
 EOF
+        if [ "$who" = deskauth ]; then
+            printf 'Listen 127.0.0.1:%s\nListen 127.0.0.1:%s\nListen 127.0.0.1:%s https\n' "$PA" "$PB" "$PC"
+        else
+            printf 'Listen 127.0.0.1:%s\nListen 127.0.0.1:%s\n' "$PD" "$PE"
+        fi
         load mpm_event mod_mpm_event
         load unixd mod_unixd
         load authn_core mod_authn_core
@@ -224,12 +240,15 @@ EOF
         load authz_user mod_authz_user
         load alias mod_alias
         load mime mod_mime
-        load socache_shmcb mod_socache_shmcb
-        load dbd mod_dbd
-        load ssl mod_ssl
-        echo "LoadModule deskauth_module $so"
-        load auth_openidc mod_auth_openidc
-        load oauth2 mod_oauth2
+        if [ "$who" = deskauth ]; then
+            load socache_shmcb mod_socache_shmcb
+            load dbd mod_dbd
+            load ssl mod_ssl
+            echo "LoadModule deskauth_module $so"
+        else
+            load auth_openidc mod_auth_openidc
+            load oauth2 mod_oauth2
+        fi
         if [ "$mpm" = single ]; then
             cat <<EOF
 # one child process, so that its RSS is the whole story
@@ -270,10 +289,11 @@ DocumentRoot "$tmp/htdocs"
     Require all granted
 </Directory>
 Alias /open/      "$tmp/htdocs/"
+EOF
+        if [ "$who" = deskauth ]; then
+            cat <<EOF
 Alias /da/        "$tmp/htdocs/"
 Alias /da-nosess/ "$tmp/htdocs/"
-Alias /oidc/      "$tmp/htdocs/"
-Alias /oauth2/    "$tmp/htdocs/"
 
 DBDriver sqlite3
 DBDParams "$tmp/db/deskauth.db"
@@ -302,6 +322,33 @@ DeskAuthSigningKey "$K/es256.pem" $ES_KID
     DeskAuthSessionCheck off
     Require valid-user
 </Location>
+
+# Port A: ES256 (P-256 key)
+<VirtualHost 127.0.0.1:$PA>
+    ServerName 127.0.0.1
+    DeskAuthSigningKey "$K/es256.pem" $ES_KID
+</VirtualHost>
+
+# Port B: HS256 (48-byte secret)
+<VirtualHost 127.0.0.1:$PB>
+    ServerName 127.0.0.1
+    DeskAuthSigningKey "$K/hs256.key" $HS_KID
+</VirtualHost>
+
+# Port C (TLS): only the ES256 JWKS, for mod_auth_openidc on port D
+<VirtualHost 127.0.0.1:$PC>
+    ServerName 127.0.0.1
+    SSLEngine on
+    SSLCertificateFile "$K/tls.crt"
+    SSLCertificateKeyFile "$K/tls.key"
+    DeskAuthSigningKey "$K/es256.pem" $ES_KID
+</VirtualHost>
+EOF
+        else
+            cat <<EOF
+Alias /oidc/      "$tmp/htdocs/"
+Alias /oauth2/    "$tmp/htdocs/"
+
 # mod_auth_openidc as an OAuth 2.0 resource server (local JWT validation;
 # the keys are per virtual host, below)
 <Location /oidc/>
@@ -310,14 +357,13 @@ DeskAuthSigningKey "$K/es256.pem" $ES_KID
 </Location>
 OIDCOAuthRemoteUserClaim sub
 
-# Port A: ES256 (P-256 key)
-<VirtualHost 127.0.0.1:$PA>
+# Port D: ES256 (the DeskAuth server's P-256 key)
+<VirtualHost 127.0.0.1:$PD>
     ServerName 127.0.0.1
-    DeskAuthSigningKey "$K/es256.pem" $ES_KID
     # OIDCOAuthVerifyCertFiles takes RSA only in 2.4.12 (an EC certificate
-    # crashes httpd -t in oidc_jwk_rsa_bio_to_jwk): use the module's own JWKS
-    # (served over TLS by port C, below; mod_auth_openidc caches it for
-    # OIDCJWKSRefreshInterval, 3600 s by default)
+    # crashes httpd -t in oidc_jwk_rsa_bio_to_jwk): use DeskAuth's own JWKS,
+    # served over TLS by the DeskAuth server's port C (mod_auth_openidc
+    # caches it for OIDCJWKSRefreshInterval, 3600 s by default)
     OIDCOAuthVerifyJwksUri https://127.0.0.1:$PC/.well-known/jwks.json
     OIDCOAuthSSLValidateServer Off
     <Location /oauth2/>
@@ -327,10 +373,9 @@ OIDCOAuthRemoteUserClaim sub
     </Location>
 </VirtualHost>
 
-# Port B: HS256 (48-byte secret)
-<VirtualHost 127.0.0.1:$PB>
+# Port E: HS256 (the DeskAuth server's 48-byte secret)
+<VirtualHost 127.0.0.1:$PE>
     ServerName 127.0.0.1
-    DeskAuthSigningKey "$K/hs256.key" $HS_KID
     OIDCOAuthVerifySharedKeys hex#$HS_KID#$hs_hex
     <Location /oauth2/>
         AuthType oauth2
@@ -338,41 +383,44 @@ OIDCOAuthRemoteUserClaim sub
         Require valid-user
     </Location>
 </VirtualHost>
-
-# Port C (TLS): only the ES256 JWKS for mod_auth_openidc (OIDCOAuthVerifyJwksUri)
-<VirtualHost 127.0.0.1:$PC>
-    ServerName 127.0.0.1
-    SSLEngine on
-    SSLCertificateFile "$K/tls.crt"
-    SSLCertificateKeyFile "$K/tls.key"
-    DeskAuthSigningKey "$K/es256.pem" $ES_KID
-</VirtualHost>
 EOF
+        fi
     } >"$f"
     echo "$f"
 }
 
+# the ports of a server NAME (the peers listen on D and E)
+ports_of() { case $1 in peers) echo "$PD $PE" ;; *) echo "$PA $PB $PC" ;; esac; }
 start_httpd() {   # start_httpd CONF
-    local conf=$1 name
+    local conf=$1 name p ok
     name=$(basename "$conf" .conf)
     "$httpd" -t -f "$conf" >"$tmp/logs/configtest.$name" 2>&1 ||
         { cat "$tmp/logs/configtest.$name" >&2; die "the $name configuration does not load ($conf)"; }
     "$httpd" -f "$conf" -k start
     for _ in $(seq 100); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PA/open/file.txt")" = 200 ] &&
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PB/open/file.txt")" = 200 ] && return 0
+        ok=1
+        for p in $(ports_of "$name"); do
+            [ "$p" = "$PC" ] && continue  # TLS
+            [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/open/file.txt")" = 200 ] || ok=0
+        done
+        [ $ok = 1 ] && return 0
         sleep 0.1
     done
     tail -n 20 "$tmp/logs/error_log.$name" >&2 || true
-    die "httpd ($name) does not answer on 127.0.0.1:$PA/$PB"
+    die "httpd ($name) does not answer on 127.0.0.1 ports $(ports_of "$name")"
 }
 stop_httpd() {    # stop_httpd NAME
-    local pid
+    local pid p free
     pid=$(cat "$tmp/run/$1.pid" 2>/dev/null) || return 0
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     rm -f "$tmp/run/$1.pid"
-    for _ in $(seq 50); do port_free "$PA" && port_free "$PB" && port_free "$PC" && return 0; sleep 0.1; done
+    for _ in $(seq 50); do
+        free=1
+        for p in $(ports_of "$1"); do port_free "$p" || free=0; done
+        [ $free = 1 ] && return 0
+        sleep 0.1
+    done
 }
 
 # json_post PORT PATH BODY -> body on stdout, fails unless 2xx
@@ -389,14 +437,18 @@ url_of() {   # location name -> URL
         da-hs256)         echo "http://127.0.0.1:$PB/da/file.txt" ;;
         da-es256-nosess)  echo "http://127.0.0.1:$PA/da-nosess/file.txt" ;;
         da-hs256-nosess)  echo "http://127.0.0.1:$PB/da-nosess/file.txt" ;;
-        oidc-es256)       echo "http://127.0.0.1:$PA/oidc/file.txt" ;;
-        oidc-hs256)       echo "http://127.0.0.1:$PB/oidc/file.txt" ;;
-        oauth2-es256)     echo "http://127.0.0.1:$PA/oauth2/file.txt" ;;
-        oauth2-hs256)     echo "http://127.0.0.1:$PB/oauth2/file.txt" ;;
+        open-peers)       echo "http://127.0.0.1:$PD/open/file.txt" ;;
+        oidc-es256)       echo "http://127.0.0.1:$PD/oidc/file.txt" ;;
+        oidc-hs256)       echo "http://127.0.0.1:$PE/oidc/file.txt" ;;
+        oauth2-es256)     echo "http://127.0.0.1:$PD/oauth2/file.txt" ;;
+        oauth2-hs256)     echo "http://127.0.0.1:$PE/oauth2/file.txt" ;;
         *) die "unknown location $1" ;;
     esac
 }
 token_of() { case $1 in *hs256*) echo "$TOK_HS" ;; *) echo "$TOK_ES" ;; esac; }
+# the httpd that serves a location, and the unprotected location of that httpd
+server_of() { case $1 in oidc-*|oauth2-*|open-peers) echo peers ;; *) echo bench ;; esac; }
+open_of() { [ "$(server_of "$1")" = peers ] && echo open-peers || echo open; }
 tamper() {   # change one character of the signature
     local t=$1 last=${1: -2:1}
     [ "$last" = A ] && echo "${t:0:${#t}-2}B${t: -1}" || echo "${t:0:${#t}-2}A${t: -1}"
@@ -419,8 +471,15 @@ machine() {
 # ===================================================================================
 conf=$(write_conf bench 4 bench)
 cp "$conf" "$OUT/bench.conf"
-say "starting httpd ($conf), ports A=$PA (ES256) B=$PB (HS256)"
+say "starting the DeskAuth httpd ($conf), ports A=$PA (ES256) B=$PB (HS256) C=$PC (TLS, JWKS)"
 start_httpd "$conf"
+# the peers want DeskAuth's JWKS (port C) at start-up: started second
+peers_conf=$(write_conf peers 4 bench peers)
+cp "$peers_conf" "$OUT/peers.conf"
+say "starting the peers' httpd ($peers_conf), ports D=$PD (ES256) E=$PE (HS256)"
+start_httpd "$peers_conf"
+# every location, with the unprotected one of each httpd first
+all_locs="open $(case " $LOCATIONS " in *" oidc-"*|*" oauth2-"*) echo open-peers ;; esac) $(tr ' ' '\n' <<<"$LOCATIONS" | grep -v '^open$' | tr '\n' ' ')"
 
 reg=$(json_post "$PA" /auth/register \
       "{\"email\":\"bench@bench.test\",\"password\":\"$PASSWORD\",\"firstName\":\"Bench\",\"lastName\":\"User\"}") ||
@@ -439,10 +498,10 @@ say "ES256 token header $(hdr "$TOK_ES"), HS256 token header $(hdr "$TOK_HS")"
 
 say "checking every location: 200 with its token, 401 without and with a tampered one"
 bad=0
-for loc in $LOCATIONS; do
+for loc in $all_locs; do
     u=$(url_of "$loc") t=$(token_of "$loc")
     with=$(code -H "Authorization: Bearer $t" "$u")
-    if [ "$loc" = open ]; then
+    if [ "$loc" = open ] || [ "$loc" = open-peers ]; then
         [ "$with" = 200 ] || { echo "  $loc: $with with a token (want 200)" >&2; bad=1; }
         echo "  $loc: $with" >&2; continue
     fi
@@ -451,7 +510,7 @@ for loc in $LOCATIONS; do
     echo "  $loc: token $with, none $without, tampered $tampered" >&2
     [ "$with" = 200 ] && [ "$without" = 401 ] && [ "$tampered" = 401 ] || bad=1
 done
-[ $bad = 0 ] || { tail -n 30 "$tmp/logs/error_log.bench" >&2; die "a location does not behave (want 200 / 401 / 401); see above"; }
+[ $bad = 0 ] || { tail -n 30 "$tmp/logs/error_log.bench" "$tmp/logs/error_log.peers" >&2; die "a location does not behave (want 200 / 401 / 401); see above"; }
 
 # --- what each module checks (HS256 tokens re-signed with the same secret) ------------
 b64url_of() { printf %s "$1" | openssl base64 -A | tr '+/' '-_' | tr -d '='; }
@@ -497,25 +556,26 @@ httpd_ticks() {
 wrk_once() {   # wrk_once LOC DURATION OUTFILE -> "req/s requests httpd_cpu_ticks" on stdout
     local loc=$1 d=$2 f=$3 u t c0 c1
     u=$(url_of "$loc") t=$(token_of "$loc")
-    c0=$(httpd_ticks bench)
+    c0=$(httpd_ticks "$(server_of "$loc")")
     wrk -t"$THREADS" -c"$CONNS" -d"$d" --latency -H "Authorization: Bearer $t" "$u" >"$f" 2>&1 ||
         { cat "$f" >&2; die "wrk failed on $loc"; }
-    c1=$(httpd_ticks bench)
+    c1=$(httpd_ticks "$(server_of "$loc")")
     # a valid token refused under load is a finding, not a reason to stop: counted and reported
     echo "$(awk '/^Requests\/sec:/ {print $2}' "$f") $(awk '/ requests in / {print $1}' "$f") $((c1 - c0)) $(awk '/Non-2xx/ {n = $NF} END {print n + 0}' "$f")"
 }
 load1() { cut -d' ' -f1 /proc/loadavg; }   # 1-minute load average (other work on the machine)
 
 say "warm-up (1 s per location)"
-for loc in $LOCATIONS; do wrk_once "$loc" 1s "$OUT/warmup-$loc.txt" >/dev/null; done
+for loc in $all_locs; do wrk_once "$loc" 1s "$OUT/warmup-$loc.txt" >/dev/null; done
 
 # Paired rounds: each protected location runs right next to a run of
-# /open/, first or second by turns, and its ratio is taken to that run:
+# /open/ on its own httpd, first or second by turns, and its ratio is
+# taken to that run:
 # the machine drifts by more than 10 % within a minute (2 shared cores),
 # and a pair cancels what drifts slower than a pair's two runs.
 read -r -a locs <<<"$LOCATIONS"
 protected=()
-for loc in "${locs[@]}"; do [ "$loc" = open ] || protected+=("$loc"); done
+for loc in "${locs[@]}"; do [ "$loc" = open ] || [ "$loc" = open-peers ] || protected+=("$loc"); done
 n=${#protected[@]}
 : >"$OUT/rounds.tsv"
 # measure LOC FILE -> "rps reqs cpu_us non2xx load" (the wrk output kept in FILE)
@@ -524,30 +584,31 @@ measure() {
     l0=$(load1)
     read -r rps reqs ticks non2xx < <(wrk_once "$1" "$DURATION" "$2")
     echo "$rps $reqs $(awk -v t="$ticks" -v h="$hz" -v n="$reqs" 'BEGIN {printf "%.1f", t / h * 1e6 / n}') $non2xx $l0"
-    [ "$non2xx" = 0 ] || echo "   WARNING: $1 answered $non2xx requests with non-2xx (see $2, error_log.bench)" >&2
+    [ "$non2xx" = 0 ] || echo "   WARNING: $1 answered $non2xx requests with non-2xx (see $2, error_log.throughput)" >&2
 }
 for ((r = 0; r < ROUNDS; r++)); do
     order=()
     for ((i = 0; i < n; i++)); do order+=("${protected[(i + r) % n]}"); done
-    say "round $((r + 1))/$ROUNDS: ${order[*]}, each paired with /open/ ($([ $((r % 2)) = 0 ] && echo 'open first' || echo 'open second'))"
+    say "round $((r + 1))/$ROUNDS: ${order[*]}, each paired with /open/ of its httpd ($([ $((r % 2)) = 0 ] && echo 'open first' || echo 'open second'))"
     for loc in "${order[@]}"; do
-        f=$OUT/round$((r + 1))-$loc.txt fo=$OUT/round$((r + 1))-open-for-$loc.txt
+        ol=$(open_of "$loc")
+        f=$OUT/round$((r + 1))-$loc.txt fo=$OUT/round$((r + 1))-$ol-for-$loc.txt
         if [ $((r % 2)) = 0 ]; then
-            read -r o_rps o_reqs o_cpu o_bad o_load < <(measure open "$fo")
+            read -r o_rps o_reqs o_cpu o_bad o_load < <(measure "$ol" "$fo")
             read -r p_rps p_reqs p_cpu p_bad p_load < <(measure "$loc" "$f")
         else
             read -r p_rps p_reqs p_cpu p_bad p_load < <(measure "$loc" "$f")
-            read -r o_rps o_reqs o_cpu o_bad o_load < <(measure open "$fo")
+            read -r o_rps o_reqs o_cpu o_bad o_load < <(measure "$ol" "$fo")
         fi
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$((r + 1))" "$loc" "$p_rps" "$p_load" "$p_cpu" "$p_bad" "$p_reqs" "$o_rps" "$o_cpu" >>"$OUT/rounds.tsv"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$((r + 1))" open "$o_rps" "$o_load" "$o_cpu" "$o_bad" "$o_reqs" "$o_rps" "$o_cpu" >>"$OUT/rounds.tsv"
-        echo "   $loc $p_rps req/s (CPU $p_cpu us/req), paired /open/ $o_rps req/s (CPU $o_cpu us/req): ratio $(awk -v a="$p_rps" -v b="$o_rps" 'BEGIN {printf "%.3f", a / b}')" >&2
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$((r + 1))" "$ol" "$o_rps" "$o_load" "$o_cpu" "$o_bad" "$o_reqs" "$o_rps" "$o_cpu" >>"$OUT/rounds.tsv"
+        echo "   $loc $p_rps req/s (CPU $p_cpu us/req), paired $ol $o_rps req/s (CPU $o_cpu us/req): ratio $(awk -v a="$p_rps" -v b="$o_rps" 'BEGIN {printf "%.3f", a / b}')" >&2
     done
 done
-errors=$(grep -c . "$tmp/logs/error_log.bench" || true)
-cp "$tmp/logs/error_log.bench" "$OUT/error_log.bench"
+cat "$tmp/logs/error_log.bench" "$tmp/logs/error_log.peers" >"$OUT/error_log.throughput"
+errors=$(grep -c . "$OUT/error_log.throughput" || true)
 error_kinds=$(sed -e 's/^\[[^]]*\] //' -e 's/\[pid [^]]*\] //' -e 's/\[client [^]]*\] //' -e 's/ with label .*//' \
-                  "$tmp/logs/error_log.bench" | cut -c1-160 | sort | uniq -c | sort -rn | head -8 || true)
+                  "$OUT/error_log.throughput" | cut -c1-160 | sort | uniq -c | sort -rn | head -8 || true)
 
 # --- sign-in ----------------------------------------------------------------------
 gcc -O2 -pthread $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes) \
@@ -598,11 +659,12 @@ signin_row() {   # signin_row COST N CONCURRENCY WHERE "login_s bcrypt_s login_c
 say "sign-in at cost 4 (shows the non-bcrypt part): $LOGINS JSON logins vs bcrypt alone, sequential"
 json_post "$PA" /auth/login "$(cat "$tmp/login4.json")" >/dev/null || die "a JSON login fails"
 signin_rows=$(signin_row 4 "$LOGINS" 1 "throughput server" "$(signin bench 4 "$tmp/login4.json" "$LOGINS" 1)")
+stop_httpd peers
 stop_httpd bench
 
 # table: location, median req/s, median ratio to the paired /open/ run,
 # mean ratio, the ratios per round, CPU per request
-table=$(awk -F'\t' -v order="$LOCATIONS" '
+table=$(awk -F'\t' -v order="$all_locs" '
     function median(s,   a, k, m, i, j, t) {
         k = split(s, a, " ")
         for (i = 2; i <= k; i++)          # insertion sort (mawk has no asort)
@@ -626,7 +688,7 @@ table=$(awk -F'\t' -v order="$LOCATIONS" '
             loc = L[i]
             if (!(loc in cnt)) continue
             printf "| %s | %.0f | **%.3f** | %.3f | %s | %.1f | %.3f | %d of %d |\n", loc, median(vals[loc]), median(ratios[loc]),
-                   sum[loc] / cnt[loc], (loc == "open" ? "(the reference of every pair)" : rr[loc]), median(cv[loc]), median(cr[loc]), bad[loc], tot[loc]
+                   sum[loc] / cnt[loc], (loc ~ /^open/ ? "(the reference of its pairs)" : rr[loc]), median(cv[loc]), median(cr[loc]), bad[loc], tot[loc]
         }
     }' "$OUT/rounds.tsv")
 
@@ -790,8 +852,11 @@ fi
     echo
     echo "## Throughput (wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds of pairs with /open/, order rotated)"
     echo
-    echo "A = 127.0.0.1:$PA (ES256 vhost), B = 127.0.0.1:$PB (HS256 vhost); the same 1 KiB file everywhere;"
-    echo "every request carries \`Authorization: Bearer <token>\` (the ES256 token for /open/)."
+    echo "Two httpds, each loading only the auth modules it measures: DeskAuth on A = 127.0.0.1:$PA"
+    echo "(ES256 vhost) and B = 127.0.0.1:$PB (HS256 vhost), /open/ = A; mod_auth_openidc and mod_oauth2"
+    echo "on D = 127.0.0.1:$PD (ES256) and E = 127.0.0.1:$PE (HS256), open-peers = /open/ on D. The same"
+    echo "1 KiB file everywhere; every request carries \`Authorization: Bearer <token>\` (the ES256 token"
+    echo "for the open locations)."
     echo
     echo "$table"
     echo
@@ -811,7 +876,7 @@ fi
     echo "## What each module checks"
     echo
     echo "HS256 tokens re-signed with the bench secret from the real token's header and claims, one"
-    echo "thing changed; HTTP status from each location on port B (a location must refuse all but the first)."
+    echo "thing changed; HTTP status from each location on port B (DeskAuth) or E (the peers); a location must refuse all but the first."
     echo
     echo "| token | DeskAuth /da/ | mod_auth_openidc /oidc/ | mod_oauth2 /oauth2/ |"
     echo "|---|---:|---:|---:|"
