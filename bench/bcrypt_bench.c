@@ -5,8 +5,8 @@
  *
  * Hashes PASSWORD once with apr_bcrypt_encode at COST (as mod_deskauth does
  * at sign-up), then times N apr_password_validate calls (as a sign-in does),
- * shared out over THREADS threads (default 1: sequential), and prints one
- * line:
+ * made by THREADS threads (default 1: sequential), each taking the next call
+ * when its own is done, and prints one line:
  *   cost=10 n=200 threads=1 total_s=12.345678 per_call_ms=61.728 per_s=16.2 cpu_s=12.3
  * (cpu_s: the CPU time of all its threads during the N calls)
  * Built by bench/run.sh against apr-util; nothing else links it. */
@@ -23,14 +23,30 @@
 static const char *pw;
 static char hash[64];
 
-struct job { int n; int failed; };
+/* The calls left to make, taken one at a time by whichever thread is free:
+ * THREADS clients that each start the next call when theirs is done, as ab
+ * -c THREADS sends the next sign-in (so both end with the same tail). */
+static pthread_mutex_t left_lock = PTHREAD_MUTEX_INITIALIZER;
+static int left;
+
+struct job { int failed; };
+
+static int take_one(void)
+{
+    int got;
+
+    pthread_mutex_lock(&left_lock);
+    got = left > 0;
+    left -= got;
+    pthread_mutex_unlock(&left_lock);
+    return got;
+}
 
 static void *run(void *arg)
 {
     struct job *j = arg;
-    int i;
 
-    for (i = 0; i < j->n; i++) {
+    while (take_one()) {
         if (apr_password_validate(pw, hash) != APR_SUCCESS) {
             j->failed = 1;
             break;
@@ -70,10 +86,10 @@ int main(int argc, const char *const argv[])
         fprintf(stderr, "bcrypt_bench: the fresh hash does not validate\n");
         return 1;
     }
+    left = n;
     t0 = apr_time_now();
     getrusage(RUSAGE_SELF, &u0);
     for (i = 0; i < threads; i++) {
-        jobs[i].n = n / threads + (i < n % threads);
         jobs[i].failed = 0;
         if (pthread_create(&tid[i], NULL, run, &jobs[i]) != 0) {
             fprintf(stderr, "bcrypt_bench: pthread_create failed\n");

@@ -25,7 +25,7 @@
 #     median over the rounds is reported (and the mean).
 #  2. Sign-in. JSON sign-ins (POST /auth/login, ab -k) against as many
 #     apr_password_validate calls at the same cost on as many threads
-#     (bench/bcrypt_bench.c, compiled into the temp dir), interleaved in 10
+#     (bench/bcrypt_bench.c, compiled into the temp dir), interleaved in 4
 #     chunks, which goes first alternating: wall time and CPU time (httpd's
 #     against bcrypt_bench's) of both: at cost 4, one at a time, on the
 #     throughput server (shows the non-bcrypt part of a sign-in); at
@@ -55,7 +55,7 @@
 #
 # Tunables (environment): BENCH_ROUNDS (10), BENCH_DURATION (3s),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_LOCATIONS (see below),
-# BENCH_LOGINS (200), BENCH_LOGIN_COST (12), BENCH_LOGIN_CONCURRENCY ("4 2"), BENCH_MEM_REQUESTS (100000), BENCH_MEM_WARMUP (50000),
+# BENCH_LOGINS (400), BENCH_LOGIN_COST (12), BENCH_LOGIN_CONCURRENCY ("4 2"), BENCH_MEM_REQUESTS (100000), BENCH_MEM_WARMUP (50000),
 # BENCH_PROFILE (both), BENCH_LOGIN_SEQUENTIAL=1 (adds sequential sign-ins at
 # the high cost), BENCH_KEEP=1 keeps the temp dir, BENCH_OUT (dir).
 set -euo pipefail
@@ -69,7 +69,8 @@ THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
 # all: open da-es256 da-hs256 da-es256-nosess da-hs256-nosess oidc-es256 oidc-hs256 oauth2-es256 oauth2-hs256
 LOCATIONS=${BENCH_LOCATIONS:-"open da-es256 da-hs256 da-es256-nosess oidc-es256 oidc-hs256 oauth2-es256 oauth2-hs256"}
-LOGINS=${BENCH_LOGINS:-200}
+LOGINS=${BENCH_LOGINS:-400}
+SIGNIN_CHUNKS=4
 LOGIN_COST=${BENCH_LOGIN_COST:-12}
 LOGIN_CONCURRENCY=${BENCH_LOGIN_CONCURRENCY:-"$((2 * $(nproc))) $(nproc)"}
 MEM_REQUESTS=${BENCH_MEM_REQUESTS:-100000}
@@ -617,12 +618,15 @@ printf '{"email":"bench@bench.test","password":"%s"}' "$PASSWORD" >"$tmp/login4.
 # signin SERVER COST JSONFILE N CONCURRENCY -> "login_s bcrypt_s login_cpu_s
 # bcrypt_cpu_s": N sign-ins (ab -k -c CONCURRENCY) against the httpd SERVER
 # and N apr_password_validate calls on CONCURRENCY threads, interleaved in
-# 10 chunks, which goes first alternating (so that other work on the
-# machine, and its drift, fall on both alike); the CPU times are httpd's
-# (all its processes) and bcrypt_bench's own
+# SIGNIN_CHUNKS chunks, which goes first alternating (so that other work on
+# the machine, and its drift, fall on both alike); the CPU times are
+# httpd's (all its processes) and bcrypt_bench's own. Few, long chunks: the
+# end of each chunk of sign-ins idles a core while the last ones finish one
+# by one (the bcrypt threads finish together), which a steady load of
+# sign-ins never does: 10 chunks of 20 cost 3 points of the overhead.
 signin() {
     local srv=$1 cost=$2 body=$3 total=$4 conc=$5 chunk lt=0 bt=0 lc=0 bc=0 i k=0 a b f c0 c1 out
-    chunk=$(( (total + 9) / 10 ))
+    chunk=$(( (total + SIGNIN_CHUNKS - 1) / SIGNIN_CHUNKS ))
     [ "$chunk" -ge "$conc" ] || chunk=$conc
     for ((i = 0; i < total; i += chunk)); do
         [ $((total - i)) -lt "$chunk" ] && chunk=$((total - i))
@@ -885,7 +889,7 @@ fi
     echo "## Sign-in"
     echo
     echo "JSON sign-ins (ab -k, POST /auth/login) against apr_password_validate calls at the same"
-    echo "cost on as many threads (bench/bcrypt_bench.c), interleaved in 10 chunks. Cost 4 runs on the"
+    echo "cost on as many threads (bench/bcrypt_bench.c), interleaved in $SIGNIN_CHUNKS chunks. Cost 4 runs on the"
     echo "throughput server (bcrypt is small there: it shows the rest of a sign-in); cost $LOGIN_COST on the"
     echo "single-child server. SQLite file in $tmp/db (same file system as /tmp)."
     echo
