@@ -173,18 +173,7 @@ void da_cache_child_init(apr_pool_t *p, server_rec *s)
 
 static memo_t *memo_slot(da_cache_t *cache, const char *sid)
 {
-    apr_uint32_t h = 2166136261u;         /* FNV-1a */
-    apr_uint64_t w;
-    apr_size_t len = strlen(sid), i = 0;
-
-    for (; i + 8 <= len; i += 8) {        /* eight bytes at a time */
-        memcpy(&w, sid + i, 8);
-        h = (h ^ (apr_uint32_t)(w ^ (w >> 32))) * 16777619u;
-    }
-    for (; i < len; i++) {
-        h = (h ^ (unsigned char)sid[i]) * 16777619u;
-    }
-    return &cache->memo[h % MEMO_SLOTS];
+    return &cache->memo[da_hash(sid, strlen(sid)) % MEMO_SLOTS];
 }
 
 /* Did this process see the session valid, with no revocation since? */

@@ -135,6 +135,21 @@ int da_ct_memeq(const void *a, const void *b, apr_size_t len)
     return acc == 0;
 }
 
+apr_uint32_t da_hash(const void *p, apr_size_t len)
+{
+    const unsigned char *s = p;
+    apr_uint64_t h = 14695981039346656037u;
+    apr_size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        h = (h ^ word_at(s + i)) * 1099511628211u;
+    }
+    for (; i < len; i++) {
+        h = (h ^ s[i]) * 1099511628211u;
+    }
+    return (apr_uint32_t)(h ^ (h >> 32));
+}
+
 int da_ct_streq(const char *a, const char *b)
 {
     apr_size_t la, lb;

@@ -30,6 +30,10 @@ int da_ct_streq(const char *a, const char *b);
  * only. */
 int da_ct_memeq(const void *a, const void *b, apr_size_t len);
 
+/* A fast, well-spread hash of len bytes (FNV-1a, eight bytes a step), for
+ * picking a cache slot; not for anything an attacker must not collide. */
+apr_uint32_t da_hash(const void *p, apr_size_t len);
+
 /* Seconds since the epoch, and RFC 3339 UTC ("2026-11-22T02:24:22Z"). */
 apr_int64_t da_now(void);
 const char *da_rfc3339(apr_pool_t *p, apr_int64_t epoch);

@@ -76,21 +76,13 @@ apr_status_t da_verified_create(apr_pool_t *p, int slots, da_verified_t **out)
     return rv;
 }
 
-/* The slot of a token: FNV-1a over the last 32 bytes of the signature,
- * eight at a time (random-looking, and cheap). */
+/* The slot of a token: a hash of the last 32 bytes of the signature
+ * (random-looking, and cheap). */
 static slot_t *slot_of(da_verified_t *vc, const char *token, apr_size_t len)
 {
-    apr_uint64_t h = 14695981039346656037u, w;
-    apr_size_t i = len > 32 ? len - 32 : 0;
+    apr_size_t from = len > 32 ? len - 32 : 0;
 
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&w, token + i, 8);
-        h = (h ^ w) * 1099511628211u;
-    }
-    for (; i < len; i++) {
-        h = (h ^ (unsigned char)token[i]) * 1099511628211u;
-    }
-    return &vc->slots[(h ^ (h >> 32)) % (apr_uint64_t)vc->nslots];
+    return &vc->slots[da_hash(token + from, len - from) % (apr_uint32_t)vc->nslots];
 }
 
 /* Are the n bytes at s free of control characters (NULs aside)? */

@@ -145,6 +145,35 @@ static void test_tokens_and_hashes(void)
         }
         ok(bad == 0, "ct_memeq_finds_any_one_bit_difference_at_any_place_of_0_to_73_bytes");
     }
+    {
+        /* the slot hash: a one-bit change anywhere changes it, and 4,096
+         * session-id-like keys spread over 4,096 slots as random ones
+         * would (about 63 % of the slots used) */
+        char a[48], key[32];
+        static unsigned char used[4096];
+        int len, at, bad = 0, i, nused = 0;
+
+        memset(a, 'k', sizeof(a));
+        for (len = 1; len <= 40; len++) {
+            apr_uint32_t h = da_hash(a, (apr_size_t)len);
+            for (at = 0; at < len; at++) {
+                a[at] ^= 1;
+                bad += da_hash(a, (apr_size_t)len) == h;
+                a[at] ^= 1;
+            }
+            bad += da_hash(a, (apr_size_t)len) != h;
+        }
+        ok(bad == 0, "hash_changes_with_any_one_bit_of_1_to_40_bytes");
+        memset(used, 0, sizeof(used));
+        for (i = 0; i < 4096; i++) {
+            apr_snprintf(key, sizeof(key), "sess-%016d-xyz", i * 7919);
+            used[da_hash(key, strlen(key)) % 4096] = 1;
+        }
+        for (i = 0; i < 4096; i++) {
+            nused += used[i];
+        }
+        ok(nused > 2450 && nused < 2730, "hash_spreads_4096_keys_over_63_percent_of_4096_slots");
+    }
 
     is_str(da_rfc3339(pool, 0), "1970-01-01T00:00:00Z", "rfc3339_epoch");
     is_str(da_rfc3339(pool, 1795314262), "2026-11-22T02:24:22Z", "rfc3339_2026");
