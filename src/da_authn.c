@@ -160,11 +160,6 @@ int da_send_unauthorized(request_rec *r, int token_sent)
                                     : "Sign in first: an access token is required");
 }
 
-static int is_control(char c)
-{
-    return (unsigned char)c < 0x20 || c == 0x7f;
-}
-
 /* A claim value made safe for a request header or an environment variable
  * (a copy only when it has control characters to blank out). */
 static const char *flat(apr_pool_t *p, const char *v)
@@ -172,14 +167,14 @@ static const char *flat(apr_pool_t *p, const char *v)
     const char *c;
     char *out, *o;
 
-    for (c = v; *c && !is_control(*c); c++) {
+    for (c = v; *c && !da_is_control((unsigned char)*c); c++) {
     }
     if (!*c) {
         return v;
     }
     out = apr_pstrdup(p, v);
     for (o = out + (c - v); *o; o++) {
-        if (is_control(*o)) {
+        if (da_is_control((unsigned char)*o)) {
             *o = ' ';
         }
     }

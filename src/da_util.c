@@ -135,6 +135,11 @@ int da_ct_memeq(const void *a, const void *b, apr_size_t len)
     return acc == 0;
 }
 
+int da_is_control(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
 apr_uint32_t da_hash(const void *p, apr_size_t len)
 {
     const unsigned char *s = p;

@@ -30,6 +30,9 @@ int da_ct_streq(const char *a, const char *b);
  * only. */
 int da_ct_memeq(const void *a, const void *b, apr_size_t len);
 
+/* A control character (C0 or DEL): blanked in claims passed on. */
+int da_is_control(unsigned char c);
+
 /* A fast, well-spread hash of len bytes (FNV-1a, eight bytes a step), for
  * picking a cache slot; not for anything an attacker must not collide. */
 apr_uint32_t da_hash(const void *p, apr_size_t len);

@@ -91,8 +91,7 @@ static int no_controls(const char *s, apr_size_t n)
     apr_size_t i;
 
     for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && c) || c == 0x7f) {
+        if (s[i] && da_is_control((unsigned char)s[i])) {
             return 0;
         }
     }
