@@ -5,13 +5,17 @@
  * When the cache is this server's own (shmcb, dbm: the providers that need
  * our cross-process lock), each process keeps a memo of the sessions it saw
  * valid in front of it, so that the hot path takes no cross-process lock.
- * A memo entry is good until its socache entry would expire, and only
- * while no revocation happened on this server since: every revocation
+ * A memo entry is good until its socache entry is due to be asked again,
+ * and only while no revocation happened on this server since: every revocation
  * bumps an epoch counter in shared memory, which all processes (of every
  * generation, across graceful restarts) read without a lock. Revocation
  * thus stays immediate (SPEC §6.6). A cache shared by several servers
  * (memcache, redis) is asked every time instead, so that a revocation on
- * another server is seen as soon as it drops the shared entry. */
+ * another server is seen as soon as it drops the shared entry.
+ *
+ * An answer is asked again a fifth of the TTL before it expires, by one
+ * thread per process at a time while the others keep using it: threads
+ * that all asked at once would each take a database connection. */
 
 #include "da_cache.h"
 #include "da_util.h"
@@ -45,6 +49,8 @@ struct da_cache {
     volatile apr_uint32_t *epoch;         /* shared; bumped by every revocation */
     apr_thread_rwlock_t *memo_lock;       /* the memo is per process */
     memo_t *memo;                         /* MEMO_SLOTS, NULL when unavailable */
+    volatile apr_uint32_t *busy;          /* MEMO_SLOTS: a thread of this process
+                                           * is asking the database (per process) */
 };
 
 /* The provider name and its arguments from "NAME[:ARGS]". */
@@ -169,11 +175,17 @@ void da_cache_child_init(apr_pool_t *p, server_rec *s)
         && apr_thread_rwlock_create(&cache->memo_lock, p) == APR_SUCCESS) {
         cache->memo = apr_pcalloc(p, sizeof(memo_t) * MEMO_SLOTS);
     }
+    cache->busy = apr_pcalloc(p, sizeof(*cache->busy) * MEMO_SLOTS);
+}
+
+static apr_size_t slot(const char *sid)
+{
+    return da_hash(sid, strlen(sid)) % MEMO_SLOTS;
 }
 
 static memo_t *memo_slot(da_cache_t *cache, const char *sid)
 {
-    return &cache->memo[da_hash(sid, strlen(sid)) % MEMO_SLOTS];
+    return &cache->memo[slot(sid)];
 }
 
 /* Did this process see the session valid, with no revocation since? */
@@ -211,11 +223,28 @@ static void memo_put(da_cache_t *cache, const char *sid, apr_int64_t until,
     apr_thread_rwlock_unlock(cache->memo_lock);
 }
 
-/* A memo lasts as long as the socache answer, and never past the moment
- * lastUsedAt is due to be written again. */
-static apr_int64_t memo_until(apr_int64_t expires, apr_int64_t last_used)
+/* When a cached answer is due to be asked again: a fifth of
+ * DeskAuthSessionCacheTTL before it expires, so that one thread refreshes
+ * it while the others still use it, or when lastUsedAt is due to be
+ * written again. A memo lasts until then. */
+static apr_int64_t refresh_at(request_rec *r, apr_int64_t expires, apr_int64_t last_used)
 {
-    return expires < last_used + TOUCH_INTERVAL ? expires : last_used + TOUCH_INTERVAL;
+    apr_int64_t early = expires - da_session_cache_ttl(da_srv(r->server)) / 5;
+
+    return early < last_used + TOUCH_INTERVAL ? early : last_used + TOUCH_INTERVAL;
+}
+
+/* Become the one thread of this process that asks the database about the
+ * session (or about another one that shares its slot); 0 when another
+ * thread already does. */
+static int claim(da_cache_t *cache, const char *sid)
+{
+    return apr_atomic_cas32(&cache->busy[slot(sid)], 1, 0) == 0;
+}
+
+static void release(da_cache_t *cache, const char *sid)
+{
+    apr_atomic_set32(&cache->busy[slot(sid)], 0);
 }
 
 static apr_uint32_t epoch_now(da_cache_t *cache)
@@ -294,11 +323,20 @@ static apr_int64_t remember(request_rec *r, da_cache_t *cache, const char *sid,
     return expires;
 }
 
+/* Remove the cached answer (memos of it lapse by themselves or by the epoch). */
+static void drop(request_rec *r, da_cache_t *cache, const char *sid)
+{
+    unsigned int klen;
+    const unsigned char *k = key(r, sid, &klen);
+
+    lock(cache);
+    cache->provider->remove(cache->instance, r->server, k, klen, r->pool);
+    unlock(cache);
+}
+
 void da_session_forget(request_rec *r, const char *sid)
 {
     da_cache_t *cache = da_srv(r->server)->cache_instance;
-    unsigned int klen;
-    const unsigned char *k;
 
     if (cache) {
         /* The epoch first: a check that read the database before our
@@ -306,10 +344,7 @@ void da_session_forget(request_rec *r, const char *sid)
         if (cache->epoch) {
             apr_atomic_inc32(cache->epoch);
         }
-        k = key(r, sid, &klen);
-        lock(cache);
-        cache->provider->remove(cache->instance, r->server, k, klen, r->pool);
-        unlock(cache);
+        drop(r, cache, sid);
     }
 }
 
@@ -346,25 +381,15 @@ int da_cache_counter(request_rec *r, const char *key, da_counter_fn fn, void *ba
     return 1;
 }
 
-apr_status_t da_session_check(request_rec *r, const char *sid)
+/* Ask the database whether the session is still valid, record lastUsedAt
+ * when due, and cache the answer. */
+static apr_status_t ask_database(request_rec *r, da_cache_t *cache, const char *sid,
+                                 apr_int64_t now, apr_uint32_t epoch)
 {
-    da_cache_t *cache = da_srv(r->server)->cache_instance;
-    apr_int64_t now = da_now(), last_used = 0, expires = 0;
-    apr_uint32_t epoch = 0;
-    da_db_t *db = NULL;
+    apr_int64_t last_used = 0, expires;
+    da_db_t *db;
     apr_status_t rv;
 
-    if (cache) {
-        if (memo_get(cache, sid, now)) {
-            return APR_SUCCESS;           /* the hot path: no lock shared with others */
-        }
-        epoch = epoch_now(cache);
-        last_used = cached(r, cache, sid, &expires);
-        if (last_used && now - last_used < TOUCH_INTERVAL) {
-            memo_put(cache, sid, memo_until(expires, last_used), epoch);
-            return APR_SUCCESS;           /* no database either */
-        }
-    }
     if (!(db = da_db(r))) {
         return APR_EGENERAL;
     }
@@ -372,6 +397,9 @@ apr_status_t da_session_check(request_rec *r, const char *sid)
      * long cache TTL never keeps a revoked session alive. */
     rv = da_store_session_valid(db, sid, now, &last_used);
     if (rv == APR_NOTFOUND) {
+        if (cache) {
+            drop(r, cache, sid);          /* revoked elsewhere: no answer lingers */
+        }
         return rv;
     }
     if (rv != APR_SUCCESS) {
@@ -385,9 +413,41 @@ apr_status_t da_session_check(request_rec *r, const char *sid)
         }
     }
     if (cache && (expires = remember(r, cache, sid, last_used, epoch))) {
-        memo_put(cache, sid, memo_until(expires, last_used), epoch);
+        memo_put(cache, sid, refresh_at(r, expires, last_used), epoch);
     }
     return APR_SUCCESS;
+}
+
+apr_status_t da_session_check(request_rec *r, const char *sid)
+{
+    da_cache_t *cache = da_srv(r->server)->cache_instance;
+    apr_int64_t now = da_now(), last_used, expires = 0;
+    apr_uint32_t epoch = 0;
+    apr_status_t rv;
+
+    if (!cache) {
+        return ask_database(r, NULL, sid, now, 0);
+    }
+    if (memo_get(cache, sid, now)) {
+        return APR_SUCCESS;               /* the hot path: no lock shared with others */
+    }
+    epoch = epoch_now(cache);
+    if (!(last_used = cached(r, cache, sid, &expires)) || expires <= now) {
+        return ask_database(r, cache, sid, now, epoch);
+    }
+    if (now < refresh_at(r, expires, last_used)) {
+        memo_put(cache, sid, refresh_at(r, expires, last_used), epoch);
+        return APR_SUCCESS;               /* no database either */
+    }
+    /* Due: one thread asks, while the others use the answer until it
+     * expires (64 threads asking at once would each hold a connection). */
+    if (!claim(cache, sid)) {
+        return APR_SUCCESS;
+    }
+    rv = ask_database(r, cache, sid, now, epoch);
+    release(cache, sid);
+    /* A database that fails to answer (logged) leaves that answer good. */
+    return rv == APR_NOTFOUND ? rv : APR_SUCCESS;
 }
 
 apr_status_t da_session_revoke(request_rec *r, da_db_t *db, const char *sid)

@@ -5,7 +5,9 @@
 # DeskAuthSessionCacheTTL elsewhere"). Here deskauthctl is the "elsewhere": it
 # cannot drop the test server's session-validity cache, so an access token the
 # server has just accepted may keep working for up to DeskAuthSessionCacheTTL
-# seconds, and no longer. Sign-in and /auth/token read the database: at once.
+# seconds, and no longer: the server asks the database again a fifth of the
+# TTL before a cached answer expires (docs/behaviour.md). Sign-in and
+# /auth/token read the database: at once.
 use strict;
 use warnings;
 use FindBin;
@@ -15,6 +17,7 @@ use DeskAuthTest;
 use DeskAuthCtl;
 use DeskAuthOAuth qw(protected_status token_post);
 use JSON::PP ();
+use Time::HiRes qw(time sleep);
 
 plan tests => 4 + 6 + 3 + 5;
 
@@ -55,8 +58,10 @@ my ($access2, $refresh2) = @{ h(h($lj)->{tokens}) }{qw(accessToken refreshToken)
 is($rr->code, 201, 'setup: the person registers');
 is($lr->code, 200, 'setup: and signs in a second time');
 # the server answers "valid" for both sessions, and may now cache that answer
+my $t_before = time;
 is(protected_status($access), 200, 'before: the first access token opens /protected/');
 is(protected_status($access2), 200, 'before: the second access token opens /protected/');
+my $t_cached = time;
 
 # --- deskauthctl user disable: what holds at once -------------------------------------------------------
 {
@@ -77,10 +82,19 @@ is(protected_status($access2), 200, 'before: the second access token opens /prot
     ok(time - $t_disabled < $TTL, 'setup: the checks above ran within DeskAuthSessionCacheTTL');
 }
 
-# --- after DeskAuthSessionCacheTTL: gone -----------------------------------------------------------------
+# --- before the cached answers expire: gone ---------------------------------------------------------------
+# Cached at whole second C (between $t_before and $t_cached), an answer
+# expires at C + TTL and is asked again from C + TTL - TTL/5: a request at
+# $t_cached + TTL - TTL/5 + 0.3 falls in that window while the cache still
+# holds the answer (when TTL/5 >= 2 and caching took under 0.5 s).
 {
-    sleep $TTL + 1;
-    is(protected_status($access), 401, "after DeskAuthSessionCacheTTL + 1 s (${TTL} + 1) the access token gets 401");
+    my $early = int($TTL / 5);
+    my $window = $early >= 2 && $t_cached - $t_before < 0.5;
+    my $at = $window ? $TTL - $early + 0.3 : $TTL + 1;
+    sleep $t_cached + $at - time;
+    is(protected_status($access), 401,
+       sprintf('%.1f s after it was cached (DeskAuthSessionCacheTTL %d) the access token gets 401%s', $at, $TTL,
+               $window ? ', before the cached answer expires' : ''));
     is(protected_status($access2), 401, 'so does the access token of the other session');
     my ($p) = json_req(GET => '/api/auth/profile', undef, bearer($access // 'none'));
     ok(error_is($p, 401, 'unauthorized'), 'the profile API refuses it too (401 unauthorized)');

@@ -11,8 +11,10 @@
 #      again for every client, without restarting httpd;
 #   2. an outage under traffic: sign-up, sign-in, the profile, a refresh and
 #      a protected page whose session is not cached are 503 unavailable
-#      (never 500, never 200), httpd keeps running; after the resume no
-#      answer is a 500.
+#      (never 500, never 200), httpd keeps running; a protected page whose
+#      session was cached is 200 until the cached answer expires, even once
+#      it is due to be asked again (docs/behaviour.md), and 503 after; after
+#      the resume no answer is a 500.
 #
 # Both defects this test first found are fixed and now asserted: the
 # statements lost by a libpq reconnect are prepared again, and transactions
@@ -46,7 +48,7 @@ push @missing, 'the DBD driver for pgsql (libaprutil1-dbd-pgsql)'
 push @missing, 'a postgres OS user (tests run as root)' if $> == 0 && !getpwnam('postgres');
 plan skip_all => 'needs ' . join(', ', @missing) if @missing;
 
-plan tests => 5 + 4 + 12 + 2;
+plan tests => 5 + 4 + 15 + 2;
 
 $SIG{ALRM} = sub { die "db_outage.t took longer than 90 s\n" };
 alarm 90;
@@ -188,6 +190,12 @@ ok($res->code == 200 && $access0 && $refresh0 && $r2->code == 200 && $access_unc
 {
     my $email = $email0;
     my ($access, $refresh) = ($access_uncached, $refresh0);
+    my (undef, $lj) = login($email);
+    my $access_cached = h(h($lj)->{tokens})->{accessToken};
+    my $t_cached = time;
+    ($res) = $srv->req(GET => '/protected/', bearer => $access_cached);
+    ok($res->code == 200 && time - $t_cached < 0.5, 'a third session opens /protected/ (its answer is now cached)')
+        or diag(show($res));
     my ($prc, $out) = pg('pause', $pgdir);
     my $down = !IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $pg_port, Timeout => 2);
     ok($prc == 0 && $down, 'tools/pg pause: PostgreSQL is stopped (its port refuses connections)') or diag($out);
@@ -220,6 +228,15 @@ ok($res->code == 200 && $access0 && $refresh0 && $r2->code == 200 && $access_unc
     ($res, $json) = $srv->req(GET => '/auth/login', headers => { Accept => 'text/html' });
     ok($res->code == 200 && $res->content =~ /<form/i, 'the sign-in page itself still renders (it needs no database)')
         or diag(show($res));
+    # Cached at whole second C, the answer (DeskAuthSessionCacheTTL 10) is
+    # asked again from C + 8 and expires at C + 10.
+    sleep $t_cached + 8.3 - time;
+    ($res) = $srv->req(GET => '/protected/', bearer => $access_cached);
+    is($res->code, 200, 'the cached session, due to be asked again but not expired: 200 (the answer still holds)')
+        or diag(show($res));
+    sleep $t_cached + 10.5 - time;
+    ($res, $json) = $srv->req(GET => '/protected/', bearer => $access_cached);
+    ok($res->code == 503, 'the same once its cached answer has expired: 503') or diag(show($res));
     ok($srv->alive && $srv->{pid} == $pid, 'httpd keeps running (the same parent, no restart)');
     like($srv->error_log, qr/DA000(?:33|34)/, 'the outage is logged (no database connection / database error)');
 
