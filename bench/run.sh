@@ -33,11 +33,13 @@
 #     2 x cores at a time (the server saturated: throughput), then cores at
 #     a time, on a second start of the same configuration with a single
 #     child process.
-#  3. Memory. On that single-child server: the child's RSS after a warm-up
-#     that puts all its 64 worker threads to work (BENCH_MEM_WARMUP
-#     requests on 64 connections), then after every 20,000 of MEM_REQUESTS
-#     requests to /da/ (ES256, session check on); then the same for /open/
-#     after a restart, for reference.
+#  3. Memory. On that single-child server: the child's RSS (and its open
+#     SQLite connections) after a warm-up that puts all its 64 worker
+#     threads to work and outlasts DeskAuthSessionCacheTTL (wrk on 64
+#     connections for BENCH_MEM_WARMUP seconds), then after every 100,000
+#     of MEM_REQUESTS requests to /da/ (ES256, session check on; 1,000,000
+#     take about a minute, past the moment lastUsedAt is written again);
+#     then the same for /open/ after a restart, for reference.
 #  4. Profile (BENCH_PROFILE=both|perf|callgrind|off, default both):
 #     perf record -g on that child while wrk loads /open/, then /da/: CPU per
 #     request by library and symbol, /da/ against /open/ (sampled, so as
@@ -57,7 +59,7 @@
 # interval of a 30-pair median is about ±3 %, of a 10-pair one ±5 %),
 # BENCH_DURATION (3s),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_LOCATIONS (see below),
-# BENCH_LOGINS (400), BENCH_LOGIN_COST (12), BENCH_LOGIN_CONCURRENCY ("4 2"), BENCH_MEM_REQUESTS (100000), BENCH_MEM_WARMUP (50000),
+# BENCH_LOGINS (400), BENCH_LOGIN_COST (12), BENCH_LOGIN_CONCURRENCY ("4 2"), BENCH_MEM_REQUESTS (1000000), BENCH_MEM_WARMUP (15),
 # BENCH_PROFILE (both), BENCH_LOGIN_SEQUENTIAL=1 (adds sequential sign-ins at
 # the high cost), BENCH_KEEP=1 keeps the temp dir, BENCH_OUT (dir).
 set -euo pipefail
@@ -75,9 +77,9 @@ LOGINS=${BENCH_LOGINS:-400}
 SIGNIN_CHUNKS=4
 LOGIN_COST=${BENCH_LOGIN_COST:-12}
 LOGIN_CONCURRENCY=${BENCH_LOGIN_CONCURRENCY:-"$((2 * $(nproc))) $(nproc)"}
-MEM_REQUESTS=${BENCH_MEM_REQUESTS:-100000}
-MEM_STEP=20000
-MEM_WARMUP=${BENCH_MEM_WARMUP:-50000}
+MEM_REQUESTS=${BENCH_MEM_REQUESTS:-1000000}
+MEM_STEP=100000
+MEM_WARMUP=${BENCH_MEM_WARMUP:-15}
 PROFILE=${BENCH_PROFILE:-both}
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 t_start=$(date +%s)
@@ -728,25 +730,32 @@ if [ "${BENCH_LOGIN_SEQUENTIAL:-0}" = 1 ]; then
 fi
 
 # mem_run LOC -> table rows; RSS of the one child ($child): after a warm-up that
-# puts every worker thread to work (as many connections as ThreadsPerChild,
-# MEM_WARMUP requests: a thread's stack and its pool grow on its first
-# requests, in httpd whatever the location), then every MEM_STEP requests
+# puts every worker thread to work (as many connections as ThreadsPerChild:
+# a thread's stack and its pool grow on its first requests, in httpd
+# whatever the location) for MEM_WARMUP s (the session check's cached
+# answer is asked again meanwhile), then every MEM_STEP requests
 mem_run() {
     local loc=$1 done_n=0 step rows
-    ab -k -c 64 -n "$MEM_WARMUP" -H "Authorization: Bearer $TOK_ES" "$(url_of "$loc")" >"$OUT/mem-$loc-warmup.txt" 2>&1
-    rows="| $loc | 0 (after the warm-up) | $(rss "$child") |"
+    wrk -t"$THREADS" -c64 -d"${MEM_WARMUP}s" -H "Authorization: Bearer $TOK_ES" "$(url_of "$loc")" >"$OUT/mem-$loc-warmup.txt" 2>&1 ||
+        { cat "$OUT/mem-$loc-warmup.txt" >&2; die "wrk (memory warm-up) failed"; }
+    grep -q 'Non-2xx' "$OUT/mem-$loc-warmup.txt" && { cat "$OUT/mem-$loc-warmup.txt" >&2; die "$loc answered non-2xx"; }
+    rows="| $loc | 0 (after the warm-up) | $(rss "$child") | $(db_conns "$child") |"
     while [ "$done_n" -lt "$MEM_REQUESTS" ]; do
         step=$MEM_STEP; [ $((MEM_REQUESTS - done_n)) -lt "$step" ] && step=$((MEM_REQUESTS - done_n))
         ab -k -c "$CONNS" -n "$step" -H "Authorization: Bearer $TOK_ES" "$(url_of "$loc")" >"$OUT/mem-$loc-$done_n.txt" 2>&1 ||
             { cat "$OUT/mem-$loc-$done_n.txt" >&2; die "ab (memory) failed"; }
         grep -q 'Non-2xx' "$OUT/mem-$loc-$done_n.txt" && { cat "$OUT/mem-$loc-$done_n.txt" >&2; die "$loc answered non-2xx"; }
         done_n=$((done_n + step))
-        rows="$rows"$'\n'"| $loc | $done_n | $(rss "$child") |"
+        rows="$rows"$'\n'"| $loc | $done_n | $(rss "$child") | $(db_conns "$child") |"
     done
     [ "$(child_pid)" = "$child" ] || die "the child changed during the memory run"
     echo "$rows"
 }
 rss() { ps -o rss= -p "$1" | tr -d ' '; }
+max_step() {   # max_step LOC: the largest RSS growth between two rows of LOC in $mem_rows
+    grep "^| $1 |" <<<"$mem_rows" | awk -F'|' 'NR > 1 && $4 - prev > max { max = $4 - prev } { prev = $4 } END { print max + 0 }'
+}
+db_conns() { ls -l "/proc/$1/fd" | grep -c '/deskauth\.db$' || true; }
 say "memory: $MEM_REQUESTS requests to /da/ (ES256, session check on) on the one child, after $MEM_WARMUP on 64 connections"
 child=$(child_pid)
 mem_rows=$(mem_run da-es256)
@@ -901,15 +910,17 @@ fi
     echo
     echo "## Memory: the one child's RSS (KiB), /da/ (ES256, session check on), then /open/ after a restart"
     echo
-    echo "Warm-up: $MEM_WARMUP requests on 64 keep-alive connections (ThreadsPerChild 64: every worker"
-    echo "thread serves some), then $MEM_REQUESTS on $CONNS connections, RSS every $MEM_STEP."
+    echo "Warm-up: wrk for $MEM_WARMUP s on 64 keep-alive connections (ThreadsPerChild 64: every worker"
+    echo "thread serves some; DeskAuthSessionCacheTTL is 10 s), then $MEM_REQUESTS on $CONNS connections (ab -k),"
+    echo "RSS and the child's open SQLite connections every $MEM_STEP."
     echo
-    echo "| location | requests done | RSS KiB |"
-    echo "|---|---:|---:|"
+    echo "| location | requests done | RSS KiB | SQLite connections |"
+    echo "|---|---:|---:|---:|"
     echo "$mem_rows"
     echo
     echo "/da/: after the warm-up $rss0 KiB, after $MEM_REQUESTS more $rss1 KiB, difference $((rss1 - rss0)) KiB;"
     echo "/open/ (reference): $open_rss0 KiB, then $open_rss1 KiB, difference $((open_rss1 - open_rss0)) KiB"
+    echo "largest growth over one step of $MEM_STEP: /da/ $(max_step da-es256) KiB, /open/ $(max_step open) KiB"
     echo
     echo "## Profile"
     echo
