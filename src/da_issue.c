@@ -99,7 +99,7 @@ json_object *da_user_json(request_rec *r, const da_user_t *u)
     da_json_set_bool(o, "isActive", u->is_active);
     /* A new account has no resume: sign-up skips the query. */
     da_json_set(o, "resume", r->handler && !strcmp(r->handler, "deskauth-register")
-                             ? NULL : da_resume_json(r, u->id));
+                             ? NULL : da_resume_json(r, u));
     da_json_set_time(r->pool, o, "createdAt", u->created_at);
     da_json_set_time(r->pool, o, "updatedAt", u->updated_at);
     da_json_set_time(r->pool, o, "lastLoginAt", u->last_login_at);

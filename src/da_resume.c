@@ -584,23 +584,31 @@ int da_resume_download(request_rec *r, da_db_t *db, const da_user_t *caller,
 /* ------------------------------------------------------------------ */
 /* The user object and the page */
 
-json_object *da_resume_json(request_rec *r, const char *user_id)
+json_object *da_resume_json(request_rec *r, const da_user_t *u)
 {
-    da_db_t *db = da_db(r);
     da_claims_t *cl = da_authn_claims(r);
     const char *url = apr_pstrcat(r->pool, da_url(r, "profile"), "/resume", NULL);
-    da_resume_t *res;
+    const da_resume_t *res = u->resume;
     json_object *o;
-    apr_status_t rv;
 
-    if (!db) {
-        return NULL;
-    }
-    rv = da_store_resume_meta(db, user_id, &res);
-    if (rv != APR_SUCCESS) {
-        if (rv != APR_NOTFOUND) {
-            da_db_log_error(r, db, "loading a resume's details");
+    if (!u->resume_known) {
+        da_db_t *db = da_db(r);
+        da_resume_t *row;
+        apr_status_t rv;
+
+        if (!db) {
+            return NULL;
         }
+        rv = da_store_resume_meta(db, u->id, &row);
+        if (rv != APR_SUCCESS) {
+            if (rv != APR_NOTFOUND) {
+                da_db_log_error(r, db, "loading a resume's details");
+            }
+            return NULL;
+        }
+        res = row;
+    }
+    if (!res) {
         return NULL;
     }
     o = json_object_new_object();
@@ -609,8 +617,8 @@ json_object *da_resume_json(request_rec *r, const char *user_id)
     da_json_set_str(o, "contentType", res->content_type);
     da_json_set_time(r->pool, o, "uploadedAt", res->uploaded_at);
     /* Someone else's (an ADMIN looking at users): the URL that gets it. */
-    if (cl && cl->sub && strcmp(cl->sub, user_id)) {
-        url = apr_pstrcat(r->pool, url, "?user=", ap_escape_urlencoded(r->pool, user_id),
+    if (cl && cl->sub && strcmp(cl->sub, u->id)) {
+        url = apr_pstrcat(r->pool, url, "?user=", ap_escape_urlencoded(r->pool, u->id),
                           NULL);
     }
     da_json_set_str(o, "url", url);

@@ -30,7 +30,9 @@ const da_stmt_t da_store_statements[] = {
     { "deskauth_user_list",
       "SELECT " USER_COLS " FROM deskauth_users ORDER BY created_at, email" },
     { "deskauth_user_search",
-      "SELECT " USER_COLS " FROM deskauth_users WHERE email LIKE %s ESCAPE '!' "
+      "SELECT " USER_COLS ", " RESUME_META_COLS " FROM deskauth_users "
+      "LEFT JOIN deskauth_resumes ON deskauth_resumes.user_id = deskauth_users.id "
+      "WHERE email LIKE %s ESCAPE '!' "
       "OR LOWER(first_name) LIKE %s ESCAPE '!' OR LOWER(last_name) LIKE %s ESCAPE '!' "
       "ORDER BY created_at, email LIMIT %d OFFSET %d" },
     { "deskauth_user_search_count",
@@ -375,6 +377,20 @@ static void user_list_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
     APR_ARRAY_PUSH((apr_array_header_t *)baton, da_user_t *) = u;
 }
 
+static da_resume_t *resume_at(da_db_t *db, apr_dbd_row_t *row, int first);
+
+/* A user row followed by RESUME_META_COLS, NULL where the user has none. */
+static void user_resume_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    apr_array_header_t *users = baton;
+    da_user_t *u;
+
+    user_list_row(db, row, users);
+    u = APR_ARRAY_IDX(users, users->nelts - 1, da_user_t *);
+    u->resume_known = 1;
+    u->resume = apr_dbd_get_entry(db->driver, row, 13) ? resume_at(db, row, 13) : NULL;
+}
+
 apr_status_t da_store_user_by_email(da_db_t *db, const char *email, da_user_t **u)
 {
     const char *args[] = { email };
@@ -459,7 +475,7 @@ apr_status_t da_store_user_search(da_db_t *db, const char *text, int limit,
         return rv;
     }
     *users = apr_array_make(db->pool, 16, sizeof(da_user_t *));
-    rv = query(db, "deskauth_user_search", 5, args, user_list_row, *users);
+    rv = query(db, "deskauth_user_search", 5, args, user_resume_row, *users);
     return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
 }
 
@@ -727,16 +743,22 @@ apr_status_t da_store_code_set_issued(da_db_t *db, const char *code_hash,
 /* ------------------------------------------------------------------ */
 /* Resumes: one per user, the file as base64 text */
 
-static void resume_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+/* RESUME_META_COLS from column first on. */
+static da_resume_t *resume_at(da_db_t *db, apr_dbd_row_t *row, int first)
 {
     da_resume_t *res = apr_pcalloc(db->pool, sizeof(*res));
 
-    res->user_id = col(db, row, 0);
-    res->filename = col(db, row, 1);
-    res->content_type = col(db, row, 2);
-    res->size = col_num(db, row, 3);
-    res->uploaded_at = col_num(db, row, 4);
-    *(da_resume_t **)baton = res;
+    res->user_id = col(db, row, first);
+    res->filename = col(db, row, first + 1);
+    res->content_type = col(db, row, first + 2);
+    res->size = col_num(db, row, first + 3);
+    res->uploaded_at = col_num(db, row, first + 4);
+    return res;
+}
+
+static void resume_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    *(da_resume_t **)baton = resume_at(db, row, 0);
 }
 
 static void resume_row_data(da_db_t *db, apr_dbd_row_t *row, void *baton)

@@ -31,6 +31,8 @@ typedef struct {
 /* All statements, NULL-terminated: prepared once per connection. */
 extern const da_stmt_t da_store_statements[];
 
+typedef struct da_resume da_resume_t;
+
 typedef struct {
     const char *id;
     const char *email;
@@ -45,6 +47,8 @@ typedef struct {
     apr_int64_t created_at;
     apr_int64_t updated_at;
     apr_int64_t last_login_at;
+    int resume_known;                     /* da_store_user_search read ... */
+    const da_resume_t *resume;            /* ... the resume's details (NULL: none) */
 } da_user_t;
 
 typedef struct {
@@ -95,7 +99,7 @@ apr_status_t da_store_user_by_email(da_db_t *db, const char *email, da_user_t **
 apr_status_t da_store_user_by_id(da_db_t *db, const char *id, da_user_t **u);
 apr_status_t da_store_user_list(da_db_t *db, apr_array_header_t **users);
 /* Users whose email or name contains text (case-insensitive), a page of
- * them, and how many match in all. */
+ * them with their resumes' details (one query), and how many match in all. */
 apr_status_t da_store_user_search(da_db_t *db, const char *text, int limit,
                                   int offset, apr_array_header_t **users,
                                   apr_int64_t *total);
@@ -171,14 +175,14 @@ apr_status_t da_store_code_set_issued(da_db_t *db, const char *code_hash,
                                       const char *session_id);
 
 /* A user's resume. data (base64 of the file) is NULL from _meta. */
-typedef struct {
+struct da_resume {
     const char *user_id;
     const char *filename;
     const char *content_type;
     apr_int64_t size;                     /* bytes of the file itself */
     const char *data;
     apr_int64_t uploaded_at;
-} da_resume_t;
+};
 
 /* Store the user's resume, replacing the one before (one statement: an
  * upsert on the primary key, so two concurrent uploads leave one row). */

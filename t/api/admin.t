@@ -17,7 +17,7 @@ use DeskAuthOAuth qw(protected_status token_post);
 use DeskAuthForge qw(jwt_decode);
 use JSON::PP ();
 
-plan tests => 7 + 9 + 7 + 8 + 6 + 4 + 6 + 3 + 5 + 5;
+plan tests => 7 + 9 + 7 + 4 + 8 + 6 + 4 + 6 + 3 + 5 + 5;
 
 my $PW = 'correct horse 1';
 my @USER_FIELDS = qw(id email firstName lastName fullName role company jobRole authType
@@ -120,6 +120,31 @@ my $target_id = h(h($tj)->{user})->{id};
     ($res, $j) = admin(GET => "/users?q=${tag}%25x1", $admin);
     is($res->code, 200, 'q with "%" is a valid search');
     is_deeply([emails($j), hd($j)->{total}], [[], 0], 'q with "%" is taken literally (here it matches nobody)');
+}
+
+# --- resumes in the list ------------------------------------------------------------------------------
+# The list reads each user's resume details with the users (one query): the
+# same object as GET /auth/admin/users/ID gives, null for a user without one.
+{
+    my $ua  = LWP::UserAgent->new(timeout => 60);
+    my $req = HTTP::Request->new(PUT => url('/api/auth/profile/resume'),
+                                 [Accept => 'application/json', 'Content-Type' => 'application/pdf',
+                                  'X-Filename' => 'Tess CV.pdf', bearer(access_of($tj))]);
+    $req->content("%PDF-1.4\n1 0 obj << >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+    my $put = $ua->request($req);
+    is($put->code, 200, 'setup: the target uploads a resume') or diag($put->content);
+    my (undef, $j) = admin(GET => "/users?q=$tag", $admin);
+    my %by = map { (h($_)->{email} // '') => h($_) } @{ users_of($j) };
+    my $listed = h($by{$target_email}{resume});
+    ok($listed->{filename} eq 'Tess CV.pdf' && $listed->{size} == length($req->content)
+       && $listed->{contentType} eq 'application/pdf' && ($listed->{uploadedAt} // '') =~ /\A\d{4}-\d\d-\d\dT/
+       && ($listed->{url} // '') =~ /\?user=\Q$target_id\E\z/,
+       'in the list, the target\'s resume has its filename, size, contentType, uploadedAt and a ?user= URL')
+        or diag(JSON::PP->new->canonical->encode($listed));
+    my (undef, $one) = admin(GET => "/users/$target_id", $admin);
+    is_deeply($listed, h(h(hd($one)->{user})->{resume}), 'the same object as GET /auth/admin/users/ID gives');
+    ok(exists $by{$decoy_email}{resume} && !defined $by{$decoy_email}{resume},
+       'a user without a resume is listed with "resume": null');
 }
 
 # --- paging -------------------------------------------------------------------------------------------
