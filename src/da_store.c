@@ -383,12 +383,14 @@ static da_resume_t *resume_at(da_db_t *db, apr_dbd_row_t *row, int first);
 static void user_resume_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
 {
     apr_array_header_t *users = baton;
+    const char *has;
     da_user_t *u;
 
     user_list_row(db, row, users);
     u = APR_ARRAY_IDX(users, users->nelts - 1, da_user_t *);
     u->resume_known = 1;
-    u->resume = apr_dbd_get_entry(db->driver, row, 13) ? resume_at(db, row, 13) : NULL;
+    has = apr_dbd_get_entry(db->driver, row, 13);   /* NULL, or "" with pgsql */
+    u->resume = has && *has ? resume_at(db, row, 13) : NULL;
 }
 
 apr_status_t da_store_user_by_email(da_db_t *db, const char *email, da_user_t **u)
