@@ -393,8 +393,8 @@ static apr_status_t ask_database(request_rec *r, da_cache_t *cache, const char *
     if (!(db = da_db(r))) {
         return APR_EGENERAL;
     }
-    /* Time to record lastUsedAt: check the session again too, so that a
-     * long cache TTL never keeps a revoked session alive. */
+    /* The session itself, every time lastUsedAt is written too, so that
+     * a long cache TTL never keeps a revoked session alive. */
     rv = da_store_session_valid(db, sid, now, &last_used);
     if (rv == APR_NOTFOUND) {
         if (cache) {
@@ -421,8 +421,8 @@ static apr_status_t ask_database(request_rec *r, da_cache_t *cache, const char *
 apr_status_t da_session_check(request_rec *r, const char *sid)
 {
     da_cache_t *cache = da_srv(r->server)->cache_instance;
-    apr_int64_t now = da_now(), last_used, expires = 0;
-    apr_uint32_t epoch = 0;
+    apr_int64_t now = da_now(), last_used, expires = 0, due;
+    apr_uint32_t epoch;
     apr_status_t rv;
 
     if (!cache) {
@@ -435,8 +435,8 @@ apr_status_t da_session_check(request_rec *r, const char *sid)
     if (!(last_used = cached(r, cache, sid, &expires)) || expires <= now) {
         return ask_database(r, cache, sid, now, epoch);
     }
-    if (now < refresh_at(r, expires, last_used)) {
-        memo_put(cache, sid, refresh_at(r, expires, last_used), epoch);
+    if (now < (due = refresh_at(r, expires, last_used))) {
+        memo_put(cache, sid, due, epoch);
         return APR_SUCCESS;               /* no database either */
     }
     /* Due: one thread asks, while the others use the answer until it

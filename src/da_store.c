@@ -11,6 +11,7 @@
 #define USER_COLS "id, email, password_hash, first_name, last_name, role, " \
     "company, job_role, email_verified, is_active, created_at, updated_at, " \
     "last_login_at"
+#define USER_NCOLS 13
 #define SESSION_COLS "id, user_id, kind, client_id, device_name, user_agent, " \
     "ip, refresh_hash, created_at, last_used_at, expires_at, revoked_at"
 #define CODE_COLS "code_hash, kind, user_id, session_id, client_id, " \
@@ -382,15 +383,13 @@ static da_resume_t *resume_at(da_db_t *db, apr_dbd_row_t *row, int first);
 /* A user row followed by RESUME_META_COLS, NULL where the user has none. */
 static void user_resume_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
 {
-    apr_array_header_t *users = baton;
-    const char *has;
+    const char *has = apr_dbd_get_entry(db->driver, row, USER_NCOLS);  /* "" with pgsql */
     da_user_t *u;
 
-    user_list_row(db, row, users);
-    u = APR_ARRAY_IDX(users, users->nelts - 1, da_user_t *);
+    user_row(db, row, &u);
     u->resume_known = 1;
-    has = apr_dbd_get_entry(db->driver, row, 13);   /* NULL, or "" with pgsql */
-    u->resume = has && *has ? resume_at(db, row, 13) : NULL;
+    u->resume = has && *has ? resume_at(db, row, USER_NCOLS) : NULL;
+    APR_ARRAY_PUSH((apr_array_header_t *)baton, da_user_t *) = u;
 }
 
 apr_status_t da_store_user_by_email(da_db_t *db, const char *email, da_user_t **u)
