@@ -3,13 +3,13 @@
  * This file is the whole module on one screen: its handlers, hooks and
  * providers. Everything else is under src/ (see STYLE.md). */
 
-#include "src/da_private.h"
-#include "src/da_authn.h"
-#include "src/da_authz.h"
-#include "src/da_cache.h"
-#include "src/da_db.h"
-#include "src/da_handlers.h"
-#include "src/da_mail.h"
+#include "da_private.h"
+#include "da_authn.h"
+#include "da_authz.h"
+#include "da_cache.h"
+#include "da_db.h"
+#include "da_handlers.h"
+#include "da_mail.h"
 
 #include <mod_auth.h>
 
