@@ -27,16 +27,13 @@ da_claims_t *da_authn_claims(request_rec *r)
 void da_authn_child_init(apr_pool_t *p, server_rec *s)
 {
     da_verified_t *vc;
-    server_rec *v;
 
     if (da_verified_create(p, DA_VERIFIED_SLOTS, &vc) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, DA_LOGNO(00044)
                      "no verified-token cache: every token is verified in full");
         return;
     }
-    for (v = s; v; v = v->next) {
-        da_srv(v)->verified = vc;
-    }
+    da_srv(s)->mod->verified = vc;
 }
 
 int da_authn_verify(request_rec *r, const char *token, int session_check,
@@ -51,7 +48,7 @@ int da_authn_verify(request_rec *r, const char *token, int session_check,
      * must live as long as it, also when a subrequest verified them. */
     apr_pool_t *p = (r->main ? r->main : r)->pool;
 
-    if (!c->verified || !da_verified_get(c->verified, p, c->keyring, iss, aud,
+    if (!c->mod->verified || !da_verified_get(c->mod->verified, p, c->keyring, iss, aud,
                                          token, now, &cl)) {
         if (da_jwt_verify(p, c->keyring, token, iss, aud, now, &cl, &why)
             != APR_SUCCESS) {
@@ -59,8 +56,8 @@ int da_authn_verify(request_rec *r, const char *token, int session_check,
                           "token refused: %s", why ? why : "invalid");
             return HTTP_UNAUTHORIZED;
         }
-        if (c->verified) {
-            da_verified_put(c->verified, c->keyring, iss, aud, token, cl);
+        if (c->mod->verified) {
+            da_verified_put(c->mod->verified, c->keyring, iss, aud, token, cl);
         }
     }
     if (!cl->sub || !cl->sid) {

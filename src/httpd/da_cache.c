@@ -117,7 +117,6 @@ int da_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     da_srv_conf_t *c = da_srv(s);
     const char *spec = c->cache ? c->cache : "shmcb", *args, *name, *err;
     da_cache_t *cache = apr_pcalloc(pconf, sizeof(*cache));
-    server_rec *v;
     apr_status_t rv;
 
     name = provider_name(ptemp, spec, &args);
@@ -154,15 +153,13 @@ int da_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      "DeskAuthCache: no shared memory for the revocation epoch: "
                      "every session check asks %s", name);
     }
-    for (v = s; v; v = v->next) {
-        da_srv(v)->cache_instance = cache;
-    }
+    c->mod->cache = cache;
     return OK;
 }
 
 void da_cache_child_init(apr_pool_t *p, server_rec *s)
 {
-    da_cache_t *cache = da_srv(s)->cache_instance;
+    da_cache_t *cache = da_srv(s)->mod->cache;
 
     if (!cache) {
         return;
@@ -336,7 +333,7 @@ static void drop(request_rec *r, da_cache_t *cache, const char *sid)
 
 void da_session_forget(request_rec *r, const char *sid)
 {
-    da_cache_t *cache = da_srv(r->server)->cache_instance;
+    da_cache_t *cache = da_srv(r->server)->mod->cache;
 
     if (cache) {
         /* The epoch first: a check that read the database before our
@@ -350,7 +347,7 @@ void da_session_forget(request_rec *r, const char *sid)
 
 int da_cache_counter(request_rec *r, const char *key, da_counter_fn fn, void *baton)
 {
-    da_cache_t *cache = da_srv(r->server)->cache_instance;
+    da_cache_t *cache = da_srv(r->server)->mod->cache;
     unsigned char buf[64];
     unsigned int len = sizeof(buf) - 1, klen = (unsigned int)strlen(key);
     apr_int64_t now = da_now(), count = 0, since = now, until = now;
@@ -420,7 +417,7 @@ static apr_status_t ask_database(request_rec *r, da_cache_t *cache, const char *
 
 apr_status_t da_session_check(request_rec *r, const char *sid)
 {
-    da_cache_t *cache = da_srv(r->server)->cache_instance;
+    da_cache_t *cache = da_srv(r->server)->mod->cache;
     apr_int64_t now = da_now(), last_used, expires = 0, due;
     apr_uint32_t epoch;
     apr_status_t rv;

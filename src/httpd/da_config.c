@@ -55,6 +55,9 @@ void *da_config_create_srv(apr_pool_t *p, server_rec *s)
 {
     da_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
+    if (!s->is_virtual) {
+        c->mod = apr_pcalloc(p, sizeof(*c->mod));
+    }
     c->access_ttl = c->refresh_ttl = c->web_ttl = c->code_ttl = DA_UNSET;
     c->password_cost = c->password_min = DA_UNSET;
     c->schema_auto = c->cookie_secure = DA_UNSET;
@@ -74,16 +77,19 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     da_srv_conf_t *base = basev, *add = addv;
     da_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
-    /* The signing key and its verify keys travel together. */
+    /* A server with a signing key of its own does not inherit the outer
+     * verify keys (they verify the outer key's predecessors); without one
+     * it inherits both, unless it lists verify keys of its own. */
     if (add->signing_key) {
         c->signing_file = add->signing_file;
         c->signing_key = add->signing_key;
+        c->verify_keys = add->verify_keys;
     }
     else {
         c->signing_file = base->signing_file;
         c->signing_key = base->signing_key;
+        MERGE_PTR(verify_keys);
     }
-    MERGE_PTR(verify_keys);
     MERGE_PTR(algorithm);
     MERGE_PTR(issuer);
     MERGE_PTR(audience);
@@ -112,6 +118,7 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(mail_from);
     MERGE_VAL(require_verified);
     MERGE_PTR(urls);
+    c->mod = base->mod;                   /* the main server's, never a copy */
     return c;
 }
 
@@ -339,11 +346,11 @@ const char *da_subpath(const request_rec *r)
     apr_size_t best_len = 0;
     int i;
 
-    if (!c->mounts || !r->handler || strncmp(r->handler, "deskauth-", 9)) {
+    if (!c->mod->mounts || !r->handler || strncmp(r->handler, "deskauth-", 9)) {
         return "";
     }
     /* The longest <Location> of this handler that the URI is under. */
-    mounts = apr_table_elts(c->mounts);
+    mounts = apr_table_elts(c->mod->mounts);
     for (i = 0; i < mounts->nelts; i++) {
         const apr_table_entry_t *e = &APR_ARRAY_IDX(mounts, i, apr_table_entry_t);
         apr_size_t n = strlen(e->val);
@@ -961,6 +968,7 @@ int da_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             return !OK;
         }
     }
+    da_srv(s)->mod->mounts = scan.mounts;
     if ((err = da_cache_check(ptemp, s))) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, DA_LOGNO(00005) "%s", err);
         return !OK;
@@ -974,7 +982,6 @@ int da_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, v, DA_LOGNO(00004) "%s", err);
             return !OK;
         }
-        c->mounts = scan.mounts;
         /* Discovered URLs fill what DeskAuthURL did not set. */
         if (!c->urls) {
             c->urls = apr_table_make(pconf, 16);

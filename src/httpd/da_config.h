@@ -13,6 +13,17 @@
 
 #define DA_UNSET (-1)
 
+/* Module-wide runtime state: one per configuration cycle, made by the main
+ * server's create_srv and shared by pointer with every virtual host (the
+ * merge copies the pointer), so per-process things never sit on a per-vhost
+ * struct. Written only at startup, in child_init, or atomically. */
+typedef struct {
+    struct da_cache *cache;               /* socache, da_cache_post_config() */
+    struct da_verified *verified;         /* per child, da_authn_child_init() */
+    apr_table_t *mounts;                  /* every <Location> of each handler */
+    volatile apr_uint32_t schema_ready;   /* per child, apr_atomic_*32 */
+} da_mod_state_t;
+
 typedef struct {
     const char *id;                       /* client_id */
     const char *name;                     /* shown to people; id if unset */
@@ -43,8 +54,6 @@ typedef struct {
     apr_int64_t register_window;
     const char *cache;                    /* DeskAuthCache PROVIDER[:ARGS] */
     apr_int64_t session_cache_ttl;
-    struct da_cache *cache_instance;      /* made by da_cache_post_config() */
-    struct da_verified *verified;         /* per process, da_authn_child_init() */
     apr_int64_t resume_max;
     int schema_auto;
     const char *state_dir;
@@ -56,8 +65,7 @@ typedef struct {
     int require_verified;                 /* DeskAuthRequireVerifiedEmail */
     int mail_ok;                          /* set by da_mail_post_config() */
     apr_table_t *urls;                    /* "login" -> "/auth/login" */
-    apr_table_t *mounts;                  /* every <Location> of each handler */
-    int schema_ready;                     /* per process, set on first use */
+    da_mod_state_t *mod;                  /* shared by every server */
 } da_srv_conf_t;
 
 typedef struct {

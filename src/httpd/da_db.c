@@ -4,6 +4,7 @@
 #include "da_db.h"
 #include "da_assets.h"
 
+#include <apr_atomic.h>
 #include <apr_optional.h>
 #include <apr_dbd.h>
 #include <mod_dbd.h>
@@ -63,9 +64,10 @@ static void find_dbd(apr_pool_t *p, ap_directive_t *node, const char **driver,
     }
 }
 
-/* Open our own short connection and create the tables. Returns the store
- * status; failures are logged here. */
-static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s)
+/* Open our own short connection and create the tables; when says why
+ * ("at startup", "on a request": the database was down at startup).
+ * Returns the store status; failures are logged here. */
+static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s, const char *when)
 {
     const char *driver_name = NULL, *params = NULL, *err = NULL;
     const apr_dbd_driver_t *driver;
@@ -82,6 +84,9 @@ static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s)
                      "cannot load the DBD driver %s", driver_name);
         return rv;
     }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, DA_LOGNO(00440)
+                 "schema: opening a connection of our own to create the tables %s",
+                 when);
     db.driver = driver;
     if ((rv = apr_dbd_open_ex(driver, p, params ? params : "", &db.handle, &err))) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, DA_LOGNO(00031)
@@ -116,16 +121,15 @@ static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s)
 void da_db_child_init(apr_pool_t *p, server_rec *s)
 {
     da_srv_conf_t *c = da_srv(s);
+    int ready = 1;
 
     if (dbd_acquire && da_schema_auto(c)) {
         apr_pool_t *tmp;
         apr_pool_create(&tmp, p);
-        c->schema_ready = ensure_schema(tmp, s) == APR_SUCCESS;
+        ready = ensure_schema(tmp, s, "at startup") == APR_SUCCESS;
         apr_pool_destroy(tmp);
     }
-    else {
-        c->schema_ready = 1;
-    }
+    apr_atomic_set32(&c->mod->schema_ready, ready);
 }
 
 /* Re-prepare into the statement objects mod_dbd keeps for this
@@ -157,9 +161,12 @@ da_db_t *da_db(request_rec *r)
     if (!dbd_acquire) {
         return NULL;
     }
-    if (!c->schema_ready && da_schema_auto(c)) {
-        /* The database was down when this process started. */
-        c->schema_ready = ensure_schema(r->pool, r->server) == APR_SUCCESS;
+    if (!apr_atomic_read32(&c->mod->schema_ready) && da_schema_auto(c)) {
+        /* The database was down when this process started; the state is
+         * the whole process's, shared by every virtual host and thread. */
+        if (ensure_schema(r->pool, r->server, "on a request") == APR_SUCCESS) {
+            apr_atomic_set32(&c->mod->schema_ready, 1);
+        }
     }
     dbd = dbd_acquire(r);
     for (attempt = 0; !dbd && attempt < 4; attempt++) {
