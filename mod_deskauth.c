@@ -55,6 +55,7 @@ static void da_register_hooks(apr_pool_t *p)
 
     ap_hook_pre_config(da_cache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(da_config_check, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(da_cache_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_db_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_cache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_mail_post_config, NULL, NULL, APR_HOOK_MIDDLE);

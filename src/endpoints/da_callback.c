@@ -2,6 +2,7 @@
  * back to the desktop app, and the hand-off bookkeeping around sign-in. */
 
 #include "da_handlers.h"
+#include "da_handoff.h"
 #include "da_authn.h"
 #include "da_html.h"
 #include "da_http.h"
@@ -9,182 +10,6 @@
 #include "da_page.h"
 #include "da_redirect.h"
 #include "da_util.h"
-
-#define HANDOFF_TTL 300                   /* from sign-in to the hand-off page */
-
-const char *const da_handoff_params[] = {
-    "redirect", "client_id", "redirect_uri", "response_type", "state",
-    "code_challenge", "code_challenge_method", "device_name", "return", NULL
-};
-
-apr_table_t *da_query(request_rec *r)
-{
-    apr_table_t *t;
-
-    if (!r->args) {
-        return apr_table_make(r->pool, 1);
-    }
-    return da_form_parse(r->pool, r->args, strlen(r->args), &t) == APR_SUCCESS ? t : NULL;
-}
-
-static int count_values(void *baton, const char *key, const char *value)
-{
-    (*(int *)baton)++;
-    return 1;
-}
-
-const char *da_home_url(request_rec *r, const char *role)
-{
-    da_srv_conf_t *c = da_srv(r->server);
-    const char *home = c->role_home && role ? apr_table_get(c->role_home, role) : NULL;
-
-    return home ? home : da_url(r, "profile");
-}
-
-static int refuse_app(request_rec *r, const char *message)
-{
-    return da_page_error(r, HTTP_BAD_REQUEST, "This app request cannot be accepted",
-                         message);
-}
-
-int da_handoff_parse(request_rec *r, apr_table_t *params, da_handoff_t **out)
-{
-    da_srv_conf_t *c = da_srv(r->server);
-    const char *legacy, *uri, *device;
-    const char *const *name;
-    da_handoff_t *h;
-
-    *out = NULL;
-    if (!params) {
-        return refuse_app(r, "The request is malformed.");
-    }
-    legacy = apr_table_get(params, "redirect");
-    uri = apr_table_get(params, "redirect_uri");
-    device = apr_table_get(params, "device_name");
-    /* RFC 6749 §3.1: a parameter sent twice is an error, not a choice. */
-    for (name = da_handoff_params; *name; name++) {
-        int n = 0;
-        apr_table_do(count_values, &n, params, *name, NULL);
-        if (n > 1) {
-            return refuse_app(r, apr_psprintf(r->pool, "The parameter %s was sent "
-                                              "more than once.", *name));
-        }
-    }
-    if (!legacy && !uri && !apr_table_get(params, "client_id")) {
-        return OK;
-    }
-    h = apr_pcalloc(r->pool, sizeof(*h));
-    if (legacy) {
-        /* SPEC §6.3: only for a URI registered with token-redirect=on. */
-        h->client = da_client_by_redirect(c, legacy);
-        if (!h->client) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00070)
-                          "refused an unregistered redirect URI");
-            return refuse_app(r, "The app asked to be sent to an address this site "
-                              "does not know. Nothing was sent to it.");
-        }
-        if (!h->client->token_redirect) {
-            return refuse_app(r, apr_psprintf(r->pool, "%s must use PKCE "
-                              "(response_type=code with code_challenge): this site "
-                              "does not put tokens in redirects for it.",
-                              h->client->name));
-        }
-        h->redirect_uri = legacy;
-        h->legacy = 1;
-    }
-    else {
-        const char *method = apr_table_get(params, "code_challenge_method");
-        const char *type = apr_table_get(params, "response_type");
-        const char *state = apr_table_get(params, "state");
-        int i;
-
-        h->client = da_client(c, apr_table_get(params, "client_id"));
-        if (!h->client) {
-            return refuse_app(r, "This app is not registered on this site.");
-        }
-        for (i = 0; uri && i < h->client->redirect_uris->nelts; i++) {
-            if (da_redirect_matches(APR_ARRAY_IDX(h->client->redirect_uris, i,
-                                                  const char *), uri)) {
-                break;
-            }
-        }
-        if (!uri || i == h->client->redirect_uris->nelts) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00072)
-                          "refused an unregistered redirect URI for client %s",
-                          h->client->id);
-            return refuse_app(r, "The app asked to be sent to an address this site "
-                              "does not know for it. Nothing was sent to it.");
-        }
-        if (!type || strcmp(type, "code")) {
-            return refuse_app(r, "Only response_type=code is supported.");
-        }
-        /* RFC 7636 §4.3: no method means plain, and plain is refused. */
-        if (!method || strcmp(method, "S256")) {
-            return refuse_app(r, "The app must use PKCE with "
-                              "code_challenge_method=S256 (plain is not accepted).");
-        }
-        h->challenge = apr_table_get(params, "code_challenge");
-        if (!h->challenge || !da_pkce_valid(h->challenge)) {
-            return refuse_app(r, "The PKCE code_challenge is missing or malformed.");
-        }
-        if (state && (strlen(state) > 1000 || !da_text_valid(state, 1000))) {
-            return refuse_app(r, "The state parameter is malformed.");
-        }
-        h->redirect_uri = uri;
-        h->state = state;
-    }
-    if (device && da_text_valid(device, 100)) {
-        h->device_name = device;
-    }
-    *out = h;
-    return OK;
-}
-
-int da_after_signin(request_rec *r, da_db_t *db, const da_user_t *u,
-                    const char *browser_sid, const da_handoff_t *h,
-                    apr_table_t *params)
-{
-    const char *back = params ? apr_table_get(params, "return") : NULL;
-    const char *id;
-    da_code_t code;
-
-    if (!h) {
-        return da_see_other(r, back && da_local_path_safe(back) ? back
-                                                              : da_home_url(r, u->role));
-    }
-    /* A one-time hand-off bound to this browser session: the hand-off page
-     * issues the app's credentials when it is opened, once. */
-    if (!(id = da_random_token(r->pool, 32))) {
-        return da_unavailable(r);
-    }
-    memset(&code, 0, sizeof(code));
-    code.code_hash = da_sha256_b64url(r->pool, id);
-    code.kind = "handoff";
-    code.user_id = u->id;
-    code.session_id = browser_sid;
-    code.client_id = h->client->id;
-    code.redirect_uri = h->redirect_uri;
-    code.state = h->state;
-    code.challenge = h->challenge;
-    code.device_name = h->device_name;
-    code.created_at = da_now();
-    code.expires_at = code.created_at + HANDOFF_TTL;
-    if (da_store_code_create(db, &code) != APR_SUCCESS) {
-        da_db_log_error(r, db, "storing a hand-off");
-        return da_unavailable(r);
-    }
-    return da_see_other(r, da_redirect_with(r->pool, da_url(r, "callback"),
-                                            "h", id, NULL));
-}
-
-const char *da_connect_inputs(request_rec *r, const da_client_t *client,
-                              const char *action)
-{
-    return apr_pstrcat(r->pool,
-                       "<input type=\"hidden\" name=\"action\" value=\"", action, "\">\n"
-                       "<input type=\"hidden\" name=\"client_id\" value=\"",
-                       da_html_escape(r->pool, client->id), "\">\n", NULL);
-}
 
 /* The hand-off page: automatic navigation, a button, a QR code, and the
  * connection file. */
@@ -250,10 +75,12 @@ static int get_callback(request_rec *r)
     if (*code->challenge) {
         /* RFC 8252: the app gets a one-time code bound to its PKCE
          * challenge; its session is created when it redeems the code. */
-        const char *app_code = da_new_code(r, db, "code", u, client->id,
-                                           code->redirect_uri, code->challenge,
-                                           code->device_name,
-                                           da_code_ttl(da_srv(r->server)));
+        da_code_t app = { .kind = "code", .user_id = u->id, .client_id = client->id,
+                          .redirect_uri = code->redirect_uri,
+                          .challenge = code->challenge,
+                          .device_name = code->device_name };
+        const char *app_code = da_code_issue(r, db, &app,
+                                             da_code_ttl(da_srv(r->server)));
         if (!app_code) {
             return da_unavailable(r);
         }
@@ -276,34 +103,6 @@ static int get_callback(request_rec *r)
     return handoff_page(r, client, da_redirect_with(r->pool, code->redirect_uri,
                                                     "token", t.access_token, NULL),
                         u->email);
-}
-
-const char *da_new_code(request_rec *r, da_db_t *db, const char *kind,
-                        const da_user_t *u, const char *client_id,
-                        const char *redirect_uri, const char *challenge,
-                        const char *device_name, apr_int64_t ttl)
-{
-    const char *value = da_random_token(r->pool, 32);
-    da_code_t code;
-
-    if (!value) {
-        return NULL;
-    }
-    memset(&code, 0, sizeof(code));
-    code.code_hash = da_sha256_b64url(r->pool, value);
-    code.kind = kind;
-    code.user_id = u->id;
-    code.client_id = client_id;
-    code.redirect_uri = redirect_uri;
-    code.challenge = challenge;
-    code.device_name = device_name;
-    code.created_at = da_now();
-    code.expires_at = code.created_at + ttl;
-    if (da_store_code_create(db, &code) != APR_SUCCESS) {
-        da_db_log_error(r, db, "storing a one-time code");
-        return NULL;
-    }
-    return value;
 }
 
 /* token.json (SPEC §6.4): a one-time connection code, never a token. */
@@ -335,6 +134,7 @@ static int post_connect(request_rec *r)
     da_user_t *u;
     da_db_t *db;
     json_object *file;
+    da_code_t file_code = { .kind = "file" };
     apr_int64_t expires = da_now() + DA_CONNECTION_FILE_TTL;
     int rc;
 
@@ -359,9 +159,12 @@ static int post_connect(request_rec *r)
         return da_page_error(r, HTTP_BAD_REQUEST, "Unknown app",
                              "Pick one of the apps listed on your profile page.");
     }
-    if (da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS
-        || !(code = da_new_code(r, db, "file", u, client->id, NULL, NULL, NULL,
-                                DA_CONNECTION_FILE_TTL))) {
+    if (da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS) {
+        return da_unavailable(r);
+    }
+    file_code.user_id = u->id;
+    file_code.client_id = client->id;
+    if (!(code = da_code_issue(r, db, &file_code, DA_CONNECTION_FILE_TTL))) {
         return da_unavailable(r);
     }
     file = connection_file(r, client, u, code, expires);

@@ -2,6 +2,7 @@
  * entry point of desktop apps (SPEC §6.1, §6.2, §6.3). */
 
 #include "da_handlers.h"
+#include "da_handoff.h"
 #include "da_authn.h"
 #include "da_http.h"
 #include "da_issue.h"

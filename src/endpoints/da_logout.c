@@ -1,6 +1,7 @@
 /* da_logout.c: deskauth-logout: end the current session (SPEC §6.6). */
 
 #include "da_handlers.h"
+#include "da_db.h"
 #include "da_authn.h"
 #include "da_cache.h"
 #include "da_http.h"

@@ -3,6 +3,7 @@
  * work). */
 
 #include "da_handlers.h"
+#include "da_handoff.h"
 #include "da_authn.h"
 #include "da_http.h"
 #include "da_issue.h"

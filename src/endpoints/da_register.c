@@ -2,6 +2,7 @@
  * (SPEC §6.1). Both read the same fields and share one validation. */
 
 #include "da_handlers.h"
+#include "da_handoff.h"
 #include "da_html.h"
 #include "da_http.h"
 #include "da_issue.h"
@@ -122,6 +123,7 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
     /* Registration signs the person in, unless the address must be
      * confirmed first (DeskAuthRequireVerifiedEmail on). */
     u->last_login_at = signin ? u->created_at : 0;
+    u->resume_known = 1;                  /* a new account has no resume */
     memset(t, 0, sizeof(*t));
     if (!u->id || da_password_hash(r->pool, s->password, da_password_cost(c),
                                    &u->password_hash) != APR_SUCCESS) {

@@ -582,48 +582,7 @@ int da_resume_download(request_rec *r, da_db_t *db, const da_user_t *caller,
 }
 
 /* ------------------------------------------------------------------ */
-/* The user object and the page */
-
-json_object *da_resume_json(request_rec *r, const da_user_t *u)
-{
-    da_claims_t *cl = da_authn_claims(r);
-    const char *url = apr_pstrcat(r->pool, da_url(r, "profile"), "/resume", NULL);
-    const da_resume_t *res = u->resume;
-    json_object *o;
-
-    if (!u->resume_known) {
-        da_db_t *db = da_db(r);
-        da_resume_t *row;
-        apr_status_t rv;
-
-        if (!db) {
-            return NULL;
-        }
-        rv = da_store_resume_meta(db, u->id, &row);
-        if (rv != APR_SUCCESS) {
-            if (rv != APR_NOTFOUND) {
-                da_db_log_error(r, db, "loading a resume's details");
-            }
-            return NULL;
-        }
-        res = row;
-    }
-    if (!res) {
-        return NULL;
-    }
-    o = json_object_new_object();
-    da_json_set_str(o, "filename", res->filename);
-    da_json_set_int(o, "size", res->size);
-    da_json_set_str(o, "contentType", res->content_type);
-    da_json_set_time(r->pool, o, "uploadedAt", res->uploaded_at);
-    /* Someone else's (an ADMIN looking at users): the URL that gets it. */
-    if (cl && cl->sub && strcmp(cl->sub, u->id)) {
-        url = apr_pstrcat(r->pool, url, "?user=", ap_escape_urlencoded(r->pool, u->id),
-                          NULL);
-    }
-    da_json_set_str(o, "url", url);
-    return o;
-}
+/* The profile page */
 
 /* 1234567 -> "1.2 MB", 2048 -> "2 KB" (what a person reads). */
 static const char *human_size(apr_pool_t *p, apr_int64_t n)

@@ -42,12 +42,6 @@ void da_resume_remove(request_rec *r, da_db_t *db, da_user_t *u,
 int da_resume_download(request_rec *r, da_db_t *db, const da_user_t *caller,
                        const da_claims_t *claims, int page);
 
-/* The user object's `resume`: NULL (JSON null) or {"filename","size",
- * "contentType","uploadedAt","url"}. From u->resume when the user came from
- * da_store_user_search, else one primary-key query that does not read the
- * file; NULL (logged) when the database fails. */
-json_object *da_resume_json(request_rec *r, const da_user_t *u);
-
 /* The profile page's resume section: template variables (resume_name,
  * resume_size, resume_date, resume_url, resume_hint) for u. */
 void da_resume_page_vars(request_rec *r, const da_user_t *u, apr_table_t *vars);

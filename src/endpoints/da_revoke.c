@@ -2,6 +2,7 @@
  * or an access token ends its whole session. */
 
 #include "da_handlers.h"
+#include "da_db.h"
 #include "da_authn.h"
 #include "da_cache.h"
 #include "da_http.h"

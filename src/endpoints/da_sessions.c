@@ -2,6 +2,7 @@
  * signing them out one by one or all but this one (SPEC §6.6). */
 
 #include "da_handlers.h"
+#include "da_db.h"
 #include "da_authn.h"
 #include "da_cache.h"
 #include "da_html.h"

@@ -67,20 +67,23 @@ int da_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     return ap_mutex_register(pconf, CACHE_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
 }
 
-const char *da_cache_check(apr_pool_t *p, server_rec *s)
+int da_cache_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                          server_rec *s)
 {
     da_srv_conf_t *c = da_srv(s);
     const char *args, *name;
 
     if (!c->cache) {
-        return NULL;                      /* the default degrades with a warning */
+        return OK;                        /* the default degrades with a warning */
     }
-    name = provider_name(p, c->cache, &args);
+    name = provider_name(ptemp, c->cache, &args);
     if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION)) {
-        return apr_psprintf(p, "DeskAuthCache: no socache provider '%s' (load "
-                            "mod_socache_%s)", name, name);
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, DA_LOGNO(00005)
+                     "DeskAuthCache: no socache provider '%s' (load mod_socache_%s)",
+                     name, name);
+        return !OK;
     }
-    return NULL;
+    return OK;
 }
 
 static apr_status_t cache_destroy(void *data)

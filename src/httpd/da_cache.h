@@ -11,9 +11,10 @@ typedef struct da_cache da_cache_t;
 /* pre_config: register our mutex type (for providers such as shmcb). */
 int da_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
 
-/* check_config: the DeskAuthCache provider must be loaded; NULL or the
- * one-line error. */
-const char *da_cache_check(apr_pool_t *p, server_rec *s);
+/* check_config: the DeskAuthCache provider must be loaded (else one line,
+ * logged here, and !OK). */
+int da_cache_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                          server_rec *s);
 
 /* post_config: create and initialise the cache; child_init: reattach. */
 int da_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,

@@ -2,7 +2,6 @@
 
 #include "da_private.h"
 #include "da_redirect.h"
-#include "da_cache.h"
 
 #include <http_main.h>
 #include <apr_optional.h>
@@ -969,10 +968,6 @@ int da_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         }
     }
     da_srv(s)->mod->mounts = scan.mounts;
-    if ((err = da_cache_check(ptemp, s))) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, DA_LOGNO(00005) "%s", err);
-        return !OK;
-    }
     for (v = s; v; v = v->next) {
         da_srv_conf_t *c = da_srv(v);
         const apr_array_header_t *found = apr_table_elts(scan.found_urls);

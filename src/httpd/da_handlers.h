@@ -1,10 +1,8 @@
-/* da_handlers.h: the content handlers, one file each, and the pieces the
- * sign-in pages share. */
+/* da_handlers.h: the content handlers, one file each under src/endpoints/. */
 #ifndef DA_HANDLERS_H
 #define DA_HANDLERS_H
 
 #include "da_private.h"
-#include "da_db.h"
 
 int da_register_handler(request_rec *r);
 int da_login_handler(request_rec *r);
@@ -19,50 +17,5 @@ int da_token_handler(request_rec *r);
 int da_revoke_handler(request_rec *r);
 int da_verify_handler(request_rec *r);
 int da_reset_handler(request_rec *r);
-
-/* A desktop app waiting for this sign-in (SPEC §6.2, §6.3). */
-typedef struct {
-    const da_client_t *client;
-    const char *redirect_uri;
-    const char *state;
-    const char *challenge;                /* PKCE S256, NULL for §6.3 */
-    const char *device_name;
-    int legacy;                           /* ?redirect=URI, token in the redirect */
-} da_handoff_t;
-
-/* The query/form parameters that carry a waiting app (and a return path)
- * through the sign-in and sign-up pages. NULL-terminated. */
-extern const char *const da_handoff_params[];
-
-/* Read the app request from params. OK with *h (NULL when no app waits);
- * DONE when the request was refused with a 400 page (nothing is ever sent
- * to an unregistered redirect URI). */
-int da_handoff_parse(request_rec *r, apr_table_t *params, da_handoff_t **h);
-
-/* After a successful browser sign-in: hand off to the waiting app, or go
- * to the return path, the role's home or the profile page. Returns the
- * status to answer with (303) or DONE. */
-int da_after_signin(request_rec *r, da_db_t *db, const da_user_t *u,
-                    const char *browser_sid, const da_handoff_t *h,
-                    apr_table_t *params);
-
-/* Where a signed-in browser goes when no app waits. */
-const char *da_home_url(request_rec *r, const char *role);
-
-#define DA_CONNECTION_FILE_TTL 600
-
-/* Store a new one-time code of kind ("code", "file") for u and return its
- * value (only its hash is stored), or NULL (logged). */
-const char *da_new_code(request_rec *r, da_db_t *db, const char *kind,
-                        const da_user_t *u, const char *client_id,
-                        const char *redirect_uri, const char *challenge,
-                        const char *device_name, apr_int64_t ttl);
-
-/* Hidden inputs of a "connect this app" form posted to the hand-off URL. */
-const char *da_connect_inputs(request_rec *r, const da_client_t *client,
-                              const char *action);
-
-/* The query string as a table (empty when none), NULL when malformed. */
-apr_table_t *da_query(request_rec *r);
 
 #endif

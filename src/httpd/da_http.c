@@ -281,3 +281,13 @@ const char *da_client_ip(request_rec *r)
 {
     return r->useragent_ip ? r->useragent_ip : r->connection->client_ip;
 }
+
+apr_table_t *da_query(request_rec *r)
+{
+    apr_table_t *t;
+
+    if (!r->args) {
+        return apr_table_make(r->pool, 1);
+    }
+    return da_form_parse(r->pool, r->args, strlen(r->args), &t) == APR_SUCCESS ? t : NULL;
+}

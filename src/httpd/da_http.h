@@ -72,4 +72,7 @@ int da_see_other(request_rec *r, const char *location);
 /* The client's address as Apache sees it (mod_remoteip honoured). */
 const char *da_client_ip(request_rec *r);
 
+/* The query string as a table (empty when none), NULL when malformed. */
+apr_table_t *da_query(request_rec *r);
+
 #endif

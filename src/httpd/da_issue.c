@@ -3,7 +3,7 @@
 #include "da_issue.h"
 #include "da_http.h"
 #include "da_util.h"
-#include "da_resume.h"
+#include "da_authn.h"
 
 apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
                                    const char *sid, const char *client_id,
@@ -80,6 +80,71 @@ apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
     return rv;
 }
 
+const char *da_code_issue(request_rec *r, da_db_t *db, da_code_t *code,
+                          apr_int64_t ttl)
+{
+    const char *value = da_random_token(r->pool, 32);
+
+    if (!value) {
+        return NULL;
+    }
+    code->code_hash = da_sha256_b64url(r->pool, value);
+    code->created_at = da_now();
+    code->expires_at = code->created_at + ttl;
+    if (da_store_code_create(db, code) != APR_SUCCESS) {
+        da_db_log_error(r, db, apr_pstrcat(r->pool, "storing a one-time ", code->kind,
+                                           " code", NULL));
+        return NULL;
+    }
+    return value;
+}
+
+/* The user object's `resume`: NULL (JSON null) or {"filename","size",
+ * "contentType","uploadedAt","url"}. From u->resume when known (the user
+ * came from da_store_user_search, or was just created), else one
+ * primary-key query that does not read the file; NULL (logged) when the
+ * database fails. */
+static json_object *resume_json(request_rec *r, const da_user_t *u)
+{
+    da_claims_t *cl = da_authn_claims(r);
+    const char *url = apr_pstrcat(r->pool, da_url(r, "profile"), "/resume", NULL);
+    const da_resume_t *res = u->resume;
+    json_object *o;
+
+    if (!u->resume_known) {
+        da_db_t *db = da_db(r);
+        da_resume_t *row;
+        apr_status_t rv;
+
+        if (!db) {
+            return NULL;
+        }
+        rv = da_store_resume_meta(db, u->id, &row);
+        if (rv != APR_SUCCESS) {
+            if (rv != APR_NOTFOUND) {
+                da_db_log_error(r, db, "loading a resume's details");
+            }
+            return NULL;
+        }
+        res = row;
+    }
+    if (!res) {
+        return NULL;
+    }
+    o = json_object_new_object();
+    da_json_set_str(o, "filename", res->filename);
+    da_json_set_int(o, "size", res->size);
+    da_json_set_str(o, "contentType", res->content_type);
+    da_json_set_time(r->pool, o, "uploadedAt", res->uploaded_at);
+    /* Someone else's (an ADMIN looking at users): the URL that gets it. */
+    if (cl && cl->sub && strcmp(cl->sub, u->id)) {
+        url = apr_pstrcat(r->pool, url, "?user=", ap_escape_urlencoded(r->pool, u->id),
+                          NULL);
+    }
+    da_json_set_str(o, "url", url);
+    return o;
+}
+
 json_object *da_user_json(request_rec *r, const da_user_t *u)
 {
     json_object *o = json_object_new_object();
@@ -97,9 +162,7 @@ json_object *da_user_json(request_rec *r, const da_user_t *u)
     da_json_set_str(o, "authType", "password");
     da_json_set_bool(o, "emailVerified", u->email_verified);
     da_json_set_bool(o, "isActive", u->is_active);
-    /* A new account has no resume: sign-up skips the query. */
-    da_json_set(o, "resume", r->handler && !strcmp(r->handler, "deskauth-register")
-                             ? NULL : da_resume_json(r, u));
+    da_json_set(o, "resume", resume_json(r, u));
     da_json_set_time(r->pool, o, "createdAt", u->created_at);
     da_json_set_time(r->pool, o, "updatedAt", u->updated_at);
     da_json_set_time(r->pool, o, "lastLoginAt", u->last_login_at);

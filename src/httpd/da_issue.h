@@ -34,6 +34,13 @@ apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
 apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
                                  const da_tokens_t *t);
 
+/* Store a new one-time code: code says its kind, user and what it is bound
+ * to (client, redirect URI, PKCE challenge, device, browser session, state);
+ * its hash and times are filled in here, living ttl seconds. Returns its
+ * value (only the hash is stored), or NULL (logged here). */
+const char *da_code_issue(request_rec *r, da_db_t *db, da_code_t *code,
+                          apr_int64_t ttl);
+
 /* The §6.1 user object. */
 json_object *da_user_json(request_rec *r, const da_user_t *u);
 

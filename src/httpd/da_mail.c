@@ -2,7 +2,7 @@
  * one-time links they carry (SPEC §6.8). */
 
 #include "da_mail.h"
-#include "da_handlers.h"
+#include "da_issue.h"
 #include "da_util.h"
 
 #include <apr_base64.h>
@@ -359,16 +359,17 @@ apr_status_t da_link_issue(request_rec *r, da_db_t *db, const da_link_kind_t *k,
                            const da_user_t *u)
 {
     da_user_t nobody;
+    da_code_t code = { NULL };
     const char *token, *link;
 
     if (!u) {
         memset(&nobody, 0, sizeof(nobody));
         nobody.id = "";                   /* matches no account */
     }
-    token = da_new_code(r, db, k->kind, u ? u : &nobody, NULL, NULL, NULL, NULL,
-                        k->ttl);
-    if (!token) {
-        return APR_EGENERAL;              /* logged by da_new_code */
+    code.kind = k->kind;
+    code.user_id = (u ? u : &nobody)->id;
+    if (!(token = da_code_issue(r, db, &code, k->ttl))) {
+        return APR_EGENERAL;              /* logged by da_code_issue */
     }
     if (!u) {
         return APR_SUCCESS;
