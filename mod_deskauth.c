@@ -1,52 +1,58 @@
 /* mod_deskauth: sign-in backend for a website and its desktop app.
  *
- * This file is the whole module on one screen: its handlers, hooks and
- * providers. Everything else is under src/ (see STYLE.md). */
+ * This file is the whole module on one screen: its routes, hooks and
+ * providers. Everything else is under src/: core/ (APR-only), httpd/ (the
+ * glue) and endpoints/ (one file per handler). */
 
 #include "da_private.h"
 #include "da_authn.h"
 #include "da_authz.h"
 #include "da_cache.h"
 #include "da_db.h"
-#include "da_handlers.h"
+#include "da_http.h"
 #include "da_mail.h"
+#include "da_routes.h"
 
 #include <mod_auth.h>
 
-/* SetHandler deskauth-NAME -> the function serving it (SPEC §3). */
-static const struct {
-    const char *handler;
-    int (*serve)(request_rec *r);
-} handlers[] = {
-    { "deskauth-register", da_register_handler },
-    { "deskauth-login",    da_login_handler },
-    { "deskauth-callback", da_callback_handler },
-    { "deskauth-token",    da_token_handler },
-    { "deskauth-revoke",   da_revoke_handler },
-    { "deskauth-logout",   da_logout_handler },
-    { "deskauth-sessions", da_sessions_handler },
-    { "deskauth-admin",    da_admin_handler },
-    { "deskauth-profile",  da_profile_handler },
-    { "deskauth-jwks",     da_jwks_handler },
-    { "deskauth-metadata", da_metadata_handler },
-    { "deskauth-verify",   da_verify_handler },
-    { "deskauth-reset",    da_reset_handler },
-    { NULL, NULL }
+/* The one route table: SetHandler deskauth-NAME -> the function serving it.
+ * Each line: the handler NAME, its URL when no <Location> or DeskAuthURL
+ * gives one, the methods it takes (others: 405 with Allow), the function
+ * (src/endpoints/da_NAME.c). Adding an endpoint: a line here, its file,
+ * its name in Makefile.am. */
+const da_route_t da_routes[] = {
+    { "register", "/auth/register",   DA_M(GET) | DA_M(POST), da_register_handler },
+    { "login",    "/auth/login",      DA_M(GET) | DA_M(POST), da_login_handler },
+    { "callback", "/auth/callback",   DA_M(GET) | DA_M(POST), da_callback_handler },
+    { "token",    "/auth/token",      DA_M(POST),             da_token_handler },
+    { "revoke",   "/auth/revoke",     DA_M(POST),             da_revoke_handler },
+    { "logout",   "/auth/logout",     DA_M(POST),             da_logout_handler },
+    { "sessions", "/auth/sessions",   DA_M(GET) | DA_M(POST) | DA_M(DELETE),
+                                                              da_sessions_handler },
+    { "admin",    "/auth/admin",      DA_M(GET) | DA_M(PATCH) | DA_M(DELETE),
+                                                              da_admin_handler },
+    { "profile",  "/api/auth/profile",
+                  DA_M(GET) | DA_M(POST) | DA_M(PUT) | DA_M(PATCH) | DA_M(DELETE),
+                                                              da_profile_handler },
+    { "jwks",     "/.well-known/jwks.json", DA_M(GET),        da_jwks_handler },
+    { "metadata", "/.well-known/oauth-authorization-server", DA_M(GET),
+                                                              da_metadata_handler },
+    { "verify",   "/auth/verify",     DA_M(GET) | DA_M(POST), da_verify_handler },
+    { "reset",    "/auth/reset",      DA_M(GET) | DA_M(POST), da_reset_handler },
+    { NULL, NULL, 0, NULL }
 };
 
 static int da_handler(request_rec *r)
 {
-    int i;
+    const da_route_t *route = da_route_find(r->handler);
 
-    if (!r->handler || strncmp(r->handler, "deskauth-", 9)) {
+    if (!route) {
         return DECLINED;
     }
-    for (i = 0; handlers[i].handler; i++) {
-        if (!strcmp(r->handler, handlers[i].handler)) {
-            return handlers[i].serve(r);
-        }
+    if (!da_route_takes(route, r->method_number)) {
+        return da_method_not_allowed(r, da_allow_list(r->pool, route->methods));
     }
-    return DECLINED;
+    return route->serve(r);
 }
 
 static void da_register_hooks(apr_pool_t *p)

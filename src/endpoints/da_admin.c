@@ -6,7 +6,7 @@
  * The location should also say `Require deskauth-role ADMIN`; the handler
  * checks the role itself as well. */
 
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_authn.h"
 #include "da_cache.h"
 #include "da_http.h"

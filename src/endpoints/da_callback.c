@@ -1,7 +1,7 @@
 /* da_callback.c: deskauth-callback, the hand-off page that sends the person
  * back to the desktop app, and the hand-off bookkeeping around sign-in. */
 
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_handoff.h"
 #include "da_authn.h"
 #include "da_html.h"
@@ -190,11 +190,5 @@ static int post_connect(request_rec *r)
 
 int da_callback_handler(request_rec *r)
 {
-    if (r->method_number == M_POST) {
-        return post_connect(r);
-    }
-    if (r->method_number != M_GET) {
-        return da_method_not_allowed(r, "GET, POST");
-    }
-    return get_callback(r);
+    return r->method_number == M_POST ? post_connect(r) : get_callback(r);
 }

@@ -1,7 +1,7 @@
 /* da_login.c: deskauth-login: the sign-in page, the JSON sign-in, and the
  * entry point of desktop apps (SPEC §6.1, §6.2, §6.3). */
 
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_handoff.h"
 #include "da_authn.h"
 #include "da_http.h"
@@ -245,9 +245,6 @@ int da_login_handler(request_rec *r)
 
     if (r->method_number == M_GET) {
         return get_login(r);
-    }
-    if (r->method_number != M_POST) {
-        return da_method_not_allowed(r, "GET, POST");
     }
     if ((rc = da_json_or_form(r)) != OK) {
         return rc;

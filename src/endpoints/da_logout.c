@@ -1,6 +1,6 @@
 /* da_logout.c: deskauth-logout: end the current session (SPEC §6.6). */
 
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_db.h"
 #include "da_authn.h"
 #include "da_cache.h"
@@ -15,9 +15,6 @@ int da_logout_handler(request_rec *r)
     da_claims_t *cl;
     da_db_t *db;
 
-    if (r->method_number != M_POST) {
-        return da_method_not_allowed(r, "POST");
-    }
     bearer = da_bearer(r) != NULL;
     /* The cookie alone is a browser: it must prove the form is ours. */
     if (!bearer) {

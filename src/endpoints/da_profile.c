@@ -2,7 +2,7 @@
  * the resume at <profile URL>/resume (SPEC §6.5; da_resume.c does the
  * work). */
 
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_handoff.h"
 #include "da_authn.h"
 #include "da_http.h"

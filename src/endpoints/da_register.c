@@ -1,7 +1,7 @@
 /* da_register.c: deskauth-register: the sign-up page and the JSON sign-up
  * (SPEC §6.1). Both read the same fields and share one validation. */
 
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_handoff.h"
 #include "da_html.h"
 #include "da_http.h"
@@ -309,9 +309,6 @@ int da_register_handler(request_rec *r)
             return rc;
         }
         return register_page(r, HTTP_OK, params, h, NULL);
-    }
-    if (r->method_number != M_POST) {
-        return da_method_not_allowed(r, "GET, POST");
     }
     if ((rc = da_json_or_form(r)) != OK) {
         return rc;

@@ -1,7 +1,7 @@
 /* da_reset.c: deskauth-reset: "forgot password" and setting a new one
  * through the one-time link of the mail (SPEC §6.8, §9). */
 
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_ratelimit.h"
 #include "da_cache.h"
 #include "da_http.h"
@@ -244,9 +244,6 @@ int da_reset_handler(request_rec *r)
 {
     if (r->method_number == M_GET) {
         return get_reset(r);
-    }
-    if (r->method_number != M_POST) {
-        return da_method_not_allowed(r, "GET, POST");
     }
     switch (da_body_kind(r)) {
     case DA_BODY_JSON:

@@ -5,7 +5,7 @@
 
 #include "da_resume.h"
 #include "da_authn.h"
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_http.h"
 #include "da_multipart.h"
 #include "da_page.h"

@@ -1,7 +1,7 @@
 /* da_revoke.c: deskauth-revoke: RFC 7009 token revocation. A refresh token
  * or an access token ends its whole session. */
 
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_db.h"
 #include "da_authn.h"
 #include "da_cache.h"
@@ -37,9 +37,6 @@ int da_revoke_handler(request_rec *r)
     da_db_t *db;
     int rc;
 
-    if (r->method_number != M_POST) {
-        return da_method_not_allowed(r, "POST");
-    }
     if (da_body_kind(r) != DA_BODY_FORM) {
         return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
                              "Send application/x-www-form-urlencoded (RFC 7009)");

@@ -1,7 +1,7 @@
 /* da_sessions.c: deskauth-sessions: the person's connected devices, and
  * signing them out one by one or all but this one (SPEC §6.6). */
 
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_db.h"
 #include "da_authn.h"
 #include "da_cache.h"

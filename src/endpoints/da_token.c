@@ -3,7 +3,7 @@
  * Form requests answer as RFC 6749 §5.1/§5.2; the JSON and Bearer refresh
  * of existing apps answer in the §6.1 shape. */
 
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_authn.h"
 #include "da_cache.h"
 #include "da_http.h"
@@ -301,9 +301,6 @@ int da_token_handler(request_rec *r)
     apr_int64_t wait;
     int rc;
 
-    if (r->method_number != M_POST) {
-        return da_method_not_allowed(r, "POST");
-    }
     if ((wait = da_limit_wait(r, DA_LIMIT_TOKEN, NULL)) > 0) {
         da_limit_retry_after(r, wait);
         return da_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limited",

@@ -1,7 +1,7 @@
 /* da_verify.c: deskauth-verify: the email verification link, and asking
  * for a new one (SPEC §6.8). The link is sent at sign-up (da_register.c). */
 
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_ratelimit.h"
 #include "da_authn.h"
 #include "da_http.h"
@@ -201,11 +201,5 @@ static int post_verify(request_rec *r)
 
 int da_verify_handler(request_rec *r)
 {
-    if (r->method_number == M_GET) {
-        return get_verify(r);
-    }
-    if (r->method_number == M_POST) {
-        return post_verify(r);
-    }
-    return da_method_not_allowed(r, "GET, POST");
+    return r->method_number == M_POST ? post_verify(r) : get_verify(r);
 }

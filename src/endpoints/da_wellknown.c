@@ -1,15 +1,12 @@
 /* da_wellknown.c: deskauth-jwks, the public signing keys (RFC 7517). */
 
-#include "da_handlers.h"
+#include "da_routes.h"
 #include "da_http.h"
 
 int da_jwks_handler(request_rec *r)
 {
     const char *body;
 
-    if (r->method_number != M_GET) {
-        return da_method_not_allowed(r, "GET");
-    }
     body = da_jwks_json(r->pool, da_srv(r->server)->keyring);
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
@@ -31,9 +28,6 @@ int da_metadata_handler(request_rec *r)
     };
     int i;
 
-    if (r->method_number != M_GET) {
-        return da_method_not_allowed(r, "GET");
-    }
     o = da_json_object(r->pool);
     da_json_set_str(o, "issuer", da_issuer(r));
     da_json_set_str(o, "authorization_endpoint",

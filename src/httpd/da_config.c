@@ -2,6 +2,7 @@
 
 #include "da_private.h"
 #include "da_redirect.h"
+#include "da_routes.h"
 
 #include <http_main.h>
 #include <apr_optional.h>
@@ -18,27 +19,6 @@
 #define DEF_PASSWORD_COST   12
 #define DEF_PASSWORD_MIN    8
 #define DEF_RESUME_MAX      5242880
-
-/* Handler names and their default URLs (SPEC §3). */
-static const struct {
-    const char *name;
-    const char *path;
-} default_urls[] = {
-    { "register", "/auth/register" },
-    { "login",    "/auth/login" },
-    { "callback", "/auth/callback" },
-    { "token",    "/auth/token" },
-    { "logout",   "/auth/logout" },
-    { "revoke",   "/auth/revoke" },
-    { "sessions", "/auth/sessions" },
-    { "profile",  "/api/auth/profile" },
-    { "jwks",     "/.well-known/jwks.json" },
-    { "metadata", "/.well-known/oauth-authorization-server" },
-    { "admin",    "/auth/admin" },
-    { "verify",   "/auth/verify" },
-    { "reset",    "/auth/reset" },
-    { NULL, NULL }
-};
 
 da_srv_conf_t *da_srv(const server_rec *s)
 {
@@ -288,17 +268,13 @@ const char *da_url(const request_rec *r, const char *name)
 {
     da_srv_conf_t *c = da_srv(r->server);
     const char *v = c->urls ? apr_table_get(c->urls, name) : NULL;
-    int i;
+    const da_route_t *route;
 
     if (v) {
         return v;
     }
-    for (i = 0; default_urls[i].name; i++) {
-        if (!strcmp(default_urls[i].name, name)) {
-            return default_urls[i].path;
-        }
-    }
-    return "/";
+    route = da_route_find(apr_pstrcat(r->pool, DA_HANDLER_PREFIX, name, NULL));
+    return route ? route->default_url : "/";
 }
 
 const da_client_t *da_client(const da_srv_conf_t *c, const char *id)
@@ -341,11 +317,11 @@ const char *da_subpath(const request_rec *r)
 {
     da_srv_conf_t *c = da_srv(r->server);
     const apr_array_header_t *mounts;
-    const char *best = "";
+    const char *best = "", *name = da_route_name(r->handler);
     apr_size_t best_len = 0;
     int i;
 
-    if (!c->mod->mounts || !r->handler || strncmp(r->handler, "deskauth-", 9)) {
+    if (!c->mod->mounts || !name) {
         return "";
     }
     /* The longest <Location> of this handler that the URI is under. */
@@ -356,7 +332,7 @@ const char *da_subpath(const request_rec *r)
         while (n && e->val[n - 1] == '/') {
             n--;
         }
-        if (!strcmp(e->key, r->handler + 9) && n >= best_len
+        if (!strcmp(e->key, name) && n >= best_len
             && !strncmp(r->uri, e->val, n) && (!r->uri[n] || r->uri[n] == '/')) {
             best = r->uri + n;
             best_len = n;
@@ -685,14 +661,8 @@ static const char *set_url(cmd_parms *cmd, void *dc, const char *name,
                            const char *path)
 {
     da_srv_conf_t *c = srv_of(cmd);
-    int i;
 
-    for (i = 0; default_urls[i].name; i++) {
-        if (!strcmp(default_urls[i].name, name)) {
-            break;
-        }
-    }
-    if (!default_urls[i].name) {
+    if (!da_route_find(apr_pstrcat(cmd->temp_pool, DA_HANDLER_PREFIX, name, NULL))) {
         return fail(cmd, apr_psprintf(cmd->pool, "unknown handler '%s'", name));
     }
     if (!da_local_path_safe(path)) {
@@ -842,7 +812,7 @@ static void scan_tree(apr_pool_t *p, ap_directive_t *node,
                       const char *location, tree_scan_t *scan)
 {
     for (; node; node = node->next) {
-        const char *loc = location;
+        const char *loc = location, *name;
 
         if (!strcasecmp(node->directive, "<Location")) {
             const char *args = node->args;
@@ -858,13 +828,13 @@ static void scan_tree(apr_pool_t *p, ap_directive_t *node,
             scan->dbdriver = 1;
         }
         else if (!strcasecmp(node->directive, "SetHandler")
-                 && !strncasecmp(node->args, "deskauth-", 9)) {
+                 && (name = da_route_name(node->args))) {
             scan->uses_db = 1;
-            if (location && !apr_table_get(scan->found_urls, node->args + 9)) {
-                apr_table_set(scan->found_urls, node->args + 9, location);
+            if (location && !apr_table_get(scan->found_urls, name)) {
+                apr_table_set(scan->found_urls, name, location);
             }
             if (location) {
-                apr_table_add(scan->mounts, node->args + 9, location);
+                apr_table_add(scan->mounts, name, location);
             }
         }
         else if (!strcasecmp(node->directive, "AuthType")

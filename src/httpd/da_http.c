@@ -291,3 +291,26 @@ apr_table_t *da_query(request_rec *r)
     }
     return da_form_parse(r->pool, r->args, strlen(r->args), &t) == APR_SUCCESS ? t : NULL;
 }
+
+/* The order methods are listed in an Allow header. */
+static const struct {
+    int number;
+    const char *name;
+} allow_order[] = {
+    { M_GET, "GET" }, { M_POST, "POST" }, { M_PUT, "PUT" }, { M_PATCH, "PATCH" },
+    { M_DELETE, "DELETE" }, { 0, NULL }
+};
+
+const char *da_allow_list(apr_pool_t *p, apr_int64_t methods)
+{
+    const char *allow = NULL;
+    int i;
+
+    for (i = 0; allow_order[i].name; i++) {
+        if (methods & (AP_METHOD_BIT << allow_order[i].number)) {
+            allow = allow ? apr_pstrcat(p, allow, ", ", allow_order[i].name, NULL)
+                          : allow_order[i].name;
+        }
+    }
+    return allow ? allow : "";
+}

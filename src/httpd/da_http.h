@@ -53,6 +53,10 @@ int da_send_error(request_rec *r, int status, const char *code, const char *msg)
 /* 405 with Allow. */
 int da_method_not_allowed(request_rec *r, const char *allow);
 
+/* "GET, POST, DELETE": the Allow header of a method set (AP_METHOD_BIT
+ * << M_*), in a fixed order. */
+const char *da_allow_list(apr_pool_t *p, apr_int64_t methods);
+
 /* 503 `unavailable`, page or JSON. */
 int da_unavailable(request_rec *r);
 

@@ -23,7 +23,7 @@ use LWP::UserAgent ();
 use HTTP::Request ();
 use DeskAuthTest;
 
-plan tests => 72;
+plan tests => 92;
 
 our $TODO;
 
@@ -122,6 +122,18 @@ is $rres->code, 201, 'errors_setup_registration_is_201';
     error_ok($r, 405, 'method_not_allowed', 'register_PUT');
     my $allow = $r->header('Allow') // '';
     ok $allow =~ /\bGET\b/ && $allow =~ /\bPOST\b/, 'register_405_has_Allow_listing_GET_and_POST';
+}
+
+# Every route answers the methods it does not take from the route table: 405
+# with exactly the table's Allow (GET includes HEAD).
+for my $case (['PUT', '/.well-known/jwks.json', 'GET'],
+              ['DELETE', '/auth/token', 'POST'],
+              ['PUT', '/auth/callback', 'GET, POST'],
+              ['OPTIONS', '/auth/sessions', 'GET, POST, DELETE']) {
+    my ($m, $path, $allow) = @$case;
+    my ($r) = json_req($m => $path, undef);
+    error_ok($r, 405, 'method_not_allowed', "route_table_${m}_$path");
+    is $r->header('Allow'), $allow, "route_table_${m}_${path}_Allow_is_the_table_s";
 }
 
 # --- 413 payload_too_large ---------------------------------------------------------

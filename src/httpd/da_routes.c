@@ -1,0 +1,32 @@
+/* da_routes.c: finding a request's route. The table itself is in
+ * mod_deskauth.c; this file knows nothing else of the module. */
+
+#include "da_routes.h"
+
+#include <apr_strings.h>
+
+const char *da_route_name(const char *handler)
+{
+    apr_size_t n = sizeof(DA_HANDLER_PREFIX) - 1;
+
+    return handler && !strncasecmp(handler, DA_HANDLER_PREFIX, n) ? handler + n : NULL;
+}
+
+const da_route_t *da_route_find(const char *handler)
+{
+    const char *name = da_route_name(handler);
+    const da_route_t *route;
+
+    for (route = da_routes; name && route->name; route++) {
+        if (!strcmp(name, route->name)) {
+            return route;
+        }
+    }
+    return NULL;
+}
+
+int da_route_takes(const da_route_t *route, int method_number)
+{
+    return method_number >= 0 && method_number < 64
+           && (route->methods & (AP_METHOD_BIT << method_number));
+}
