@@ -122,9 +122,11 @@ static int set_password(request_rec *r, const char *token, const char *password,
             rv = da_store_code_retire(db, u->id, da_link_reset.kind, now);
         }
         if (rv == APR_SUCCESS) {
-            rv = da_session_revoke_user(r, db, u->id, NULL, NULL);
+            rv = da_store_session_revoke_user(db, u->id, now);
         }
-        rv = da_store_end(db, rv);
+        if ((rv = da_store_end(db, rv)) == APR_SUCCESS) {
+            da_session_forget_user(r, db, u->id, NULL);     /* only once committed */
+        }
     }
     if (rv == APR_NOTFOUND) {
         return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", NULL, LINK_REFUSED);
