@@ -217,8 +217,13 @@ static int refresh(da_grant_t *g, const char *token)
 }
 
 /* Existing apps that got only an access token through the compatibility
- * redirect (SPEC §6.3) refresh with that token as Bearer: allowed only
- * for clients registered with token-redirect=on. */
+ * redirect refresh with that token as Bearer, once: allowed only for
+ * clients registered with token-redirect=on, and only while the session
+ * still has the refresh hash it was created with (the marker of a
+ * compatibility session, that nobody holds). The rotation replaces that
+ * hash atomically, so a second exchange, even a concurrent one, is
+ * invalid_grant and revokes nothing; a PKCE session's access token never
+ * becomes a refresh token. */
 static int refresh_with_access_token(da_grant_t *g, const char *token)
 {
     da_claims_t *cl;
@@ -235,6 +240,11 @@ static int refresh_with_access_token(da_grant_t *g, const char *token)
     }
     if (da_store_session_get(g->db, cl->sid, &s) != APR_SUCCESS) {
         return invalid_grant(g, "The session has ended");
+    }
+    if (strncmp(s->refresh_hash, DA_COMPAT_REFRESH_MARK,
+                sizeof(DA_COMPAT_REFRESH_MARK) - 1)) {
+        return invalid_grant(g, "This access token was already exchanged for a "
+                                "refresh token");
     }
     return rotate(g, s, s->refresh_hash);
 }
