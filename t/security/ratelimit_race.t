@@ -15,7 +15,10 @@
 # back and then reads every answer (as t/reliability/concurrent_signup.t),
 # from source addresses of 127.0.0.0/8 of its own, so that the per-address
 # counters of the parts do not mix. The server uses the run's database
-# (PostgreSQL in a pgsql run, else a SQLite file of its own).
+# (PostgreSQL in a pgsql run, else a SQLite file of its own). The last part
+# runs the one-account burst again on a server whose DeskAuthCache is a
+# memcached of its own (skipped without memcached): socache has no atomic
+# increment, and nothing else locks an MP-safe provider.
 use strict;
 use warnings;
 use FindBin;
@@ -26,6 +29,8 @@ use DeskAuthServer;
 use DeskAuthCtl ();
 use DeskAuthOAuth ();
 use Digest::SHA qw(sha256);
+use POSIX ();
+use Time::HiRes qw(time sleep);
 use IO::Select ();
 use IO::Socket::INET ();
 use JSON::PP ();
@@ -43,7 +48,7 @@ my @missing = DeskAuthServer::missing();
 push @missing, DeskAuthServer::ctl_path() . ' (run make)' unless -x DeskAuthServer::ctl_path();
 plan skip_all => 'needs ' . join(', ', @missing) if @missing;
 
-plan tests => 1 + 1 + 3 + 3 + 3 + 2 + 3 + 5 + 3 + 1;
+plan tests => 1 + 1 + 3 + 3 + 3 + 2 + 3 + 5 + 3 + 1 + 3;
 
 $SIG{ALRM} = sub { die "ratelimit_race.t took longer than 240 s\n" };
 alarm 240;
@@ -318,3 +323,55 @@ sub exchange {
 $srv->stop;
 my @crash = $srv->crash_lines;
 ok(!@crash, 'no crashed child or fatal error in the error log') or diag(join "\n", @crash[0 .. ($#crash < 19 ? $#crash : 19)]);
+
+# --- 8. the same race over memcached ----------------------------------------------------------------------
+# memcache is MP-safe for socache, so nothing locks it for us: the counters'
+# own mutex must make the read-modify-write atomic among the children.
+my $mc_pid;
+END { if ($mc_pid) { kill 'TERM', -$mc_pid; waitpid $mc_pid, 0 } }
+
+# memcached's "stats" as a hash (empty when it does not answer).
+sub mc_stats {
+    my ($port) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 2) or return {};
+    print $s "stats\r\n";
+    my %st;
+    while (my $line = <$s>) {
+        last if $line =~ /^(?:END|ERROR)/;
+        $st{$1} = $2 if $line =~ /^STAT (\S+) (\S+)/;
+    }
+    return \%st;
+}
+
+SKIP: {
+    my $memcached = (grep { -x } map { "$_/memcached" } split /:/, "$ENV{PATH}:/usr/bin:/usr/sbin")[0];
+    my $mod = DeskAuthServer::libexec() . '/mod_socache_memcache.so';
+    skip 'needs memcached and mod_socache_memcache.so', 3 unless $memcached && -f $mod;
+    my $port = DeskAuthServer::free_port();
+    $mc_pid = fork // die "fork: $!";
+    if (!$mc_pid) {
+        POSIX::setsid();
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>&', \*STDOUT;
+        exec $memcached, '-U', '0', '-l', '127.0.0.1', '-p', $port, '-m', '16', ($> == 0 ? ('-u', 'nobody') : ())
+            or POSIX::_exit(127);
+    }
+    my $t0 = time;
+    sleep 0.1 until keys %{ mc_stats($port) } || time - $t0 > 5;
+    $srv = DeskAuthServer->new(
+        name => 'race-mc', cost => 10, %db,
+        conf => DeskAuthServer::load('socache_memcache')
+              . "DeskAuthCache memcache:127.0.0.1:$port\nDeskAuthLoginLimit $LIMIT $WINDOW\n");
+    ok($srv->start, "a server with DeskAuthCache memcache:127.0.0.1:$port starts") or diag($srv->why);
+    my $mc = email('memcache');
+    $srv->ctl_add_user($mc, $PW, cost => 10) or diag($srv->why);
+    my @r = burst(map { login_req("127.0.9.$_", $mc, $WRONG) } 1 .. $BURST);
+    is(at_most(401, $LIMIT, @r), $LIMIT,
+       "over memcached, $BURST wrong passwords for one account at once: exactly $LIMIT get 401, the others 429")
+        or diag(summary(@r));
+    my ($res) = login('127.0.9.99', $mc, $PW);
+    ok($res->code == 429 && (mc_stats($port)->{cmd_set} // 0) > 0,
+       'the account is locked, and the counters are in memcached (it saw sets)') or diag($res->status_line);
+    $srv->stop;
+}
