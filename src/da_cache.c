@@ -40,6 +40,8 @@
 #include <apr_thread_rwlock.h>
 
 #define CACHE_MUTEX "deskauth-cache"
+#define COUNTER_MUTEX "deskauth-counter"
+#define COUNTER_MAX 64                    /* a counter's stored text */
 #define EPOCH_KEY "deskauth-revocation-epoch"
 #define TOUCH_INTERVAL 60                 /* lastUsedAt is written at most this often */
 #define MEMO_SLOTS 4096
@@ -58,6 +60,8 @@ struct da_cache {
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
     apr_global_mutex_t *mutex;            /* for providers not MP-safe */
+    apr_global_mutex_t *counter_mutex;    /* rate-limit counters over an MP-safe
+                                           * provider (else mutex does) */
     volatile apr_uint32_t *epoch;         /* shared; bumped by every revocation */
     apr_thread_rwlock_t *memo_lock;       /* the memo is per process */
     memo_t *memo;                         /* MEMO_SLOTS, NULL when unavailable */
@@ -76,7 +80,10 @@ static const char *provider_name(apr_pool_t *p, const char *spec, const char **a
 
 int da_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
-    return ap_mutex_register(pconf, CACHE_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+    apr_status_t rv = ap_mutex_register(pconf, CACHE_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+
+    return rv == APR_SUCCESS
+           ? ap_mutex_register(pconf, COUNTER_MUTEX, NULL, APR_LOCK_DEFAULT, 0) : rv;
 }
 
 const char *da_cache_check(apr_pool_t *p, server_rec *s)
@@ -154,6 +161,18 @@ int da_cache_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             return !OK;
         }
     }
+    else {
+        /* socache has no atomic increment, and we do not lock an MP-safe
+         * provider (memcache, redis): the counters get a lock of their own,
+         * so that their read-modify-write is atomic in this server. */
+        rv = ap_global_mutex_create(&cache->counter_mutex, NULL, COUNTER_MUTEX, NULL,
+                                    s, pconf, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, DA_LOGNO(00320)
+                         "DeskAuthCache: cannot create the rate-limit counters' mutex");
+            return !OK;
+        }
+    }
     rv = cache->provider->init(cache->instance, "deskauth", &hints, s, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, DA_LOGNO(00123)
@@ -182,6 +201,10 @@ void da_cache_child_init(apr_pool_t *p, server_rec *s)
     if (cache->mutex) {
         apr_global_mutex_child_init(&cache->mutex,
                                     apr_global_mutex_lockfile(cache->mutex), p);
+    }
+    if (cache->counter_mutex) {
+        apr_global_mutex_child_init(&cache->counter_mutex,
+                                    apr_global_mutex_lockfile(cache->counter_mutex), p);
     }
     if (cache->mutex && cache->epoch
         && apr_thread_rwlock_create(&cache->memo_lock, p) == APR_SUCCESS) {
@@ -394,36 +417,81 @@ void da_session_forget_user(request_rec *r, da_db_t *db, const char *user_id,
     forget(r, (const char *const *)ids->elts, ids->nelts, keep);
 }
 
-int da_cache_counter(request_rec *r, const char *key, da_counter_fn fn, void *baton)
+/* The counters' lock: their own (MP-safe providers), and the cache's
+ * (the others: it serialises every access to them). */
+static void counter_lock(da_cache_t *cache)
 {
-    da_cache_t *cache = da_srv(r->server)->cache_instance;
-    unsigned char buf[64];
-    unsigned int len = sizeof(buf) - 1, klen = (unsigned int)strlen(key);
-    apr_int64_t now = da_now(), count = 0, since = now, until = now;
-    char *v;
-
-    if (!cache) {
-        return 0;
+    if (cache->counter_mutex) {
+        apr_global_mutex_lock(cache->counter_mutex);
     }
     lock(cache);
+}
+
+static void counter_unlock(da_cache_t *cache)
+{
+    unlock(cache);
+    if (cache->counter_mutex) {
+        apr_global_mutex_unlock(cache->counter_mutex);
+    }
+}
+
+/* Read one counter ("COUNT SINCE UNTIL"): zero, starting now, when it is
+ * absent, unreadable or expired. Under the counters' lock. */
+static void counter_read(request_rec *r, da_cache_t *cache, const char *key,
+                         apr_int64_t now, da_counter_t *c)
+{
+    unsigned char buf[COUNTER_MAX];
+    unsigned int len = sizeof(buf) - 1;
+
+    c->count = 0;
+    c->since = c->until = now;
+    c->changed = 0;
     if (cache->provider->retrieve(cache->instance, r->server, (const unsigned char *)key,
-                                  klen, buf, &len, r->pool) == APR_SUCCESS
-        && len < sizeof(buf)) {
-        buf[len] = '\0';
-        if (sscanf((const char *)buf, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %"
-                   APR_INT64_T_FMT, &count, &since, &until) != 3 || until <= now) {
-            count = 0;
-            since = until = now;
+                                  (unsigned int)strlen(key), buf, &len, r->pool)
+        != APR_SUCCESS || len >= sizeof(buf)) {
+        return;
+    }
+    buf[len] = '\0';
+    if (sscanf((const char *)buf, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %"
+               APR_INT64_T_FMT, &c->count, &c->since, &c->until) != 3 || c->until <= now) {
+        c->count = 0;
+        c->since = c->until = now;
+    }
+}
+
+static void counter_store(request_rec *r, da_cache_t *cache, const char *key,
+                          const da_counter_t *c)
+{
+    char *v = apr_psprintf(r->pool, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %"
+                           APR_INT64_T_FMT, c->count, c->since, c->until);
+
+    cache->provider->store(cache->instance, r->server, (const unsigned char *)key,
+                           (unsigned int)strlen(key), apr_time_from_sec(c->until),
+                           (unsigned char *)v, (unsigned int)strlen(v), r->pool);
+}
+
+int da_cache_counters(request_rec *r, const char *const *keys, int n,
+                      da_counter_fn fn, void *baton)
+{
+    da_cache_t *cache = da_srv(r->server)->cache_instance;
+    da_counter_t c[DA_COUNTERS_MAX];
+    apr_int64_t now = da_now();
+    int i;
+
+    if (!cache || n > DA_COUNTERS_MAX) {
+        return 0;
+    }
+    counter_lock(cache);
+    for (i = 0; i < n; i++) {
+        counter_read(r, cache, keys[i], now, &c[i]);
+    }
+    fn(now, c, n, baton);
+    for (i = 0; i < n; i++) {
+        if (c[i].changed) {
+            counter_store(r, cache, keys[i], &c[i]);
         }
     }
-    if (fn(now, &count, &since, &until, baton)) {
-        v = apr_psprintf(r->pool, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %"
-                         APR_INT64_T_FMT, count, since, until);
-        cache->provider->store(cache->instance, r->server, (const unsigned char *)key,
-                               klen, apr_time_from_sec(until), (unsigned char *)v,
-                               (unsigned int)strlen(v), r->pool);
-    }
-    unlock(cache);
+    counter_unlock(cache);
     return 1;
 }
 

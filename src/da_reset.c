@@ -60,12 +60,11 @@ static int request_link(request_rec *r, const char *email, da_refusal_t *f)
     }
     /* Every request counts, for any address: the limit says nothing about
      * whether an account exists, and no inbox can be flooded. */
-    if ((wait = da_limit_wait(r, DA_LIMIT_RESET, email)) > 0) {
+    if ((wait = da_limit_take(r, DA_LIMIT_RESET, email, NULL)) > 0) {
         da_limit_retry_after(r, wait);
         return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
                       "Too many requests. Try again later.");
     }
-    da_limit_count(r, DA_LIMIT_RESET, email);
     if (!(db = da_db(r))
         || da_link_request(r, db, &da_link_reset,
                            da_email_normalize(r->pool, email)) != APR_SUCCESS) {

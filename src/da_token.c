@@ -17,6 +17,7 @@ typedef struct {
     request_rec *r;
     da_db_t *db;
     apr_table_t *params;
+    const char *secret;                   /* the code or token presented */
     int compat;                           /* JSON/Bearer caller: §6.1 shape */
 } da_grant_t;
 
@@ -37,10 +38,19 @@ static int oauth_error(da_grant_t *g, int status, const char *error,
     return da_send_json(g->r, status, o);
 }
 
-/* Every refused grant counts against the client's limit. */
+/* A refused grant takes a slot of the client address's limit and of the
+ * presented code's or token's, after the check: a valid grant is never
+ * limited, whatever others behind the same address do. Over the limit the
+ * failure is answered 429 instead (not counted). */
 static int invalid_grant(da_grant_t *g, const char *description)
 {
-    da_limit_count(g->r, DA_LIMIT_TOKEN, NULL);
+    apr_int64_t wait = da_limit_take(g->r, DA_LIMIT_TOKEN, g->secret, NULL);
+
+    if (wait > 0) {
+        da_limit_retry_after(g->r, wait);
+        return da_send_error(g->r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             "Too many failed attempts. Try again later.");
+    }
     return oauth_error(g, HTTP_BAD_REQUEST, "invalid_grant", description);
 }
 
@@ -91,6 +101,7 @@ static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
         return oauth_error(g, HTTP_BAD_REQUEST, "invalid_request",
                            !value ? "code is required" : "client_id is required");
     }
+    g->secret = value;
     hash = da_sha256_b64url(r->pool, value);
     rv = da_store_code_consume(g->db, hash, da_now(), &code);
     if (rv == APR_EEXIST) {
@@ -190,6 +201,7 @@ static int refresh(da_grant_t *g, const char *token)
         return oauth_error(g, HTTP_BAD_REQUEST, "invalid_request",
                            "refresh_token is required");
     }
+    g->secret = token;
     hash = da_sha256_b64url(r->pool, token);
     rv = da_store_session_by_refresh(g->db, hash, &s);
     if (rv == APR_SUCCESS) {
@@ -231,6 +243,7 @@ static int refresh_with_access_token(da_grant_t *g, const char *token)
     da_session_t *s;
     int rc = da_authn_verify(g->r, token, 1, &cl);
 
+    g->secret = token;
     if (rc == HTTP_SERVICE_UNAVAILABLE) {
         return da_unavailable(g->r);
     }
@@ -305,19 +318,13 @@ static int json_grant(da_grant_t *g)
 
 int da_token_handler(request_rec *r)
 {
-    da_grant_t g = { r, NULL, NULL, 0 };
+    da_grant_t g = { r, NULL, NULL, NULL, 0 };
     da_body_kind_t kind = da_body_kind(r);
     const char *bearer = da_bearer(r);
-    apr_int64_t wait;
     int rc;
 
     if (r->method_number != M_POST) {
         return da_method_not_allowed(r, "POST");
-    }
-    if ((wait = da_limit_wait(r, DA_LIMIT_TOKEN, NULL)) > 0) {
-        da_limit_retry_after(r, wait);
-        return da_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                             "Too many failed attempts. Try again later.");
     }
     if (!(g.db = da_db(r))) {
         return da_unavailable(r);
