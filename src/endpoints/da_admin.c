@@ -55,8 +55,7 @@ static int list_users(request_rec *r, da_db_t *db)
     }
     if (da_store_user_search(db, text ? text : "", limit, offset, &users, &total)
         != APR_SUCCESS) {
-        da_db_log_error(r, db, "searching users");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "searching users");
     }
     o = da_json_object(r->pool);
     data = json_object_new_object();
@@ -130,8 +129,7 @@ static int update_user(request_rec *r, da_db_t *db, da_user_t *u, const da_claim
         return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such user");
     }
     if (rv != APR_SUCCESS) {
-        da_db_log_error(r, db, "changing an account");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "changing an account");
     }
     if (role || active) {
         da_session_forget_user(r, db, u->id, NULL);
@@ -140,7 +138,7 @@ static int update_user(request_rec *r, da_db_t *db, da_user_t *u, const da_claim
                   "admin %s changed account %s%s%s", cl->sub, u->id,
                   role ? " role" : "", active ? " active" : "");
     if (da_store_user_by_id(db, u->id, &u) != APR_SUCCESS) {
-        return da_unavailable(r);
+        return da_db_fail(r, db, "reloading a changed account");
     }
     return user_answer(r, u, "User updated");
 }
@@ -152,8 +150,7 @@ static int revoke_user_sessions(request_rec *r, da_db_t *db, const da_user_t *u,
     int n = 0;
 
     if (da_session_revoke_user(r, db, u->id, NULL, &n) != APR_SUCCESS) {
-        da_db_log_error(r, db, "revoking a user's sessions");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "revoking a user's sessions");
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, DA_LOGNO(00131)
                   "admin %s revoked %d sessions of %s", cl->sub, n, u->id);
@@ -174,8 +171,7 @@ static int caller_is_admin(request_rec *r, da_db_t *db, const da_claims_t *cl)
     apr_status_t rv = da_store_user_by_id(db, cl->sub, &me);
 
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        da_db_log_error(r, db, "loading the caller's account");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "loading the caller's account");
     }
     if (rv == APR_NOTFOUND || !me->is_active || strcmp(me->role, "ADMIN")) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00441)
@@ -224,8 +220,7 @@ int da_admin_handler(request_rec *r)
         return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such user");
     }
     if (rv != APR_SUCCESS) {
-        da_db_log_error(r, db, "loading a user");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "loading a user");
     }
     if (*rest) {
         return m == M_DELETE ? revoke_user_sessions(r, db, u, cl)

@@ -58,8 +58,7 @@ static int get_callback(request_rec *r)
     }
     rv = da_store_code_consume(db, da_sha256_b64url(r->pool, id), da_now(), &code);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND && rv != APR_EEXIST) {
-        da_db_log_error(r, db, "using a hand-off");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "using a hand-off");
     }
     if (rv != APR_SUCCESS || strcmp(code->kind, "handoff")
         || strcmp(code->user_id, cl->sub) || strcmp(code->session_id, cl->sid)) {
@@ -95,8 +94,7 @@ static int get_callback(request_rec *r)
     spec.client_id = client->id;
     spec.device_name = *code->device_name ? code->device_name : NULL;
     if (da_issue_compat_session(r, db, u, &spec, &t) != APR_SUCCESS) {
-        da_db_log_error(r, db, "creating a desktop session");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "creating a desktop session");
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00071)
                   "desktop session %s created for client %s", t.sid, client->id);
@@ -160,7 +158,7 @@ static int post_connect(request_rec *r)
                              "Pick one of the apps listed on your profile page.");
     }
     if (da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS) {
-        return da_unavailable(r);
+        return da_db_fail(r, db, "loading the signed-in account");
     }
     file_code.user_id = u->id;
     file_code.client_id = client->id;

@@ -178,8 +178,7 @@ static int post_continue(request_rec *r, da_db_t *db, apr_table_t *form,
         return login_page(r, HTTP_UNAUTHORIZED, form, h, NULL);
     }
     if (da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS) {
-        da_db_log_error(r, db, "loading the signed-in account");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "loading the signed-in account");
     }
     return da_after_signin(r, db, u, cl->sid, h, form);
 }

@@ -39,8 +39,7 @@ int da_logout_handler(request_rec *r)
             return da_unavailable(r);
         }
         if (da_session_revoke(r, db, cl->sid) != APR_SUCCESS) {
-            da_db_log_error(r, db, "revoking a session");
-            return da_unavailable(r);
+            return da_db_fail(r, db, "revoking a session");
         }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00080)
                       "session %s signed out", cl->sid);

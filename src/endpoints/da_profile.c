@@ -149,8 +149,7 @@ static int save(request_rec *r, da_db_t *db, da_user_t *u)
 {
     u->updated_at = da_now();
     if (da_store_user_update_profile(db, u) != APR_SUCCESS) {
-        da_db_log_error(r, db, "saving a profile");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "saving a profile");
     }
     return OK;
 }
@@ -295,8 +294,7 @@ int da_profile_handler(request_rec *r)
         if (rc == APR_NOTFOUND) {
             return da_send_unauthorized(r, 1);
         }
-        da_db_log_error(r, db, "loading a profile");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "loading a profile");
     }
     if (resume) {
         return resume_resource(r, db, u, cl, cookie, page);

@@ -235,8 +235,7 @@ static int get_reset(request_rec *r)
         return reset_page(r, HTTP_BAD_REQUEST, NULL, NULL, NULL, &f);
     }
     if (rv != APR_SUCCESS) {
-        da_db_log_error(r, db, "checking a reset link");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "checking a reset link");
     }
     return reset_page(r, HTTP_OK, token, NULL, NULL, NULL);
 }

@@ -558,8 +558,7 @@ int da_resume_download(request_rec *r, da_db_t *db, const da_user_t *caller,
                               "No resume has been uploaded");
     }
     if (rv != APR_SUCCESS) {
-        da_db_log_error(r, db, "loading a resume");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "loading a resume");
     }
     pdf = apr_palloc(r->pool, apr_base64_decode_len(res->data));
     len = (apr_size_t)apr_base64_decode_binary(pdf, res->data);

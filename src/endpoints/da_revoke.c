@@ -6,6 +6,7 @@
 #include "da_authn.h"
 #include "da_cache.h"
 #include "da_http.h"
+#include "da_page.h"
 #include "da_util.h"
 
 /* The session a token belongs to, or NULL when it is not ours. */
@@ -60,8 +61,7 @@ int da_revoke_handler(request_rec *r)
      * or foreign token is answered like a revoked one. */
     if (sid && (!asked || !*client_id || !strcmp(asked, client_id))) {
         if (da_session_revoke(r, db, sid) != APR_SUCCESS) {
-            da_db_log_error(r, db, "revoking a session");
-            return da_unavailable(r);
+            return da_db_fail(r, db, "revoking a session");
         }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00100)
                       "session %s revoked (RFC 7009)", sid);

@@ -72,8 +72,7 @@ static int list(request_rec *r, da_db_t *db, const da_claims_t *cl, int page)
     int i;
 
     if (da_store_session_list_user(db, cl->sub, da_now(), &sessions) != APR_SUCCESS) {
-        da_db_log_error(r, db, "listing sessions");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "listing sessions");
     }
     if (page) {
         da_page_t *pg = da_page_new(r, "Connected devices", cl->email);

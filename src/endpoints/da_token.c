@@ -7,6 +7,7 @@
 #include "da_authn.h"
 #include "da_cache.h"
 #include "da_http.h"
+#include "da_page.h"
 #include "da_issue.h"
 #include "da_ratelimit.h"
 #include "da_util.h"
@@ -117,8 +118,7 @@ static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
         return invalid_grant(g, "The code is unknown or expired");
     }
     if (rv != APR_SUCCESS) {
-        da_db_log_error(r, g->db, "redeeming a code");
-        return da_unavailable(r);
+        return da_db_fail(r, g->db, "redeeming a code");
     }
     if (strcmp(code->kind, kind) || strcmp(code->client_id, client_id)) {
         return invalid_grant(g, "The code was not issued for this client or grant");
@@ -145,8 +145,7 @@ static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
     spec.device_name = *code->device_name ? code->device_name : NULL;
     if (rv != APR_SUCCESS || da_issue_session(r, g->db, u, &spec, &t) != APR_SUCCESS
         || da_store_code_set_issued(g->db, hash, t.sid) != APR_SUCCESS) {
-        da_db_log_error(r, g->db, "issuing tokens for a code");
-        return da_unavailable(r);
+        return da_db_fail(r, g->db, "issuing tokens for a code");
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00091)
                   "%s session %s created for client %s", session_kind, t.sid,
@@ -168,8 +167,7 @@ static int rotate(da_grant_t *g, const da_session_t *s, const char *old_hash)
         return invalid_grant(g, "The account is not available");
     }
     if (rv != APR_SUCCESS) {
-        da_db_log_error(r, g->db, "loading an account");
-        return da_unavailable(r);
+        return da_db_fail(r, g->db, "loading an account");
     }
     t.sid = s->id;
     t.expires_in = da_access_ttl(c);
@@ -183,8 +181,7 @@ static int rotate(da_grant_t *g, const da_session_t *s, const char *old_hash)
     }
     if (rv != APR_SUCCESS || da_issue_access_token(r, u, s->id, s->client_id,
                                                    t.expires_in, &t.access_token)) {
-        da_db_log_error(r, g->db, "rotating a refresh token");
-        return da_unavailable(r);
+        return da_db_fail(r, g->db, "rotating a refresh token");
     }
     return tokens_answer(g, &t, u);
 }
@@ -224,8 +221,7 @@ static int refresh(da_grant_t *g, const char *token)
             return invalid_grant(g, "The refresh token is invalid");
         }
     }
-    da_db_log_error(r, g->db, "looking up a refresh token");
-    return da_unavailable(r);
+    return da_db_fail(r, g->db, "looking up a refresh token");
 }
 
 /* Existing apps that got only an access token through the compatibility

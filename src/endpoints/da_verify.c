@@ -71,8 +71,7 @@ static int confirm(request_rec *r, const char *token)
                       : "token is invalid, expired or already used");
     }
     if (rv != APR_SUCCESS) {
-        da_db_log_error(r, db, "confirming an email address");
-        return da_unavailable(r);
+        return da_db_fail(r, db, "confirming an email address");
     }
     u->email_verified = 1;
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00210)

@@ -3,6 +3,7 @@
 
 #include "da_db.h"
 #include "da_assets.h"
+#include "da_page.h"
 
 #include <apr_atomic.h>
 #include <apr_optional.h>
@@ -195,4 +196,10 @@ void da_db_log_error(request_rec *r, da_db_t *db, const char *what)
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00034)
                   "database error while %s: %s", what,
                   db && db->error ? db->error : "unknown");
+}
+
+int da_db_fail(request_rec *r, da_db_t *db, const char *what)
+{
+    da_db_log_error(r, db, what);
+    return da_unavailable(r);
 }

@@ -15,10 +15,17 @@ int da_db_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 void da_db_child_init(apr_pool_t *p, server_rec *s);
 
 /* The request's database handle, or NULL when the database cannot be
- * reached (logged; the caller answers 503 with da_unavailable()). */
+ * reached (logged here; the caller only answers 503 with da_unavailable()). */
 da_db_t *da_db(request_rec *r);
 
-/* Log a store failure once, with the driver's text. */
+/* Log a store failure once, with the driver's text; what says what was
+ * being done ("loading a user"). For callers that go on (or answer in a
+ * way of their own); a handler that gives up calls da_db_fail(). */
 void da_db_log_error(request_rec *r, da_db_t *db, const char *what);
+
+/* A store failure a handler gives up on: logged here once (as
+ * da_db_log_error), answered with 503 (da_unavailable). Returns the status
+ * to return. */
+int da_db_fail(request_rec *r, da_db_t *db, const char *what);
 
 #endif

@@ -57,9 +57,6 @@ int da_method_not_allowed(request_rec *r, const char *allow);
  * << M_*), in a fixed order. */
 const char *da_allow_list(apr_pool_t *p, apr_int64_t methods);
 
-/* 503 `unavailable`, page or JSON. */
-int da_unavailable(request_rec *r);
-
 /* Cookies: value of our cookie NAME (the __Host- form when Secure), and
  * setting one (HttpOnly, SameSite=Lax, Path=/; max_age 0 deletes). */
 const char *da_cookie_name(request_rec *r, const char *base);

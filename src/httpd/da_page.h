@@ -42,4 +42,8 @@ int da_origin_ok(request_rec *r);
 const char *da_hidden_inputs(apr_pool_t *p, apr_table_t *t,
                              const char *const *names);
 
+/* 503 `unavailable`, page or JSON. Logs nothing: the caller (or what
+ * failed under it: da_db, da_db_fail, the store's callers) has logged. */
+int da_unavailable(request_rec *r);
+
 #endif
