@@ -1,5 +1,5 @@
 /* bench/bcrypt_bench.c: the cost of apr_password_validate alone, the floor
- * of a sign-in (SPEC §8: sign-in overhead beyond bcrypt <= 5 %).
+ * of a sign-in (the goal: sign-in overhead beyond bcrypt <= 5 %).
  *
  *   bcrypt_bench COST N [THREADS [PASSWORD]]
  *

@@ -1,4 +1,4 @@
-/* da_password.c: bcrypt through apr-util (SPEC §2). */
+/* da_password.c: bcrypt through apr-util (interface.md, Storage). */
 
 #include "da_password.h"
 #include "da_util.h"

@@ -203,7 +203,8 @@ apr_status_t da_store_resume_get(da_db_t *db, const char *user_id, da_resume_t *
 /* APR_NOTFOUND when the user had none. */
 apr_status_t da_store_resume_delete(da_db_t *db, const char *user_id);
 
-/* Email verification and password reset (SPEC §6.8). The one-time links
+/* Email verification and password reset (interface.md, Mail). The one-time
+ * links
  * are rows of the codes table, kinds "verify" and "reset". */
 apr_status_t da_store_user_set_verified(da_db_t *db, const char *id, apr_int64_t now);
 apr_status_t da_store_user_set_password(da_db_t *db, const char *id,

@@ -1,4 +1,5 @@
-/* deskauthctl: the command-line administration of mod_deskauth (SPEC §6.7),
+/* deskauthctl: the command-line administration of mod_deskauth
+ * (interface.md, Administration),
  * beside httpd as htpasswd and htdbm are. It opens its own apr_dbd
  * connection with the words of DBDriver / DBDParams and works through
  * da_store, so the tool and the module share every SQL statement.

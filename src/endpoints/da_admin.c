@@ -1,4 +1,5 @@
-/* da_admin.c: deskauth-admin: user administration for ADMINs (SPEC §6.7).
+/* da_admin.c: deskauth-admin: user administration for ADMINs (interface.md,
+ * Administration).
  *   GET    <admin>/users[?q=TEXT&limit=N&offset=N]   list and search
  *   GET    <admin>/users/ID                          one user
  *   PATCH  <admin>/users/ID  {"isActive","role"}     enable/disable, role

@@ -103,7 +103,8 @@ static int get_callback(request_rec *r)
                         u->email);
 }
 
-/* token.json (SPEC §6.4): a one-time connection code, never a token. */
+/* token.json (interface.md, Desktop hand-off): a one-time connection code,
+ * never a token. */
 static json_object *connection_file(request_rec *r, const da_client_t *client,
                                     const da_user_t *u, const char *code,
                                     apr_int64_t expires)

@@ -1,5 +1,6 @@
 /* da_login.c: deskauth-login: the sign-in page, the JSON sign-in, and the
- * entry point of desktop apps (SPEC §6.1, §6.2, §6.3). */
+ * entry point of desktop apps (interface.md, Sign-up and sign-in; Desktop
+ * hand-off). */
 
 #include "da_routes.h"
 #include "da_handoff.h"

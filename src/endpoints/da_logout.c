@@ -1,4 +1,5 @@
-/* da_logout.c: deskauth-logout: end the current session (SPEC §6.6). */
+/* da_logout.c: deskauth-logout: end the current session (interface.md,
+ * Sessions and sign-out). */
 
 #include "da_routes.h"
 #include "da_db.h"

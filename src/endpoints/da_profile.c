@@ -1,5 +1,6 @@
 /* da_profile.c: deskauth-profile: the profile as JSON and as a page, and
- * the resume at <profile URL>/resume (SPEC §6.5; da_resume.c does the
+ * the resume at <profile URL>/resume (interface.md, Profile and resume;
+ * da_resume.c does the
  * work). */
 
 #include "da_routes.h"
@@ -56,7 +57,8 @@ static int profile_json(request_rec *r, const da_user_t *u)
 }
 
 /* "Connect a desktop app": per registered app, the connection file and
- * its QR code, for a person who starts on the website (SPEC §6.4). */
+ * its QR code, for a person who starts on the website (interface.md, Desktop
+ * hand-off). */
 static const char *connect_section(request_rec *r)
 {
     da_srv_conf_t *c = da_srv(r->server);

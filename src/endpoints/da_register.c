@@ -1,5 +1,6 @@
 /* da_register.c: deskauth-register: the sign-up page and the JSON sign-up
- * (SPEC §6.1). Both read the same fields and share one validation. */
+ * (interface.md, Sign-up and sign-in). Both read the same fields and share
+ * one validation. */
 
 #include "da_routes.h"
 #include "da_handoff.h"
@@ -147,7 +148,8 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00061)
                   "account %s created", u->id);
-    /* The confirmation link (SPEC §6.8); a failure is logged, the account stays. */
+    /* The confirmation link (interface.md, Mail); a failure is logged, the
+     * account stays. */
     da_link_issue(r, db, &da_link_verify, u);
     *out = u;
     return !signin || da_issue_web_cookie(r, u, t) == APR_SUCCESS ? OK

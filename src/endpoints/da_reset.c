@@ -1,5 +1,5 @@
 /* da_reset.c: deskauth-reset: "forgot password" and setting a new one
- * through the one-time link of the mail (SPEC §6.8, §9). */
+ * through the one-time link of the mail (interface.md, Mail). */
 
 #include "da_routes.h"
 #include "da_ratelimit.h"

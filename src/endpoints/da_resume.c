@@ -1,4 +1,5 @@
-/* da_resume.c: resume upload, download and delete (SPEC §6.5). The body is
+/* da_resume.c: resume upload, download and delete (interface.md, Profile and
+ * resume). The body is
  * streamed: a raw PDF or a multipart body goes chunk by chunk from the
  * brigade loop through the checks into a base64 buffer; nothing holds the
  * request body itself. */

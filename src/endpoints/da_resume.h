@@ -1,4 +1,5 @@
-/* da_resume.h: the resume of SPEC §6.5, served by deskauth-profile: upload
+/* da_resume.h: the resume (interface.md, Profile and resume), served by
+ * deskauth-profile: upload
  * (the page's multipart form, or a raw application/pdf body), download
  * (owner or ADMIN), delete, and its place in the user object and the
  * profile page. The file is checked (%PDF- magic, .pdf name, at most

@@ -1,5 +1,6 @@
 /* da_sessions.c: deskauth-sessions: the person's connected devices, and
- * signing them out one by one or all but this one (SPEC §6.6). */
+ * signing them out one by one or all but this one (interface.md, Sessions
+ * and sign-out). */
 
 #include "da_routes.h"
 #include "da_db.h"

@@ -1,5 +1,6 @@
 /* da_token.c: deskauth-token: code exchange with PKCE, refresh rotation
- * with replay detection, connection-file codes (SPEC §5, §6.2, §6.4).
+ * with replay detection, connection-file codes (interface.md, Tokens;
+ * Desktop hand-off).
  * Form requests answer as RFC 6749 §5.1/§5.2; the JSON and Bearer refresh
  * of existing apps answer in the §6.1 shape. */
 
@@ -258,7 +259,8 @@ static int refresh_with_access_token(da_grant_t *g, const char *token)
     return rotate(g, s, s->refresh_hash);
 }
 
-/* The refresh of existing apps: a refresh token, or (SPEC §6.3) the access
+/* The refresh of existing apps: a refresh token, or (interface.md, Desktop
+ * hand-off) the access
  * token of a compatibility hand-off. */
 static int compat_refresh(da_grant_t *g, const char *token)
 {

@@ -1,5 +1,6 @@
 /* da_verify.c: deskauth-verify: the email verification link, and asking
- * for a new one (SPEC §6.8). The link is sent at sign-up (da_register.c). */
+ * for a new one (interface.md, Mail). The link is sent at sign-up
+ * (da_register.c). */
 
 #include "da_routes.h"
 #include "da_ratelimit.h"

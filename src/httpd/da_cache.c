@@ -9,7 +9,8 @@
  * and only while no revocation happened on this server since: every revocation
  * bumps an epoch counter in shared memory, which all processes (of every
  * generation, across graceful restarts) read without a lock. Revocation
- * thus stays immediate (SPEC §6.6). A cache shared by several servers
+ * thus stays immediate (interface.md, Sessions and sign-out). A cache shared
+ * by several servers
  * (memcache, redis) is asked every time instead, so that a revocation on
  * another server is seen as soon as it drops the shared entry.
  *

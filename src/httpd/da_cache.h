@@ -1,4 +1,5 @@
-/* da_cache.h: the session-validity cache over socache (SPEC §2, §6.6), and
+/* da_cache.h: the session-validity cache over socache (interface.md,
+ * Storage; Sessions and sign-out), and
  * revocation, which must drop what the cache remembers. */
 #ifndef DA_CACHE_H
 #define DA_CACHE_H

@@ -11,7 +11,7 @@
 
 #include <errno.h>
 
-/* Defaults (SPEC §4), applied only by the getters below. */
+/* Defaults (docs/directives.html), applied only by the getters below. */
 #define DEF_ACCESS_TTL      900
 #define DEF_REFRESH_TTL     2592000
 #define DEF_WEB_TTL         43200

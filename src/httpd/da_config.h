@@ -28,7 +28,7 @@ typedef struct {
     const char *id;                       /* client_id */
     const char *name;                     /* shown to people; id if unset */
     apr_array_header_t *redirect_uris;    /* const char *, exact */
-    int token_redirect;                   /* SPEC §6.3 compatibility */
+    int token_redirect;                   /* ?redirect=URI&token=JWT, old apps */
 } da_client_t;
 
 typedef struct {
@@ -121,7 +121,7 @@ int da_require_verified(const da_srv_conf_t *c);
 
 /* Where the handler NAME ("login", "profile", ...) is mounted: DeskAuthURL,
  * else the first <Location> with SetHandler deskauth-NAME, else the
- * default of SPEC §3. */
+ * default (docs/interface.md, Handlers). */
 const char *da_url(const request_rec *r, const char *name);
 
 /* The registered client of that id, or NULL. */

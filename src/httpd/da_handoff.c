@@ -65,7 +65,8 @@ int da_handoff_parse(request_rec *r, apr_table_t *params, da_handoff_t **out)
     }
     h = apr_pcalloc(r->pool, sizeof(*h));
     if (legacy) {
-        /* SPEC §6.3: only for a URI registered with token-redirect=on. */
+        /* Compatibility (interface.md, Desktop hand-off): only for a URI
+         * registered with token-redirect=on. */
         h->client = da_client_by_redirect(c, legacy);
         if (!h->client) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00070)

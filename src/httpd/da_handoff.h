@@ -8,7 +8,7 @@
 #include "da_private.h"
 #include "da_db.h"
 
-/* A desktop app waiting for this sign-in (SPEC §6.2, §6.3). */
+/* A desktop app waiting for this sign-in (interface.md, Desktop hand-off). */
 typedef struct {
     const da_client_t *client;
     const char *redirect_uri;

@@ -1,5 +1,5 @@
 /* da_issue.h: sessions and the tokens handed out for them; the user
- * object of SPEC §6.1. */
+ * object (docs/interface.md, Sign-up and sign-in). */
 #ifndef DA_ISSUE_H
 #define DA_ISSUE_H
 

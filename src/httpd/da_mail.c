@@ -1,5 +1,5 @@
 /* da_mail.c: messages handed to a sendmail-compatible command, and the
- * one-time links they carry (SPEC §6.8). */
+ * one-time links they carry (interface.md, Mail). */
 
 #include "da_mail.h"
 #include "da_issue.h"

@@ -1,4 +1,5 @@
-/* da_mail.h: mail through a sendmail-compatible command (SPEC §6.8), and
+/* da_mail.h: mail through a sendmail-compatible command (interface.md,
+ * Mail), and
  * the one-time links it carries (email verification, password reset). */
 #ifndef DA_MAIL_H
 #define DA_MAIL_H

@@ -1,4 +1,5 @@
-/* da_page.h: server-rendered pages (SPEC §7): templates, security headers,
+/* da_page.h: server-rendered pages (interface.md, Pages): templates,
+ * security headers,
  * CSRF. */
 #ifndef DA_PAGE_H
 #define DA_PAGE_H

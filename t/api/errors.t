@@ -1,4 +1,4 @@
-# SPEC §6.1 error table: every row is asserted somewhere in t/api and t/pages.
+# interface.md, Sign-up and sign-in error table: every row is asserted somewhere in t/api and t/pages.
 #
 #   400 invalid_request        register.t, login.t, profile.t; here: non-object JSON
 #   401 invalid_credentials    login.t
@@ -171,7 +171,7 @@ for my $case (['PUT', '/.well-known/jwks.json', 'GET'],
     is "@codes", '401 401 401 401 401', 'login_five_failures_in_the_window_are_each_401';
     my ($r) = login_user($f->{email}, $f->{password});
     TODO: {
-        local $TODO = 'DeskAuthLoginLimit (SPEC §4, §9 rate limits) is not implemented yet';
+        local $TODO = 'DeskAuthLoginLimit is not implemented yet';
         ok error_is($r, 429, 'rate_limited'), 'login_sixth_attempt_after_five_failures_is_429_rate_limited'
             or diag $r->status_line;
         ok $r->code == 429 && ($r->header('Retry-After') // '') =~ /^\d+$/,
@@ -179,8 +179,8 @@ for my $case (['PUT', '/.well-known/jwks.json', 'GET'],
     }
 }
 
-# --- 403 account_disabled (SPEC §6.6; the account is disabled with
-# deskauthctl, SPEC §6.7, which works on the live database) -------------------
+# --- 403 account_disabled (interface.md, Sessions and sign-out; the account is disabled with
+# deskauthctl, interface.md, Administration, which works on the live database) -------------------
 
 {
     my ($reg, undef, $f) = register_user();

@@ -1,4 +1,4 @@
-# SPEC §6.1, §9: POST /auth/login (JSON API).
+# interface.md, Sign-up and sign-in: POST /auth/login (JSON API).
 use strict;
 use warnings;
 use FindBin;

@@ -1,4 +1,4 @@
-# SPEC §6.1, §2, §5, §9 and docs/behaviour.md "Accounts":
+# interface.md, Sign-up and sign-in; Storage; Tokens and docs/behaviour.md "Accounts":
 # POST /auth/register (JSON API).
 use strict;
 use warnings;
@@ -139,14 +139,14 @@ ok defined $u->{lastLoginAt} && defined $u->{createdAt}
        && $u->{lastLoginAt} ge $u->{createdAt},
     'register_signs_the_person_in_so_lastLoginAt_is_set';
 
-# the browser session cookie (behaviour.md: deskauth_session; SPEC §4)
+# the browser session cookie (behaviour.md: deskauth_session; docs/interface.md)
 my ($sc) = grep { /^deskauth_session=[^;]+/ } $res->header('Set-Cookie');
 ok defined $sc, 'register_sets_deskauth_session_cookie';
 like $sc // '', qr/;\s*HttpOnly\b/i, 'register_session_cookie_is_HttpOnly';
 like $sc // '', qr/;\s*SameSite=Lax\b/i, 'register_session_cookie_is_SameSite_Lax';
 like $sc // '', qr{;\s*Path=/(?:;|\s*$)}i, 'register_session_cookie_has_Path_root';
 
-# --- the access token is an ES256 at+jwt (SPEC §5, §9) --------------------
+# --- the access token is an ES256 at+jwt (interface.md, Tokens) --------------------
 
 my @parts = split /\./, ($t->{accessToken} // ''), -1;
 is scalar(@parts), 3, 'register_access_token_is_a_three_part_jws';

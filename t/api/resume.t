@@ -1,4 +1,4 @@
-# SPEC §6.5 and §9 "Profile": the resume. Upload as application/pdf (PUT
+# interface.md, Profile and resume "Profile": the resume. Upload as application/pdf (PUT
 # <profile>/resume) and as multipart/form-data (the page's form, Bearer
 # callers), the user object's `resume`, download (owner, ADMIN with
 # ?user=ID) with attachment + nosniff, delete; and every refusal: a PNG

@@ -1,4 +1,4 @@
-# Real clients against the test server (SPEC §6.2-6.4, §7, §9): AppAuth-JS in
+# Real clients against the test server (interface.md, Desktop hand-off-6.4, §7, §9): AppAuth-JS in
 # Node, the way an Electron main process signs a person in (appauth.mjs), and
 # the pages in headless Chromium with screenshots and QR decoding (pages.mjs).
 # Each script prints TAP; every line of it becomes a test here, named after

@@ -1,8 +1,8 @@
 /* test_core.c: the APR-only core without httpd: da_util (base64url,
  * tokens, hashing, time, email and text checks, forms, cookies), da_json,
- * da_password (bcrypt), da_redirect (SPEC §9: redirect URIs compare as
- * exact strings, loopback matches any port) and da_store over a real
- * SQLite database in a temporary directory (SPEC §2).
+ * da_password (bcrypt), da_redirect (interface.md, Desktop hand-off:
+ * redirect URIs compare as exact strings, loopback matches any port) and da_store over a real
+ * SQLite database in a temporary directory (interface.md, Storage).
  *
  * A test marked BUG documents a defect found in src/; it is left failing
  * on purpose so that it stays visible until the code is fixed. */
