@@ -131,6 +131,9 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
                                             NULL), error);
     }
     apr_table_setn(pg->vars, "sessions_url", da_url(r, "sessions"));
+    if (da_device_enabled(da_srv(r->server))) {
+        apr_table_setn(pg->vars, "device_url", da_url(r, "device"));
+    }
     if ((v = connect_section(r))) {
         apr_table_setn(pg->vars, "connect", v);
     }
