@@ -68,6 +68,9 @@ static const char *connect_section(request_rec *r)
     }
     for (i = 0; i < c->clients->nelts; i++) {
         const da_client_t *cl = APR_ARRAY_IDX(c->clients, i, da_client_t *);
+        if (!cl->redirect_uris->nelts) {
+            continue;                     /* device=on only: no desktop app */
+        }
         out = apr_pstrcat(r->pool, out,
             "<div class=\"field\"><p><strong>", da_html_escape(r->pool, cl->name),
             "</strong></p>\n<form method=\"post\" action=\"", action, "\">\n"

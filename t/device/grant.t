@@ -16,7 +16,7 @@ use DeskAuthDevice;
 use File::Temp ();
 use Time::HiRes qw(sleep);
 
-plan tests => 72;
+plan tests => 73;
 
 my $log_start = -s error_log_path() // 0;
 my @user_codes;
@@ -185,8 +185,12 @@ my $alice = person();
     my ($res, $m) = json_req(GET => '/.well-known/oauth-authorization-server');
     is($m->{device_authorization_endpoint}, url('/auth/device'), 'metadata: device_authorization_endpoint');
     ok((grep { $_ eq DEVICE_GRANT } @{ $m->{grant_types_supported} || [] }), 'metadata: the device_code grant');
-    like(page_of(undef, $alice, '/api/auth/profile')->decoded_content,
-         qr{<a [^>]*href="/auth/device"[^>]*>Connect a device with a code</a>}, 'the profile page links "Connect a device with a code"');
+    my $profile = page_of(undef, $alice, '/api/auth/profile')->decoded_content;
+    like($profile, qr{<a [^>]*href="/auth/device"[^>]*>Connect a device with a code</a>},
+         'the profile page links "Connect a device with a code"');
+    my ($desktop) = $profile =~ m{(<section[^>]*connect-title.*?</section>)}s;
+    ok($desktop && $desktop =~ /Device CLI/ && $desktop !~ /Test TV/,
+       '"Connect a desktop app" offers no connection file to a device-only client');
 }
 
 SKIP: {
