@@ -31,6 +31,7 @@ static const struct {
     { "deskauth-metadata", da_metadata_handler },
     { "deskauth-verify",   da_verify_handler },
     { "deskauth-reset",    da_reset_handler },
+    { "deskauth-device",   da_device_handler },
     { NULL, NULL }
 };
 

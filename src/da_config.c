@@ -16,6 +16,7 @@
 #define DEF_REFRESH_TTL     2592000
 #define DEF_WEB_TTL         43200
 #define DEF_CODE_TTL        60
+#define DEF_DEVICE_TTL      600
 #define DEF_PASSWORD_COST   12
 #define DEF_PASSWORD_MIN    8
 #define DEF_RESUME_MAX      5242880
@@ -38,6 +39,7 @@ static const struct {
     { "admin",    "/auth/admin" },
     { "verify",   "/auth/verify" },
     { "reset",    "/auth/reset" },
+    { "device",   "/auth/device" },
     { NULL, NULL }
 };
 
@@ -56,6 +58,7 @@ void *da_config_create_srv(apr_pool_t *p, server_rec *s)
     da_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->access_ttl = c->refresh_ttl = c->web_ttl = c->code_ttl = DA_UNSET;
+    c->device_ttl = DA_UNSET;
     c->password_cost = c->password_min = DA_UNSET;
     c->schema_auto = c->cookie_secure = DA_UNSET;
     c->resume_max = DA_UNSET;
@@ -91,6 +94,7 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_VAL(refresh_ttl);
     MERGE_VAL(web_ttl);
     MERGE_VAL(code_ttl);
+    MERGE_VAL(device_ttl);
     MERGE_PTR(clients);
     MERGE_PTR(roles);
     MERGE_PTR(role_home);
@@ -174,6 +178,11 @@ apr_int64_t da_web_ttl(const da_srv_conf_t *c)
 apr_int64_t da_code_ttl(const da_srv_conf_t *c)
 {
     return c->code_ttl != DA_UNSET ? c->code_ttl : DEF_CODE_TTL;
+}
+
+apr_int64_t da_device_ttl(const da_srv_conf_t *c)
+{
+    return c->device_ttl != DA_UNSET ? c->device_ttl : DEF_DEVICE_TTL;
 }
 
 int da_password_cost(const da_srv_conf_t *c)
@@ -309,6 +318,18 @@ const da_client_t *da_client(const da_srv_conf_t *c, const char *id)
         }
     }
     return NULL;
+}
+
+int da_device_enabled(const da_srv_conf_t *c)
+{
+    int i;
+
+    for (i = 0; c->clients && i < c->clients->nelts; i++) {
+        if (APR_ARRAY_IDX(c->clients, i, da_client_t *)->device) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 const da_client_t *da_client_by_redirect(const da_srv_conf_t *c,
@@ -528,7 +549,17 @@ static const char *set_password_min(cmd_parms *cmd, void *dc, const char *v)
     return NULL;
 }
 
-/* DeskAuthClient ID REDIRECT_URI... [name=TEXT] [token-redirect=on] */
+/* An on/off option of DeskAuthClient ("token-redirect=on"): 1, 0, or -1. */
+static int client_flag(const char *arg, apr_size_t prefix_len)
+{
+    if (!strcasecmp(arg + prefix_len, "on")) {
+        return 1;
+    }
+    return strcasecmp(arg + prefix_len, "off") ? -1 : 0;
+}
+
+/* DeskAuthClient ID REDIRECT_URI... [name=TEXT] [token-redirect=on]
+ * [device=on]; a device=on client needs no redirect URI. */
 static const char *add_client(cmd_parms *cmd, void *dc, int argc,
                               char *const argv[])
 {
@@ -538,7 +569,7 @@ static const char *add_client(cmd_parms *cmd, void *dc, int argc,
     int i;
 
     if (argc < 2) {
-        return fail(cmd, "expects a client id and at least one redirect URI");
+        return fail(cmd, "expects a client id and at least one redirect URI or device=on");
     }
     if (da_client(c, argv[0])) {
         return fail(cmd, apr_psprintf(cmd->pool, "client '%s' is defined twice",
@@ -552,10 +583,14 @@ static const char *add_client(cmd_parms *cmd, void *dc, int argc,
             cl->name = argv[i] + 5;
         }
         else if (!strncasecmp(argv[i], "token-redirect=", 15)) {
-            if (strcasecmp(argv[i] + 15, "on") && strcasecmp(argv[i] + 15, "off")) {
+            if ((cl->token_redirect = client_flag(argv[i], 15)) < 0) {
                 return fail(cmd, "token-redirect must be on or off");
             }
-            cl->token_redirect = !strcasecmp(argv[i] + 15, "on");
+        }
+        else if (!strncasecmp(argv[i], "device=", 7)) {
+            if ((cl->device = client_flag(argv[i], 7)) < 0) {
+                return fail(cmd, "device must be on or off");
+            }
         }
         else if (!da_redirect_registrable(argv[i], &why)) {
             return fail(cmd, apr_psprintf(cmd->pool, "redirect URI '%s' refused: %s",
@@ -565,8 +600,8 @@ static const char *add_client(cmd_parms *cmd, void *dc, int argc,
             APR_ARRAY_PUSH(cl->redirect_uris, const char *) = argv[i];
         }
     }
-    if (!cl->redirect_uris->nelts) {
-        return fail(cmd, "expects at least one redirect URI");
+    if (!cl->redirect_uris->nelts && !cl->device) {
+        return fail(cmd, "expects at least one redirect URI (or device=on)");
     }
     if (!cl->name) {
         cl->name = cl->id;
@@ -771,7 +806,9 @@ const command_rec da_cmds[] = {
     AP_INIT_TAKE1("DeskAuthCodeTTL", set_int64, SRV_OFFSET(code_ttl), RSRC_CONF,
         "one-time code lifetime in seconds (default 60)"),
     AP_INIT_TAKE_ARGV("DeskAuthClient", add_client, NULL, RSRC_CONF,
-        "ID REDIRECT_URI... [name=TEXT] [token-redirect=on]"),
+        "ID REDIRECT_URI... [name=TEXT] [token-redirect=on] [device=on]"),
+    AP_INIT_TAKE1("DeskAuthDeviceCodeTTL", set_int64, SRV_OFFSET(device_ttl), RSRC_CONF,
+        "device grant code lifetime in seconds (default 600)"),
     AP_INIT_ITERATE("DeskAuthRoles", add_role, NULL, RSRC_CONF,
         "roles a person may choose at sign-up; the first is the default"),
     AP_INIT_TAKE2("DeskAuthRoleHome", set_role_home, NULL, RSRC_CONF,

@@ -17,7 +17,8 @@ typedef struct {
     const char *id;                       /* client_id */
     const char *name;                     /* shown to people; id if unset */
     apr_array_header_t *redirect_uris;    /* const char *, exact */
-    int token_redirect;                   /* SPEC §6.3 compatibility */
+    int token_redirect;                   /* token in the redirect (compatibility) */
+    int device;                           /* device=on: the device grant (RFC 8628) */
 } da_client_t;
 
 typedef struct {
@@ -32,6 +33,7 @@ typedef struct {
     apr_int64_t refresh_ttl;
     apr_int64_t web_ttl;
     apr_int64_t code_ttl;
+    apr_int64_t device_ttl;               /* DeskAuthDeviceCodeTTL */
     apr_array_header_t *clients;          /* da_client_t *, in order */
     apr_array_header_t *roles;            /* const char *, first = default */
     apr_table_t *role_home;               /* ROLE -> URL */
@@ -94,6 +96,7 @@ apr_int64_t da_access_ttl(const da_srv_conf_t *c);
 apr_int64_t da_refresh_ttl(const da_srv_conf_t *c);
 apr_int64_t da_web_ttl(const da_srv_conf_t *c);
 apr_int64_t da_code_ttl(const da_srv_conf_t *c);
+apr_int64_t da_device_ttl(const da_srv_conf_t *c);
 int da_password_cost(const da_srv_conf_t *c);
 int da_password_min(const da_srv_conf_t *c);
 const char *da_site_name(const request_rec *r);
@@ -118,6 +121,9 @@ const char *da_url(const request_rec *r, const char *name);
 
 /* The registered client of that id, or NULL. */
 const da_client_t *da_client(const da_srv_conf_t *c, const char *id);
+
+/* Does some client have device=on? */
+int da_device_enabled(const da_srv_conf_t *c);
 
 /* The client that registered this redirect URI (first match) or NULL. */
 const da_client_t *da_client_by_redirect(const da_srv_conf_t *c,

@@ -1,6 +1,7 @@
 /* da_wellknown.c: deskauth-jwks, the public signing keys (RFC 7517). */
 
 #include "da_handlers.h"
+#include "da_device.h"
 #include "da_http.h"
 
 int da_jwks_handler(request_rec *r)
@@ -27,8 +28,10 @@ int da_metadata_handler(request_rec *r)
 {
     json_object *o, *a;
     static const char *const grants[] = {
-        "authorization_code", "refresh_token", "urn:deskauth:connection-file", NULL
+        "authorization_code", "refresh_token", "urn:deskauth:connection-file",
+        DA_GRANT_DEVICE_CODE, NULL
     };
+    int device = da_device_enabled(da_srv(r->server));
     int i;
 
     if (r->method_number != M_GET) {
@@ -42,11 +45,15 @@ int da_metadata_handler(request_rec *r)
     da_json_set_str(o, "revocation_endpoint",
                     ap_construct_url(r->pool, da_url(r, "revoke"), r));
     da_json_set_str(o, "jwks_uri", ap_construct_url(r->pool, da_url(r, "jwks"), r));
+    if (device) {
+        da_json_set_str(o, "device_authorization_endpoint",
+                        ap_construct_url(r->pool, da_url(r, "device"), r));
+    }
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string("code"));
     da_json_set(o, "response_types_supported", a);
     a = json_object_new_array();
-    for (i = 0; grants[i]; i++) {
+    for (i = 0; grants[i] && (device || strcmp(grants[i], DA_GRANT_DEVICE_CODE)); i++) {
         json_object_array_add(a, json_object_new_string(grants[i]));
     }
     da_json_set(o, "grant_types_supported", a);
