@@ -35,20 +35,21 @@ static const char *const known_scopes[] = {
 };
 
 /* ------------------------------------------------------------------ */
-/* Guessing user codes: one call site for the rate limit, so that the
- * limit's API can change in one place. A wrong code counts against the
- * client address like a failed sign-in (DeskAuthLoginLimit, per IP). */
+/* Guessing user codes: one call site for the rate limit. A wrong code
+ * counts against the client address like a failed sign-in
+ * (DeskAuthLoginLimit, per IP): each try takes its slot before the code is
+ * looked up (parallel guesses cannot all pass), and a code that matched
+ * gives it back. */
 
-static apr_int64_t guess_wait(request_rec *r)
+static apr_int64_t guess_take(request_rec *r, da_limit_hold_t **hold)
 {
-    return da_limit_wait(r, DA_LIMIT_LOGIN, NULL);
+    return da_limit_take(r, DA_LIMIT_LOGIN, NULL, hold);
 }
 
 static void guess_failed(request_rec *r)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00402)
                   "wrong device user code from %s", da_client_ip(r));
-    da_limit_count(r, DA_LIMIT_LOGIN, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -335,13 +336,14 @@ static da_claims_t *signed_in(request_rec *r, int *rc)
 static int find_pending(request_rec *r, da_db_t *db, const char *typed,
                         const char **canonical, da_device_t **d)
 {
+    da_limit_hold_t *hold;
     apr_int64_t wait;
     apr_status_t rv;
 
     if (!typed || !*typed) {
         return code_page(r, HTTP_BAD_REQUEST, NULL, "Enter the code shown on your device");
     }
-    if ((wait = guess_wait(r)) > 0) {
+    if ((wait = guess_take(r, &hold)) > 0) {
         da_limit_retry_after(r, wait);
         return code_page(r, HTTP_TOO_MANY_REQUESTS, typed,
                          "Too many wrong codes. Try again later.");
@@ -354,6 +356,7 @@ static int find_pending(request_rec *r, da_db_t *db, const char *typed,
         return code_page(r, HTTP_BAD_REQUEST, typed, "That code is not right. Check "
                          "the code on your device and type it again.");
     }
+    da_limit_release(r, hold);
     if (rv != APR_SUCCESS) {
         da_db_log_error(r, db, "looking up a device user code");
         return da_unavailable(r);
