@@ -100,6 +100,7 @@ const char *da_public_origin(const request_rec *r);
 
 /* da_public_origin() followed by path (which starts with '/'). */
 const char *da_public_url(const request_rec *r, const char *path);
+
 const char *da_audience(const request_rec *r);
 apr_int64_t da_access_ttl(const da_srv_conf_t *c);
 apr_int64_t da_refresh_ttl(const da_srv_conf_t *c);
