@@ -153,6 +153,46 @@ const char *da_issuer(const request_rec *r)
     return apr_pstrcat(r->pool, "https://", r->server->server_hostname, NULL);
 }
 
+/* ServerName as an origin: a name without a port takes the scheme's
+ * default when ServerName gave a scheme (`ServerName https://name`, the
+ * setting behind a proxy that terminates TLS), else the port the request
+ * came in on (a socket's, not the client's word). */
+static const char *server_name_origin(const request_rec *r)
+{
+    const server_rec *s = r->server;
+    const char *host = s->server_hostname;
+    apr_port_t port = s->port;
+
+    if (!port) {
+        port = s->server_scheme ? ap_default_port(r) : r->connection->local_addr->port;
+    }
+    if (strchr(host, ':')) {
+        host = apr_pstrcat(r->pool, "[", host, "]", NULL);
+    }
+    if (!ap_is_default_port(port, r)) {
+        host = apr_psprintf(r->pool, "%s:%u", host, (unsigned)port);
+    }
+    return apr_pstrcat(r->pool, ap_http_scheme(r), "://", host, NULL);
+}
+
+const char *da_public_origin(const request_rec *r)
+{
+    const char *issuer = da_srv(r->server)->issuer, *authority;
+
+    if (!issuer) {
+        return server_name_origin(r);
+    }
+    /* set_issuer accepted only http:// and https:// URLs. */
+    authority = strstr(issuer, "://") + 3;
+    return apr_pstrmemdup(r->pool, issuer,
+                          authority - issuer + strcspn(authority, "/?#"));
+}
+
+const char *da_public_url(const request_rec *r, const char *path)
+{
+    return apr_pstrcat(r->pool, da_public_origin(r), path, NULL);
+}
+
 const char *da_audience(const request_rec *r)
 {
     da_srv_conf_t *c = da_srv(r->server);
@@ -226,8 +266,10 @@ int da_cookie_secure(const request_rec *r)
 {
     int v = da_srv(r->server)->cookie_secure;
 
+    /* Behind a proxy that terminates TLS the hop is http, but the browser
+     * is on https: the configured origin decides, not the hop. */
     if (v == DA_UNSET || v == 2) {
-        return !strcmp(ap_http_scheme(r), "https");
+        return !strncmp(da_public_origin(r), "https:", 6);
     }
     return v;
 }
@@ -518,10 +560,19 @@ static const char *set_limit(cmd_parms *cmd, void *dc, const char *n, const char
     return NULL;
 }
 
+/* The issuer is also the public origin (da_public_origin): an http(s) URL
+ * with a host, no user name, no query or fragment (RFC 8414 section 2). */
 static const char *set_issuer(cmd_parms *cmd, void *dc, const char *v)
 {
-    if (strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) {
-        return fail(cmd, "the issuer must be an http(s) URL");
+    const char *host = strstr(v, "://");
+    apr_size_t n;
+
+    host = host ? host + 3 : "";
+    n = strcspn(host, "/?#@");
+    if ((strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) || n == 0
+        || host[n] == '@' || strpbrk(v, "?# \t")) {
+        return fail(cmd, "the issuer must be an http(s) URL with a host "
+                    "and no query or fragment");
     }
     srv_of(cmd)->issuer = v;
     return NULL;

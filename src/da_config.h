@@ -91,6 +91,18 @@ da_dir_conf_t *da_dir(const request_rec *r);
 
 /* Values with their defaults applied. */
 const char *da_issuer(const request_rec *r);
+
+/* scheme://host[:port] where browsers and apps reach this server, from the
+ * configuration alone, never from the request (Host, X-Forwarded-*): the
+ * scheme and authority of DeskAuthIssuer when it is set, else ServerName's
+ * (its scheme, as mod_ssl or `ServerName https://...` make it, name and
+ * port). Every absolute URL the module emits starts with it, the Origin
+ * check compares with it, and DeskAuthCookieSecure auto follows its scheme. */
+const char *da_public_origin(const request_rec *r);
+
+/* da_public_origin() followed by path (which starts with '/'). */
+const char *da_public_url(const request_rec *r, const char *path);
+
 const char *da_audience(const request_rec *r);
 apr_int64_t da_access_ttl(const da_srv_conf_t *c);
 apr_int64_t da_refresh_ttl(const da_srv_conf_t *c);

@@ -118,7 +118,7 @@ static const char *device_url(request_rec *r, const char *sub)
 
 static const char *verification_uri(request_rec *r)
 {
-    return ap_construct_url(r->pool, da_url(r, "device"), r);
+    return da_public_url(r, da_url(r, "device"));
 }
 
 static const char *verification_uri_complete(request_rec *r, const char *code)

@@ -4,14 +4,11 @@
 #include "da_device.h"
 #include "da_http.h"
 
-int da_jwks_handler(request_rec *r)
+/* A public document: the same for every caller, since nothing in it comes
+ * from the request, so shared caches may keep it for five minutes (and
+ * nothing else says otherwise: no Pragma, no no-store). */
+static int send_public_json(request_rec *r, const char *body)
 {
-    const char *body;
-
-    if (r->method_number != M_GET) {
-        return da_method_not_allowed(r, "GET");
-    }
-    body = da_jwks_json(r->pool, da_srv(r->server)->keyring);
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_type(r, "application/json");
@@ -22,8 +19,18 @@ int da_jwks_handler(request_rec *r)
     return OK;
 }
 
+int da_jwks_handler(request_rec *r)
+{
+    if (r->method_number != M_GET) {
+        return da_method_not_allowed(r, "GET");
+    }
+    return send_public_json(r, da_jwks_json(r->pool, da_srv(r->server)->keyring));
+}
+
 /* deskauth-metadata: RFC 8414 authorization server metadata, so that any
- * OAuth 2.0 native-app library works without custom code. */
+ * OAuth 2.0 native-app library works without custom code. The endpoints'
+ * URLs are built from the configured origin, never from the request's
+ * Host: the document is cached publicly. */
 int da_metadata_handler(request_rec *r)
 {
     json_object *o, *a;
@@ -40,14 +47,14 @@ int da_metadata_handler(request_rec *r)
     o = da_json_object(r->pool);
     da_json_set_str(o, "issuer", da_issuer(r));
     da_json_set_str(o, "authorization_endpoint",
-                    ap_construct_url(r->pool, da_url(r, "login"), r));
-    da_json_set_str(o, "token_endpoint", ap_construct_url(r->pool, da_url(r, "token"), r));
+                    da_public_url(r, da_url(r, "login")));
+    da_json_set_str(o, "token_endpoint", da_public_url(r, da_url(r, "token")));
     da_json_set_str(o, "revocation_endpoint",
-                    ap_construct_url(r->pool, da_url(r, "revoke"), r));
-    da_json_set_str(o, "jwks_uri", ap_construct_url(r->pool, da_url(r, "jwks"), r));
+                    da_public_url(r, da_url(r, "revoke")));
+    da_json_set_str(o, "jwks_uri", da_public_url(r, da_url(r, "jwks")));
     if (device) {
         da_json_set_str(o, "device_authorization_endpoint",
-                        ap_construct_url(r->pool, da_url(r, "device"), r));
+                        da_public_url(r, da_url(r, "device")));
     }
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string("code"));
@@ -66,7 +73,5 @@ int da_metadata_handler(request_rec *r)
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string("none"));
     da_json_set(o, "revocation_endpoint_auth_methods_supported", a);
-    da_send_json(r, HTTP_OK, o);
-    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
-    return OK;
+    return send_public_json(r, da_json_string(r->pool, o));
 }
