@@ -39,6 +39,7 @@ const da_route_t da_routes[] = {
                                                               da_metadata_handler },
     { "verify",   "/auth/verify",     DA_M(GET) | DA_M(POST), da_verify_handler },
     { "reset",    "/auth/reset",      DA_M(GET) | DA_M(POST), da_reset_handler },
+    { "device",   "/auth/device",     DA_M(GET) | DA_M(POST), da_device_handler },
     { NULL, NULL, 0, NULL }
 };
 

@@ -1,13 +1,14 @@
 /* da_wellknown.c: deskauth-jwks, the public signing keys (RFC 7517). */
 
 #include "da_routes.h"
+#include "da_device.h"
 #include "da_http.h"
 
-int da_jwks_handler(request_rec *r)
+/* A public document: the same for every caller, since nothing in it comes
+ * from the request, so shared caches may keep it for five minutes (and
+ * nothing else says otherwise: no Pragma, no no-store). */
+static int send_public_json(request_rec *r, const char *body)
 {
-    const char *body;
-
-    body = da_jwks_json(r->pool, da_srv(r->server)->keyring);
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_type(r, "application/json");
@@ -18,29 +19,42 @@ int da_jwks_handler(request_rec *r)
     return OK;
 }
 
+int da_jwks_handler(request_rec *r)
+{
+    return send_public_json(r, da_jwks_json(r->pool, da_srv(r->server)->keyring));
+}
+
 /* deskauth-metadata: RFC 8414 authorization server metadata, so that any
- * OAuth 2.0 native-app library works without custom code. */
+ * OAuth 2.0 native-app library works without custom code. The endpoints'
+ * URLs are built from the configured origin, never from the request's
+ * Host: the document is cached publicly. */
 int da_metadata_handler(request_rec *r)
 {
     json_object *o, *a;
     static const char *const grants[] = {
-        "authorization_code", "refresh_token", "urn:deskauth:connection-file", NULL
+        "authorization_code", "refresh_token", "urn:deskauth:connection-file",
+        DA_GRANT_DEVICE_CODE, NULL
     };
+    int device = da_device_enabled(da_srv(r->server));
     int i;
 
     o = da_json_object(r->pool);
     da_json_set_str(o, "issuer", da_issuer(r));
     da_json_set_str(o, "authorization_endpoint",
-                    ap_construct_url(r->pool, da_url(r, "login"), r));
-    da_json_set_str(o, "token_endpoint", ap_construct_url(r->pool, da_url(r, "token"), r));
+                    da_public_url(r, da_url(r, "login")));
+    da_json_set_str(o, "token_endpoint", da_public_url(r, da_url(r, "token")));
     da_json_set_str(o, "revocation_endpoint",
-                    ap_construct_url(r->pool, da_url(r, "revoke"), r));
-    da_json_set_str(o, "jwks_uri", ap_construct_url(r->pool, da_url(r, "jwks"), r));
+                    da_public_url(r, da_url(r, "revoke")));
+    da_json_set_str(o, "jwks_uri", da_public_url(r, da_url(r, "jwks")));
+    if (device) {
+        da_json_set_str(o, "device_authorization_endpoint",
+                        da_public_url(r, da_url(r, "device")));
+    }
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string("code"));
     da_json_set(o, "response_types_supported", a);
     a = json_object_new_array();
-    for (i = 0; grants[i]; i++) {
+    for (i = 0; grants[i] && (device || strcmp(grants[i], DA_GRANT_DEVICE_CODE)); i++) {
         json_object_array_add(a, json_object_new_string(grants[i]));
     }
     da_json_set(o, "grant_types_supported", a);
@@ -53,7 +67,5 @@ int da_metadata_handler(request_rec *r)
     a = json_object_new_array();
     json_object_array_add(a, json_object_new_string("none"));
     da_json_set(o, "revocation_endpoint_auth_methods_supported", a);
-    da_send_json(r, HTTP_OK, o);
-    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
-    return OK;
+    return send_public_json(r, da_json_string(r->pool, o));
 }

@@ -28,7 +28,8 @@ typedef struct {
     const char *id;                       /* client_id */
     const char *name;                     /* shown to people; id if unset */
     apr_array_header_t *redirect_uris;    /* const char *, exact */
-    int token_redirect;                   /* ?redirect=URI&token=JWT, old apps */
+    int token_redirect;                   /* token in the redirect (compatibility) */
+    int device;                           /* device=on: the device grant (RFC 8628) */
 } da_client_t;
 
 typedef struct {
@@ -43,6 +44,7 @@ typedef struct {
     apr_int64_t refresh_ttl;
     apr_int64_t web_ttl;
     apr_int64_t code_ttl;
+    apr_int64_t device_ttl;               /* DeskAuthDeviceCodeTTL */
     apr_array_header_t *clients;          /* da_client_t *, in order */
     apr_array_header_t *roles;            /* const char *, first = default */
     apr_table_t *role_home;               /* ROLE -> URL */
@@ -97,11 +99,24 @@ da_dir_conf_t *da_dir(const request_rec *r);
 
 /* Values with their defaults applied. */
 const char *da_issuer(const request_rec *r);
+
+/* scheme://host[:port] where browsers and apps reach this server, from the
+ * configuration alone, never from the request (Host, X-Forwarded-*): the
+ * scheme and authority of DeskAuthIssuer when it is set, else ServerName's
+ * (its scheme, as mod_ssl or `ServerName https://...` make it, name and
+ * port). Every absolute URL the module emits starts with it, the Origin
+ * check compares with it, and DeskAuthCookieSecure auto follows its scheme. */
+const char *da_public_origin(const request_rec *r);
+
+/* da_public_origin() followed by path (which starts with '/'). */
+const char *da_public_url(const request_rec *r, const char *path);
+
 const char *da_audience(const request_rec *r);
 apr_int64_t da_access_ttl(const da_srv_conf_t *c);
 apr_int64_t da_refresh_ttl(const da_srv_conf_t *c);
 apr_int64_t da_web_ttl(const da_srv_conf_t *c);
 apr_int64_t da_code_ttl(const da_srv_conf_t *c);
+apr_int64_t da_device_ttl(const da_srv_conf_t *c);
 int da_password_cost(const da_srv_conf_t *c);
 int da_password_min(const da_srv_conf_t *c);
 const char *da_site_name(const request_rec *r);
@@ -126,6 +141,9 @@ const char *da_url(const request_rec *r, const char *name);
 
 /* The registered client of that id, or NULL. */
 const da_client_t *da_client(const da_srv_conf_t *c, const char *id);
+
+/* Does some client have device=on? */
+int da_device_enabled(const da_srv_conf_t *c);
 
 /* The client that registered this redirect URI (first match) or NULL. */
 const da_client_t *da_client_by_redirect(const da_srv_conf_t *c,

@@ -314,3 +314,13 @@ const char *da_allow_list(apr_pool_t *p, apr_int64_t methods)
     }
     return allow ? allow : "";
 }
+
+int da_send_oauth_error(request_rec *r, int status, const char *error,
+                        const char *description)
+{
+    json_object *o = da_json_object(r->pool);
+
+    da_json_set_str(o, "error", error);
+    da_json_set_str(o, "error_description", description);
+    return da_send_json(r, status, o);
+}

@@ -46,5 +46,6 @@ int da_token_handler(request_rec *r);
 int da_revoke_handler(request_rec *r);
 int da_verify_handler(request_rec *r);
 int da_reset_handler(request_rec *r);
+int da_device_handler(request_rec *r);
 
 #endif
