@@ -1,5 +1,5 @@
 /* da_cache.c: "is this session still valid?" answered from socache (shmcb
- * by default, memcache for several servers) for DeskAuthSessionCacheTTL
+ * by default, memcache or redis for several servers) for DeskAuthSessionCacheTTL
  * seconds, so that a protected request needs no database read.
  *
  * When the cache is this server's own (shmcb, dbm: the providers that need

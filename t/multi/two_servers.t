@@ -1,12 +1,16 @@
 # Several servers (docs/interface.md "Several servers", §2 socache, §6.6 and §9
 # revocation timing): two extra httpd instances, A and B, share one database
-# and one memcached (DeskAuthCache memcache:HOST:PORT) and behave as one site.
+# and one shared cache and behave as one site. The cache is memcached
+# (DeskAuthCache memcache:HOST:PORT, mod_socache_memcache) by default, Redis
+# (DeskAuthCache redis:HOST:PORT, mod_socache_redis) when DESKAUTH_MULTI_CACHE
+# is "redis": t/multi/two_servers_redis.t runs this file so. The test starts
+# the cache server itself, on loopback on a free port.
 #
 #   - a token issued by A works on B (protected location, profile, sessions);
 #   - a refresh token issued by B rotates on A, and replaying the rotated-away
 #     one on B revokes the session everywhere;
-#   - B answers a warm session check from the entry A stored in memcached
-#     (memcached's own counters prove it: a get hit, no set);
+#   - B answers a warm session check from the entry A stored in the cache
+#     (the cache server's own counters prove it: a get hit, no set);
 #   - a logout on A is refused on A at once and on B within
 #     DeskAuthSessionCacheTTL (+1 s);
 #   - a revocation that bypasses the cache (deskauthctl on the database) holds
@@ -16,10 +20,10 @@
 # The database: the one the current run uses. Under t/run (which writes
 # t/conf/deskauth-db.conf) a pgsql run shares its PostgreSQL; a sqlite3 run,
 # or no t/run at all without DESKAUTH_TEST_PG_PARAMS, gets a fresh SQLite file
-# in this test's temporary directory. The servers, memcached and the
+# in this test's temporary directory. The servers, the cache server and the
 # temporary directory are removed in END, also when a test fails or dies.
-# Skipped when memcached, mod_socache_memcache.so, the built module or the
-# test key is missing.
+# Skipped when the cache server (memcached, redis-server), its
+# mod_socache_*.so, the built module or the test key is missing.
 use strict;
 use warnings;
 use FindBin;
@@ -53,11 +57,17 @@ if (!$libexec || !-d $libexec) {
     chomp($libexec = `${\($ENV{APXS} || 'apxs')} -q LIBEXECDIR 2>/dev/null` || '');
     $libexec ||= '/usr/lib/apache2/modules';
 }
-my ($memcached) = grep { -x } '/usr/bin/memcached', map { "$_/memcached" } split /:/, $ENV{PATH} // '';
+# The shared cache: memcached or Redis, each with its socache provider and
+# the name of its server program.
+my %CACHES = (memcache => 'memcached', redis => 'redis-server');
+my $cache = $ENV{DESKAUTH_MULTI_CACHE} || 'memcache';
+die "DESKAUTH_MULTI_CACHE: memcache or redis, not $cache\n" unless $CACHES{$cache};
+my $cache_prog = $CACHES{$cache};
+my ($cache_server) = grep { -x } "/usr/bin/$cache_prog", map { "$_/$cache_prog" } split /:/, $ENV{PATH} // '';
 
 my @missing;
-push @missing, 'memcached (tools/deps --test installs it)' unless $memcached;
-push @missing, "$libexec/mod_socache_memcache.so" unless -f "$libexec/mod_socache_memcache.so";
+push @missing, "$cache_prog (tools/deps --test installs it)" unless $cache_server;
+push @missing, "$libexec/mod_socache_$cache.so" unless -f "$libexec/mod_socache_$cache.so";
 push @missing, "$so (run make)" unless -f $so;
 push @missing, "$key (t/run generates it)" unless -f $key;
 push @missing, "an httpd binary ($httpd)" unless -x $httpd;
@@ -140,7 +150,7 @@ if ($root) {
     $child_group = $ENV{APACHE_TEST_GROUP} || scalar getgrgid($child_gid);
 }
 
-$tmp = tempdir('deskauth-multi-XXXXXX', TMPDIR => 1);
+$tmp = tempdir("deskauth-multi-$cache-XXXXXX", TMPDIR => 1);
 chmod 0755, $tmp;               # the children (nobody) serve htdocs/ and reach db/
 
 # --- the database --------------------------------------------------------------------
@@ -162,28 +172,65 @@ my ($driver, $params);
 }
 note "database: $driver";
 
-# --- memcached -------------------------------------------------------------------------
+# --- the cache server --------------------------------------------------------------------
 my $mc_port = new_port();
-spawn(memcached => "$tmp/memcached.log", $memcached, '-U', '0', '-l', '127.0.0.1', '-p', $mc_port,
-      '-m', '16', '-c', '256', ($root ? ('-u', $child_user) : ()));
+if ($cache eq 'memcache') {
+    spawn(cache => "$tmp/cache.log", $cache_server, '-U', '0', '-l', '127.0.0.1', '-p', $mc_port,
+          '-m', '16', '-c', '256', ($root ? ('-u', $child_user) : ()));
+}
+else {
+    # no persistence, nothing written outside $tmp; protected mode stays on
+    # (loopback only)
+    spawn(cache => "$tmp/cache.log", $cache_server, '--bind', '127.0.0.1', '--port', $mc_port,
+          '--save', '', '--appendonly', 'no', '--dir', $tmp, '--maxmemory', '16mb',
+          '--daemonize', 'no', '--logfile', '');
+}
 
-# memcached's "stats" as a hash, or undef.
-sub mc_stats {
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $mc_port, Timeout => 2) or return undef;
-    print $s "stats\r\n";
-    my %st;
-    while (my $line = <$s>) {
-        last if $line =~ /^(?:END|ERROR)/;
-        $st{$1} = $2 if $line =~ /^STAT (\S+) (\S+)/;
+# Ask the cache server COMMAND; its reply's lines.
+sub cache_ask {
+    my ($command) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $mc_port, Timeout => 2) or return;
+    print $s "$command\r\n";
+    my @lines;
+    if ($cache eq 'memcache') {
+        while (my $line = <$s>) { last if $line =~ /^(?:END|ERROR)/; push @lines, $line }
+    }
+    else {                                # a RESP bulk string: $LENGTH, then the text
+        my $head = <$s> // '';
+        if ($head =~ /^\$(\d+)/) {
+            my ($text, $want) = ('', $1 + 2);
+            while (length $text < $want) { my $n = read($s, $text, $want - length $text, length $text); last unless $n }
+            @lines = split /\r?\n/, $text;
+        }
     }
     close $s;
-    return %st ? \%st : undef;
+    return @lines;
+}
+
+# The cache server's counters as { set, get_hits, get_misses, connections }, or undef.
+sub mc_stats {
+    my %st;
+    if ($cache eq 'memcache') {
+        my %raw = map { /^STAT (\S+) (\S+)/ ? ($1 => $2) : () } cache_ask('stats');
+        return undef unless %raw;
+        @st{qw(set get_hits get_misses connections)} = @raw{qw(cmd_set get_hits get_misses curr_connections)};
+    }
+    else {
+        my %raw = map { /^(\w+):(\S+)/ ? ($1 => $2) : () } cache_ask('INFO all');
+        return undef unless defined $raw{keyspace_hits};
+        my $sets = 0;
+        for my $cmd (qw(set setex psetex)) {
+            $sets += $1 if ($raw{"cmdstat_$cmd"} // '') =~ /\bcalls=(\d+)/;
+        }
+        @st{qw(set get_hits get_misses connections)} = ($sets, @raw{qw(keyspace_hits keyspace_misses connected_clients)});
+    }
+    return \%st;
 }
 sub wait_for { my ($what, $limit) = @_; my $end = time + $limit;
                while (time < $end) { my $v = $what->(); return $v if $v; sleep 0.1 } return undef }
 
-ok(wait_for(sub { alive('memcached') && mc_stats() }, 10),
-   "memcached answers on 127.0.0.1:$mc_port") or diag(slurp("$tmp/memcached.log"));
+ok(wait_for(sub { alive('cache') && mc_stats() }, 10),
+   "$cache_prog answers on 127.0.0.1:$mc_port") or diag(slurp("$tmp/cache.log"));
 
 # --- httpd A and B -----------------------------------------------------------------------
 my %builtin = map { /^\s*(\S+)\.c\s*$/ ? ($1 => 1) : () } `"$httpd" -l 2>/dev/null`;
@@ -199,14 +246,14 @@ sub server_conf {
           . qq{Listen 127.0.0.1:$port\nServerName 127.0.0.1:$port\n}
           . qq{DocumentRoot "$dir/htdocs"\n};
     $c .= load("mpm_$mpm") unless grep { $builtin{"mod_mpm_$_"} || $builtin{$_} } qw(prefork worker event);
-    $c .= load($_) for qw(dbd authn_core authz_core authz_user socache_memcache mime);
+    $c .= load($_) for qw(dbd authn_core authz_core authz_user mime), "socache_$cache";
     $c .= qq{LoadModule deskauth_module "$so"\n};
     $c .= qq{User $child_user\nGroup $child_group\n} if $root;
     $c .= qq{TypesConfig /etc/mime.types\n} if -f '/etc/mime.types';
     $c .= qq{DBDriver $driver\nDBDParams "$params"\n};
     $c .= qq{DeskAuthSigningKey "$key" test-es256\n}
         . qq{DeskAuthIssuer https://deskauth.test\n}
-        . qq{DeskAuthCache memcache:127.0.0.1:$mc_port\n}
+        . qq{DeskAuthCache $cache:127.0.0.1:$mc_port\n}
         . qq{DeskAuthSessionCacheTTL $TTL\n}
         . qq{DeskAuthPasswordCost 4\n}
         . qq{DeskAuthStateDir "$dir/state"\n};
@@ -267,7 +314,7 @@ for my $name (qw(A B)) {
     is($up, 'up', "server $name answers on port $srv{$name}{port} (a protected page without a token is 401)")
         or diag("last answer: $last\n" . slurp("$srv{$name}{dir}/stdout.log") . slurp("$srv{$name}{dir}/error_log"));
 }
-die "the servers did not start: see the diagnostics above\n" unless alive('A') && alive('B') && alive('memcached');
+die "the servers did not start: see the diagnostics above\n" unless alive('A') && alive('B') && alive('cache');
 
 my $n_user = 0;
 sub new_email { return sprintf 'multi%dp%dn%d@example.com', time, $$, ++$n_user }
@@ -303,11 +350,11 @@ is(protected(A => $at1), 200, "A's token opens A's /protected/");
 my $s1 = mc_stats();
 is(protected(B => $at1), 200, "A's token opens B's /protected/ (shared key, issuer, database)");
 my $s2 = mc_stats();
-ok(delta($s0, $s1, 'cmd_set') >= 1, 'A stored the "session valid" answer in memcached (cmd_set grew)')
-    or diag("memcached before/after A: " . $JSON->encode([$s0 && @$s0{qw(cmd_set get_hits get_misses)}, $s1 && @$s1{qw(cmd_set get_hits get_misses)}]));
-ok(delta($s1, $s2, 'get_hits') >= 1 && delta($s1, $s2, 'cmd_set') == 0,
-   "B answered the session check from A's memcached entry (a get hit, no set)")
-    or diag("memcached before/after B: " . $JSON->encode([$s1 && @$s1{qw(cmd_set get_hits get_misses)}, $s2 && @$s2{qw(cmd_set get_hits get_misses)}]));
+ok(delta($s0, $s1, 'set') >= 1, "A stored the \"session valid\" answer in $cache_prog (its sets grew)")
+    or diag("$cache_prog before/after A: " . $JSON->encode([$s0 && @$s0{qw(set get_hits get_misses)}, $s1 && @$s1{qw(set get_hits get_misses)}]));
+ok(delta($s1, $s2, 'get_hits') >= 1 && delta($s1, $s2, 'set') == 0,
+   "B answered the session check from A's $cache_prog entry (a get hit, no set)")
+    or diag("$cache_prog before/after B: " . $JSON->encode([$s1 && @$s1{qw(set get_hits get_misses)}, $s2 && @$s2{qw(set get_hits get_misses)}]));
 
 ($res, $json) = profile(B => $at1);
 is($res->code, 200, "A's token opens B's profile") or diag($res->as_string);
@@ -361,9 +408,9 @@ is(protected(B => $at3), 200, "warm-up: B accepts A's token");
 my $w1 = mc_stats();
 is(protected(B => $at3), 200, 'B accepts it again');
 my $w2 = mc_stats();
-ok(delta($w0, $w1, 'cmd_set') >= 1 && delta($w1, $w2, 'get_hits') >= 1 && delta($w1, $w2, 'cmd_set') == 0,
-   "the warm-up stored the session in memcached, and B's next check was answered from it")
-    or diag('memcached: ' . $JSON->encode([map { $_ && [@$_{qw(cmd_set get_hits get_misses)}] } $w0, $w1, $w2]));
+ok(delta($w0, $w1, 'set') >= 1 && delta($w1, $w2, 'get_hits') >= 1 && delta($w1, $w2, 'set') == 0,
+   "the warm-up stored the session in $cache_prog, and B's next check was answered from it")
+    or diag("$cache_prog: " . $JSON->encode([map { $_ && [@$_{qw(set get_hits get_misses)}] } $w0, $w1, $w2]));
 
 ($res, $json) = req(A => POST => '/auth/logout', bearer => $at3, json => {});
 my $t_revoke = time;
@@ -394,7 +441,7 @@ SKIP: {
     my $t_revoke4 = time;
     is($?, 0, 'deskauthctl sessions revoke EMAIL (database only, no cache) exits 0') or diag($out);
     SKIP: {
-        # memcached counts whole seconds: the entry lives at least TTL-2 s.
+        # the cache counts whole seconds: the entry lives at least TTL-2 s.
         skip 'deskauthctl took too long to see the cached answer', 1 if $t_revoke4 - $t_warm > 0.6;
         is(protected(B => $at4), 200,
            'right after a database-only revocation B still answers from its cache (the cache is really used)');
@@ -406,11 +453,12 @@ SKIP: {
     is(protected(A => $at4), 401, 'A (no cache entry) refuses it at once');
 }
 
-# --- memcached really carried the session checks of both servers --------------------------
+# --- the cache server really carried the session checks of both servers ------------------
 {
-    my $st = mc_stats();
-    ok($st && $st->{get_hits} > 0 && $st->{cmd_set} > 0 && $st->{curr_connections} > 1,
-       "memcached served the servers: get_hits $st->{get_hits}, cmd_set $st->{cmd_set}, connections $st->{curr_connections}")
+    my $st = mc_stats() // {};
+    ok($st->{get_hits} && $st->{set} && $st->{connections} > 1,
+       "$cache_prog served the servers: get hits " . ($st->{get_hits} // '?') . ', sets ' . ($st->{set} // '?')
+       . ', connections ' . ($st->{connections} // '?'))
         or diag($JSON->encode($st));
 }
 
@@ -418,7 +466,7 @@ SKIP: {
 stop_proc($_) for qw(A B);
 for my $name (qw(A B)) {
     my $log = slurp("$srv{$name}{dir}/error_log") . slurp("$srv{$name}{dir}/stdout.log");
-    my @bad = grep { /exit signal|Segmentation fault|AddressSanitizer|\bcore dumped\b|\[(?:[a-z_]+:)?(?:emerg|alert|crit)\]|DeskAuthCache|socache_memcache:error/ }
+    my @bad = grep { /exit signal|Segmentation fault|AddressSanitizer|\bcore dumped\b|\[(?:[a-z_]+:)?(?:emerg|alert|crit)\]|DeskAuthCache|socache_$cache:error/ }
               split /\n/, $log;
     ok(!@bad, "server $name: no crash, no cache failure in its error log") or diag(join "\n", @bad[0 .. ($#bad < 19 ? $#bad : 19)]);
 }
