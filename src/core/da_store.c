@@ -3,6 +3,7 @@
  * their types (apr_dbd_pgsql declares them in PREPARE). */
 
 #include "da_store.h"
+#include "da_assets.h"
 
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -24,6 +25,21 @@
 
 #define RESUME_META_COLS "user_id, filename, content_type, size, uploaded_at"
 
+/* The admin search: COL starts with the text. The range on the "binary"
+ * collation (SQLite's own; conf/schema/pgsql.sql creates it on PostgreSQL
+ * as the C collation) is what an index of conf/schema/indexes.sql serves on
+ * both databases: byte order, so exactly the strings with that prefix,
+ * whatever the database's locale. The LIKE (the same prefix, with LIKE's
+ * characters escaped) only confirms. Arguments: low, high, pattern. */
+#define PREFIX_MATCH(COL) "(" COL " COLLATE \"binary\" >= %s AND " \
+    COL " COLLATE \"binary\" < %s AND " COL " LIKE %s ESCAPE '!')"
+#define SEARCH_WHERE "WHERE " PREFIX_MATCH("email") " OR " \
+    PREFIX_MATCH("LOWER(first_name)") " OR " PREFIX_MATCH("LOWER(last_name)")
+#define SEARCH_NARGS 9
+/* Above every UTF-8 text that starts with the prefix: U+10FFFF, the last
+ * code point, appended to it. */
+#define SEARCH_HIGH "\xf4\x8f\xbf\xbf"
+
 const da_stmt_t da_store_statements[] = {
     { "deskauth_user_insert",
       "INSERT INTO deskauth_users (" USER_COLS ") VALUES (%s, %s, %s, %s, %s, "
@@ -37,12 +53,9 @@ const da_stmt_t da_store_statements[] = {
     { "deskauth_user_search",
       "SELECT " USER_COLS ", " RESUME_META_COLS " FROM deskauth_users "
       "LEFT JOIN deskauth_resumes ON deskauth_resumes.user_id = deskauth_users.id "
-      "WHERE email LIKE %s ESCAPE '!' "
-      "OR LOWER(first_name) LIKE %s ESCAPE '!' OR LOWER(last_name) LIKE %s ESCAPE '!' "
-      "ORDER BY created_at, email LIMIT %d OFFSET %d" },
+      SEARCH_WHERE " ORDER BY created_at, email LIMIT %d OFFSET %d" },
     { "deskauth_user_search_count",
-      "SELECT COUNT(*) FROM deskauth_users WHERE email LIKE %s ESCAPE '!' "
-      "OR LOWER(first_name) LIKE %s ESCAPE '!' OR LOWER(last_name) LIKE %s ESCAPE '!'" },
+      "SELECT COUNT(*) FROM deskauth_users " SEARCH_WHERE },
     { "deskauth_user_update_profile",
       "UPDATE deskauth_users SET first_name = %s, last_name = %s, company = %s, "
       "job_role = %s, updated_at = %lld WHERE id = %s" },
@@ -356,6 +369,30 @@ apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql)
     return rv;
 }
 
+apr_status_t da_store_indexes_ensure(da_db_t *db)
+{
+    const char *driver_sql = da_asset(apr_pstrcat(db->pool, apr_dbd_name(db->driver),
+                                                  ".sql", NULL), NULL);
+    const char *index_sql = da_asset("indexes.sql", NULL);
+    const char *script = apr_pstrcat(db->pool, driver_sql ? driver_sql : "",
+                                     index_sql ? index_sql : "", NULL);
+    char *last, *part;
+
+    for (part = apr_strtok(strip_comments(db->pool, script), ";", &last); part;
+         part = apr_strtok(NULL, ";", &last)) {
+        int n = 0, rc;
+
+        if (!part[strspn(part, " \t\r\n")]) {
+            continue;
+        }
+        if ((rc = apr_dbd_query(db->driver, db->handle, &n, part))) {
+            /* another process creating the same index: the caller tries again */
+            return driver_error(db, rc);
+        }
+    }
+    return APR_SUCCESS;
+}
+
 /* Plain BEGIN/COMMIT/ROLLBACK (the same words on SQLite and PostgreSQL):
  * apr_dbd_transaction_start of apr-util's pgsql driver dereferences NULL
  * when the server is gone, which crashed a child during an outage. */
@@ -484,29 +521,36 @@ apr_status_t da_store_user_search(da_db_t *db, const char *text, int limit,
                                   int offset, apr_array_header_t **users,
                                   apr_int64_t *total)
 {
-    char *pattern = apr_palloc(db->pool, strlen(text) * 2 + 3), *o = pattern;
-    const char *t, *args[5];
+    char *low = apr_pstrdup(db->pool, text), *l;
+    char *pattern = apr_palloc(db->pool, strlen(text) * 2 + 2), *o = pattern;
+    const char *args[SEARCH_NARGS + 2];
+    int i;
     apr_status_t rv;
 
-    /* %text% with LIKE's own characters escaped, case-insensitive. */
-    *o++ = '%';
-    for (t = text; *t; t++) {
-        if (*t == '%' || *t == '_' || *t == '!') {
+    /* The prefix, case-insensitive; as a pattern, text% with LIKE's own
+     * characters escaped. */
+    for (l = low; *l; l++) {
+        *l = (char)apr_tolower(*l);
+        if (*l == '%' || *l == '_' || *l == '!') {
             *o++ = '!';
         }
-        *o++ = (char)apr_tolower(*t);
+        *o++ = *l;
     }
     *o++ = '%';
     *o = '\0';
-    args[0] = args[1] = args[2] = pattern;
-    args[3] = num(db, limit);
-    args[4] = num(db, offset);
-    rv = query(db, "deskauth_user_search_count", 3, args, first_num, total);
+    for (i = 0; i < SEARCH_NARGS; i += 3) {
+        args[i] = low;
+        args[i + 1] = apr_pstrcat(db->pool, low, SEARCH_HIGH, NULL);
+        args[i + 2] = pattern;
+    }
+    args[SEARCH_NARGS] = num(db, limit);
+    args[SEARCH_NARGS + 1] = num(db, offset);
+    rv = query(db, "deskauth_user_search_count", SEARCH_NARGS, args, first_num, total);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     *users = apr_array_make(db->pool, 16, sizeof(da_user_t *));
-    rv = query(db, "deskauth_user_search", 5, args, user_resume_row, *users);
+    rv = query(db, "deskauth_user_search", SEARCH_NARGS + 2, args, user_resume_row, *users);
     return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
 }
 

@@ -86,6 +86,13 @@ typedef struct {
  * at once). schema_sql: the text of conf/schema/deskauth.sql. */
 apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql);
 
+/* Create the indexes the tables lack (conf/schema/indexes.sql, after the
+ * driver's own conf/schema/DRIVER.sql when there is one), also in a
+ * database made by an older version: every statement is IF NOT EXISTS, so
+ * this runs on every start. Another process creating the same index at the
+ * same moment makes it fail: call it again. */
+apr_status_t da_store_indexes_ensure(da_db_t *db);
+
 /* Prepare every statement on a connection we opened ourselves. */
 apr_status_t da_store_prepare_all(da_db_t *db);
 

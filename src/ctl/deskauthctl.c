@@ -299,7 +299,8 @@ static int ctl_open(ctl_t *c)
                          err && *err ? err : "the driver gave no reason");
     }
     apr_pool_cleanup_register(c->pool, db, db_close, apr_pool_cleanup_null);
-    if (!schema || da_store_schema_ensure(db, schema) != APR_SUCCESS) {
+    if (!schema || da_store_schema_ensure(db, schema) != APR_SUCCESS
+        || da_store_indexes_ensure(db) != APR_SUCCESS) {
         return say_error(c->pool, CTL_FAIL, "cannot set up the tables: %s",
                          schema ? db->error : "the built-in schema is missing");
     }

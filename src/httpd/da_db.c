@@ -98,6 +98,9 @@ static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s, const char *when
     for (attempt = 0; attempt < 5; attempt++) {
         rv = da_store_schema_ensure(&db, da_asset("deskauth.sql", NULL));
         if (rv == APR_SUCCESS) {
+            rv = da_store_indexes_ensure(&db);
+        }
+        if (rv == APR_SUCCESS) {
             break;
         }
         apr_sleep(apr_time_from_msec(100 * (attempt + 1)));

@@ -17,7 +17,7 @@ use DeskAuthOAuth qw(protected_status token_post);
 use DeskAuthForge qw(jwt_decode);
 use JSON::PP ();
 
-plan tests => 7 + 9 + 7 + 4 + 8 + 6 + 4 + 6 + 3 + 5 + 5 + 8;
+plan tests => 7 + 9 + 5 + 7 + 4 + 8 + 6 + 4 + 6 + 3 + 5 + 5 + 8;
 
 my $PW = 'correct horse 1';
 my @USER_FIELDS = qw(id email firstName lastName fullName role company jobRole authType
@@ -111,7 +111,7 @@ my $target_id = h(h($tj)->{user})->{id};
     ok($tr->code == 201 && $zr->code == 201, 'setup: two people with similar emails register');
     my ($res, $j) = admin(GET => "/users?q=$tag", $admin);
     is_deeply([sort @{ emails($j) }], [sort $target_email, $decoy_email],
-              'q= part of an email finds the people whose email contains it');
+              'q= the start of an email finds the people whose email starts with it');
     is(hd($j)->{total}, 2, 'data.total counts the matches');
     (undef, $j) = admin(GET => '/users?q=' . uc("${tag}_X1"), $admin);
     is_deeply(emails($j), [$target_email], 'the search is case-insensitive');
@@ -120,6 +120,23 @@ my $target_id = h(h($tj)->{user})->{id};
     ($res, $j) = admin(GET => "/users?q=${tag}%25x1", $admin);
     is($res->code, 200, 'q with "%" is a valid search');
     is_deeply([emails($j), hd($j)->{total}], [[], 0], 'q with "%" is taken literally (here it matches nobody)');
+}
+
+# The search is by prefix (an index serves it, docs/behaviour.md "Admin API
+# search"): of the email, the first name or the last name, not a part inside.
+{
+    my $other_email = "p$tag\@example.com";
+    my ($or) = register_user(email => $other_email, firstName => "Nm$tag", lastName => "Ln$tag");
+    is($or->code, 201, 'setup: a third person, whose names start with the tag');
+    my (undef, $j) = admin(GET => '/users?q=nm' . uc($tag), $admin);
+    is_deeply([emails($j), hd($j)->{total}], [[$other_email], 1], 'q= the start of a first name finds it (any case)');
+    (undef, $j) = admin(GET => "/users?q=LN$tag", $admin);
+    is_deeply(emails($j), [$other_email], 'q= the start of a last name finds it');
+    (undef, $j) = admin(GET => "/users?q=$tag", $admin);
+    is_deeply([sort @{ emails($j) }], [sort $target_email, $decoy_email],
+              'an email or a name that only contains the text further in does not match');
+    (undef, $j) = admin(GET => '/users?q=x1@example.com', $admin);
+    ok(!grep({ $_ eq $target_email } @{ emails($j) }), 'the end of an email does not find it');
 }
 
 # --- resumes in the list ------------------------------------------------------------------------------
