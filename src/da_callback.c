@@ -134,7 +134,9 @@ int da_handoff_parse(request_rec *r, apr_table_t *params, da_handoff_t **out)
         h->state = state;
     }
     if (device) {
+        /* Kept as it will be stored, also in the pages that carry it on. */
         h->device_name = da_text_clean(r->pool, device, DA_DEVICE_NAME_MAX_CHARS);
+        apr_table_setn(params, "device_name", h->device_name);
     }
     *out = h;
     return OK;
