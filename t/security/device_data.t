@@ -52,7 +52,7 @@ my @device = (
     ['an overlong and a surrogate sequence', '%C0%AF%ED%A0%80', $FFFD x 5],
 );
 
-plan tests => 1 + 4 * @web + 1 + 4 * @device + 3 + 4 + 4;
+plan tests => 1 + 4 * @web + 1 + 4 * @device + 3 + 4 + 4 + 7;
 
 my $JSON = JSON::PP->new->utf8;
 
@@ -197,4 +197,39 @@ for my $c (@device) {
     is(show($s && [$s->{kind}, $s->{deviceName}, $s->{userAgent}]),
        show(['file', ('z' x 99) . $SMILE, ('z' x 99) . $SMILE . $FFFD]),
        'the file session keeps the emoji whole and replaces the cut byte');
+}
+
+# --- names, company, job role: typed by a person, so refused (400), never 503 ----------
+{
+    my $raw = sub {
+        my ($method, $path, $body, @h) = @_;
+        my $req = HTTP::Request->new($method => url($path),
+            ['Content-Type' => 'application/json', Accept => 'application/json', @h], $body);
+        my $res = Apache::TestRequest::user_agent()->request($req);
+        return ($res, eval { $JSON->decode($res->content) } // {});
+    };
+    my $e = unique_email();
+    my ($r1, $j1) = $raw->(POST => '/auth/register',
+        qq({"email":"$e","password":"correct horse 1","firstName":"Ren\xe9","lastName":"X"}));
+    ok($r1->code == 400 && ($j1->{error} // '') eq 'invalid_request',
+       'sign-up with a Latin-1 byte in firstName is 400 invalid_request') or diag($r1->status_line);
+    my %ok = (email => $e, password => 'correct horse 1', firstName => $SMILE x 100,
+              lastName => 'Lovelace', company => $NIHON x 200, jobRole => ('a' x 199) . $SMILE);
+    my ($r2, $j2) = $raw->(POST => '/auth/register', $JSON->encode(\%ok));
+    is($r2->code, 201, 'sign-up with 100 emoji as firstName and 200 Japanese characters as company is 201')
+        or diag(substr($r2->content, 0, 300));
+    my $u = ref $j2->{user} eq 'HASH' ? $j2->{user} : {};
+    is(show([@$u{qw(firstName company jobRole)}]), show([@ok{qw(firstName company jobRole)}]),
+       'they are stored and read back whole');
+    my $tok = ref $j2->{tokens} eq 'HASH' ? $j2->{tokens}{accessToken} : 'none';
+    my ($r3, $j3) = $raw->(PATCH => '/api/auth/profile', $JSON->encode({ company => $NIHON x 201 }), bearer($tok));
+    ok($r3->code == 400 && ($j3->{message} // '') =~ /^company/, 'a company of 201 characters is 400 naming company');
+    my ($r4, $j4) = $raw->(PATCH => '/api/auth/profile', $JSON->encode({ jobRole => "a\x{1}b" }), bearer($tok));
+    ok($r4->code == 400 && ($j4->{message} // '') =~ /^jobRole/, 'a control character in jobRole is 400 naming jobRole');
+    my ($r5) = $raw->(PATCH => '/api/auth/profile', qq({"lastName":"\xff\xfe"}), bearer($tok));
+    is($r5->code, 400, 'invalid UTF-8 in lastName is 400');
+    my ($r6, $j6) = $raw->(GET => '/api/auth/profile', undef, bearer($tok));
+    ok($r6->code == 200 && defined utf8_text($r6->content)
+       && (ref $j6->{data} eq 'HASH' ? $j6->{data}{user}{company} // '' : '') eq $NIHON x 200,
+       'the profile is unchanged by the refused updates and valid UTF-8');
 }
