@@ -369,6 +369,44 @@ apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql)
     return rv;
 }
 
+#define CREATE_INDEX "CREATE INDEX IF NOT EXISTS "
+
+/* The index a "CREATE INDEX IF NOT EXISTS NAME ..." statement makes, or
+ * NULL for another statement. */
+static const char *index_name(apr_pool_t *p, const char *stmt)
+{
+    const char *name;
+
+    stmt += strspn(stmt, " \t\r\n");
+    if (strncasecmp(stmt, CREATE_INDEX, sizeof(CREATE_INDEX) - 1)) {
+        return NULL;
+    }
+    name = stmt + sizeof(CREATE_INDEX) - 1;
+    return apr_pstrndup(p, name, strcspn(name, " \t\r\n("));
+}
+
+/* Does the index exist (in the current schema, on PostgreSQL)? Asked
+ * first because CREATE INDEX IF NOT EXISTS locks the table against writes
+ * before it finds the index there, on every start of every child. */
+static int index_exists(da_db_t *db, const char *name)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int found = 0;
+    const char *sql = apr_pstrcat(db->pool, strcmp(apr_dbd_name(db->driver), "pgsql")
+        ? "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = '"
+        : "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = '",
+        name, "'", NULL);              /* names from our own file: no quote in them */
+
+    if (apr_dbd_select(db->driver, db->pool, db->handle, &res, sql, 1)) {
+        return 0;                         /* the CREATE will tell */
+    }
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        found = 1;
+    }
+    return found;
+}
+
 apr_status_t da_store_indexes_ensure(da_db_t *db)
 {
     const char *driver_sql = da_asset(apr_pstrcat(db->pool, apr_dbd_name(db->driver),
@@ -380,9 +418,10 @@ apr_status_t da_store_indexes_ensure(da_db_t *db)
 
     for (part = apr_strtok(strip_comments(db->pool, script), ";", &last); part;
          part = apr_strtok(NULL, ";", &last)) {
+        const char *name = index_name(db->pool, part);
         int n = 0, rc;
 
-        if (!part[strspn(part, " \t\r\n")]) {
+        if (!part[strspn(part, " \t\r\n")] || (name && index_exists(db, name))) {
             continue;
         }
         if ((rc = apr_dbd_query(db->driver, db->handle, &n, part))) {
