@@ -30,7 +30,7 @@
 # same statement) goes to plans-sqlite3.txt.
 #
 # Results: bench/out/scale-<UTC time>/ (summary.md, plans, logs).
-# Environment: COUNT (400), ROUNDS (8), PURGES (10), BENCH_KEEP=1 keeps the
+# Environment: COUNT (2000), ROUNDS (20), PURGES (20), BENCH_KEEP=1 keeps the
 # temp dir. Run as root (httpd children run as nobody, PostgreSQL as
 # postgres) or as a user who may run both.
 set -euo pipefail
@@ -38,9 +38,9 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd -P)
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 1000000)
-COUNT=${COUNT:-400}
-ROUNDS=${ROUNDS:-8}
-PURGES=${PURGES:-10}
+COUNT=${COUNT:-2000}
+ROUNDS=${ROUNDS:-20}
+PURGES=${PURGES:-20}
 PASSWORD='scale pass 1'
 ADMIN=admin@scale.test
 
