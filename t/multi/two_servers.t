@@ -15,6 +15,8 @@
 #     DeskAuthSessionCacheTTL (+1 s);
 #   - a revocation that bypasses the cache (deskauthctl on the database) holds
 #     on B once the cached "valid" answer expires, within the TTL (+1 s);
+#   - failed sign-ins on A and B count together (the rate-limit counters
+#     are in the shared cache);
 #   - neither error log shows a crashed child.
 #
 # The database: the one the current run uses. Under t/run (which writes
@@ -73,7 +75,7 @@ push @missing, "$key (t/run generates it)" unless -f $key;
 push @missing, "an httpd binary ($httpd)" unless -x $httpd;
 plan skip_all => 'needs ' . join(', ', @missing) if @missing;
 
-plan tests => 39;
+plan tests => 42;
 
 # --- processes and files, cleaned up in END ---------------------------------------
 my (%procs, $tmp);              # name => pid (each the leader of its own process group)
@@ -451,6 +453,24 @@ SKIP: {
         or diag("B answered: @$seen");
     note("B refused it after " . (defined $at ? sprintf('%.2f s', $at) : 'never') . " (@$seen)");
     is(protected(A => $at4), 401, 'A (no cache entry) refuses it at once');
+}
+
+# --- 5. the rate-limit counters live in the shared cache: both servers count together -------
+# DeskAuthLoginLimit's default, 5 failed sign-ins per account: 5 wrong
+# passwords spread over A and B, then the right one is refused on both.
+{
+    my $email5 = new_email();
+    ($res) = req(A => POST => '/auth/register',
+                 json => { email => $email5, password => $PASSWORD, firstName => 'Rate', lastName => 'Limit' });
+    my @codes = map { my ($r) = req($_ % 2 ? 'B' : 'A', POST => '/auth/login',
+                                    json => { email => $email5, password => "wrong password $_" }); $r->code } 0 .. 4;
+    is("@codes", '401 401 401 401 401', 'five wrong passwords, on A, B, A, B, A: each 401');
+    for my $name (qw(B A)) {
+        ($res, $json) = req($name => POST => '/auth/login', json => { email => $email5, password => $PASSWORD });
+        ok($res->code == 429 && (h($json)->{error} // '') eq 'rate_limited',
+           "then the right password on $name: 429 rate_limited (the account's counter is the one both servers keep in $cache_prog)")
+            or diag($res->as_string);
+    }
 }
 
 # --- the cache server really carried the session checks of both servers ------------------
