@@ -32,11 +32,12 @@ my @INDEXES = qw(deskauth_users_email_prefix deskauth_users_first_name_prefix
                  deskauth_refresh_used_session deskauth_codes_expires deskauth_device_codes_expires);
 
 # The admin search's condition, as src/core/da_store.c's PREFIX_MATCH writes
-# it, for the prefix "ada": byte-order range, then LIKE.
+# it, for the prefix "ada": byte-order range (up to "ada" and U+10FFFF in
+# UTF-8), then LIKE.
 sub prefix_where {
     my @arms = map {
         my $c = $_;
-        qq{($c COLLATE "binary" >= 'ada' AND $c COLLATE "binary" < 'ada\x{10FFFF}' AND $c LIKE 'ada%' ESCAPE '!')}
+        qq{($c COLLATE "binary" >= 'ada' AND $c COLLATE "binary" < 'ada\xf4\x8f\xbf\xbf' AND $c LIKE 'ada%' ESCAPE '!')}
     } 'email', 'LOWER(first_name)', 'LOWER(last_name)';
     return 'WHERE ' . join(' OR ', @arms);
 }
@@ -86,7 +87,7 @@ sub check_db {
 # --- SQLite ---------------------------------------------------------------------
 {
     my $db = "$tmp/old.db";
-    my $sqlite = sub { my ($sql) = @_; my $f = "$tmp/in.sql"; open my $fh, '>:utf8', $f or die; print $fh $sql; close $fh;
+    my $sqlite = sub { my ($sql) = @_; my $f = "$tmp/in.sql"; open my $fh, '>:raw', $f or die; print $fh $sql; close $fh;
                        return run('sh', '-c', qq{sqlite3 -batch "$db" < "$f"}) };
     check_db(
         name        => 'sqlite3',
@@ -106,7 +107,7 @@ SKIP: {
     my $conn = "$pg_params options='-c search_path=$schema'";
     my $psql = sub {
         my ($sql, %o) = @_;
-        my $f = "$tmp/in.sql"; open my $fh, '>:utf8', $f or die; print $fh $sql; close $fh;
+        my $f = "$tmp/in.sql"; open my $fh, '>:raw', $f or die; print $fh $sql; close $fh;
         return run('psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', $o{plain} ? $pg_params : $conn, '-f', $f);
     };
     $psql->("CREATE SCHEMA $schema", plain => 1);
