@@ -311,29 +311,33 @@ static apr_status_t schema_present(da_db_t *db)
 }
 
 /* The SQL text without its comment lines (comments may hold ';'). */
+/* The schema without its comment and blank lines. Every kept line ends in
+ * '\n': one byte more than sql when its last line has none, so the result
+ * needs strlen(sql) + 2 bytes with the NUL. */
 static char *strip_comments(apr_pool_t *p, const char *sql)
 {
     char *copy = apr_pstrdup(p, sql), *line, *last;
-    char *out = apr_pcalloc(p, strlen(sql) + 1);
+    char *out = apr_palloc(p, strlen(sql) + 2), *w = out;
 
     for (line = apr_strtok(copy, "\n", &last); line; line = apr_strtok(NULL, "\n", &last)) {
         const char *t = line + strspn(line, " \t\r");
         if (*t && strncmp(t, "--", 2)) {
-            strcat(strcat(out, line), "\n");
+            apr_size_t n = strlen(line);
+            memcpy(w, line, n);
+            w += n;
+            *w++ = '\n';
         }
     }
+    *w = '\0';
     return out;
 }
 
-apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql)
+apr_status_t da_store_schema_run(da_db_t *db, const char *sql)
 {
     char *last, *part;
     apr_status_t rv = APR_SUCCESS;
 
-    if (schema_present(db) == APR_SUCCESS) {
-        return APR_SUCCESS;
-    }
-    for (part = apr_strtok(strip_comments(db->pool, schema_sql), ";", &last); part;
+    for (part = apr_strtok(strip_comments(db->pool, sql), ";", &last); part;
          part = apr_strtok(NULL, ";", &last)) {
         int n = 0, rc;
 
@@ -346,6 +350,17 @@ apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql)
             rv = driver_error(db, rc);
         }
     }
+    return rv;
+}
+
+apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql)
+{
+    apr_status_t rv;
+
+    if (schema_present(db) == APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    rv = da_store_schema_run(db, schema_sql);
     if (rv != APR_SUCCESS) {
         const char *first = db->error;
         if (schema_present(db) == APR_SUCCESS) {

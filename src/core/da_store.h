@@ -82,6 +82,10 @@ typedef struct {
     apr_int64_t used_at;
 } da_code_t;
 
+/* Run every statement of sql (';'-separated, "--" comment lines skipped);
+ * the status of the last that failed (db->error), else APR_SUCCESS. */
+apr_status_t da_store_schema_run(da_db_t *db, const char *sql);
+
 /* Create the tables unless they exist (safe when several processes do it
  * at once). schema_sql: the text of conf/schema/deskauth.sql. */
 apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql);
