@@ -1,6 +1,8 @@
 /* da_config.h: server and directory configuration of mod_deskauth.
- * Every field starts unset; one merge rule per field; defaults are applied
- * by the getters in da_config.c, so nothing else knows a default. */
+ * Every field starts unset; one merge rule per field; every default is in
+ * one static config in da_config.c (srv_defaults, dir_defaults), applied by
+ * the getters, so nothing else knows a default. tools/check-config.sh (make
+ * check) fails when a field lacks either. */
 #ifndef DA_CONFIG_H
 #define DA_CONFIG_H
 
@@ -12,6 +14,14 @@
 #include "da_jwt.h"
 
 #define DA_UNSET (-1)
+
+/* DeskAuthCookieSecure */
+typedef enum {
+    DA_COOKIE_SECURE_UNSET = DA_UNSET,
+    DA_COOKIE_SECURE_OFF = 0,
+    DA_COOKIE_SECURE_ON = 1,
+    DA_COOKIE_SECURE_AUTO = 2             /* Secure when the public origin is https */
+} da_cookie_secure_t;
 
 /* Module-wide runtime state: one per configuration cycle, made by the main
  * server's create_srv and shared by pointer with every virtual host (the
@@ -61,7 +71,7 @@ typedef struct {
     const char *state_dir;
     const char *template_dir;
     const char *site_name;
-    int cookie_secure;                    /* 0 off, 1 on, 2 auto */
+    da_cookie_secure_t cookie_secure;
     const char *mail_command;             /* DeskAuthMailCommand "CMD ARGS" */
     const char *mail_from;                /* DeskAuthMailFrom */
     int require_verified;                 /* DeskAuthRequireVerifiedEmail */

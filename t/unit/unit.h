@@ -1,0 +1,33 @@
+/* unit.h: what every C unit test of the core shares: the headers, one APR
+ * pool (`pool`) and its set-up. Each test_*.c is one program that tests one
+ * module of src/core/ and prints TAP (tap.h). A comment marked BUG above
+ * an assertion tells of a defect once found there, kept as a regression. */
+#ifndef DA_UNIT_H
+#define DA_UNIT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <apr_dbd.h>
+#include <apr_general.h>
+#include <apr_md5.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+#include "tap.h"
+
+static apr_pool_t *pool;
+
+/* APR and the pool, before the first test. */
+static inline void unit_init(void)
+{
+    apr_initialize();
+    atexit(apr_terminate);
+    apr_pool_create(&pool, NULL);
+}
+
+#endif
