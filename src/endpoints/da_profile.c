@@ -129,8 +129,8 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
         apr_table_setn(pg->vars, "email_verified", "yes");
     }
     for (i = 0; editable[i].json; i++) {
-        const char *v = form ? apr_table_get(form, editable[i].json) : NULL;
-        apr_table_set(pg->vars, editable[i].tpl, v ? v : FIELD(u, i));
+        const char *sent = form ? apr_table_get(form, editable[i].json) : NULL;
+        apr_table_set(pg->vars, editable[i].tpl, sent ? sent : FIELD(u, i));
     }
     if (bad_field >= 0) {
         apr_table_set(pg->vars, apr_pstrcat(r->pool, editable[bad_field].tpl, "_error",
