@@ -56,8 +56,6 @@ int da_email_valid(const char *email);
 /* Valid UTF-8 without control characters (except none): for names. */
 int da_text_valid(const char *s, apr_size_t maxlen);
 
-#endif
-
 /* application/x-www-form-urlencoded body or query string -> table (first
  * value of a name wins on lookup; all are kept). Percent-decoding is
  * strict: a bad escape or a NUL makes the whole input invalid. */
@@ -72,3 +70,5 @@ int da_pkce_valid(const char *s);
 
 /* BASE64URL(SHA256(verifier)) equals challenge (constant time). */
 int da_pkce_matches(apr_pool_t *p, const char *verifier, const char *challenge);
+
+#endif
