@@ -20,8 +20,6 @@ use JSON::PP ();
 plan tests => 7 + 9 + 7 + 4 + 8 + 6 + 4 + 6 + 3 + 5 + 5 + 8;
 
 my $PW = 'correct horse 1';
-my @USER_FIELDS = qw(id email firstName lastName fullName role company jobRole authType
-                     emailVerified isActive resume createdAt updatedAt lastLoginAt);
 
 sub h  { my ($j) = @_; return ref $j eq 'HASH' ? $j : {} }
 sub hd { my ($j) = @_; return h(h($j)->{data}) }
