@@ -17,9 +17,22 @@ int da_wants_html(request_rec *r);
 /* What the Content-Type of a request body says. */
 da_body_kind_t da_body_kind(request_rec *r);
 
-/* Read the whole body, at most limit bytes, through a brigade loop (chunked
- * bodies included). Returns OK, HTTP_REQUEST_ENTITY_TOO_LARGE or
- * HTTP_BAD_REQUEST. */
+/* A consumer of body bytes: 0 to go on, non-zero to stop reading (it keeps
+ * its reason in its baton). */
+typedef int (*da_body_sink_fn)(void *baton, const char *data, apr_size_t len);
+
+/* Stream the request body through the input filters (a brigade loop, in
+ * reads of chunk bytes; chunked bodies included, r->remaining never
+ * trusted) to sink. OK at the end of the body; DONE when the sink stopped;
+ * HTTP_BAD_REQUEST when it could not be read (logged at debug). Unless
+ * OK, the rest is left unread and the connection closes after the answer.
+ * Sends nothing: the caller answers. */
+int da_body_stream(request_rec *r, apr_size_t chunk, da_body_sink_fn sink,
+                   void *baton);
+
+/* The whole body, at most limit bytes, NUL-terminated (da_body_stream into
+ * a buffer). Returns OK, HTTP_REQUEST_ENTITY_TOO_LARGE or HTTP_BAD_REQUEST;
+ * sends nothing. */
 int da_read_body(request_rec *r, apr_size_t limit, char **buf, apr_size_t *len);
 
 /* A JSON object body (§6.1 limits) or a form body. On failure they have
