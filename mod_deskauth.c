@@ -7,7 +7,8 @@
 #include "da_private.h"
 #include "da_authn.h"
 #include "da_authz.h"
-#include "da_cache.h"
+#include "da_session.h"
+#include "da_socache.h"
 #include "da_db.h"
 #include "da_http.h"
 #include "da_mail.h"
@@ -60,14 +61,16 @@ static void da_register_hooks(apr_pool_t *p)
 {
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
 
-    ap_hook_pre_config(da_cache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(da_socache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(da_config_check, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_check_config(da_cache_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(da_socache_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_db_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
-    ap_hook_post_config(da_cache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(da_socache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(da_session_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_mail_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_db_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
-    ap_hook_child_init(da_cache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(da_socache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(da_session_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(da_authn_strip_headers, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_authn(da_authn_check, NULL, NULL, APR_HOOK_MIDDLE,

@@ -10,7 +10,7 @@
 
 #include "da_routes.h"
 #include "da_authn.h"
-#include "da_cache.h"
+#include "da_session.h"
 #include "da_http.h"
 #include "da_issue.h"
 #include "da_page.h"

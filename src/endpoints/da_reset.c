@@ -3,7 +3,7 @@
 
 #include "da_routes.h"
 #include "da_ratelimit.h"
-#include "da_cache.h"
+#include "da_session.h"
 #include "da_http.h"
 #include "da_mail.h"
 #include "da_page.h"

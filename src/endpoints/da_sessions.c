@@ -5,7 +5,7 @@
 #include "da_routes.h"
 #include "da_db.h"
 #include "da_authn.h"
-#include "da_cache.h"
+#include "da_session.h"
 #include "da_html.h"
 #include "da_http.h"
 #include "da_page.h"

@@ -3,7 +3,7 @@
  * nothing here parses configuration. */
 
 #include "da_authn.h"
-#include "da_cache.h"
+#include "da_session.h"
 #include "da_db.h"
 #include "da_http.h"
 #include "da_page.h"

@@ -28,7 +28,8 @@ typedef enum {
  * merge copies the pointer), so per-process things never sit on a per-vhost
  * struct. Written only at startup, in child_init, or atomically. */
 typedef struct {
-    struct da_cache *cache;               /* socache, da_cache_post_config() */
+    struct da_socache *cache;             /* da_socache_post_config() */
+    struct da_sessions *sessions;         /* da_session_post_config(), child_init */
     struct da_verified *verified;         /* per child, da_authn_child_init() */
     apr_table_t *mounts;                  /* every <Location> of each handler */
     volatile apr_uint32_t schema_ready;   /* per child, apr_atomic_*32 */

@@ -3,7 +3,7 @@
  * a signed-in person approved or denied it on the device page. */
 
 #include "da_device.h"
-#include "da_cache.h"
+#include "da_session.h"
 #include "da_util.h"
 
 static int refuse(da_device_poll_t *out, const char *error, const char *description,
