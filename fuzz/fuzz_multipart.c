@@ -293,7 +293,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lim.max_part = 16 << ((flags >> 4) & 3);
         lim.max_total = 512 << ((flags >> 2) & 3);
     }
-    else {                                /* src/da_resume.c's */
+    else {                                /* src/endpoints/da_resume.c's */
         lim.max_parts = 8;
         lim.max_header = 4096;
         lim.max_part = 1024 * 1024;

@@ -1,5 +1,5 @@
 # The admin JSON API, deskauth-admin at /auth/admin behind Require
-# deskauth-role ADMIN (interface.md, Administration; routes in the header of src/da_admin.c):
+# deskauth-role ADMIN (interface.md, Administration; routes in the header of src/endpoints/da_admin.c):
 #   GET    /auth/admin/users[?q=&limit=&offset=]  list and search
 #   GET    /auth/admin/users/ID                   one user
 #   PATCH  /auth/admin/users/ID {isActive, role}  enable/disable, change role

@@ -1,5 +1,5 @@
 /* test_html.c: escaping, the page template language and the QR code SVG
- * (src/da_html.c). TAP output. */
+ * (src/core/da_html.c). TAP output. */
 #include <stdarg.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* test_jwt.c: keys, access tokens and JWKS (src/da_jwt.c).
+/* test_jwt.c: keys, access tokens and JWKS (src/core/da_jwt.c).
  *
  * Keys are made at test time with the openssl command. Hostile tokens are
  * built by forge(), a signer written here independently of da_jwt.c, so a
