@@ -117,13 +117,7 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
     if (params && apr_table_get(params, "email")) {
         apr_table_set(pg->vars, "email", apr_table_get(params, "email"));
     }
-    if (f && f->field) {
-        apr_table_set(pg->vars, apr_pstrcat(r->pool, f->field, "_error", NULL),
-                      f->message);
-    }
-    else if (f) {
-        apr_table_set(pg->vars, "error", f->message);
-    }
+    da_page_refusal(pg, f);
     return da_page_send(pg, status, "login.html");
 }
 

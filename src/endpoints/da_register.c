@@ -247,13 +247,7 @@ static int register_page(request_rec *r, int status, apr_table_t *params,
             apr_table_set(pg->vars, fields[i].tpl, v);
         }
     }
-    if (f && f->field) {
-        apr_table_set(pg->vars, apr_pstrcat(r->pool, f->field, "_error", NULL),
-                      f->message);
-    }
-    else if (f) {
-        apr_table_set(pg->vars, "error", f->message);
-    }
+    da_page_refusal(pg, f);
     return da_page_send(pg, status, "register.html");
 }
 

@@ -237,3 +237,14 @@ const char *da_hidden_inputs(apr_pool_t *p, apr_table_t *t,
     }
     return out;
 }
+
+void da_page_refusal(da_page_t *pg, const da_refusal_t *f)
+{
+    if (f && f->field) {
+        apr_table_set(pg->vars, apr_pstrcat(pg->r->pool, f->field, "_error", NULL),
+                      f->message);
+    }
+    else if (f) {
+        apr_table_set(pg->vars, "error", f->message);
+    }
+}

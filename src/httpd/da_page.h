@@ -5,6 +5,7 @@
 #define DA_PAGE_H
 
 #include "da_private.h"
+#include "da_http.h"
 
 typedef struct {
     request_rec *r;
@@ -52,5 +53,9 @@ const char *da_hidden_inputs(apr_pool_t *p, apr_table_t *t,
 /* 503 `unavailable`, page or JSON. Logs nothing: the caller (or what
  * failed under it: da_db, da_db_fail, the store's callers) has logged. */
 int da_unavailable(request_rec *r);
+
+/* A refusal shown on the page: next to its field (the template variable
+ * FIELD_error) or, without a field, at the top ("error"). f may be NULL. */
+void da_page_refusal(da_page_t *pg, const da_refusal_t *f);
 
 #endif
