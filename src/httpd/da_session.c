@@ -210,14 +210,14 @@ static const char *key(request_rec *r, const char *sid)
 
 /* When the cached "valid" answer says the session was last used (0 when
  * there is none), when that answer expires and the account's role it saw. */
-static apr_int64_t cached(request_rec *r, da_socache_t *sc, const char *sid,
-                          apr_int64_t *expires, const char **role)
+static apr_int64_t cached(request_rec *r, const char *sid, apr_int64_t *expires,
+                          const char **role)
 {
     char buf[ANSWER_MAX];
     apr_int64_t last_used;
     int end = 0;
 
-    if (da_socache_get(r, sc, key(r, sid), buf, sizeof(buf)) != APR_SUCCESS) {
+    if (da_socache_get(r, key(r, sid), buf, sizeof(buf)) != APR_SUCCESS) {
         return 0;
     }
     if (sscanf(buf, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %n",
@@ -245,9 +245,8 @@ static int epoch_moved(void *baton)
  * happened since the database said "valid" (the epoch moved on): the
  * entry is then dropped again, so that it cannot outlive the revocation.
  * Returns when the stored answer expires, 0 when it was not kept. */
-static apr_int64_t remember(request_rec *r, da_socache_t *sc, da_sessions_t *st,
-                            const char *sid, apr_int64_t last_used, const char *role,
-                            apr_uint32_t epoch)
+static apr_int64_t remember(request_rec *r, da_sessions_t *st, const char *sid,
+                            apr_int64_t last_used, const char *role, apr_uint32_t epoch)
 {
     apr_int64_t expires = da_now() + da_session_cache_ttl(da_srv(r->server));
     char *v = apr_psprintf(r->pool, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT " %s",
@@ -257,7 +256,7 @@ static apr_int64_t remember(request_rec *r, da_socache_t *sc, da_sessions_t *st,
     if (strlen(v) >= ANSWER_MAX) {
         return 0;                         /* cached() could not read it back */
     }
-    return da_socache_put(r, sc, key(r, sid), v, expires, epoch_moved, &seen)
+    return da_socache_put(r, key(r, sid), v, expires, epoch_moved, &seen)
            ? expires : 0;
 }
 
@@ -277,7 +276,7 @@ static void forget(request_rec *r, const char *const *ids, int n, const char *ke
     }
     for (i = 0; i < n; i++) {
         if (!keep || strcmp(ids[i], keep)) {
-            da_socache_remove(r, mod->cache, key(r, ids[i]));
+            da_socache_remove(r, key(r, ids[i]));
         }
     }
 }
@@ -301,10 +300,9 @@ void da_session_forget_user(request_rec *r, da_db_t *db, const char *user_id,
 }
 
 /* Ask the database whether the session is still valid, record lastUsedAt
- * when due, and cache the answer (sc may be NULL: no cache). */
-static apr_status_t ask_database(request_rec *r, da_socache_t *sc, da_sessions_t *st,
-                                 const char *sid, const char *role, apr_int64_t now,
-                                 apr_uint32_t epoch)
+ * when due, and cache the answer (st NULL: there is no cache). */
+static apr_status_t ask_database(request_rec *r, da_sessions_t *st, const char *sid,
+                                 const char *role, apr_int64_t now, apr_uint32_t epoch)
 {
     apr_int64_t last_used = 0, expires;
     const char *current = "";
@@ -318,8 +316,8 @@ static apr_status_t ask_database(request_rec *r, da_socache_t *sc, da_sessions_t
      * a long cache TTL never keeps a revoked session alive. */
     rv = da_store_session_valid(db, sid, now, &last_used, &current);
     if (rv == APR_NOTFOUND) {
-        if (sc) {
-            da_socache_remove(r, sc, key(r, sid));   /* revoked elsewhere */
+        if (st) {
+            da_socache_remove(r, key(r, sid));       /* revoked elsewhere */
         }
         return rv;
     }
@@ -335,7 +333,7 @@ static apr_status_t ask_database(request_rec *r, da_socache_t *sc, da_sessions_t
     }
     /* The answer is the account's: kept even when this token's role is
      * out of date, for the tokens issued since. */
-    if (sc && (expires = remember(r, sc, st, sid, last_used, current, epoch))) {
+    if (st && (expires = remember(r, st, sid, last_used, current, epoch))) {
         memo_put(st, sid, current, refresh_at(r, expires, last_used), epoch);
     }
     return strcmp(current, role) ? APR_NOTFOUND : APR_SUCCESS;
@@ -352,17 +350,17 @@ apr_status_t da_session_check(request_rec *r, const char *sid, const char *role)
     apr_status_t rv;
 
     if (!sc || !st) {
-        return ask_database(r, NULL, NULL, sid, role, now, 0);
+        return ask_database(r, NULL, sid, role, now, 0);
     }
     if (memo_get(st, sid, role, now)) {
         return APR_SUCCESS;               /* the hot path: no lock shared with others */
     }
     epoch = epoch_now(st);
-    if (!(last_used = cached(r, sc, sid, &expires, &current)) || expires <= now
+    if (!(last_used = cached(r, sid, &expires, &current)) || expires <= now
         || strcmp(current, role)) {
         /* No answer, or one for another role: this token predates a role
          * change (refused), or the answer does (asked again). */
-        return ask_database(r, sc, st, sid, role, now, epoch);
+        return ask_database(r, st, sid, role, now, epoch);
     }
     if (now < (due = refresh_at(r, expires, last_used))) {
         memo_put(st, sid, role, due, epoch);
@@ -373,7 +371,7 @@ apr_status_t da_session_check(request_rec *r, const char *sid, const char *role)
     if (!claim(st, sid)) {
         return APR_SUCCESS;
     }
-    rv = ask_database(r, sc, st, sid, role, now, epoch);
+    rv = ask_database(r, st, sid, role, now, epoch);
     release(st, sid);
     /* A database that fails to answer (logged) leaves that answer good. */
     return rv == APR_NOTFOUND ? rv : APR_SUCCESS;

@@ -264,9 +264,9 @@ const char *da_socache_name(const da_socache_t *cache)
     return cache->name;
 }
 
-apr_status_t da_socache_get(request_rec *r, da_socache_t *cache, const char *key,
-                            char *buf, apr_size_t size)
+apr_status_t da_socache_get(request_rec *r, const char *key, char *buf, apr_size_t size)
 {
+    da_socache_t *cache = da_socache(r);
     unsigned int len = (unsigned int)size - 1;
     apr_status_t rv;
 
@@ -282,10 +282,10 @@ apr_status_t da_socache_get(request_rec *r, da_socache_t *cache, const char *key
     return APR_SUCCESS;
 }
 
-int da_socache_put(request_rec *r, da_socache_t *cache, const char *key,
-                   const char *value, apr_int64_t until,
-                   int (*stale)(void *baton), void *baton)
+int da_socache_put(request_rec *r, const char *key, const char *value,
+                   apr_int64_t until, int (*stale)(void *baton), void *baton)
 {
+    da_socache_t *cache = da_socache(r);
     unsigned int klen = (unsigned int)strlen(key);
     int kept = 1;
 
@@ -302,8 +302,10 @@ int da_socache_put(request_rec *r, da_socache_t *cache, const char *key,
     return kept;
 }
 
-void da_socache_remove(request_rec *r, da_socache_t *cache, const char *key)
+void da_socache_remove(request_rec *r, const char *key)
 {
+    da_socache_t *cache = da_socache(r);
+
     lock(cache);
     cache->provider->remove(cache->instance, r->server, (const unsigned char *)key,
                             (unsigned int)strlen(key), r->pool);

@@ -48,21 +48,22 @@ int da_socache_local(const da_socache_t *cache);
 /* The provider's name ("shmcb"), for messages. */
 const char *da_socache_name(const da_socache_t *cache);
 
+/* The primitives below use the request's cache, da_socache(r), which the
+ * caller has checked is not NULL. */
+
 /* The value of key, NUL-terminated, into buf of size bytes: APR_SUCCESS,
  * or APR_NOTFOUND (absent, expired, unreadable or longer than buf). */
-apr_status_t da_socache_get(request_rec *r, da_socache_t *cache, const char *key,
-                            char *buf, apr_size_t size);
+apr_status_t da_socache_get(request_rec *r, const char *key, char *buf, apr_size_t size);
 
 /* Store value under key until `until` (seconds). With stale: under the
  * same lock, right after storing, ask stale(baton) and remove the entry
  * again when it says so (what was stored is already out of date). Returns
  * 1 when the entry stays, 0 when it was removed. */
-int da_socache_put(request_rec *r, da_socache_t *cache, const char *key,
-                   const char *value, apr_int64_t until,
-                   int (*stale)(void *baton), void *baton);
+int da_socache_put(request_rec *r, const char *key, const char *value,
+                   apr_int64_t until, int (*stale)(void *baton), void *baton);
 
 /* Remove key. */
-void da_socache_remove(request_rec *r, da_socache_t *cache, const char *key);
+void da_socache_remove(request_rec *r, const char *key);
 
 /* Counters, for rate limits. Under one lock (atomic among all processes of
  * this server; with memcache or redis two servers can still interleave
