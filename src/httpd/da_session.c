@@ -260,6 +260,14 @@ static apr_int64_t remember(request_rec *r, da_sessions_t *st, const char *sid,
            ? expires : 0;
 }
 
+/* Move the revocation epoch on: every memo of every process lapses. */
+static void bump_epoch(da_sessions_t *st)
+{
+    if (st && st->epoch) {
+        apr_atomic_inc32(st->epoch);
+    }
+}
+
 /* Forget sessions: ids[0..n-1], all but keep (may be NULL). */
 static void forget(request_rec *r, const char *const *ids, int n, const char *keep)
 {
@@ -269,16 +277,17 @@ static void forget(request_rec *r, const char *const *ids, int n, const char *ke
     if (!mod->cache) {
         return;
     }
-    /* The epoch first: a check that read the database before our
-     * revocation then drops what it stores after our remove. */
-    if (mod->sessions && mod->sessions->epoch) {
-        apr_atomic_inc32(mod->sessions->epoch);
-    }
+    /* The epoch before the drops: a check that read the database before
+     * the revocation then drops what it stores after our remove. */
+    bump_epoch(mod->sessions);
     for (i = 0; i < n; i++) {
         if (!keep || strcmp(ids[i], keep)) {
             da_socache_remove(r, key(r, ids[i]));
         }
     }
+    /* And after them: a check that found an answer not yet dropped has
+     * memoised it under the epoch of the first bump, now over. */
+    bump_epoch(mod->sessions);
 }
 
 void da_session_forget(request_rec *r, const char *sid)
