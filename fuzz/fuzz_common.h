@@ -15,7 +15,7 @@
 
 /* fuzz_common.h: what every libFuzzer target of mod_deskauth shares.
  *
- * Each target calls the real APR-only core (src/da_*.c) with one APR pool,
+ * Each target calls the real APR-only core (src/core/da_*.c) with one APR pool,
  * created in LLVMFuzzerInitialize and cleared after every input, the way
  * httpd clears a request pool. pool_shim.c makes every apr_palloc() of that
  * pool a malloc() of its own, so AddressSanitizer sees the exact bounds of
