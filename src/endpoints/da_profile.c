@@ -213,7 +213,7 @@ static int update_json(request_rec *r, da_db_t *db, da_user_t *u)
 
 /* The end of a resume upload or delete: a page caller goes back to the
  * page (303, or the page with the error next to the file input); an API
- * caller gets the profile in the GET shape, or the §6.1 error. */
+ * caller gets the profile in the GET shape, or the JSON error (interface.md, Errors). */
 static int resume_answer(request_rec *r, da_user_t *u, int page,
                          const da_resume_result_t *res, const char *done)
 {

@@ -14,10 +14,10 @@
  */
 
 /* da_resume.h: the resume (interface.md, Profile and resume), served by
- * deskauth-profile: upload
- * (the page's multipart form, or a raw application/pdf body), download
- * (owner or ADMIN), delete, and its place in the user object and the
- * profile page. The file is checked (%PDF- magic, .pdf name, at most
+ * deskauth-profile: upload (the page's multipart form, or a raw
+ * application/pdf body), download (owner or ADMIN), delete, and its place
+ * on the profile page. Who logs: database failures are logged here (the
+ * result's 503 is already logged); refusals are answered, not logged. The file is checked (%PDF- magic, .pdf name, at most
  * DeskAuthResumeMaxSize bytes) and stored in the database as base64. */
 #ifndef DA_RESUME_H
 #define DA_RESUME_H
@@ -28,7 +28,7 @@
 #include "da_jwt.h"
 
 /* How an upload or a delete ended: status OK, or an HTTP error status with
- * its §6.1 code and a message for a person. HTTP_SERVICE_UNAVAILABLE is
+ * its error code (interface.md, Errors) and a message for a person. HTTP_SERVICE_UNAVAILABLE is
  * already logged. */
 typedef struct {
     int status;

@@ -17,7 +17,7 @@
  * with replay detection, connection-file codes (interface.md, Tokens;
  * Desktop hand-off).
  * Form requests answer as RFC 6749 §5.1/§5.2; the JSON and Bearer refresh
- * of existing apps answer in the §6.1 shape. */
+ * of existing apps answer in the JSON error shape (interface.md, Errors). */
 
 #include "da_routes.h"
 #include "da_authn.h"
@@ -36,7 +36,7 @@ typedef struct {
     da_db_t *db;
     apr_table_t *params;
     const char *secret;                   /* the code or token presented */
-    int compat;                           /* JSON/Bearer caller: §6.1 shape */
+    int compat;                           /* JSON/Bearer caller: JSON error shape */
 } da_grant_t;
 
 static int oauth_error(da_grant_t *g, int status, const char *error,

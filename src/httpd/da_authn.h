@@ -14,7 +14,9 @@
  */
 
 /* da_authn.h: who is calling. `AuthType DeskAuth` for any location, and the
- * same token check for the module's own endpoints. */
+ * same token check for the module's own endpoints. Who logs: a refused
+ * token is logged here at debug (why, never the token); a database failure
+ * by the session check; callers only answer. */
 #ifndef DA_AUTHN_H
 #define DA_AUTHN_H
 
@@ -47,7 +49,7 @@ int da_caller(request_rec *r, const char *here, da_claims_t **claims, int *cooki
 /* The claims accepted for this request, or NULL. */
 da_claims_t *da_authn_claims(request_rec *r);
 
-/* 401 answer (JSON §6.1 `unauthorized`) with WWW-Authenticate per RFC 6750
+/* 401 answer (JSON error `unauthorized`) with WWW-Authenticate per RFC 6750
  * §3: error="invalid_token" only when a token was sent. Returns DONE. */
 int da_send_unauthorized(request_rec *r, int token_sent);
 

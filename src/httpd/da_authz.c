@@ -83,7 +83,7 @@ void da_authz_forbidden(request_rec *r)
 {
     const char *why = apr_table_get(r->notes, "deskauth-unauthorized");
 
-    /* API callers of a protected location get the §6.1 shape too. */
+    /* API callers of a protected location get the JSON error shape too. */
     if (r->status == HTTP_UNAUTHORIZED && why && !da_wants_html(r)) {
         ap_custom_response(r, HTTP_UNAUTHORIZED,
                            apr_psprintf(r->pool, "{\"success\":false,\"error\":"

@@ -28,7 +28,7 @@ typedef struct {
     const da_client_t *client;
     const char *redirect_uri;
     const char *state;
-    const char *challenge;                /* PKCE S256, NULL for §6.3 */
+    const char *challenge;                /* PKCE S256, NULL for token-redirect */
     const char *device_name;
     int legacy;                           /* ?redirect=URI, token in the redirect */
 } da_handoff_t;

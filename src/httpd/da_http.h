@@ -13,8 +13,10 @@
  * limitations under the License.
  */
 
-/* da_http.h: bounded request bodies, JSON answers, the §6.1 error shape,
- * cookies and content negotiation. */
+/* da_http.h: bounded request bodies, JSON answers, the JSON error shape
+ * (interface.md, Errors), cookies and content negotiation. Who logs: a
+ * body that cannot be read is logged here at debug; refusals are answered,
+ * not logged (the access log has them). */
 #ifndef DA_HTTP_H
 #define DA_HTTP_H
 
@@ -50,12 +52,12 @@ int da_body_stream(request_rec *r, apr_size_t chunk, da_body_sink_fn sink,
  * sends nothing. */
 int da_read_body(request_rec *r, apr_size_t limit, char **buf, apr_size_t *len);
 
-/* A JSON object body (§6.1 limits) or a form body. On failure they have
+/* A JSON object body (64 KiB at most) or a form body. On failure they have
  * already sent the error answer and return DONE. */
 int da_read_json(request_rec *r, json_object **obj);
 int da_read_form(request_rec *r, apr_table_t **form);
 
-/* Why a request is refused: the status, the §6.1 error code, the field
+/* Why a request is refused: the status, the error code, the field
  * it concerns (the page template's name, "first_name"; NULL when none) and
  * the message for a person. */
 typedef struct {
@@ -75,7 +77,7 @@ int da_json_or_form(request_rec *r);
 /* Send o as the JSON body with status. Returns OK (or DONE for errors). */
 int da_send_json(request_rec *r, int status, json_object *o);
 
-/* The §6.1 error answer: {"success":false,"error":code,"message":msg}. */
+/* The JSON error answer: {"success":false,"error":code,"message":msg}. */
 int da_send_error(request_rec *r, int status, const char *code, const char *msg);
 
 /* The OAuth error answer (RFC 6749 §5.2):

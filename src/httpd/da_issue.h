@@ -13,8 +13,11 @@
  * limitations under the License.
  */
 
-/* da_issue.h: sessions and the tokens handed out for them; the user
- * object (docs/interface.md, Sign-up and sign-in). */
+/* da_issue.h: sessions and the tokens handed out for them, one-time codes;
+ * the user object (docs/interface.md, Sign-up and sign-in). Who logs:
+ * da_code_issue and the user object's resume log their database failures
+ * here; da_issue_* return the store's status and the caller logs it (with
+ * da_db_fail when it gives up). */
 #ifndef DA_ISSUE_H
 #define DA_ISSUE_H
 
@@ -66,7 +69,7 @@ apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
 const char *da_code_issue(request_rec *r, da_db_t *db, da_code_t *code,
                           apr_int64_t ttl);
 
-/* The §6.1 user object. */
+/* The user object (interface.md, Sign-up and sign-in). */
 json_object *da_user_json(request_rec *r, const da_user_t *u);
 
 /* {"success":true,"message":msg,"tokens":{...},"user":{...},"isNewUser":b} */

@@ -14,8 +14,9 @@
  */
 
 /* da_mail.h: mail through a sendmail-compatible command (interface.md,
- * Mail), and
- * the one-time links it carries (email verification, password reset). */
+ * Mail), and the one-time links it carries (email verification, password
+ * reset). Who logs: a command that cannot run is warned about once at
+ * startup; a failed send and a database failure are logged here. */
 #ifndef DA_MAIL_H
 #define DA_MAIL_H
 
