@@ -172,6 +172,15 @@ static json_object *connection_file(request_rec *r, const da_client_t *client,
     return o;
 }
 
+/* A connection file's one-time code for u and client, or NULL (logged). */
+static const char *connection_code(request_rec *r, da_db_t *db, const da_user_t *u,
+                                   const da_client_t *client)
+{
+    da_code_t code = { .kind = "file", .user_id = u->id, .client_id = client->id };
+
+    return da_code_issue(r, db, &code, DA_CONNECTION_FILE_TTL);
+}
+
 /* POST action=file (download token.json) or action=qr (a page with the
  * same content as a QR code), for the signed-in browser. */
 static int post_connect(request_rec *r)
@@ -184,7 +193,6 @@ static int post_connect(request_rec *r)
     da_user_t *u;
     da_db_t *db;
     json_object *file;
-    da_code_t file_code = { .kind = "file" };
     apr_int64_t expires = da_now() + DA_CONNECTION_FILE_TTL;
     int rc;
 
@@ -212,9 +220,7 @@ static int post_connect(request_rec *r)
     if (da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS) {
         return da_db_fail(r, db, "loading the signed-in account");
     }
-    file_code.user_id = u->id;
-    file_code.client_id = client->id;
-    if (!(code = da_code_issue(r, db, &file_code, DA_CONNECTION_FILE_TTL))) {
+    if (!(code = connection_code(r, db, u, client))) {
         return da_unavailable(r);
     }
     file = connection_file(r, client, u, code, expires);
