@@ -100,6 +100,7 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(mail_from);
     MERGE_VAL(require_verified);
     MERGE_PTR(urls);
+    c->webauthn = da_webauthn_conf_merge(p, base->webauthn, add->webauthn);
     c->mod = base->mod;                   /* the main server's, never a copy */
     return c;
 }
@@ -870,6 +871,7 @@ const command_rec da_cmds[] = {
         "From address of the mails (default noreply@ + ServerName)"),
     AP_INIT_FLAG("DeskAuthRequireVerifiedEmail", set_require_verified, NULL, RSRC_CONF,
         "refuse sign-in until the email address is confirmed (default off)"),
+    DA_WEBAUTHN_CMDS
     AP_INIT_TAKE2("DeskAuthURL", set_url, NULL, RSRC_CONF,
         "NAME PATH: where handler deskauth-NAME is mounted, for links"),
     AP_INIT_TAKE1("DeskAuthTokenFrom", set_token_from, NULL, OR_AUTHCFG,

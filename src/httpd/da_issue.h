@@ -44,6 +44,11 @@ apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
 apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
                                  const da_tokens_t *t);
 
+/* A browser sign-in of u: lastLoginAt and a web session in one
+ * transaction, then the session cookie. Failures are logged here. */
+apr_status_t da_issue_browser_signin(request_rec *r, da_db_t *db, da_user_t *u,
+                                     da_tokens_t *t);
+
 /* Store a new one-time code: code says its kind, user and what it is bound
  * to (client, redirect URI, PKCE challenge, device, browser session, state);
  * its hash and times are filled in here, living ttl seconds. Returns its

@@ -1,0 +1,22 @@
+/* da_webauthn_conf.h: the passkey settings (DeskAuthWebAuthn*), kept in
+ * one struct hung on the server configuration (da_srv_conf_t.webauthn);
+ * the directives and the merge are declared in da_config.h. */
+#ifndef DA_WEBAUTHN_CONF_H
+#define DA_WEBAUTHN_CONF_H
+
+#include "da_private.h"
+
+struct da_webauthn_conf {
+    const char *rp_id;                    /* DeskAuthWebAuthnRPID */
+    apr_array_header_t *origins;          /* DeskAuthWebAuthnOrigin, const char * */
+    apr_int64_t timeout;                  /* DeskAuthWebAuthnTimeout, seconds */
+    int uv_required;                      /* DeskAuthWebAuthnUserVerification */
+};
+
+/* Values with their defaults applied. */
+const char *da_webauthn_rp_id(request_rec *r);
+const apr_array_header_t *da_webauthn_origins(request_rec *r);
+apr_int64_t da_webauthn_timeout(request_rec *r);
+int da_webauthn_uv_required(request_rec *r);
+
+#endif
