@@ -285,6 +285,41 @@ async function management(p, creds) {
     failedCeremony((await signIn(new Browser(), creds.ES256)).res, 'sign in with a removed passkey');
 }
 
+// A pending request of the sign-in page, continued by a passkey sign-in:
+// the desktop hand-off, a return path, and nothing.
+async function pending(creds) {
+    const c = creds.EdDSA;
+    const b = new Browser();
+    const q = new URLSearchParams({
+        client_id: 'pkce-only', redirect_uri: 'myapp://auth/callback', response_type: 'code',
+        state: 'st1', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+    });
+    const page = await b.call('GET', `/auth/login?${q}`, undefined, { headers: { Accept: 'text/html' } });
+    tap.is(page.status, 200, 'the sign-in page for a waiting app');
+    const r = (await signIn(b, c)).res;
+    tap.is(r.status, 200, 'passkey sign-in with an app waiting: 200');
+    tap.like(r.json && r.json.redirect, /\/auth\/callback\?h=[A-Za-z0-9_-]+$/,
+             'its redirect is the hand-off page');
+    const cb = await b.call('GET', new URL(r.json.redirect, base).pathname + new URL(r.json.redirect, base).search,
+                            undefined, { headers: { Accept: 'text/html' } });
+    tap.ok(/Opening PKCE App/.test(cb.text) && /id="open-app"[^>]*href="myapp:\/\/auth\/callback\?code&#61;[A-Za-z0-9_-]+&amp;state&#61;st1"/.test(cb.text), 'the hand-off page hands the app a code', (cb.text.match(/id="open-app"[^>]*/) || [''])[0]);
+    const again = (await signIn(b, c)).res;
+    tap.is(again.json && again.json.redirect, '/api/auth/profile',
+           'the pending request is used once: the next sign-in goes to the profile');
+    const b2 = new Browser();
+    await b2.call('GET', '/auth/login?return=%2Fprotected%2F', undefined, { headers: { Accept: 'text/html' } });
+    tap.is((await signIn(b2, c)).res.json.redirect, '/protected/', 'a return path is continued');
+    const b3 = new Browser();
+    await b3.call('GET', `/auth/login?${q}`, undefined, { headers: { Accept: 'text/html' } });
+    await b3.call('GET', '/auth/login', undefined, { headers: { Accept: 'text/html' } });
+    tap.is((await signIn(b3, c)).res.json.redirect, '/api/auth/profile',
+           'a sign-in page shown later for nothing ends the older request');
+    const b4 = new Browser();
+    await b4.call('GET', '/auth/login?return=https%3A%2F%2Fevil.example%2F', undefined, { headers: { Accept: 'text/html' } });
+    tap.is((await signIn(b4, c)).res.json.redirect, '/api/auth/profile', 'a foreign return URL is not followed');
+}
+
 async function misc() {
     const b = new Browser();
     const x = await b.call('POST', '/auth/passkey/login/options', {}, { headers: { Origin: 'http://evil.example' } });
@@ -302,6 +337,7 @@ async function misc() {
 const { p, creds } = await registration();
 await signInChecks(p, creds);
 await counterAndOwnership(p, creds);
+await pending(creds);
 await management(p, creds);
 await misc();
 watchdog.clear();
