@@ -187,7 +187,7 @@ static int post_form(request_rec *r, da_db_t *db)
     if (rc != OK) {
         return login_page(r, f.status, form, h, &f);
     }
-    if (da_issue_browser_signin(r, db, u, &t) != APR_SUCCESS) {
+    if (da_issue_browser_signin(r, db, u, NULL, &t) != APR_SUCCESS) {
         return da_unavailable(r);
     }
     return da_after_signin(r, db, u, t.sid, h, form);
@@ -212,7 +212,7 @@ static int post_json(request_rec *r, da_db_t *db)
     if (rc != OK) {
         return da_send_error(r, f.status, f.code, f.message);
     }
-    if (da_issue_browser_signin(r, db, u, &t) != APR_SUCCESS) {
+    if (da_issue_browser_signin(r, db, u, NULL, &t) != APR_SUCCESS) {
         return da_unavailable(r);
     }
     return da_send_json(r, HTTP_OK, da_auth_response(r, "Login successful", &t, u, 0));

@@ -510,8 +510,9 @@ static int passkey_signed_in(request_rec *r, da_db_t *db, da_user_t *u, int uv)
     da_tokens_t t;
     int rc;
 
-    apr_table_setn(r->notes, "deskauth-amr", uv ? "hwk user mfa" : "hwk user");
-    if (da_issue_browser_signin(r, db, u, &t) != APR_SUCCESS) {
+    /* RFC 8176: a hardware-bound key, the person present; verified (a
+     * PIN or biometric besides the key): two factors. */
+    if (da_issue_browser_signin(r, db, u, uv ? "hwk user mfa" : "hwk user", &t) != APR_SUCCESS) {
         return da_unavailable(r);
     }
     if ((rc = da_pending_continue(r, db, u, t.sid, &next)) != OK) {

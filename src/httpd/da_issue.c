@@ -10,6 +10,14 @@ apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
                                    const char *sid, const char *client_id,
                                    apr_int64_t ttl, const char **token)
 {
+    return da_issue_access_token_amr(r, u, sid, client_id, NULL, ttl, token);
+}
+
+apr_status_t da_issue_access_token_amr(request_rec *r, const da_user_t *u,
+                                       const char *sid, const char *client_id,
+                                       const char *amr, apr_int64_t ttl,
+                                       const char **token)
+{
     da_srv_conf_t *c = da_srv(r->server);
     da_claims_t cl;
     apr_int64_t now = da_now();
@@ -24,6 +32,7 @@ apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
     cl.role = u->role;
     cl.name = apr_pstrcat(r->pool, u->first_name, " ", u->last_name, NULL);
     cl.client_id = client_id && *client_id ? client_id : NULL;
+    cl.amr = amr;
     cl.iat = cl.nbf = now;
     cl.exp = now + ttl;
     if (!cl.jti) {
@@ -74,8 +83,9 @@ static apr_status_t issue_session(request_rec *r, da_db_t *db, const da_user_t *
     }
     out->sid = s.id;
     out->expires_in = da_access_ttl(c);
-    return da_issue_access_token(r, u, s.id, spec->client_id, out->expires_in,
-                                 &out->access_token);
+    out->amr = spec->amr;
+    return da_issue_access_token_amr(r, u, s.id, spec->client_id, spec->amr,
+                                     out->expires_in, &out->access_token);
 }
 
 apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
@@ -95,7 +105,7 @@ apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
 {
     apr_int64_t ttl = da_web_ttl(da_srv(r->server));
     const char *jwt;
-    apr_status_t rv = da_issue_access_token(r, u, t->sid, NULL, ttl, &jwt);
+    apr_status_t rv = da_issue_access_token_amr(r, u, t->sid, NULL, t->amr, ttl, &jwt);
 
     if (rv == APR_SUCCESS) {
         da_cookie_set(r, "deskauth_session", jwt, ttl);
@@ -124,9 +134,9 @@ const char *da_code_issue(request_rec *r, da_db_t *db, da_code_t *code,
 }
 
 apr_status_t da_issue_browser_signin(request_rec *r, da_db_t *db, da_user_t *u,
-                                     da_tokens_t *t)
+                                     const char *amr, da_tokens_t *t)
 {
-    static const da_session_spec_t web = { "web", NULL, NULL };
+    da_session_spec_t web = { "web", NULL, NULL, amr };
     apr_status_t rv;
 
     u->last_login_at = da_now();

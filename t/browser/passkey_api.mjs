@@ -11,7 +11,7 @@
 // CTL_JSON: the deskauthctl command line (JSON array) for the server's
 // database, to disable an account.
 import { execFileSync } from 'node:child_process';
-import { Tap, guard, baseUrl, uniqueEmail } from './common.mjs';
+import { Tap, guard, baseUrl, uniqueEmail, jwtParts } from './common.mjs';
 import { SoftCredential, FLAGS } from './softauthn.mjs';
 
 const tap = new Tap('passkey_api');
@@ -163,6 +163,8 @@ async function signInChecks(p, creds) {
                && res.json.tokens.accessToken && res.json.user && res.json.user.email === p.email,
                `${name} sign-in: the password sign-in's answer`, res.text);
         tap.ok(res.json && typeof res.json.redirect === 'string', `${name} sign-in: a redirect for the browser`);
+        const amr = res.json && res.json.tokens && jwtParts(res.json.tokens.accessToken).payload.amr;
+        tap.is(JSON.stringify(amr), '["hwk","user","mfa"]', `${name} sign-in with UV: amr hwk user mfa`);
         const prof = await b.call('GET', '/api/auth/profile');
         tap.is(prof.status, 200, `${name} sign-in: the browser's cookie session works`);
     }
@@ -232,8 +234,10 @@ async function counterAndOwnership(p, creds) {
     tap.is((await signIn(new Browser(), z, { count: 0 })).res.status, 200, 'counter 0: accepted');
     tap.is((await signIn(new Browser(), z, { count: 0, flags: FLAGS.UP | FLAGS.BE | FLAGS.BS })).res.status,
            200, 'counter 0 again, backup flags set: accepted');
-    tap.is((await signIn(new Browser(), z, { count: 0, flags: FLAGS.UP })).res.status,
-           200, 'UV cleared while userVerification is preferred: accepted');
+    const noUv = (await signIn(new Browser(), z, { count: 0, flags: FLAGS.UP })).res;
+    tap.is(noUv.status, 200, 'UV cleared while userVerification is preferred: accepted');
+    tap.is(JSON.stringify(noUv.json && jwtParts(noUv.json.tokens.accessToken).payload.amr),
+           '["hwk","user"]', 'without UV: amr hwk user, no mfa');
 
     // Another user's credential: the userHandle of q with p's passkey, and
     // p's userHandle with q's passkey.
