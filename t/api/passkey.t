@@ -25,6 +25,11 @@ my @ctl = (Apache::Test::vars('top_dir') . '/deskauthctl', '--dbd-driver', $driv
            '--dbd-params', $params);
 unshift @ctl, 'runuser', '-u', Apache::Test::vars('user'), '--' if $> == 0;
 
-my @runs = (DeskAuthNode::run_script('passkey_api', $base, JSON::PP->new->encode(\@ctl)));
+Apache::TestRequest::module('deskauth_passkey_strict');
+my $strict = url('/');
+$strict =~ s{/+\z}{};
+Apache::TestRequest::module('default');
+
+my @runs = (DeskAuthNode::run_script('passkey_api', $base, JSON::PP->new->encode(\@ctl), $strict));
 plan tests => DeskAuthNode::count(@runs);
 DeskAuthNode::report(@runs);

@@ -7,9 +7,10 @@
 // a wrong type, an expired, replayed or foreign challenge, a challenge
 // from another browser, an algorithm not offered, a bad signature.
 //
-//   node passkey_api.mjs BASE_URL CTL_JSON
+//   node passkey_api.mjs BASE_URL CTL_JSON STRICT_URL
 // CTL_JSON: the deskauthctl command line (JSON array) for the server's
-// database, to disable an account.
+// database, to disable an account. STRICT_URL: a virtual host with
+// DeskAuthWebAuthnUserVerification required and DeskAuthWebAuthnTimeout 10.
 import { execFileSync } from 'node:child_process';
 import { Tap, guard, baseUrl, uniqueEmail, jwtParts } from './common.mjs';
 import { SoftCredential, FLAGS } from './softauthn.mjs';
@@ -18,19 +19,23 @@ const tap = new Tap('passkey_api');
 const watchdog = guard(tap, { timeoutMs: 240000 });
 const base = baseUrl(process.argv, 'node passkey_api.mjs BASE_URL CTL_JSON');
 const ctl = JSON.parse(process.argv[3] || '[]');
+const strict = (process.argv[4] || '').replace(/\/+$/, '');
 const origin = base;
 const rpId = new URL(base).hostname;
 
 // A browser: its cookies, sent back on every call, and its Origin.
 class Browser {
-    constructor() { this.jar = new Map(); }
+    constructor(site = base) {
+        this.jar = new Map();
+        this.site = site;
+    }
 
     cookieHeader() {
         return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
     }
 
     async call(method, path, body, { bearer, headers = {} } = {}) {
-        const h = { Accept: 'application/json', Origin: origin, ...headers };
+        const h = { Accept: 'application/json', Origin: this.site, ...headers };
         if (this.jar.size) h.Cookie = this.cookieHeader();
         if (bearer) h.Authorization = `Bearer ${bearer}`;
         let payload;
@@ -38,7 +43,7 @@ class Browser {
             h['Content-Type'] = 'application/json';
             payload = typeof body === 'string' ? body : JSON.stringify(body);
         }
-        const res = await fetch(`${base}${path}`, { method, headers: h, body: payload, redirect: 'manual' });
+        const res = await fetch(`${this.site}${path}`, { method, headers: h, body: payload, redirect: 'manual' });
         for (const c of res.headers.getSetCookie()) {
             const [pair, ...attrs] = c.split(';');
             const i = pair.indexOf('=');
@@ -54,8 +59,8 @@ class Browser {
 }
 
 // A new account signed in on a new browser (register signs in: cookie).
-async function person(tag) {
-    const b = new Browser();
+async function person(tag, site = base) {
+    const b = new Browser(site);
     const email = uniqueEmail(tag);
     const r = await b.call('POST', '/auth/register', {
         email, password: 'correct horse 1', firstName: 'Pat', lastName: 'Key',
@@ -324,6 +329,36 @@ async function pending(creds) {
     tap.is((await signIn(b4, c)).res.json.redirect, '/api/auth/profile', 'a foreign return URL is not followed');
 }
 
+// DeskAuthWebAuthnUserVerification required, DeskAuthWebAuthnTimeout 10.
+async function strictServer() {
+    if (!strict) {
+        tap.skip('user verification required', 'no STRICT_URL given');
+        return;
+    }
+    const p = await person('pkstrict', strict);
+    const c = new SoftCredential({ alg: -7, rpId: new URL(strict).hostname, origin: strict });
+    const opt = await p.b.call('POST', '/auth/passkey/register/options', {});
+    tap.is(opt.json && opt.json.authenticatorSelection.userVerification, 'required',
+           'strict: register/options asks for user verification');
+    failedCeremony(await p.b.call('POST', '/auth/passkey/register',
+                                  c.create(opt.json, { flags: FLAGS.UP | FLAGS.AT })),
+                   'strict: register with UV cleared');
+    const { res } = await addPasskey(p, c);
+    tap.is(res.status, 201, 'strict: register with UV: 201');
+    const lo = await new Browser(strict).call('POST', '/auth/passkey/login/options', {});
+    tap.is(lo.json && lo.json.userVerification, 'required', 'strict: login/options asks for user verification');
+    failedCeremony((await signIn(new Browser(strict), c, { flags: FLAGS.UP })).res, 'strict: sign in with UV cleared');
+    tap.is((await signIn(new Browser(strict), c)).res.status, 200, 'strict: sign in with UV: 200');
+    failedCeremony((await signIn(new Browser(strict), c, { origin })).res,
+                   "strict: sign in with the main server's origin");
+    // An expired challenge: the browser waits past DeskAuthWebAuthnTimeout.
+    const b = new Browser(strict);
+    const old = await b.call('POST', '/auth/passkey/login/options', {});
+    tap.is(old.json && old.json.timeout, 10000, 'strict: the challenge lives 10 s');
+    await new Promise((r) => setTimeout(r, 11500));
+    failedCeremony(await b.call('POST', '/auth/passkey/login', c.get(old.json)), 'strict: an expired challenge');
+}
+
 async function misc() {
     const b = new Browser();
     const x = await b.call('POST', '/auth/passkey/login/options', {}, { headers: { Origin: 'http://evil.example' } });
@@ -342,6 +377,7 @@ const { p, creds } = await registration();
 await signInChecks(p, creds);
 await counterAndOwnership(p, creds);
 await pending(creds);
+await strictServer();
 await management(p, creds);
 await misc();
 watchdog.clear();
