@@ -165,6 +165,31 @@ static int b64_member(request_rec *r, json_object *o, const char *key,
     return s && *s && da_b64url_decode(r->pool, s, strlen(s), out, len) == APR_SUCCESS;
 }
 
+/* The ceremony's own members of response (and the registration's name).
+ * OK, or the 400 answer (DONE). */
+static int read_response(request_rec *r, json_object *body, json_object *resp,
+                         int registering, credential_t *c)
+{
+    if (registering) {
+        c->name = da_json_get_str(body, "name");
+        if (!b64_member(r, resp, "attestationObject", &c->att_object, &c->att_object_len)) {
+            return bad_request(r, "response.attestationObject");
+        }
+        if (c->name && !da_text_valid(c->name, NAME_MAX_LEN)) {
+            return bad_request(r, "name");
+        }
+        return OK;
+    }
+    c->user_handle = da_json_get_str(resp, "userHandle");
+    if (!b64_member(r, resp, "authenticatorData", &c->authdata, &c->authdata_len)) {
+        return bad_request(r, "response.authenticatorData");
+    }
+    if (!b64_member(r, resp, "signature", &c->signature, &c->signature_len)) {
+        return bad_request(r, "response.signature");
+    }
+    return OK;
+}
+
 /* Read {id, rawId, type, response:{...}} (WebAuthn §5.1); members other
  * than these are ignored. OK, or the 400 answer (DONE). */
 static int read_credential(request_rec *r, int registering, credential_t *c)
@@ -194,24 +219,7 @@ static int read_credential(request_rec *r, int registering, credential_t *c)
         || !b64_member(r, resp, "clientDataJSON", &c->client_data, &c->client_data_len)) {
         return bad_request(r, "response.clientDataJSON");
     }
-    if (registering) {
-        c->name = da_json_get_str(body, "name");
-        if (!b64_member(r, resp, "attestationObject", &c->att_object, &c->att_object_len)) {
-            return bad_request(r, "response.attestationObject");
-        }
-        if (c->name && (!da_text_valid(c->name, NAME_MAX_LEN))) {
-            return bad_request(r, "name");
-        }
-        return OK;
-    }
-    c->user_handle = da_json_get_str(resp, "userHandle");
-    if (!b64_member(r, resp, "authenticatorData", &c->authdata, &c->authdata_len)) {
-        return bad_request(r, "response.authenticatorData");
-    }
-    if (!b64_member(r, resp, "signature", &c->signature, &c->signature_len)) {
-        return bad_request(r, "response.signature");
-    }
-    return OK;
+    return read_response(r, body, resp, registering, c);
 }
 
 static void expect_init(request_rec *r, da_webauthn_expect_t *e, const char *type,
