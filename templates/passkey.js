@@ -107,31 +107,39 @@
     return t ? new Date(t).toLocaleString() : 'never';
   }
 
+  // One passkey: its name in a field with "Rename" (saves the field), the
+  // dates, and "Remove", which asks again on the button itself.
   function row(mgr, pk) {
-    var li = document.createElement('li'), name = document.createElement('strong');
+    var li = document.createElement('li'), name = document.createElement('input');
     var facts = document.createElement('span'), rename = document.createElement('button');
     var remove = document.createElement('button'), url = mgr.getAttribute('data-base') + '/' + pk.id;
     li.className = 'passkey';
     li.setAttribute('data-passkey-id', pk.id);
-    name.textContent = pk.name;
+    name.type = 'text';
+    name.value = pk.name;
+    name.maxLength = 100;
+    name.setAttribute('aria-label', 'Name of the passkey ' + pk.name);
     facts.className = 'hint';
     facts.textContent = ' Added ' + when(pk.createdAt) + ' \u00b7 last used ' + when(pk.lastUsedAt) + ' ';
     rename.type = remove.type = 'button';
     rename.className = remove.className = 'small';
     rename.textContent = 'Rename';
-    rename.setAttribute('aria-label', 'Rename ' + pk.name);
     remove.textContent = 'Remove';
     remove.setAttribute('aria-label', 'Remove ' + pk.name);
     rename.addEventListener('click', function () {
-      var n = window.prompt('New name for this passkey', pk.name);
-      if (n) act(mgr, post(url, { name: n }, 'PATCH'));
+      act(mgr, post(url, { name: name.value }, 'PATCH'));
     });
     remove.addEventListener('click', function () {
-      if (window.confirm('Remove the passkey "' + pk.name + '"?')) act(mgr, post(url, undefined, 'DELETE'));
+      if (remove.getAttribute('data-armed')) {
+        act(mgr, post(url, undefined, 'DELETE'));
+        return;
+      }
+      remove.setAttribute('data-armed', '1');
+      remove.textContent = 'Remove for good';
     });
     li.appendChild(name);
-    li.appendChild(facts);
     li.appendChild(rename);
+    li.appendChild(facts);
     li.appendChild(remove);
     return li;
   }

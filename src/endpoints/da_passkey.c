@@ -17,6 +17,7 @@
 #include "da_issue.h"
 #include "da_page.h"
 #include "da_pending.h"
+#include "da_ratelimit.h"
 #include "da_store_passkey.h"
 #include "da_util.h"
 #include "da_webauthn.h"
@@ -56,6 +57,24 @@ static int ceremony_failed(request_rec *r, const char *why)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00700)
                   "passkey ceremony refused from %s: %s", da_client_ip(r), why);
     return da_send_error(r, HTTP_UNAUTHORIZED, "invalid_credentials", FAILED_MESSAGE);
+}
+
+/* A failed sign-in counts against the client's address, as a wrong
+ * password does (DeskAuthLoginLimit); past the limit the answer is 429.
+ * Counted only when it failed: a valid passkey is never refused. */
+static int login_failed(request_rec *r, const char *why)
+{
+    apr_int64_t wait = da_limit_take(r, DA_LIMIT_LOGIN, NULL, NULL);
+
+    if (wait > 0) {
+        da_limit_retry_after(r, wait);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00703)
+                      "passkey sign-in refused from %s (%s): too many failures",
+                      da_client_ip(r), why);
+        return da_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             "Too many failed sign-in attempts. Try again later.");
+    }
+    return ceremony_failed(r, why);
 }
 
 static int bad_request(request_rec *r, const char *field)
@@ -555,14 +574,14 @@ static int login_passkey(request_rec *r, da_db_t *db)
         return da_db_fail(r, db, "checking a passkey");
     }
     if (why) {
-        return ceremony_failed(r, why);
+        return login_failed(r, why);
     }
     if (!u->is_active) {
         return da_send_error(r, HTTP_FORBIDDEN, "account_disabled", "This account is disabled");
     }
     rv = da_store_passkey_use(db, pk, ad.sign_count, da_now());
     if (rv == APR_NOTFOUND) {
-        return ceremony_failed(r, "signature counter moved meanwhile");
+        return login_failed(r, "signature counter moved meanwhile");
     }
     if (rv != APR_SUCCESS) {
         return da_db_fail(r, db, "recording a passkey sign-in");
