@@ -82,9 +82,7 @@ typedef struct {
     apr_int64_t used_at;
 } da_code_t;
 
-/* Create the tables unless they exist (safe when several processes do it
- * at once). schema_sql: the text of conf/schema/deskauth.sql. */
-apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql);
+/* The tables are created and upgraded by da_schema.h. */
 
 /* Prepare every statement on a connection we opened ourselves. */
 apr_status_t da_store_prepare_all(da_db_t *db);

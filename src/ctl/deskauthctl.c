@@ -11,6 +11,7 @@
 #include "da_assets.h"
 #include "da_json.h"
 #include "da_password.h"
+#include "da_schema.h"
 #include "da_store.h"
 #include "da_util.h"
 
@@ -277,12 +278,11 @@ static apr_status_t db_close(void *data)
     return APR_SUCCESS;
 }
 
-/* Open the connection (closed with c->pool), create missing tables,
- * prepare every statement. */
-static int ctl_open(ctl_t *c)
+/* Open the connection (closed with c->pool). */
+static int ctl_connect(ctl_t *c)
 {
     da_db_t *db = apr_pcalloc(c->pool, sizeof(*db));
-    const char *schema = da_asset("deskauth.sql", NULL), *err = NULL;
+    const char *err = NULL;
     apr_status_t rv;
     char buf[120];
 
@@ -299,15 +299,34 @@ static int ctl_open(ctl_t *c)
                          err && *err ? err : "the driver gave no reason");
     }
     apr_pool_cleanup_register(c->pool, db, db_close, apr_pool_cleanup_null);
-    if (!schema || da_store_schema_ensure(db, schema) != APR_SUCCESS) {
-        return say_error(c->pool, CTL_FAIL, "cannot set up the tables: %s",
-                         schema ? db->error : "the built-in schema is missing");
-    }
-    if (da_store_prepare_all(db) != APR_SUCCESS) {
-        return say_error(c->pool, CTL_FAIL, "cannot prepare the statements: %s",
-                         db->error);
-    }
     c->db = db;
+    return CTL_OK;
+}
+
+/* The schema ready for the other commands: an empty database gets every
+ * table; an older one is left to `schema upgrade` (the admin decides when
+ * to change a database the server uses). Then prepare every statement. */
+static int ctl_ready(ctl_t *c)
+{
+    const char *schema = da_asset("deskauth.sql", NULL);
+    int version = 0, latest = schema ? da_schema_latest(schema) : 0;
+
+    if (!schema) {
+        return say_error(c->pool, CTL_FAIL, "the built-in schema is missing");
+    }
+    da_schema_version(c->db, &version);
+    if (version > 0 && version < latest) {
+        return say_error(c->pool, CTL_FAIL, "the database has schema version %d, this "
+                         "deskauthctl needs %d: run 'deskauthctl schema upgrade' first",
+                         version, latest);
+    }
+    if (version == 0 && da_schema_upgrade(c->db, schema, NULL, NULL) != APR_SUCCESS) {
+        return say_error(c->pool, CTL_FAIL, "cannot set up the tables: %s", c->db->error);
+    }
+    if (da_store_prepare_all(c->db) != APR_SUCCESS) {
+        return say_error(c->pool, CTL_FAIL, "cannot prepare the statements: %s",
+                         c->db->error);
+    }
     return CTL_OK;
 }
 
@@ -797,6 +816,41 @@ static int run_user_import(ctl_t *c)
 }
 
 /* ------------------------------------------------------------------ */
+/* schema version / upgrade */
+
+static int run_schema_version(ctl_t *c)
+{
+    const char *schema = da_asset("deskauth.sql", NULL);
+    int version = 0;
+
+    da_schema_version(c->db, &version);
+    printf("schema version %d (this deskauthctl: %d)\n", version,
+           schema ? da_schema_latest(schema) : 0);
+    return CTL_OK;
+}
+
+static int run_schema_upgrade(ctl_t *c)
+{
+    const char *schema = da_asset("deskauth.sql", NULL);
+    int from = 0, to = 0;
+
+    if (!schema) {
+        return say_error(c->pool, CTL_FAIL, "the built-in schema is missing");
+    }
+    if (da_schema_upgrade(c->db, schema, &from, &to) != APR_SUCCESS) {
+        return say_error(c->pool, CTL_FAIL, "cannot upgrade the schema (at version %d): %s",
+                         to, c->db->error ? c->db->error : "unknown");
+    }
+    if (from == to) {
+        printf("schema version %d: nothing to do\n", to);
+    }
+    else {
+        printf("schema upgraded from version %d to %d\n", from, to);
+    }
+    return CTL_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* Command line */
 
 static const ctl_cmd_t ctl_commands[] = {
@@ -817,6 +871,10 @@ static const ctl_cmd_t ctl_commands[] = {
       check_email_operand, run_sessions_revoke },
     { "sessions", "purge", 0, OPT_DAYS, "sessions purge [--days N]",
       check_sessions_purge, run_sessions_purge },
+    { "schema", "version", 0, 0, "schema version",
+      NULL, run_schema_version },
+    { "schema", "upgrade", 0, 0, "schema upgrade",
+      NULL, run_schema_upgrade },
     { NULL, NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -945,7 +1003,8 @@ static int ctl_main(ctl_t *c, int argc, const char *const *argv)
                          "--dbd-params (or DESKAUTH_DBD_DRIVER and DESKAUTH_DBD_PARAMS)");
     }
     if ((cmd->check && (rc = cmd->check(c)) != CTL_OK)
-        || (rc = ctl_open(c)) != CTL_OK) {
+        || (rc = ctl_connect(c)) != CTL_OK
+        || (strcmp(cmd->group, "schema") && (rc = ctl_ready(c)) != CTL_OK)) {
         memset(c->password, 0, sizeof(c->password));
         return rc;
     }

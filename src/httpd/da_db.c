@@ -4,6 +4,7 @@
 #include "da_db.h"
 #include "da_assets.h"
 #include "da_page.h"
+#include "da_schema.h"
 
 #include <apr_atomic.h>
 #include <apr_optional.h>
@@ -74,7 +75,7 @@ static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s, const char *when
     const apr_dbd_driver_t *driver;
     da_db_t db = { p, NULL, NULL, NULL, NULL };
     apr_status_t rv;
-    int attempt;
+    int from = 0, to = 0;
 
     find_dbd(p, ap_conftree, &driver_name, &params);
     if (!driver_name) {
@@ -95,16 +96,14 @@ static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s, const char *when
                      "(will retry on the next request)", err ? err : "unknown error");
         return rv;
     }
-    for (attempt = 0; attempt < 5; attempt++) {
-        rv = da_store_schema_ensure(&db, da_asset("deskauth.sql", NULL));
-        if (rv == APR_SUCCESS) {
-            break;
-        }
-        apr_sleep(apr_time_from_msec(100 * (attempt + 1)));
-    }
+    rv = da_schema_upgrade(&db, da_asset("deskauth.sql", NULL), &from, &to);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, DA_LOGNO(00032)
                      "cannot create the mod_deskauth tables: %s", db.error);
+    }
+    else if (from != to) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, DA_LOGNO(00620)
+                     "schema upgraded from version %d to %d", from, to);
     }
     else if (!strcmp(apr_dbd_name(driver), "sqlite3")) {
         /* Readers then never wait for a writer (kept in the file). */

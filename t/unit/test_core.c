@@ -24,6 +24,7 @@
 #include "da_json.h"
 #include "da_password.h"
 #include "da_redirect.h"
+#include "da_schema.h"
 #include "da_store.h"
 #include "da_util.h"
 #include "da_verified.h"
@@ -1184,11 +1185,18 @@ static void test_store(void)
     db.handle = handle;
 
     ok(schema != NULL && strstr(schema, "deskauth_users"), "store_schema_asset_embedded");
-    rv = da_store_schema_ensure(&db, schema);
-    is_int(rv, APR_SUCCESS, "store_schema_ensure_creates");
-    if (rv)
-        diag("schema: %s", db.error ? db.error : "?");
-    is_int(da_store_schema_ensure(&db, schema), APR_SUCCESS, "store_schema_ensure_idempotent");
+    {
+        int from = -1, to = -1, latest = da_schema_latest(schema);
+        ok(latest >= 3, "schema_file_has_steps");
+        rv = da_schema_upgrade(&db, schema, &from, &to);
+        is_int(rv, APR_SUCCESS, "schema_upgrade_creates");
+        if (rv)
+            diag("schema: %s", db.error ? db.error : "?");
+        ok(from == 0 && to == latest, "schema_upgrade_from_empty_to_latest");
+        is_int(da_schema_upgrade(&db, schema, &from, &to), APR_SUCCESS,
+               "schema_upgrade_idempotent");
+        ok(from == latest && to == latest, "schema_upgrade_again_changes_nothing");
+    }
     rv = da_store_prepare_all(&db);
     is_int(rv, APR_SUCCESS, "store_prepare_all");
     if (rv == APR_SUCCESS) {

@@ -1,0 +1,26 @@
+/* da_schema.h: the schema's versions. conf/schema/deskauth.sql is a list
+ * of steps, each opened by a line "-- version N: ..." and recording N in
+ * deskauth_schema_version; a database gets the steps after its version.
+ * APR only: used by the module (DeskAuthSchema auto) and deskauthctl
+ * (schema upgrade). Adding a step is appending one to the file. */
+#ifndef DA_SCHEMA_H
+#define DA_SCHEMA_H
+
+#include "da_store.h"
+
+/* The highest step of schema_sql (0 when it has none). */
+int da_schema_latest(const char *schema_sql);
+
+/* The database's version: the highest recorded; 1 when it has the first
+ * release's tables but no record (versions came later); 0 when empty. */
+apr_status_t da_schema_version(da_db_t *db, int *version);
+
+/* Apply every step of schema_sql after the database's version, each in
+ * its own transaction. *from and *to (either may be NULL) get the version
+ * before and after. Safe when several processes or servers upgrade at
+ * once: a step that loses the race rolls back and the version is read
+ * again (a few tries). The driver's text is in db->error on failure. */
+apr_status_t da_schema_upgrade(da_db_t *db, const char *schema_sql, int *from,
+                               int *to);
+
+#endif
