@@ -22,6 +22,16 @@
     "ip, status, user_id, poll_interval, last_poll_at, issued_session, " \
     "created_at, expires_at, decided_at"
 
+#define AUDIT_COLS "id, at, event, user_id, email, actor_id, ip, user_agent, " \
+    "client_id, session_id, detail"
+
+/* A row read back: the account's address when the row has none (events
+ * recorded by session or id only). */
+#define AUDIT_SELECT "a.id, a.at, a.event, a.user_id, " \
+    "COALESCE(NULLIF(a.email, ''), u.email, ''), a.actor_id, a.ip, a.user_agent, " \
+    "a.client_id, a.session_id, a.detail FROM deskauth_audit a " \
+    "LEFT JOIN deskauth_users u ON u.id = a.user_id"
+
 #define RESUME_META_COLS "user_id, filename, content_type, size, uploaded_at"
 
 const da_stmt_t da_store_statements[] = {
@@ -116,6 +126,21 @@ const da_stmt_t da_store_statements[] = {
     { "deskauth_code_retire",
       "UPDATE deskauth_codes SET used_at = %lld WHERE user_id = %s AND kind = %s "
       "AND used_at = 0" },
+    { "deskauth_audit_insert",
+      "INSERT INTO deskauth_audit (" AUDIT_COLS ") VALUES (%s, %lld, %s, %s, %s, %s, "
+      "%s, %s, %s, %s, %s)" },
+    { "deskauth_audit_page",
+      "SELECT " AUDIT_SELECT " WHERE a.at >= %lld AND a.at < %lld "
+      "ORDER BY a.at DESC, a.id DESC LIMIT %d OFFSET %d" },
+    { "deskauth_audit_page_user",
+      "SELECT " AUDIT_SELECT " WHERE a.user_id = %s AND a.at >= %lld "
+      "AND a.at < %lld ORDER BY a.at DESC, a.id DESC LIMIT %d OFFSET %d" },
+    { "deskauth_audit_count",
+      "SELECT COUNT(*) FROM deskauth_audit WHERE at >= %lld AND at < %lld" },
+    { "deskauth_audit_count_user",
+      "SELECT COUNT(*) FROM deskauth_audit WHERE user_id = %s AND at >= %lld AND at < %lld" },
+    { "deskauth_audit_purge",
+      "DELETE FROM deskauth_audit WHERE at < %lld" },
     { "deskauth_device_insert",
       "INSERT INTO deskauth_device_codes (" DEVICE_COLS ") VALUES (%s, %s, %s, %s, "
       "%s, %s, %s, %s, %d, %lld, %s, %lld, %lld, %lld)" },
@@ -951,4 +976,67 @@ apr_status_t da_store_device_set_issued(da_db_t *db, const char *device_hash,
     const char *args[] = { session_id, device_hash };
 
     return exec_one(db, "deskauth_device_set_issued", 2, args);
+}
+
+/* ------------------------------------------------------------------ */
+/* The audit log */
+
+apr_status_t da_store_audit_add(da_db_t *db, const da_audit_t *a)
+{
+    const char *args[] = {
+        a->id, num(db, a->at), a->event, str(a->user_id), str(a->email),
+        str(a->actor_id), str(a->ip), str(a->user_agent), str(a->client_id),
+        str(a->session_id), str(a->detail)
+    };
+
+    return exec(db, "deskauth_audit_insert", NULL, 11, args);
+}
+
+static void audit_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    da_audit_t *a = apr_array_push(baton);
+
+    a->id = col(db, row, 0);
+    a->at = col_num(db, row, 1);
+    a->event = col(db, row, 2);
+    a->user_id = col(db, row, 3);
+    a->email = col(db, row, 4);
+    a->actor_id = col(db, row, 5);
+    a->ip = col(db, row, 6);
+    a->user_agent = col(db, row, 7);
+    a->client_id = col(db, row, 8);
+    a->session_id = col(db, row, 9);
+    a->detail = col(db, row, 10);
+}
+
+apr_status_t da_store_audit_list(da_db_t *db, const da_audit_filter_t *f,
+                                 apr_array_header_t **rows, apr_int64_t *total)
+{
+    int by_user = f->user_id && *f->user_id;
+    const char *args[] = { f->user_id, num(db, f->since), num(db, f->until),
+                           num(db, f->limit), num(db, f->offset) };
+    const char **from = by_user ? args : args + 1;
+    int n = by_user ? 5 : 4;
+    apr_status_t rv;
+
+    *rows = apr_array_make(db->pool, f->limit > 0 && f->limit < 1000 ? f->limit : 16,
+                           sizeof(da_audit_t));
+    rv = query(db, by_user ? "deskauth_audit_page_user" : "deskauth_audit_page", n, from,
+               audit_row, *rows);
+    if (rv == APR_NOTFOUND) {
+        rv = APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS && total) {
+        *total = 0;
+        rv = query(db, by_user ? "deskauth_audit_count_user" : "deskauth_audit_count",
+                   n - 2, from, first_num, total);
+    }
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
+}
+
+apr_status_t da_store_audit_purge(da_db_t *db, apr_int64_t before, int *nrows)
+{
+    const char *args[] = { num(db, before) };
+
+    return exec(db, "deskauth_audit_purge", nrows, 1, args);
 }

@@ -12,6 +12,8 @@
 #include <apr_hash.h>
 #include <apr_tables.h>
 
+#include "da_audit.h"
+
 typedef struct {
     apr_pool_t *pool;                     /* allocations of this call */
     const apr_dbd_driver_t *driver;
@@ -257,5 +259,22 @@ apr_status_t da_store_device_poll(da_db_t *db, const char *device_hash, apr_int6
 apr_status_t da_store_device_claim(da_db_t *db, const char *device_hash);
 apr_status_t da_store_device_set_issued(da_db_t *db, const char *device_hash,
                                         const char *session_id);
+
+/* The audit log: one row per security event (da_audit.h). */
+typedef struct {
+    const char *user_id;                  /* NULL or "": every account */
+    apr_int64_t since, until;             /* since <= at < until, microseconds */
+    int limit, offset;
+} da_audit_filter_t;
+
+apr_status_t da_store_audit_add(da_db_t *db, const da_audit_t *a);
+
+/* A page of the rows that f selects, newest first, and (total not NULL)
+ * how many it selects in all. */
+apr_status_t da_store_audit_list(da_db_t *db, const da_audit_filter_t *f,
+                                 apr_array_header_t **rows, apr_int64_t *total);
+
+/* Delete the rows older than before (microseconds); *nrows: how many. */
+apr_status_t da_store_audit_purge(da_db_t *db, apr_int64_t before, int *nrows);
 
 #endif

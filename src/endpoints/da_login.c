@@ -10,8 +10,20 @@
 #include "da_page.h"
 #include "da_password.h"
 #include "da_ratelimit.h"
+#include "da_auditlog.h"
+#include "da_audit.h"
 #include "da_util.h"
 
+
+/* A refused sign-in in the audit log (u: the account, when the address
+ * was one); why says what failed. */
+static void audit_failed(request_rec *r, da_db_t *db, const char *email,
+                         const da_user_t *u, const char *why)
+{
+    da_audit_about_t a = { u ? u->id : NULL, email, NULL, NULL, NULL, why };
+
+    da_audit_record(r, db, DA_AUDIT_SIGN_IN_FAILED, &a);
+}
 
 /* Check an email and password. OK with *u (lastLoginAt updated), else the
  * failure. Unknown email and wrong password take the same time and give
@@ -39,6 +51,7 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
      * account stays locked even for the right password. */
     if ((wait = da_limit_take(r, DA_LIMIT_LOGIN, email, &hold)) > 0) {
         da_limit_retry_after(r, wait);
+        da_audit_rate_limited(r, db, "sign-in", email);
         return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL, "Too many failed sign-in attempts. Try again later.");
     }
     rv = da_store_user_by_email(db, email, u);
@@ -52,21 +65,26 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
                            da_password_cost(c)) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00050)
                       "sign-in failed from %s", da_client_ip(r));
+        audit_failed(r, db, email, rv == APR_SUCCESS ? *u : NULL,
+                     rv == APR_SUCCESS ? "wrong password" : "no such account");
         return da_refuse(f, HTTP_UNAUTHORIZED, "invalid_credentials", NULL, "Invalid credentials");
     }
     da_limit_release(r, hold);
     da_limit_clear(r, DA_LIMIT_LOGIN, email);
     if (!(*u)->is_active) {
+        audit_failed(r, db, email, *u, "account disabled");
         return da_refuse(f, HTTP_FORBIDDEN, "account_disabled", NULL, "This account is disabled");
     }
     if (!(*u)->email_verified && da_require_verified(c)) {
+        audit_failed(r, db, email, *u, "email not verified");
         return da_refuse(f, HTTP_FORBIDDEN, "email_not_verified", NULL, "Confirm your email address first: open the link we sent you");
     }
     return OK;
 }
 
-/* Record the sign-in and create the browser session, in one transaction
- * (one commit to wait for), then set the session cookie. */
+/* Record the sign-in (last login and audit row) and create the browser
+ * session, in one transaction (one commit to wait for), then set the
+ * session cookie. */
 static apr_status_t start_session(request_rec *r, da_db_t *db, da_user_t *u,
                                   da_tokens_t *t)
 {
@@ -78,6 +96,10 @@ static apr_status_t start_session(request_rec *r, da_db_t *db, da_user_t *u,
         rv = da_store_user_touch_login(db, u->id, u->last_login_at);
         if (rv == APR_SUCCESS) {
             rv = da_issue_session(r, db, u, &web, t);
+        }
+        if (rv == APR_SUCCESS) {
+            da_audit_about_t a = { u->id, u->email, NULL, NULL, t->sid, "password" };
+            rv = da_audit_record(r, db, DA_AUDIT_SIGN_IN, &a);
         }
         rv = da_store_end(db, rv);
     }

@@ -45,6 +45,7 @@ void *da_config_create_srv(apr_pool_t *p, server_rec *s)
     c->resume_max = DA_UNSET;
     c->require_verified = DA_UNSET;
     c->session_cache_ttl = DA_UNSET;
+    c->audit_retention = DA_UNSET;
     c->login_limit = c->register_limit = DA_UNSET;
     c->login_window = c->register_window = DA_UNSET;
     return c;
@@ -88,6 +89,7 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_VAL(resume_max);
     MERGE_PTR(cache);
     MERGE_VAL(session_cache_ttl);
+    MERGE_VAL(audit_retention);
     MERGE_VAL(login_limit);
     MERGE_VAL(login_window);
     MERGE_VAL(register_limit);
@@ -277,6 +279,11 @@ apr_int64_t da_register_limit(const da_srv_conf_t *c)
 apr_int64_t da_register_window(const da_srv_conf_t *c)
 {
     return c->register_window != DA_UNSET ? c->register_window : 3600;
+}
+
+apr_int64_t da_audit_retention(const da_srv_conf_t *c)
+{
+    return c->audit_retention != DA_UNSET ? c->audit_retention : 90;
 }
 
 apr_int64_t da_session_cache_ttl(const da_srv_conf_t *c)
@@ -851,6 +858,8 @@ const command_rec da_cmds[] = {
         "socache for session checks: shmcb (default), memcache:HOST:PORT, ..."),
     AP_INIT_TAKE1("DeskAuthSessionCacheTTL", set_int64, SRV_OFFSET(session_cache_ttl), RSRC_CONF,
         "seconds a 'session still valid' answer may be reused (default 10)"),
+    AP_INIT_TAKE1("DeskAuthAuditRetention", set_int64, SRV_OFFSET(audit_retention), RSRC_CONF,
+        "days an audit log row is kept (default 90)"),
     AP_INIT_TAKE1("DeskAuthResumeMaxSize", set_int64, SRV_OFFSET(resume_max), RSRC_CONF,
         "largest resume (PDF) accepted, in bytes (default 5242880)"),
     AP_INIT_TAKE1("DeskAuthSchema", set_schema, NULL, RSRC_CONF,

@@ -56,6 +56,7 @@ typedef struct {
     apr_int64_t register_window;
     const char *cache;                    /* DeskAuthCache PROVIDER[:ARGS] */
     apr_int64_t session_cache_ttl;
+    apr_int64_t audit_retention;          /* DeskAuthAuditRetention DAYS */
     apr_int64_t resume_max;
     int schema_auto;
     const char *state_dir;
@@ -126,6 +127,8 @@ int da_cookie_secure(const request_rec *r);
 int da_schema_auto(const da_srv_conf_t *c);
 apr_int64_t da_resume_max(const da_srv_conf_t *c);
 apr_int64_t da_session_cache_ttl(const da_srv_conf_t *c);
+/* Days an audit row is kept (DeskAuthAuditRetention, default 90). */
+apr_int64_t da_audit_retention(const da_srv_conf_t *c);
 apr_int64_t da_login_limit(const da_srv_conf_t *c);
 apr_int64_t da_login_window(const da_srv_conf_t *c);
 apr_int64_t da_register_limit(const da_srv_conf_t *c);

@@ -66,6 +66,42 @@ static void find_dbd(apr_pool_t *p, ap_directive_t *node, const char **driver,
     }
 }
 
+/* SQLite: readers then never wait for a writer (kept in the file). */
+static void wal_mode(apr_pool_t *p, da_db_t *db)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+
+    if (!apr_dbd_select(db->driver, p, db->handle, &res, "PRAGMA journal_mode=WAL", 1)) {
+        while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        }
+    }
+}
+
+/* DeskAuthAuditRetention: delete the audit rows older than it, once per
+ * process start (`deskauthctl purge` does it from cron too). Plain SQL on
+ * our own connection: the number is ours, not a request's. */
+static void purge_audit(apr_pool_t *p, server_rec *s, da_db_t *db)
+{
+    apr_int64_t days = da_audit_retention(da_srv(s));
+    apr_int64_t before = (apr_int64_t)apr_time_now() - days * 86400 * APR_USEC_PER_SEC;
+    int n = 0, rc;
+
+    rc = apr_dbd_query(db->driver, db->handle, &n,
+                       apr_psprintf(p, "DELETE FROM deskauth_audit WHERE at < %"
+                                    APR_INT64_T_FMT, before));
+    if (rc) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, DA_LOGNO(00622)
+                     "audit log: cannot delete the rows older than %" APR_INT64_T_FMT
+                     " days: %s", days, apr_dbd_error(db->driver, db->handle, rc));
+    }
+    else if (n > 0) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, DA_LOGNO(00623)
+                     "audit log: %d rows older than %" APR_INT64_T_FMT " days deleted",
+                     n, days);
+    }
+}
+
 /* Open our own short connection and create the tables; when says why
  * ("at startup", "on a request": the database was down at startup).
  * Returns the store status; failures are logged here. */
@@ -101,18 +137,15 @@ static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s, const char *when
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, DA_LOGNO(00032)
                      "cannot create the mod_deskauth tables: %s", db.error);
     }
-    else if (from != to) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, DA_LOGNO(00620)
-                     "schema upgraded from version %d to %d", from, to);
-    }
-    else if (!strcmp(apr_dbd_name(driver), "sqlite3")) {
-        /* Readers then never wait for a writer (kept in the file). */
-        apr_dbd_results_t *res = NULL;
-        apr_dbd_row_t *row = NULL;
-        if (!apr_dbd_select(driver, p, db.handle, &res, "PRAGMA journal_mode=WAL", 1)) {
-            while (apr_dbd_get_row(driver, p, res, &row, -1) == 0) {
-            }
+    else {
+        if (from != to) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, DA_LOGNO(00620)
+                         "schema upgraded from version %d to %d", from, to);
         }
+        if (!strcmp(apr_dbd_name(driver), "sqlite3")) {
+            wal_mode(p, &db);
+        }
+        purge_audit(p, s, &db);
     }
     apr_dbd_close(driver, db.handle);
     return rv;
