@@ -204,14 +204,19 @@ static apr_status_t driver_error(da_db_t *db, int rc)
 }
 
 /* A pooled PostgreSQL connection that reconnected after a server restart
- * has lost its prepared statements: prepare them again, once, and say
- * whether the caller should retry. */
+ * has lost its prepared statements; a pooled SQLite connection's
+ * statements are void once another connection changed the schema
+ * (`deskauthctl schema upgrade`, another server's upgrade: apr_dbd_sqlite3
+ * prepares with the legacy sqlite3_prepare, which does not prepare again
+ * by itself). Prepare them again, once, and say whether the caller should
+ * retry. */
 static int statements_lost(da_db_t *db, int rc)
 {
     const char *e = apr_dbd_error(db->driver, db->handle, rc);
 
-    if (!db->reprepare || !e || !strstr(e, "prepared statement")
-        || !strstr(e, "does not exist")) {
+    if (!db->reprepare || !e
+        || (!(strstr(e, "prepared statement") && strstr(e, "does not exist"))
+            && !strstr(e, "schema has changed"))) {
         return 0;
     }
     return db->reprepare(db) == APR_SUCCESS;
@@ -228,7 +233,7 @@ static apr_status_t exec(da_db_t *db, const char *label, int *nrows,
         return APR_EGENERAL;
     }
     rc = apr_dbd_pquery(db->driver, db->pool, db->handle, &n, st, nargs, args);
-    if (rc && statements_lost(db, rc)) {
+    if (rc && statements_lost(db, rc) && (st = stmt(db, label)) != NULL) {
         rc = apr_dbd_pquery(db->driver, db->pool, db->handle, &n, st, nargs, args);
     }
     if (rc) {
@@ -256,7 +261,7 @@ static apr_status_t query(da_db_t *db, const char *label, int nargs,
         return APR_EGENERAL;
     }
     rc = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, st, 1, nargs, args);
-    if (rc && statements_lost(db, rc)) {
+    if (rc && statements_lost(db, rc) && (st = stmt(db, label)) != NULL) {
         rc = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, st, 1, nargs, args);
     }
     if (rc) {

@@ -165,8 +165,10 @@ void da_db_child_init(apr_pool_t *p, server_rec *s)
     apr_atomic_set32(&c->mod->schema_ready, ready);
 }
 
-/* Re-prepare into the statement objects mod_dbd keeps for this
- * connection, allocating from the connection's own pool. */
+/* Prepare every statement again for this connection, allocating from the
+ * connection's own pool, into the table mod_dbd keeps for it (the pgsql
+ * driver reuses the statement object; the sqlite3 driver makes a new one,
+ * which must replace the old in the table). */
 static apr_status_t reprepare(void *baton)
 {
     da_db_t *db = baton;
@@ -180,6 +182,7 @@ static apr_status_t reprepare(void *baton)
                                    da_store_statements[i].label, &st)) {
             return APR_EGENERAL;
         }
+        apr_hash_set(db->prepared, da_store_statements[i].label, APR_HASH_KEY_STRING, st);
     }
     return APR_SUCCESS;
 }
