@@ -59,10 +59,16 @@ void da_audit_rate_limited(request_rec *r, da_db_t *db, const char *what,
                            const char *email)
 {
     da_audit_about_t a = { NULL, email, NULL, NULL, NULL, what };
+    da_user_t *u;
 
-    if (db) {
-        da_audit_record(r, db, DA_AUDIT_RATE_LIMITED, &a);
+    if (!db) {
+        return;
     }
+    /* The account's rows show it too (a 429 is rare: one lookup more). */
+    if (email && *email && da_store_user_by_email(db, email, &u) == APR_SUCCESS) {
+        a.user_id = u->id;
+    }
+    da_audit_record(r, db, DA_AUDIT_RATE_LIMITED, &a);
 }
 
 apr_status_t da_audit_session_revoked(request_rec *r, da_db_t *db, const char *user_id,

@@ -31,7 +31,8 @@ apr_status_t da_audit_factor(request_rec *r, da_db_t *db, const char *user_id,
                              const char *kind, int added, const char *detail);
 
 /* A request refused by a rate limit: what ("sign-in", "sign-up", ...)
- * and the address it was for, if any. Logged when it cannot be written. */
+ * and the address it was for, if any (its account's id is looked up).
+ * Logged when it cannot be written; nothing when db is NULL. */
 void da_audit_rate_limited(request_rec *r, da_db_t *db, const char *what,
                            const char *email);
 

@@ -14,6 +14,7 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test qw(-withtestmore);
 use DeskAuthTest;
 use DeskAuthCtl;
+use DeskAuthDB;
 use DeskAuthMail;
 use DeskAuthOAuth qw(token_post desktop_tokens);
 use DeskAuthForge qw(jwt_decode);
@@ -229,13 +230,8 @@ sub db_args { return DeskAuthCtl::db_args() }
 sub run_sql {
     my ($sql) = @_;
     my ($driver, $params) = db_args();
-    my @cmd = $driver eq 'pgsql' ? ('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', $params)
-                                 : ('sqlite3', '-bail', $params);
-    unshift @cmd, 'runuser', '-u', Apache::Test::vars('user'), '--' if $> == 0 && $driver ne 'pgsql';
-    local $ENV{PGOPTIONS} = '-c client_min_messages=warning';
-    open my $fh, '|-', @cmd or return 0;
-    print $fh $sql;
-    return close $fh;
+    return DeskAuthDB::sql({ driver => $driver, params => $params }, $sql,
+                           Apache::Test::vars('user'));
 }
 sub refuse_audit {
     my ($email) = @_;

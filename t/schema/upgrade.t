@@ -16,18 +16,13 @@ use lib "$FindBin::Bin/../lib";
 
 use Apache::Test qw(-withtestmore);
 use DeskAuthServer;
+use DeskAuthDB;
 use Digest::SHA qw(sha256);
 use MIME::Base64 qw(encode_base64);
 
-my @missing = DeskAuthServer::missing();
-push @missing, 'the sqlite3 command-line tool'
-    if system('sh', '-c', 'command -v sqlite3 >/dev/null 2>&1');
+my @missing = (DeskAuthServer::missing(), DeskAuthDB::missing());
 my $t_dir = DeskAuthServer::t_dir();
-my ($run_driver) = DeskAuthServer::slurp("$t_dir/conf/deskauth-db.conf") =~ /^\s*DBDriver\s+(\S+)/m;
-my $driver = ($run_driver // '') eq 'pgsql' ? 'pgsql' : 'sqlite3';
-my $pg = $ENV{DESKAUTH_TEST_PG_PARAMS} // '';
-push @missing, 'DESKAUTH_TEST_PG_PARAMS' if $driver eq 'pgsql' && !$pg;
-push @missing, 'psql' if $driver eq 'pgsql' && system('sh', '-c', 'command -v psql >/dev/null 2>&1');
+my $driver = DeskAuthDB::driver();
 plan skip_all => 'needs ' . join(', ', @missing) if @missing;
 plan tests => 9 + 8;
 
@@ -38,51 +33,15 @@ my $PW = 'imported pw';
 my $HASH = '$2y$04$.n/2TNTvcyCU//FkgxXF0e/hR.nRDXyj0HmPBLkwSrdaiB.0xQve2';   # of $PW
 my @TABLES = qw(deskauth_users deskauth_sessions deskauth_refresh_used deskauth_codes
                 deskauth_resumes);
-my @schemas;
-END { pg_sql($pg, join '', map { "DROP SCHEMA IF EXISTS $_ CASCADE;\n" } @schemas) if @schemas }
-
 sub b64url { my $s = encode_base64($_[0], ''); $s =~ tr{+/}{-_}; $s =~ s/=+\z//; return $s }
 sub hash_of { return b64url(sha256($_[0])) }
-
-sub pg_sql {
-    my ($params, $sql) = @_;
-    local $ENV{PGOPTIONS} = "-c client_min_messages=warning";
-    open my $ps, '|-', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', $params or return 0;
-    print $ps $sql;
-    return close $ps;
-}
-sub sql {
-    my ($db, $sql) = @_;
-    return pg_sql($db->{params}, $sql) if $db->{driver} eq 'pgsql';
-    open my $sq, '|-', 'sqlite3', '-bail', $db->{params} or return 0;
-    print $sq $sql;
-    return close $sq;
-}
-sub count {
-    my ($db, $table) = @_;
-    my @cmd = $db->{driver} eq 'pgsql'
-        ? ('psql', '-X', '-At', $db->{params}, '-c', "SELECT COUNT(*) FROM $table")
-        : ('sqlite3', $db->{params}, "SELECT COUNT(*) FROM $table");
-    open my $out, '-|', @cmd or return -1;
-    my $n = <$out>;
-    close $out;
-    return defined $n ? $n + 0 : -1;
-}
+sub count { my ($db, $table) = @_; return DeskAuthDB::value($db, "SELECT COUNT(*) FROM $table") // -1 }
 
 # A database of the first release, filled: one row in every table.
 # (driver, params) for DeskAuthServer; a fresh file or a fresh schema.
 sub old_database {
     my ($name, $file, $refresh, $rotated) = @_;
-    my $db;
-    if ($driver eq 'pgsql') {
-        my $schema = "deskauth_up_${name}_$$";
-        push @schemas, $schema;
-        pg_sql($pg, "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema;\n") or return;
-        $db = { driver => 'pgsql', params => "$pg options='-c search_path=$schema'" };
-    }
-    else {
-        $db = { driver => 'sqlite3', params => $file };
-    }
+    my $db = DeskAuthDB::fresh("up_$name", $file) or return;
     my $now = time;
     my $exp = $now + 30 * 86400;
     my $rows = <<"SQL";
@@ -101,7 +60,7 @@ INSERT INTO deskauth_codes (code_hash, kind, user_id, client_id, redirect_uri, c
 INSERT INTO deskauth_resumes (user_id, filename, content_type, size, data, uploaded_at)
     VALUES ('u-old-$name', 'cv.pdf', 'application/pdf', 5, 'JVBERi0=', $now);
 SQL
-    return sql($db, $FIXTURE . $rows) ? $db : undef;
+    return DeskAuthDB::sql($db, $FIXTURE . $rows) ? $db : undef;
 }
 
 sub all_rows_kept {
