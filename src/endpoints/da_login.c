@@ -2,6 +2,7 @@
  * entry point of desktop apps (interface.md, Sign-up and sign-in; Desktop
  * hand-off). */
 
+#include "da_stats.h"
 #include "da_routes.h"
 #include "da_handoff.h"
 #include "da_authn.h"
@@ -22,6 +23,7 @@ static void audit_failed(request_rec *r, da_db_t *db, const char *email,
 {
     da_audit_about_t a = { u ? u->id : NULL, email, NULL, NULL, NULL, why };
 
+    da_stat(r, DA_STAT_SIGN_IN_FAILED);
     da_audit_record(r, db, DA_AUDIT_SIGN_IN_FAILED, &a);
 }
 
@@ -105,6 +107,9 @@ static apr_status_t start_session(request_rec *r, da_db_t *db, da_user_t *u,
     }
     if (rv == APR_SUCCESS) {
         rv = da_issue_web_cookie(r, u, t);
+    }
+    if (rv == APR_SUCCESS) {
+        da_stat(r, DA_STAT_SIGN_IN);
     }
     if (rv != APR_SUCCESS) {
         da_db_log_error(r, db, "creating a session");

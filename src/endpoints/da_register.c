@@ -2,6 +2,7 @@
  * (interface.md, Sign-up and sign-in). Both read the same fields and share
  * one validation. */
 
+#include "da_stats.h"
 #include "da_routes.h"
 #include "da_handoff.h"
 #include "da_html.h"
@@ -145,6 +146,9 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
             rv = da_audit_record(r, db, DA_AUDIT_SIGN_UP, &a);
         }
         rv = da_store_end(db, rv);
+    }
+    if (rv == APR_SUCCESS) {
+        da_stat(r, DA_STAT_SIGN_UP);
     }
     if (rv == APR_EEXIST) {
         return da_refuse(f, 409, "user_exists", "email",

@@ -4,6 +4,7 @@
  * Form requests answer as RFC 6749 §5.1/§5.2; the JSON and Bearer refresh
  * of existing apps answer in the §6.1 shape. */
 
+#include "da_stats.h"
 #include "da_auditlog.h"
 #include "da_audit.h"
 #include "da_routes.h"
@@ -183,6 +184,7 @@ static int rotate(da_grant_t *g, const da_session_t *s, const char *old_hash)
                                                    t.expires_in, &t.access_token)) {
         return da_db_fail(r, g->db, "rotating a refresh token");
     }
+    da_stat(r, DA_STAT_REFRESH);
     return tokens_answer(g, &t, u);
 }
 
@@ -198,6 +200,7 @@ static void audit_reuse(request_rec *r, da_db_t *db, const char *sid)
         a.user_id = s->user_id;
         a.client_id = s->client_id;
     }
+    da_stat(r, DA_STAT_REFRESH_REUSE);
     da_audit_record(r, db, DA_AUDIT_REFRESH_REUSE, &a);
 }
 

@@ -27,6 +27,7 @@
  * the database in between still sees the session valid, and would cache
  * that again after the answer was dropped. */
 
+#include "da_stats.h"
 #include "da_cache.h"
 #include "da_util.h"
 #include "da_db.h"
@@ -545,9 +546,11 @@ apr_status_t da_session_check(request_rec *r, const char *sid, const char *role)
     apr_status_t rv;
 
     if (!cache) {
+        da_stat(r, DA_STAT_SESSION_MISS);
         return ask_database(r, NULL, sid, role, now, 0);
     }
     if (memo_get(cache, sid, role, now)) {
+        da_stat(r, DA_STAT_SESSION_HIT);
         return APR_SUCCESS;               /* the hot path: no lock shared with others */
     }
     epoch = epoch_now(cache);
@@ -555,17 +558,21 @@ apr_status_t da_session_check(request_rec *r, const char *sid, const char *role)
         || strcmp(current, role)) {
         /* No answer, or one for another role: this token predates a role
          * change (refused), or the answer does (asked again). */
+        da_stat(r, DA_STAT_SESSION_MISS);
         return ask_database(r, cache, sid, role, now, epoch);
     }
     if (now < (due = refresh_at(r, expires, last_used))) {
         memo_put(cache, sid, role, due, epoch);
+        da_stat(r, DA_STAT_SESSION_HIT);
         return APR_SUCCESS;               /* no database either */
     }
     /* Due: one thread asks, while the others use the answer until it
      * expires (64 threads asking at once would each hold a connection). */
     if (!claim(cache, sid)) {
+        da_stat(r, DA_STAT_SESSION_HIT);
         return APR_SUCCESS;
     }
+    da_stat(r, DA_STAT_SESSION_MISS);
     rv = ask_database(r, cache, sid, role, now, epoch);
     release(cache, sid);
     /* A database that fails to answer (logged) leaves that answer good. */

@@ -22,6 +22,7 @@ typedef struct {
     struct da_verified *verified;         /* per child, da_authn_child_init() */
     apr_table_t *mounts;                  /* every <Location> of each handler */
     volatile apr_uint32_t schema_ready;   /* per child, apr_atomic_*32 */
+    struct da_stats *stats;               /* mod_status counters (da_stats.h) */
 } da_mod_state_t;
 
 typedef struct {

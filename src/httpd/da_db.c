@@ -1,6 +1,7 @@
 /* da_db.c: mod_dbd glue. mod_dbd owns the connections: we acquire per
  * request and never close one. */
 
+#include "da_stats.h"
 #include "da_db.h"
 #include "da_assets.h"
 #include "da_page.h"
@@ -212,6 +213,7 @@ da_db_t *da_db(request_rec *r)
         dbd = dbd_acquire(r);
     }
     if (!dbd) {
+        da_stat(r, DA_STAT_DB_ERROR);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00033)
                       "no database connection (see mod_dbd's message above)");
         return NULL;
@@ -228,6 +230,7 @@ da_db_t *da_db(request_rec *r)
 
 void da_db_log_error(request_rec *r, da_db_t *db, const char *what)
 {
+    da_stat(r, DA_STAT_DB_ERROR);
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00034)
                   "database error while %s: %s", what,
                   db && db->error ? db->error : "unknown");

@@ -1,5 +1,6 @@
 /* da_issue.c: creating sessions and signing tokens. */
 
+#include "da_stats.h"
 #include "da_issue.h"
 #include "da_http.h"
 #include "da_page.h"
@@ -26,10 +27,11 @@ apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
     cl.client_id = client_id && *client_id ? client_id : NULL;
     cl.iat = cl.nbf = now;
     cl.exp = now + ttl;
-    if (!cl.jti) {
+    if (!cl.jti || da_jwt_sign(r->pool, c->keyring, &cl, token) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
-    return da_jwt_sign(r->pool, c->keyring, &cl, token);
+    da_stat(r, DA_STAT_TOKEN_ISSUED);
+    return APR_SUCCESS;
 }
 
 /* da_issue_session; compat: the refresh token is not handed out, and the
