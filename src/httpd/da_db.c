@@ -103,52 +103,89 @@ static void purge_audit(apr_pool_t *p, server_rec *s, da_db_t *db)
     }
 }
 
-/* Open our own short connection and create the tables; when says why
- * ("at startup", "on a request": the database was down at startup).
- * Returns the store status; failures are logged here. */
-static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s, const char *when)
+/* DeskAuthSchema manual: say so when the database is older than this
+ * module (its statements would fail), and what to run. */
+static void check_version(server_rec *s, da_db_t *db)
+{
+    int version = 0, latest = da_schema_latest(da_asset("deskauth.sql", NULL));
+
+    da_schema_version(db, &version);
+    if (version < latest) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, DA_LOGNO(00625)
+                     "DeskAuthSchema manual: the database has schema version %d, this "
+                     "module needs %d: run 'deskauthctl schema upgrade'", version, latest);
+    }
+}
+
+/* Our own short connection to the database of DBDriver/DBDParams (when
+ * says why: "at startup", "on a request"). APR_SUCCESS with db open;
+ * APR_ENOENT when there is no DBDriver; failures are logged here. */
+static apr_status_t open_own(apr_pool_t *p, server_rec *s, const char *when, da_db_t *db)
 {
     const char *driver_name = NULL, *params = NULL, *err = NULL;
-    const apr_dbd_driver_t *driver;
-    da_db_t db = { p, NULL, NULL, NULL, NULL };
     apr_status_t rv;
-    int from = 0, to = 0;
 
     find_dbd(p, ap_conftree, &driver_name, &params);
     if (!driver_name) {
-        return APR_SUCCESS;
+        return APR_ENOENT;
     }
-    if ((rv = apr_dbd_get_driver(p, driver_name, &driver)) != APR_SUCCESS) {
+    if ((rv = apr_dbd_get_driver(p, driver_name, &db->driver)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, DA_LOGNO(00030)
                      "cannot load the DBD driver %s", driver_name);
         return rv;
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, DA_LOGNO(00440)
-                 "schema: opening a connection of our own to create the tables %s",
-                 when);
-    db.driver = driver;
-    if ((rv = apr_dbd_open_ex(driver, p, params ? params : "", &db.handle, &err))) {
+                 "schema: opening a connection of our own to check the tables %s", when);
+    if ((rv = apr_dbd_open_ex(db->driver, p, params ? params : "", &db->handle, &err))) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, DA_LOGNO(00031)
-                     "cannot open the database to create the schema: %s "
+                     "cannot open the database to check the schema: %s "
                      "(will retry on the next request)", err ? err : "unknown error");
-        return rv;
     }
-    rv = da_schema_upgrade(&db, da_asset("deskauth.sql", NULL), &from, &to);
+    return rv;
+}
+
+/* Bring the schema up to date on db (DeskAuthSchema auto), then the
+ * start-up chores: WAL for SQLite, the audit retention. Returns the
+ * store status; failures are logged here. */
+static apr_status_t upgrade_schema(apr_pool_t *p, server_rec *s, da_db_t *db)
+{
+    int from = 0, to = 0;
+    apr_status_t rv = da_schema_upgrade(db, da_asset("deskauth.sql", NULL), &from, &to);
+
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, DA_LOGNO(00032)
-                     "cannot create the mod_deskauth tables: %s", db.error);
+                     "cannot create the mod_deskauth tables: %s", db->error);
+        return rv;
+    }
+    if (from != to) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, DA_LOGNO(00620)
+                     "schema upgraded from version %d to %d", from, to);
+    }
+    if (!strcmp(apr_dbd_name(db->driver), "sqlite3")) {
+        wal_mode(p, db);
+    }
+    purge_audit(p, s, db);
+    return APR_SUCCESS;
+}
+
+/* Open our own connection, and upgrade the schema (upgrade 1) or only
+ * check its version (0: DeskAuthSchema manual). */
+static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s, const char *when,
+                                  int upgrade)
+{
+    da_db_t db = { p, NULL, NULL, NULL, NULL };
+    apr_status_t rv = open_own(p, s, when, &db);
+
+    if (rv != APR_SUCCESS) {
+        return rv == APR_ENOENT ? APR_SUCCESS : rv;
+    }
+    if (upgrade) {
+        rv = upgrade_schema(p, s, &db);
     }
     else {
-        if (from != to) {
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, DA_LOGNO(00620)
-                         "schema upgraded from version %d to %d", from, to);
-        }
-        if (!strcmp(apr_dbd_name(driver), "sqlite3")) {
-            wal_mode(p, &db);
-        }
-        purge_audit(p, s, &db);
+        check_version(s, &db);
     }
-    apr_dbd_close(driver, db.handle);
+    apr_dbd_close(db.driver, db.handle);
     return rv;
 }
 
@@ -157,10 +194,11 @@ void da_db_child_init(apr_pool_t *p, server_rec *s)
     da_srv_conf_t *c = da_srv(s);
     int ready = 1;
 
-    if (dbd_acquire && da_schema_auto(c)) {
+    if (dbd_acquire) {
         apr_pool_t *tmp;
         apr_pool_create(&tmp, p);
-        ready = ensure_schema(tmp, s, "at startup") == APR_SUCCESS;
+        ready = ensure_schema(tmp, s, "at startup", da_schema_auto(c)) == APR_SUCCESS
+                || !da_schema_auto(c);
         apr_pool_destroy(tmp);
     }
     apr_atomic_set32(&c->mod->schema_ready, ready);
@@ -201,7 +239,7 @@ da_db_t *da_db(request_rec *r)
     if (!apr_atomic_read32(&c->mod->schema_ready) && da_schema_auto(c)) {
         /* The database was down when this process started; the state is
          * the whole process's, shared by every virtual host and thread. */
-        if (ensure_schema(r->pool, r->server, "on a request") == APR_SUCCESS) {
+        if (ensure_schema(r->pool, r->server, "on a request", 1) == APR_SUCCESS) {
             apr_atomic_set32(&c->mod->schema_ready, 1);
         }
     }

@@ -6,7 +6,9 @@
 #      refreshes and reaches a protected page, a rotated refresh token
 #      planted before the upgrade is still recognised as a replay;
 #   2. by `deskauthctl schema upgrade`: other commands refuse an older
-#      schema until then; a second upgrade has nothing to do.
+#      schema until then; a second upgrade has nothing to do;
+#   3. not at all with DeskAuthSchema manual: the server says which version
+#      it found and what to run.
 # On the database of this run (SQLite, or PostgreSQL in a schema of its own
 # of the run's database, through search_path).
 use strict;
@@ -24,7 +26,7 @@ my @missing = (DeskAuthServer::missing(), DeskAuthDB::missing());
 my $t_dir = DeskAuthServer::t_dir();
 my $driver = DeskAuthDB::driver();
 plan skip_all => 'needs ' . join(', ', @missing) if @missing;
-plan tests => 9 + 8;
+plan tests => 9 + 8 + 3;
 
 my $FIXTURE = DeskAuthServer::slurp("$t_dir/data/schema_v1.sql");
 my $LATEST = () = DeskAuthServer::slurp(DeskAuthServer::top_dir() . '/conf/schema/deskauth.sql')
@@ -121,4 +123,20 @@ sub all_rows_kept {
     like($out, qr/^old-ctl\@example\.com\tUSER\tactive/m, 'user list shows the old account');
     ($st, $out) = $srv->ctl("$PW\n", 'user', 'add', 'new-ctl@example.com', '--cost', 4);
     is($st, 0, 'and new accounts are added beside it');
+}
+
+# --- 3. DeskAuthSchema manual: left alone, and said ------------------------------------------
+{
+    my $srv = DeskAuthServer->new(name => 'upgrade-manual', conf => "DeskAuthSchema manual\n",
+                                  ($driver eq 'pgsql' ? (driver => 'pgsql', params => 'x') : ()));
+    my $db = old_database('manual', $srv->{params}, "r-$$-m", "o-$$-m");
+    @$srv{qw(driver params)} = @$db{qw(driver params)};
+    DeskAuthServer::spew($srv->conf_file, $srv->config);
+    ok($srv->start, 'a server with DeskAuthSchema manual starts on a first-release database')
+        or BAIL_OUT($srv->why);
+    like($srv->error_log, qr/DA00625: DeskAuthSchema manual: the database has schema version 1, this module needs $LATEST: run 'deskauthctl schema upgrade'/,
+         'it logs the version it found, the one it needs, and what to run');
+    my ($st, $out) = $srv->ctl(undef, 'schema', 'version');
+    like($out, qr/^schema version 1 /, 'and leaves the database at version 1');
+    $srv->stop;
 }

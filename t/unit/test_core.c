@@ -21,6 +21,7 @@
 
 #include "tap.h"
 #include "da_assets.h"
+#include "da_audit.h"
 #include "da_json.h"
 #include "da_password.h"
 #include "da_redirect.h"
@@ -1421,6 +1422,32 @@ static void test_parse_int(void)
        "parse_int_19_digits_refused");
 }
 
+/* The audit log's times given by people, and request text fitted into
+ * its columns (docs/audit.md). */
+static void test_audit(void)
+{
+    apr_int64_t t = -1, now = 1795314262;
+
+    ok(da_audit_parse_time("1700000000", now, &t) && t == 1700000000, "audit_time_epoch_seconds");
+    ok(da_audit_parse_time("2026-12-01", now, &t) && t == 1796083200, "audit_time_date_is_utc_midnight");
+    ok(da_audit_parse_time("2026-12-01T10:20:30Z", now, &t) && t == 1796120430,
+       "audit_time_date_and_time_utc");
+    ok(da_audit_parse_time("2026-12-01T10:20", now, &t) && t == 1796120400, "audit_time_without_seconds");
+    ok(da_audit_parse_time("7d", now, &t) && t == now - 7 * 86400, "audit_time_age_in_days");
+    ok(da_audit_parse_time("30m", now, &t) && t == now - 1800, "audit_time_age_in_minutes");
+    t = -1;
+    ok(!da_audit_parse_time("", now, &t) && !da_audit_parse_time("yesterday", now, &t)
+       && !da_audit_parse_time("2026-13-01", now, &t) && !da_audit_parse_time("-5", now, &t)
+       && !da_audit_parse_time("7w", now, &t) && !da_audit_parse_time("2026-12-01T25:00", now, &t)
+       && !da_audit_parse_time("2026-12-01Tx", now, &t) && !da_audit_parse_time("d", now, &t)
+       && t == -1, "audit_time_refuses_words_bad_dates_and_units_untouched");
+
+    is_str(da_audit_fit(pool, "abc", 2), "ab", "audit_fit_cuts_to_the_width");
+    is_str(da_audit_fit(pool, "\xc3\xa9t\xc3\xa9", 2), "\xc3\xa9t", "audit_fit_counts_characters_not_bytes");
+    is_str(da_audit_fit(pool, "a\nb\xff\xc3", 10), "a?b??", "audit_fit_replaces_controls_and_bad_utf8");
+    is_str(da_audit_fit(pool, NULL, 10), "", "audit_fit_null_is_empty");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -1443,6 +1470,7 @@ int main(void)
     test_store();
     test_verified();
     test_parse_int();
+    test_audit();
 
     return done_testing();
 }
