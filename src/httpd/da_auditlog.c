@@ -101,13 +101,11 @@ json_object *da_audit_json(request_rec *r, const da_audit_t *a)
 
 /* A query time (seconds, da_audit_parse_time) as microseconds; def when
  * absent. 0 when malformed. */
-static int query_time(request_rec *r, apr_table_t *q, const char *name, apr_int64_t def,
-                      apr_int64_t *out)
+static int query_time(apr_table_t *q, const char *name, apr_int64_t def, apr_int64_t *out)
 {
     const char *s = apr_table_get(q, name);
     apr_int64_t t;
 
-    (void)r;
     if (!s) {
         *out = def;
         return 1;
@@ -139,7 +137,7 @@ static apr_status_t query_user(da_db_t *db, apr_pool_t *p, const char *user,
 }
 
 /* The filter of the query, or 0 when it is malformed. */
-static int audit_filter(request_rec *r, apr_table_t *q, int max, da_audit_filter_t *f)
+static int audit_filter(apr_table_t *q, int max, da_audit_filter_t *f)
 {
     const char *s;
     apr_int64_t n;
@@ -156,8 +154,8 @@ static int audit_filter(request_rec *r, apr_table_t *q, int max, da_audit_filter
     }
     f->offset = s ? (int)n : 0;
     return (!f->user_id || da_text_valid(f->user_id, 254))
-        && query_time(r, q, "since", 0, &f->since)
-        && query_time(r, q, "until", APR_INT64_MAX, &f->until);
+        && query_time(q, "since", 0, &f->since)
+        && query_time(q, "until", APR_INT64_MAX, &f->until);
 }
 
 int da_audit_list_answer(request_rec *r, da_db_t *db, int max)
@@ -170,7 +168,7 @@ int da_audit_list_answer(request_rec *r, da_db_t *db, int max)
     json_object *o, *data, *arr;
     int i;
 
-    if (!q || !audit_filter(r, q, max, &f)) {
+    if (!q || !audit_filter(q, max, &f)) {
         return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
                              apr_psprintf(r->pool, "user must be an email or a user id, "
                                           "since and until a time (epoch seconds, "
