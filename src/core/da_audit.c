@@ -8,46 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Length of the UTF-8 sequence at s (1 to 4), 0 when it is not one. */
-static apr_size_t utf8_len(const unsigned char *s)
-{
-    apr_size_t n, i;
-
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-    }
-    return n;
-}
-
-const char *da_audit_fit(apr_pool_t *p, const char *s, apr_size_t max)
-{
-    const unsigned char *in = (const unsigned char *)(s ? s : "");
-    char *out = apr_palloc(p, strlen((const char *)in) + 1), *o = out;
-    apr_size_t chars = 0;
-
-    while (*in && chars < max) {
-        apr_size_t n = utf8_len(in);
-        if (n == 0 || (n == 1 && da_is_control(*in))) {
-            *o++ = '?';
-            in++;
-        }
-        else {
-            memcpy(o, in, n);
-            o += n;
-            in += n;
-        }
-        chars++;
-    }
-    *o = '\0';
-    return out;
-}
-
 /* n digits at s into *v; 1 when they are all digits. */
 static int digits(const char *s, int n, int *v)
 {

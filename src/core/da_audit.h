@@ -1,6 +1,6 @@
 /* da_audit.h: the audit log's vocabulary, shared by the module and
  * deskauthctl (docs/audit.md): event names, the row, reading a time given
- * by a person, and fitting request text into the columns. APR only; the
+ * by a person, the columns' widths. APR only; the
  * SQL is in da_store.c (da_store_audit_*). */
 #ifndef DA_AUDIT_H
 #define DA_AUDIT_H
@@ -44,17 +44,13 @@ typedef struct {
     const char *detail;                   /* "USER -> ADMIN", "wrong password" */
 } da_audit_t;
 
-/* Column widths (characters) of deskauth_audit. */
+/* Column widths (characters) of deskauth_audit: request text is fitted
+ * with da_text_clean (da_util.h). */
 #define DA_AUDIT_EMAIL_MAX   254
 #define DA_AUDIT_IP_MAX      64
 #define DA_AUDIT_UA_MAX      1000
 #define DA_AUDIT_CLIENT_MAX  200
 #define DA_AUDIT_DETAIL_MAX  400
-
-/* A copy of s that fits a column of max characters (and bytes), cut at a
- * character boundary, with bytes that are not UTF-8 or are control
- * characters replaced by '?': request headers go in as they came. */
-const char *da_audit_fit(apr_pool_t *p, const char *s, apr_size_t max);
 
 /* A time a person wrote, as seconds since the epoch: digits (epoch
  * seconds), "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z]" (UTC), or an age

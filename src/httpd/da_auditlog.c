@@ -23,14 +23,14 @@ apr_status_t da_audit_record(request_rec *r, da_db_t *db, const char *event,
     row.at = (apr_int64_t)apr_time_now();
     row.event = event;
     row.user_id = a->user_id;
-    row.email = da_audit_fit(r->pool, a->email, DA_AUDIT_EMAIL_MAX);
+    row.email = da_text_clean(r->pool, a->email, DA_AUDIT_EMAIL_MAX);
     row.actor_id = a->actor_id;
-    row.ip = da_audit_fit(r->pool, da_client_ip(r), DA_AUDIT_IP_MAX);
-    row.user_agent = da_audit_fit(r->pool, apr_table_get(r->headers_in, "User-Agent"),
+    row.ip = da_text_clean(r->pool, da_client_ip(r), DA_AUDIT_IP_MAX);
+    row.user_agent = da_text_clean(r->pool, apr_table_get(r->headers_in, "User-Agent"),
                                   DA_AUDIT_UA_MAX);
-    row.client_id = da_audit_fit(r->pool, a->client_id, DA_AUDIT_CLIENT_MAX);
+    row.client_id = da_text_clean(r->pool, a->client_id, DA_AUDIT_CLIENT_MAX);
     row.session_id = a->session_id;
-    row.detail = da_audit_fit(r->pool, a->detail, DA_AUDIT_DETAIL_MAX);
+    row.detail = da_text_clean(r->pool, a->detail, DA_AUDIT_DETAIL_MAX);
     rv = row.id ? da_store_audit_add(db, &row) : APR_EGENERAL;
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00621)

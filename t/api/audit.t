@@ -19,7 +19,7 @@ use DeskAuthMail;
 use DeskAuthOAuth qw(token_post desktop_tokens);
 use DeskAuthForge qw(jwt_decode);
 
-plan tests => 49;
+plan tests => 51;
 
 my $PW = 'correct horse 1';
 my $UA = 'DeskAuthTest-audit/1.0';
@@ -81,6 +81,17 @@ my ($email, $uid, $access, $refresh) = account();
     is($r->{sessionId}, $sid, 'sign_in: a row with the session it opened');
     is($r->{userAgent}, $UA, 'sign_in: with the User-Agent');
     is($r->{userId}, $uid, 'sign_in: and the account');
+}
+
+# --- request text that is not UTF-8 (PostgreSQL would refuse it in a row) -----------------
+{
+    my ($res, $j) = json_req(POST => '/auth/login', { email => $email, password => $PW },
+                             'User-Agent' => "caf\xe9\tapp " . ('x' x 1200));
+    is($res->code, 200, 'a sign-in with a Latin-1 byte, a tab and 1200 x in its User-Agent');
+    my $sid = sid_of(h(h($j)->{tokens})->{accessToken});
+    my ($r) = grep { $_->{sessionId} eq $sid } @{ rows_of($uid) };
+    is(h($r)->{userAgent}, "caf\x{FFFD} app " . ('x' x 991),
+       'its row: valid UTF-8 (U+FFFD, a space), cut to 1000 characters');
 }
 
 # --- failed sign-ins: wrong password, unknown address, disabled account ---------------------

@@ -1422,8 +1422,7 @@ static void test_parse_int(void)
        "parse_int_19_digits_refused");
 }
 
-/* The audit log's times given by people, and request text fitted into
- * its columns (docs/audit.md). */
+/* The audit log's times given by people (docs/audit.md). */
 static void test_audit(void)
 {
     apr_int64_t t = -1, now = 1795314262;
@@ -1441,11 +1440,6 @@ static void test_audit(void)
        && !da_audit_parse_time("7w", now, &t) && !da_audit_parse_time("2026-12-01T25:00", now, &t)
        && !da_audit_parse_time("2026-12-01Tx", now, &t) && !da_audit_parse_time("d", now, &t)
        && t == -1, "audit_time_refuses_words_bad_dates_and_units_untouched");
-
-    is_str(da_audit_fit(pool, "abc", 2), "ab", "audit_fit_cuts_to_the_width");
-    is_str(da_audit_fit(pool, "\xc3\xa9t\xc3\xa9", 2), "\xc3\xa9t", "audit_fit_counts_characters_not_bytes");
-    is_str(da_audit_fit(pool, "a\nb\xff\xc3", 10), "a?b??", "audit_fit_replaces_controls_and_bad_utf8");
-    is_str(da_audit_fit(pool, NULL, 10), "", "audit_fit_null_is_empty");
 }
 
 int main(void)
