@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_schema.c: applying conf/schema/deskauth.sql step by step. The steps
  * run as plain SQL on the handle (no prepared statement: those are
  * prepared against the tables these steps create). */
@@ -27,18 +42,24 @@ static apr_status_t failed(da_db_t *db, int rc, const char *what)
     return APR_EGENERAL;
 }
 
-/* The SQL text without its comment lines (comments may hold ';'). */
+/* The schema without its comment and blank lines (comments may hold
+ * ';'). Every kept line ends in '\n': one byte more than sql when its last
+ * line has none, so the result needs strlen(sql) + 2 bytes with the NUL. */
 static char *strip_comments(apr_pool_t *p, const char *sql)
 {
     char *copy = apr_pstrdup(p, sql), *line, *last;
-    char *out = apr_pcalloc(p, strlen(sql) + 1);
+    char *out = apr_palloc(p, strlen(sql) + 2), *w = out;
 
     for (line = apr_strtok(copy, "\n", &last); line; line = apr_strtok(NULL, "\n", &last)) {
         const char *t = line + strspn(line, " \t\r");
         if (*t && strncmp(t, "--", 2)) {
-            strcat(strcat(out, line), "\n");
+            apr_size_t n = strlen(line);
+            memcpy(w, line, n);
+            w += n;
+            *w++ = '\n';
         }
     }
+    *w = '\0';
     return out;
 }
 
