@@ -681,6 +681,22 @@ static const char *b64url_json(apr_pool_t *p, json_object *o)
     return da_b64url_encode(p, (const unsigned char *)s, strlen(s));
 }
 
+/* "hwk user mfa" -> ["hwk","user","mfa"]. */
+static json_object *words_json(const char *words)
+{
+    json_object *a = json_object_new_array();
+    const char *w = words, *end;
+
+    while (*w) {
+        w += strspn(w, " ");
+        end = w + strcspn(w, " ");
+        if (end > w)
+            json_object_array_add(a, json_object_new_string_len(w, (int)(end - w)));
+        w = end;
+    }
+    return a;
+}
+
 apr_status_t da_jwt_sign(apr_pool_t *p, const da_keyring_t *kr,
                          const da_claims_t *c, const char **token)
 {
@@ -716,6 +732,8 @@ apr_status_t da_jwt_sign(apr_pool_t *p, const da_keyring_t *kr,
     add_str(body, "role", c->role);
     add_str(body, "name", c->name);
     add_str(body, "client_id", c->client_id);
+    if (c->amr && *c->amr)
+        json_object_object_add(body, "amr", words_json(c->amr));
 
     input = apr_pstrcat(p, b64url_json(p, hdr), ".", b64url_json(p, body), NULL);
     rv = sign_input(p, key, a, input, strlen(input), &sig, &siglen);

@@ -24,6 +24,7 @@
 #include "da_http.h"
 #include "da_issue.h"
 #include "da_page.h"
+#include "da_pending.h"
 #include "da_password.h"
 #include "da_ratelimit.h"
 #include "da_auditlog.h"
@@ -99,39 +100,6 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
     return OK;
 }
 
-/* Record the sign-in (last login and audit row) and create the browser
- * session, in one transaction (one commit to wait for), then set the
- * session cookie. */
-static apr_status_t start_session(request_rec *r, da_db_t *db, da_user_t *u,
-                                  da_tokens_t *t)
-{
-    static const da_session_spec_t web = { "web", NULL, NULL };
-    apr_status_t rv;
-
-    u->last_login_at = da_now();
-    if ((rv = da_store_begin(db)) == APR_SUCCESS) {
-        rv = da_store_user_touch_login(db, u->id, u->last_login_at);
-        if (rv == APR_SUCCESS) {
-            rv = da_issue_session(r, db, u, &web, t);
-        }
-        if (rv == APR_SUCCESS) {
-            da_audit_about_t a = { u->id, u->email, NULL, NULL, t->sid, "password" };
-            rv = da_audit_record(r, db, DA_AUDIT_SIGN_IN, &a);
-        }
-        rv = da_store_end(db, rv);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = da_issue_web_cookie(r, u, t);
-    }
-    if (rv == APR_SUCCESS) {
-        da_stat(r, DA_STAT_SIGN_IN);
-    }
-    if (rv != APR_SUCCESS) {
-        da_db_log_error(r, db, "creating a session");
-    }
-    return rv;
-}
-
 /* The sign-in page, with the waiting app's parameters kept in the form. */
 static int login_page(request_rec *r, int status, apr_table_t *params,
                       const da_handoff_t *h, const da_refusal_t *f)
@@ -156,6 +124,7 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
     if (h) {
         apr_table_set(pg->vars, "app_name", h->client->name);
     }
+    da_pending_remember(r, h, params);
     if (params && apr_table_get(params, "email")) {
         apr_table_set(pg->vars, "email", apr_table_get(params, "email"));
     }
@@ -246,7 +215,7 @@ static int post_form(request_rec *r, da_db_t *db)
     if (rc != OK) {
         return login_page(r, f.status, form, h, &f);
     }
-    if (start_session(r, db, u, &t) != APR_SUCCESS) {
+    if (da_issue_browser_signin(r, db, u, NULL, &t) != APR_SUCCESS) {
         return da_unavailable(r);
     }
     return da_after_signin(r, db, u, t.sid, h, form);
@@ -271,7 +240,7 @@ static int post_json(request_rec *r, da_db_t *db)
     if (rc != OK) {
         return da_send_error(r, f.status, f.code, f.message);
     }
-    if (start_session(r, db, u, &t) != APR_SUCCESS) {
+    if (da_issue_browser_signin(r, db, u, NULL, &t) != APR_SUCCESS) {
         return da_unavailable(r);
     }
     return da_send_json(r, HTTP_OK, da_auth_response(r, "Login successful", &t, u, 0));

@@ -16,6 +16,8 @@
 /* da_issue.c: creating sessions and signing tokens. */
 
 #include "da_stats.h"
+#include "da_auditlog.h"
+#include "da_audit.h"
 #include "da_issue.h"
 #include "da_http.h"
 #include "da_page.h"
@@ -25,6 +27,14 @@
 apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
                                    const char *sid, const char *client_id,
                                    apr_int64_t ttl, const char **token)
+{
+    return da_issue_access_token_amr(r, u, sid, client_id, NULL, ttl, token);
+}
+
+apr_status_t da_issue_access_token_amr(request_rec *r, const da_user_t *u,
+                                       const char *sid, const char *client_id,
+                                       const char *amr, apr_int64_t ttl,
+                                       const char **token)
 {
     da_srv_conf_t *c = da_srv(r->server);
     da_claims_t cl;
@@ -40,6 +50,7 @@ apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
     cl.role = u->role;
     cl.name = apr_pstrcat(r->pool, u->first_name, " ", u->last_name, NULL);
     cl.client_id = client_id && *client_id ? client_id : NULL;
+    cl.amr = amr;
     cl.iat = cl.nbf = now;
     cl.exp = now + ttl;
     if (!cl.jti || da_jwt_sign(r->pool, c->keyring, &cl, token) != APR_SUCCESS) {
@@ -91,8 +102,9 @@ static apr_status_t issue_session(request_rec *r, da_db_t *db, const da_user_t *
     }
     out->sid = s.id;
     out->expires_in = da_access_ttl(c);
-    return da_issue_access_token(r, u, s.id, spec->client_id, out->expires_in,
-                                 &out->access_token);
+    out->amr = spec->amr;
+    return da_issue_access_token_amr(r, u, s.id, spec->client_id, spec->amr,
+                                     out->expires_in, &out->access_token);
 }
 
 apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
@@ -112,7 +124,7 @@ apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
 {
     apr_int64_t ttl = da_web_ttl(da_srv(r->server));
     const char *jwt;
-    apr_status_t rv = da_issue_access_token(r, u, t->sid, NULL, ttl, &jwt);
+    apr_status_t rv = da_issue_access_token_amr(r, u, t->sid, NULL, t->amr, ttl, &jwt);
 
     if (rv == APR_SUCCESS) {
         da_cookie_set(r, "deskauth_session", jwt, ttl);
@@ -138,6 +150,36 @@ const char *da_code_issue(request_rec *r, da_db_t *db, da_code_t *code,
         return NULL;
     }
     return value;
+}
+
+apr_status_t da_issue_browser_signin(request_rec *r, da_db_t *db, da_user_t *u,
+                                     const char *amr, da_tokens_t *t)
+{
+    da_session_spec_t web = { "web", NULL, NULL, amr };
+    apr_status_t rv;
+
+    u->last_login_at = da_now();
+    if ((rv = da_store_begin(db)) == APR_SUCCESS) {
+        rv = da_store_user_touch_login(db, u->id, u->last_login_at);
+        if (rv == APR_SUCCESS) {
+            rv = da_issue_session(r, db, u, &web, t);
+        }
+        if (rv == APR_SUCCESS) {
+            da_audit_about_t a = { u->id, u->email, NULL, NULL, t->sid, amr ? amr : "password" };
+            rv = da_audit_record(r, db, DA_AUDIT_SIGN_IN, &a);
+        }
+        rv = da_store_end(db, rv);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = da_issue_web_cookie(r, u, t);
+    }
+    if (rv == APR_SUCCESS) {
+        da_stat(r, DA_STAT_SIGN_IN);
+    }
+    if (rv != APR_SUCCESS) {
+        da_db_log_error(r, db, "creating a session");
+    }
+    return rv;
 }
 
 /* The user object's `resume`: NULL (JSON null) or {"filename","size",
