@@ -28,7 +28,9 @@
 #include "da_http.h"
 #include "da_mail.h"
 #include "da_routes.h"
+#include "da_stats.h"
 
+#include <mod_status.h>
 #include <mod_auth.h>
 
 /* The one route table: SetHandler deskauth-NAME -> the function serving it.
@@ -85,6 +87,8 @@ static void da_register_hooks(apr_pool_t *p)
     ap_hook_post_config(da_socache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_session_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_mail_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(da_stats_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, da_stats_status_hook, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_db_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_socache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_session_child_init, NULL, NULL, APR_HOOK_MIDDLE);

@@ -1,10 +1,25 @@
--- mod_deskauth schema, version 1.
+-- mod_deskauth schema.
 -- Portable SQL: the same statements run on SQLite 3 and PostgreSQL (>= 9.5).
--- With "DeskAuthSchema auto" (the default) the module runs this file itself
--- on first use; with "DeskAuthSchema manual", run it once, e.g.
---   sqlite3 /var/lib/apache2/deskauth.db < deskauth.sql
---   psql -d deskauth -f deskauth.sql
+-- With "DeskAuthSchema auto" (the default) the module applies this file
+-- itself on first use; with "DeskAuthSchema manual", apply it with
+--   deskauthctl -d DRIVER -p PARAMS schema upgrade
+-- (on an empty database, running it whole also works:
+-- sqlite3 FILE < deskauth.sql, psql -f deskauth.sql).
 -- Times are seconds since the epoch (0 = never); flags are 0/1.
+--
+-- Versions: the file is a list of steps, each opened by a line
+-- "-- version N: what it adds" and closed by the statement that records
+-- N in deskauth_schema_version. A database at version V gets the steps
+-- after V, each in one transaction. To change the schema, append a step
+-- with the next number (never edit a step that has shipped); a step may
+-- ALTER what earlier steps created. A database made before versions were
+-- recorded (the first release) counts as version 1.
+
+CREATE TABLE IF NOT EXISTS deskauth_schema_version (
+    version     INTEGER     NOT NULL PRIMARY KEY
+);
+
+-- version 1: accounts, sessions, one-time codes, resumes
 
 CREATE TABLE IF NOT EXISTS deskauth_users (
     id             VARCHAR(64)  NOT NULL PRIMARY KEY,
@@ -79,6 +94,10 @@ CREATE TABLE IF NOT EXISTS deskauth_resumes (
     data          TEXT          NOT NULL,
     uploaded_at   BIGINT        NOT NULL
 );
+INSERT INTO deskauth_schema_version (version) SELECT 1
+    WHERE NOT EXISTS (SELECT 1 FROM deskauth_schema_version WHERE version = 1);
+
+-- version 2: device authorization requests
 
 -- Device authorization requests (RFC 8628): a device without a browser
 -- shows a user code that a signed-in person approves on another screen.
@@ -101,6 +120,34 @@ CREATE TABLE IF NOT EXISTS deskauth_device_codes (
     expires_at     BIGINT        NOT NULL,
     decided_at     BIGINT        NOT NULL DEFAULT 0
 );
+INSERT INTO deskauth_schema_version (version) SELECT 2
+    WHERE NOT EXISTS (SELECT 1 FROM deskauth_schema_version WHERE version = 2);
+
+-- version 3: the audit log
+
+-- Security events, one row each (docs/audit.md): who, from where, with
+-- which app and session. Never a secret: no password, token, code or hash.
+-- at is in microseconds, so that rows of the same second keep their order.
+-- actor_id: who did it when not the user themselves (an admin, "deskauthctl").
+CREATE TABLE IF NOT EXISTS deskauth_audit (
+    id          VARCHAR(64)   NOT NULL PRIMARY KEY,
+    at          BIGINT        NOT NULL,
+    event       VARCHAR(40)   NOT NULL,
+    user_id     VARCHAR(64)   NOT NULL DEFAULT '',
+    email       VARCHAR(254)  NOT NULL DEFAULT '',
+    actor_id    VARCHAR(64)   NOT NULL DEFAULT '',
+    ip          VARCHAR(64)   NOT NULL DEFAULT '',
+    user_agent  VARCHAR(1000) NOT NULL DEFAULT '',
+    client_id   VARCHAR(200)  NOT NULL DEFAULT '',
+    session_id  VARCHAR(64)   NOT NULL DEFAULT '',
+    detail      VARCHAR(400)  NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS deskauth_audit_at ON deskauth_audit (at);
+CREATE INDEX IF NOT EXISTS deskauth_audit_user ON deskauth_audit (user_id, at);
+INSERT INTO deskauth_schema_version (version) SELECT 3
+    WHERE NOT EXISTS (SELECT 1 FROM deskauth_schema_version WHERE version = 3);
+
+-- version 4: passkeys
 
 -- Passkeys (WebAuthn discoverable credentials). credential_id is the
 -- credential's id in base64url; public_key its DER SubjectPublicKeyInfo in
@@ -117,3 +164,5 @@ CREATE TABLE IF NOT EXISTS deskauth_passkeys (
     last_used_at   BIGINT        NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS deskauth_passkeys_user ON deskauth_passkeys (user_id);
+INSERT INTO deskauth_schema_version (version) SELECT 4
+    WHERE NOT EXISTS (SELECT 1 FROM deskauth_schema_version WHERE version = 4);

@@ -39,6 +39,16 @@
     "ip, status, user_id, poll_interval, last_poll_at, issued_session, " \
     "created_at, expires_at, decided_at"
 
+#define AUDIT_COLS "id, at, event, user_id, email, actor_id, ip, user_agent, " \
+    "client_id, session_id, detail"
+
+/* A row read back: the account's address when the row has none (events
+ * recorded by session or id only). */
+#define AUDIT_SELECT "a.id, a.at, a.event, a.user_id, " \
+    "COALESCE(NULLIF(a.email, ''), u.email, ''), a.actor_id, a.ip, a.user_agent, " \
+    "a.client_id, a.session_id, a.detail FROM deskauth_audit a " \
+    "LEFT JOIN deskauth_users u ON u.id = a.user_id"
+
 #define RESUME_META_COLS "user_id, filename, content_type, size, uploaded_at"
 
 /* The admin search: COL starts with the text. The range on the "binary"
@@ -145,6 +155,21 @@ const da_stmt_t da_store_statements[] = {
     { "deskauth_code_retire",
       "UPDATE deskauth_codes SET used_at = %lld WHERE user_id = %s AND kind = %s "
       "AND used_at = 0" },
+    { "deskauth_audit_insert",
+      "INSERT INTO deskauth_audit (" AUDIT_COLS ") VALUES (%s, %lld, %s, %s, %s, %s, "
+      "%s, %s, %s, %s, %s)" },
+    { "deskauth_audit_page",
+      "SELECT " AUDIT_SELECT " WHERE a.at >= %lld AND a.at < %lld "
+      "ORDER BY a.at DESC, a.id DESC LIMIT %d OFFSET %d" },
+    { "deskauth_audit_page_user",
+      "SELECT " AUDIT_SELECT " WHERE a.user_id = %s AND a.at >= %lld "
+      "AND a.at < %lld ORDER BY a.at DESC, a.id DESC LIMIT %d OFFSET %d" },
+    { "deskauth_audit_count",
+      "SELECT COUNT(*) FROM deskauth_audit WHERE at >= %lld AND at < %lld" },
+    { "deskauth_audit_count_user",
+      "SELECT COUNT(*) FROM deskauth_audit WHERE user_id = %s AND at >= %lld AND at < %lld" },
+    { "deskauth_audit_purge",
+      "DELETE FROM deskauth_audit WHERE at < %lld" },
     { "deskauth_device_insert",
       "INSERT INTO deskauth_device_codes (" DEVICE_COLS ") VALUES (%s, %s, %s, %s, "
       "%s, %s, %s, %s, %d, %lld, %s, %lld, %lld, %lld)" },
@@ -209,14 +234,19 @@ static apr_status_t driver_error(da_db_t *db, int rc)
 }
 
 /* A pooled PostgreSQL connection that reconnected after a server restart
- * has lost its prepared statements: prepare them again, once, and say
- * whether the caller should retry. */
+ * has lost its prepared statements; a pooled SQLite connection's
+ * statements are void once another connection changed the schema
+ * (`deskauthctl schema upgrade`, another server's upgrade: apr_dbd_sqlite3
+ * prepares with the legacy sqlite3_prepare, which does not prepare again
+ * by itself). Prepare them again, once, and say whether the caller should
+ * retry. */
 static int statements_lost(da_db_t *db, int rc)
 {
     const char *e = apr_dbd_error(db->driver, db->handle, rc);
 
-    if (!db->reprepare || !e || !strstr(e, "prepared statement")
-        || !strstr(e, "does not exist")) {
+    if (!db->reprepare || !e
+        || (!(strstr(e, "prepared statement") && strstr(e, "does not exist"))
+            && !strstr(e, "schema has changed"))) {
         return 0;
     }
     return db->reprepare(db) == APR_SUCCESS;
@@ -233,7 +263,7 @@ static apr_status_t exec(da_db_t *db, const char *label, int *nrows,
         return APR_EGENERAL;
     }
     rc = apr_dbd_pquery(db->driver, db->pool, db->handle, &n, st, nargs, args);
-    if (rc && statements_lost(db, rc)) {
+    if (rc && statements_lost(db, rc) && (st = stmt(db, label)) != NULL) {
         rc = apr_dbd_pquery(db->driver, db->pool, db->handle, &n, st, nargs, args);
     }
     if (rc) {
@@ -261,7 +291,7 @@ static apr_status_t query(da_db_t *db, const char *label, int nargs,
         return APR_EGENERAL;
     }
     rc = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, st, 1, nargs, args);
-    if (rc && statements_lost(db, rc)) {
+    if (rc && statements_lost(db, rc) && (st = stmt(db, label)) != NULL) {
         rc = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, st, 1, nargs, args);
     }
     if (rc) {
@@ -308,159 +338,6 @@ apr_status_t da_store_prepare_all(da_db_t *db)
         }
         apr_hash_set(db->prepared, da_store_statements[i].label,
                      APR_HASH_KEY_STRING, st);
-    }
-    return APR_SUCCESS;
-}
-
-/* The tables this schema version must have, to confirm a failed CREATE
- * lost a race rather than failed. */
-static const char *const schema_tables[] = {
-    "deskauth_users", "deskauth_sessions", "deskauth_refresh_used",
-    "deskauth_codes", "deskauth_resumes", "deskauth_device_codes",
-    "deskauth_passkeys", NULL
-};
-
-static apr_status_t schema_present(da_db_t *db)
-{
-    int i;
-
-    for (i = 0; schema_tables[i]; i++) {
-        apr_dbd_results_t *res = NULL;
-        apr_dbd_row_t *row = NULL;
-        const char *sql = apr_pstrcat(db->pool, "SELECT 1 FROM ", schema_tables[i],
-                                      " WHERE 1 = 0", NULL);
-        /* Synchronous (random access): apr_dbd_pgsql runs a sequential
-         * select asynchronously and reports its error as "no more rows". */
-        int rc = apr_dbd_select(db->driver, db->pool, db->handle, &res, sql, 1);
-        if (rc) {
-            return driver_error(db, rc);
-        }
-        while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        }
-    }
-    return APR_SUCCESS;
-}
-
-/* The SQL text without its comment lines (comments may hold ';'). */
-/* The schema without its comment and blank lines. Every kept line ends in
- * '\n': one byte more than sql when its last line has none, so the result
- * needs strlen(sql) + 2 bytes with the NUL. */
-static char *strip_comments(apr_pool_t *p, const char *sql)
-{
-    char *copy = apr_pstrdup(p, sql), *line, *last;
-    char *out = apr_palloc(p, strlen(sql) + 2), *w = out;
-
-    for (line = apr_strtok(copy, "\n", &last); line; line = apr_strtok(NULL, "\n", &last)) {
-        const char *t = line + strspn(line, " \t\r");
-        if (*t && strncmp(t, "--", 2)) {
-            apr_size_t n = strlen(line);
-            memcpy(w, line, n);
-            w += n;
-            *w++ = '\n';
-        }
-    }
-    *w = '\0';
-    return out;
-}
-
-apr_status_t da_store_schema_run(da_db_t *db, const char *sql)
-{
-    char *last, *part;
-    apr_status_t rv = APR_SUCCESS;
-
-    for (part = apr_strtok(strip_comments(db->pool, sql), ";", &last); part;
-         part = apr_strtok(NULL, ";", &last)) {
-        int n = 0, rc;
-
-        if (!part[strspn(part, " \t\r\n")]) {
-            continue;
-        }
-        rc = apr_dbd_query(db->driver, db->handle, &n, part);
-        if (rc) {
-            /* Another process may be creating the same table right now. */
-            rv = driver_error(db, rc);
-        }
-    }
-    return rv;
-}
-
-apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql)
-{
-    apr_status_t rv;
-
-    if (schema_present(db) == APR_SUCCESS) {
-        return APR_SUCCESS;
-    }
-    rv = da_store_schema_run(db, schema_sql);
-    if (rv != APR_SUCCESS) {
-        const char *first = db->error;
-        if (schema_present(db) == APR_SUCCESS) {
-            return APR_SUCCESS;
-        }
-        db->error = first;
-    }
-    return rv;
-}
-
-#define CREATE_INDEX "CREATE INDEX IF NOT EXISTS "
-
-/* The index a "CREATE INDEX IF NOT EXISTS NAME ..." statement makes, or
- * NULL for another statement. */
-static const char *index_name(apr_pool_t *p, const char *stmt)
-{
-    const char *name;
-
-    stmt += strspn(stmt, " \t\r\n");
-    if (strncasecmp(stmt, CREATE_INDEX, sizeof(CREATE_INDEX) - 1)) {
-        return NULL;
-    }
-    name = stmt + sizeof(CREATE_INDEX) - 1;
-    return apr_pstrndup(p, name, strcspn(name, " \t\r\n("));
-}
-
-/* Does the index exist (in the current schema, on PostgreSQL)? Asked
- * first because CREATE INDEX IF NOT EXISTS locks the table against writes
- * before it finds the index there, on every start of every child. */
-static int index_exists(da_db_t *db, const char *name)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    int found = 0;
-    const char *sql = apr_pstrcat(db->pool, strcmp(apr_dbd_name(db->driver), "pgsql")
-        ? "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = '"
-        : "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = '",
-        name, "'", NULL);              /* names from our own file: no quote in them */
-
-    if (apr_dbd_select(db->driver, db->pool, db->handle, &res, sql, 1)) {
-        return 0;                         /* the CREATE will tell */
-    }
-    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        found = 1;
-    }
-    return found;
-}
-
-apr_status_t da_store_indexes_ensure(da_db_t *db)
-{
-    const char *driver_sql = da_asset(apr_pstrcat(db->pool, apr_dbd_name(db->driver),
-                                                  ".sql", NULL), NULL);
-    const char *index_sql = da_asset("indexes.sql", NULL);
-    const char *script = apr_pstrcat(db->pool, driver_sql ? driver_sql : "",
-                                     index_sql ? index_sql : "", NULL);
-    char *last, *part;
-
-    for (part = apr_strtok(strip_comments(db->pool, script), ";", &last); part;
-         part = apr_strtok(NULL, ";", &last)) {
-        const char *name = index_name(db->pool, part);
-        int n = 0, rc;
-
-        if (!part[strspn(part, " \t\r\n")] || (name && index_exists(db, name))) {
-            continue;
-        }
-        if ((rc = apr_dbd_query(db->driver, db->handle, &n, part))) {
-            /* another process creating the same index: the caller tries again */
-            return driver_error(db, rc);
-        }
     }
     return APR_SUCCESS;
 }
@@ -1141,6 +1018,69 @@ apr_status_t da_store_device_set_issued(da_db_t *db, const char *device_hash,
     const char *args[] = { session_id, device_hash };
 
     return exec_one(db, "deskauth_device_set_issued", 2, args);
+}
+
+/* ------------------------------------------------------------------ */
+/* The audit log */
+
+apr_status_t da_store_audit_add(da_db_t *db, const da_audit_t *a)
+{
+    const char *args[] = {
+        a->id, num(db, a->at), a->event, str(a->user_id), str(a->email),
+        str(a->actor_id), str(a->ip), str(a->user_agent), str(a->client_id),
+        str(a->session_id), str(a->detail)
+    };
+
+    return exec(db, "deskauth_audit_insert", NULL, 11, args);
+}
+
+static void audit_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    da_audit_t *a = apr_array_push(baton);
+
+    a->id = col(db, row, 0);
+    a->at = col_num(db, row, 1);
+    a->event = col(db, row, 2);
+    a->user_id = col(db, row, 3);
+    a->email = col(db, row, 4);
+    a->actor_id = col(db, row, 5);
+    a->ip = col(db, row, 6);
+    a->user_agent = col(db, row, 7);
+    a->client_id = col(db, row, 8);
+    a->session_id = col(db, row, 9);
+    a->detail = col(db, row, 10);
+}
+
+apr_status_t da_store_audit_list(da_db_t *db, const da_audit_filter_t *f,
+                                 apr_array_header_t **rows, apr_int64_t *total)
+{
+    int by_user = f->user_id && *f->user_id;
+    const char *args[] = { f->user_id, num(db, f->since), num(db, f->until),
+                           num(db, f->limit), num(db, f->offset) };
+    const char **from = by_user ? args : args + 1;
+    int n = by_user ? 5 : 4;
+    apr_status_t rv;
+
+    *rows = apr_array_make(db->pool, f->limit > 0 && f->limit < 1000 ? f->limit : 16,
+                           sizeof(da_audit_t));
+    rv = query(db, by_user ? "deskauth_audit_page_user" : "deskauth_audit_page", n, from,
+               audit_row, *rows);
+    if (rv == APR_NOTFOUND) {
+        rv = APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS && total) {
+        *total = 0;
+        rv = query(db, by_user ? "deskauth_audit_count_user" : "deskauth_audit_count",
+                   n - 2, from, first_num, total);
+    }
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
+}
+
+apr_status_t da_store_audit_purge(da_db_t *db, apr_int64_t before, int *nrows)
+{
+    const char *args[] = { num(db, before) };
+
+    return exec(db, "deskauth_audit_purge", nrows, 1, args);
 }
 
 /* ------------------------------------------------------------------ */

@@ -27,6 +27,8 @@
 #include <apr_hash.h>
 #include <apr_tables.h>
 
+#include "da_audit.h"
+
 typedef struct {
     apr_pool_t *pool;                     /* allocations of this call */
     const apr_dbd_driver_t *driver;
@@ -104,20 +106,7 @@ typedef struct {
     apr_int64_t used_at;
 } da_code_t;
 
-/* Run every statement of sql (';'-separated, "--" comment lines skipped);
- * the status of the last that failed (db->error), else APR_SUCCESS. */
-apr_status_t da_store_schema_run(da_db_t *db, const char *sql);
-
-/* Create the tables unless they exist (safe when several processes do it
- * at once). schema_sql: the text of conf/schema/deskauth.sql. */
-apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql);
-
-/* Create the indexes the tables lack (conf/schema/indexes.sql, after the
- * driver's own conf/schema/DRIVER.sql when there is one), also in a
- * database made by an older version: every statement is IF NOT EXISTS, so
- * this runs on every start. Another process creating the same index at the
- * same moment makes it fail: call it again. */
-apr_status_t da_store_indexes_ensure(da_db_t *db);
+/* The tables are created and upgraded by da_schema.h. */
 
 /* Prepare every statement on a connection we opened ourselves. */
 apr_status_t da_store_prepare_all(da_db_t *db);
@@ -292,5 +281,22 @@ apr_status_t da_store_device_poll(da_db_t *db, const char *device_hash, apr_int6
 apr_status_t da_store_device_claim(da_db_t *db, const char *device_hash);
 apr_status_t da_store_device_set_issued(da_db_t *db, const char *device_hash,
                                         const char *session_id);
+
+/* The audit log: one row per security event (da_audit.h). */
+typedef struct {
+    const char *user_id;                  /* NULL or "": every account */
+    apr_int64_t since, until;             /* since <= at < until, microseconds */
+    int limit, offset;
+} da_audit_filter_t;
+
+apr_status_t da_store_audit_add(da_db_t *db, const da_audit_t *a);
+
+/* A page of the rows that f selects, newest first, and (total not NULL)
+ * how many it selects in all. */
+apr_status_t da_store_audit_list(da_db_t *db, const da_audit_filter_t *f,
+                                 apr_array_header_t **rows, apr_int64_t *total);
+
+/* Delete the rows older than before (microseconds); *nrows: how many. */
+apr_status_t da_store_audit_purge(da_db_t *db, apr_int64_t before, int *nrows);
 
 #endif

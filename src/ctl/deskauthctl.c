@@ -24,8 +24,10 @@
  * Errors are one line on stderr; exit 0 success, 1 failure, 2 usage. */
 
 #include "da_assets.h"
+#include "da_audit.h"
 #include "da_json.h"
 #include "da_password.h"
+#include "da_schema.h"
 #include "da_store.h"
 #include "da_util.h"
 
@@ -34,6 +36,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -59,7 +62,12 @@
 #define OPT_COST     0x08
 #define OPT_VERIFIED 0x10
 #define OPT_DAYS     0x20
+#define OPT_USER     0x40
+#define OPT_SINCE    0x80
+#define OPT_UNTIL    0x100
+#define OPT_AUDIT_DAYS 0x200
 #define DEFAULT_PURGE_DAYS 30
+#define DEFAULT_AUDIT_DAYS 90             /* as DeskAuthAuditRetention */
 
 typedef struct {
     apr_pool_t *pool;
@@ -67,13 +75,16 @@ typedef struct {
     const char *driver, *params;          /* -d / -p, or the environment */
     const char *help, *version;           /* non-NULL when given */
     const char *role, *first, *last, *cost, *verified, *days;
+    const char *user, *since, *until, *audit_days;
     unsigned given;                       /* OPT_* of the options given */
     const char **operands;                /* after the two command words */
     int noperands;
     /* filled by the checks */
     const char *email;
     int bcrypt_cost;
-    int purge_days;                       /* sessions purge */
+    int purge_days;                       /* sessions purge, purge */
+    int audit_purge_days;                 /* purge */
+    apr_int64_t audit_since, audit_until; /* audit, in microseconds */
     char password[128];                   /* user add; wiped after use */
     const char *input, *input_name;       /* user import */
     apr_size_t input_len;
@@ -98,13 +109,17 @@ static const ctl_opt_t ctl_options[] = {
     { "--cost",        0,  1, OPT_COST, offsetof(ctl_t, cost) },
     { "--verified",    0,  0, OPT_VERIFIED, offsetof(ctl_t, verified) },
     { "--days",        0,  1, OPT_DAYS, offsetof(ctl_t, days) },
+    { "--user",        0,  1, OPT_USER, offsetof(ctl_t, user) },
+    { "--since",       0,  1, OPT_SINCE, offsetof(ctl_t, since) },
+    { "--until",       0,  1, OPT_UNTIL, offsetof(ctl_t, until) },
+    { "--audit-days",  0,  1, OPT_AUDIT_DAYS, offsetof(ctl_t, audit_days) },
     { NULL, 0, 0, 0, 0 }
 };
 
 typedef int (*ctl_fn)(ctl_t *c);
 
 typedef struct {
-    const char *group, *verb;
+    const char *group, *verb;             /* verb NULL: a one-word command */
     int noperands;
     unsigned opts;                        /* OPT_* this command takes */
     const char *synopsis;
@@ -126,8 +141,10 @@ static const char help_text[] =
 "DESCRIPTION\n"
 "    deskauthctl works on the database of mod_deskauth through apr-util DBD,\n"
 "    as the module does through mod_dbd: DRIVER and PARAMS are the words of\n"
-"    the server's DBDriver and DBDParams directives. Missing tables are\n"
-"    created, as with \"DeskAuthSchema auto\". It can run while httpd runs.\n"
+"    the server's DBDriver and DBDParams directives. An empty database gets\n"
+"    every table; a database of an older schema version is refused until\n"
+"    \"schema upgrade\". It can run while httpd runs. What it changes is\n"
+"    written to the audit log, by \"deskauthctl\".\n"
 "\n"
 "    EMAIL is trimmed and lower-cased, as the module stores it. Options may\n"
 "    come before or after the command; \"--\" ends them. Password hashes are\n"
@@ -200,6 +217,26 @@ static const char help_text[] =
 "        than N days ago. Run it daily from cron. Prints \"purged N\n"
 "        sessions, M codes\". A purged session no longer shows in the\n"
 "        connected devices of its account.\n"
+"\n"
+"    purge [--days N] [--audit-days M]\n"
+"        What \"sessions purge --days N\" deletes, and the audit log rows\n"
+"        older than M days (default 90, as DeskAuthAuditRetention). Prints\n"
+"        \"purged N sessions, M codes, K audit rows\". Run it daily from cron.\n"
+"\n"
+"    audit [--user EMAIL] [--since TIME] [--until TIME]\n"
+"        The audit log, oldest first, one line per event, fields separated\n"
+"        by a tab: time (RFC 3339, UTC), event, email, IP, who did it,\n"
+"        client, session, detail, User-Agent, user id (\"-\" when empty).\n"
+"        TIME: epoch seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z (UTC), or\n"
+"        an age: 30m, 24h, 7d. --since includes, --until excludes.\n"
+"\n"
+"    schema version\n"
+"        The database's schema version and this tool's.\n"
+"\n"
+"    schema upgrade\n"
+"        Apply the schema steps the database lacks, each in a transaction;\n"
+"        no row is changed. Prints \"schema upgraded from version N to M\"\n"
+"        or \"schema version M: nothing to do\". For DeskAuthSchema manual.\n"
 "\n"
 "ENVIRONMENT\n"
 "    DESKAUTH_DBD_DRIVER, DESKAUTH_DBD_PARAMS\n"
@@ -292,12 +329,11 @@ static apr_status_t db_close(void *data)
     return APR_SUCCESS;
 }
 
-/* Open the connection (closed with c->pool), create missing tables,
- * prepare every statement. */
-static int ctl_open(ctl_t *c)
+/* Open the connection (closed with c->pool). */
+static int ctl_connect(ctl_t *c)
 {
     da_db_t *db = apr_pcalloc(c->pool, sizeof(*db));
-    const char *schema = da_asset("deskauth.sql", NULL), *err = NULL;
+    const char *err = NULL;
     apr_status_t rv;
     char buf[120];
 
@@ -314,16 +350,35 @@ static int ctl_open(ctl_t *c)
                          err && *err ? err : "the driver gave no reason");
     }
     apr_pool_cleanup_register(c->pool, db, db_close, apr_pool_cleanup_null);
-    if (!schema || da_store_schema_ensure(db, schema) != APR_SUCCESS
-        || da_store_indexes_ensure(db) != APR_SUCCESS) {
-        return say_error(c->pool, CTL_FAIL, "cannot set up the tables: %s",
-                         schema ? db->error : "the built-in schema is missing");
-    }
-    if (da_store_prepare_all(db) != APR_SUCCESS) {
-        return say_error(c->pool, CTL_FAIL, "cannot prepare the statements: %s",
-                         db->error);
-    }
     c->db = db;
+    return CTL_OK;
+}
+
+/* The schema ready for the other commands: an empty database gets every
+ * table; an older one is left to `schema upgrade` (the admin decides when
+ * to change a database the server uses). Then prepare every statement. */
+static int ctl_ready(ctl_t *c)
+{
+    const char *schema = da_asset("deskauth.sql", NULL);
+    int version = 0, latest = schema ? da_schema_latest(schema) : 0;
+
+    if (!schema) {
+        return say_error(c->pool, CTL_FAIL, "the built-in schema is missing");
+    }
+    da_schema_version(c->db, &version);
+    if (version > 0 && version < latest) {
+        return say_error(c->pool, CTL_FAIL, "the database has schema version %d, this "
+                         "deskauthctl needs %d: run 'deskauthctl schema upgrade' first",
+                         version, latest);
+    }
+    if ((version == 0 && da_schema_upgrade(c->db, schema, NULL, NULL) != APR_SUCCESS)
+        || da_schema_indexes_ensure(c->db) != APR_SUCCESS) {
+        return say_error(c->pool, CTL_FAIL, "cannot set up the tables: %s", c->db->error);
+    }
+    if (da_store_prepare_all(c->db) != APR_SUCCESS) {
+        return say_error(c->pool, CTL_FAIL, "cannot prepare the statements: %s",
+                         c->db->error);
+    }
     return CTL_OK;
 }
 
@@ -331,6 +386,35 @@ static int db_failed(ctl_t *c, const char *doing)
 {
     return say_error(c->pool, CTL_FAIL, "database error %s: %s", doing,
                      c->db->error ? c->db->error : "unknown");
+}
+
+/* An audit row for what this tool did to u (actor "deskauthctl"). */
+static apr_status_t ctl_audit(ctl_t *c, const char *event, const da_user_t *u,
+                              const char *session_id, const char *detail)
+{
+    da_audit_t a;
+
+    memset(&a, 0, sizeof(a));
+    a.id = da_random_token(c->pool, 16);
+    a.at = (apr_int64_t)apr_time_now();
+    a.event = event;
+    a.user_id = u->id;
+    a.email = u->email;
+    a.actor_id = DA_AUDIT_ACTOR_CTL;
+    a.session_id = session_id;
+    a.detail = detail;
+    return a.id ? da_store_audit_add(c->db, &a) : APR_EGENERAL;
+}
+
+/* End the transaction of a change whose status is rv: with its audit row
+ * when it succeeded (both or neither), else rolled back. */
+static apr_status_t audit_and_end(ctl_t *c, apr_status_t rv, const char *event,
+                                  const da_user_t *u, const char *detail)
+{
+    if (rv == APR_SUCCESS) {
+        rv = ctl_audit(c, event, u, NULL, detail);
+    }
+    return da_store_end(c->db, rv);
 }
 
 /* The account of c->email; an unknown address is an error. */
@@ -503,7 +587,11 @@ static int run_user_add(ctl_t *c)
     if (rv != APR_SUCCESS) {
         return say_error(c->pool, CTL_FAIL, "cannot hash the password (no randomness?)");
     }
-    rv = da_store_user_create(c->db, u);
+    rv = da_store_begin(c->db);
+    if (rv == APR_SUCCESS) {
+        rv = audit_and_end(c, da_store_user_create(c->db, u), DA_AUDIT_SIGN_UP, u,
+                           apr_pstrcat(c->pool, "role ", u->role, NULL));
+    }
     if (rv == APR_EEXIST) {
         return say_user_exists(c, c->email);
     }
@@ -538,7 +626,9 @@ static int run_user_disable(ctl_t *c)
         if (rv == APR_SUCCESS) {
             rv = da_store_session_revoke_user_count(c->db, u->id, now, &revoked);
         }
-        rv = da_store_end(c->db, rv);
+        rv = audit_and_end(c, rv, DA_AUDIT_DISABLED, u,
+                           apr_psprintf(c->pool, "%d session%s revoked", revoked,
+                                        revoked == 1 ? "" : "s"));
     }
     if (rv != APR_SUCCESS) {
         return db_failed(c, "disabling the user");
@@ -556,7 +646,9 @@ static int run_user_enable(ctl_t *c)
     if ((rc = find_user(c, &u)) != CTL_OK) {
         return rc;
     }
-    if (da_store_user_set_active(c->db, u->id, 1, da_now()) != APR_SUCCESS) {
+    if (da_store_begin(c->db) != APR_SUCCESS
+        || audit_and_end(c, da_store_user_set_active(c->db, u->id, 1, da_now()),
+                         DA_AUDIT_ENABLED, u, NULL) != APR_SUCCESS) {
         return db_failed(c, "enabling the user");
     }
     printf("enabled user %s\n", u->email);
@@ -579,7 +671,10 @@ static int run_user_set_role(ctl_t *c)
     if ((rc = find_user(c, &u)) != CTL_OK) {
         return rc;
     }
-    if (da_store_user_set_role(c->db, u->id, role, da_now()) != APR_SUCCESS) {
+    if (da_store_begin(c->db) != APR_SUCCESS
+        || audit_and_end(c, da_store_user_set_role(c->db, u->id, role, da_now()),
+                         DA_AUDIT_ROLE_CHANGED, u,
+                         apr_pstrcat(c->pool, u->role, " -> ", role, NULL)) != APR_SUCCESS) {
         return db_failed(c, "setting the role");
     }
     printf("user %s now has role %s (was %s)\n", u->email, role, u->role);
@@ -594,27 +689,35 @@ static int run_sessions_revoke(ctl_t *c)
     if ((rc = find_user(c, &u)) != CTL_OK) {
         return rc;
     }
-    if (da_store_session_revoke_user_count(c->db, u->id, da_now(), &revoked)
-        != APR_SUCCESS) {
+    if (da_store_begin(c->db) != APR_SUCCESS
+        || audit_and_end(c, da_store_session_revoke_user_count(c->db, u->id, da_now(),
+                                                               &revoked),
+                         DA_AUDIT_SESSION_REVOKED, u, "every session revoked") != APR_SUCCESS) {
         return db_failed(c, "revoking sessions");
     }
     printf("revoked %d session%s of %s\n", revoked, revoked == 1 ? "" : "s", u->email);
     return CTL_OK;
 }
 
-static int check_sessions_purge(ctl_t *c)
+/* --days N / --audit-days N: a number of days from 0 to 36500. */
+static int check_days(ctl_t *c, const char *name, const char *v, int def, int *out)
 {
     char *end;
-    long days = DEFAULT_PURGE_DAYS;
+    long days = def;
 
-    if (c->days) {
-        days = strtol(c->days, &end, 10);
-        if (!*c->days || *end || days < 0 || days > 36500) {
-            return say_error(c->pool, CTL_USAGE, "--days takes a number from 0 to 36500");
+    if (v) {
+        days = strtol(v, &end, 10);
+        if (!*v || *end || days < 0 || days > 36500) {
+            return say_error(c->pool, CTL_USAGE, "%s takes a number from 0 to 36500", name);
         }
     }
-    c->purge_days = (int)days;
+    *out = (int)days;
     return CTL_OK;
+}
+
+static int check_sessions_purge(ctl_t *c)
+{
+    return check_days(c, "--days", c->days, DEFAULT_PURGE_DAYS, &c->purge_days);
 }
 
 static int run_sessions_purge(ctl_t *c)
@@ -813,6 +916,140 @@ static int run_user_import(ctl_t *c)
 }
 
 /* ------------------------------------------------------------------ */
+/* audit, purge */
+
+/* A time option (da_audit_parse_time) as microseconds; def when absent. */
+static int check_time(ctl_t *c, const char *name, const char *v, apr_int64_t def,
+                      apr_int64_t *out)
+{
+    apr_int64_t t;
+
+    if (!v) {
+        *out = def;
+        return CTL_OK;
+    }
+    if (!da_audit_parse_time(v, da_now(), &t)) {
+        return say_error(c->pool, CTL_USAGE, "%s takes a time: epoch seconds, YYYY-MM-DD, "
+                         "YYYY-MM-DDTHH:MM[:SS]Z (UTC) or an age such as 30m, 24h, 7d",
+                         name);
+    }
+    *out = t * APR_USEC_PER_SEC;
+    return CTL_OK;
+}
+
+static int check_audit(ctl_t *c)
+{
+    int rc = c->user ? check_email(c, c->user) : CTL_OK;
+
+    if (rc == CTL_OK) {
+        rc = check_time(c, "--since", c->since, 0, &c->audit_since);
+    }
+    return rc == CTL_OK ? check_time(c, "--until", c->until, APR_INT64_MAX, &c->audit_until)
+                        : rc;
+}
+
+/* One row as a line: fields separated by a tab, tabs and line ends in a
+ * field (a User-Agent) shown as spaces. */
+static void print_audit_row(ctl_t *c, const da_audit_t *a)
+{
+    const char *f[] = { da_rfc3339(c->pool, a->at / APR_USEC_PER_SEC), a->event,
+                        a->email, a->ip, a->actor_id, a->client_id, a->session_id,
+                        a->detail, a->user_agent, a->user_id };
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        char *v = apr_pstrdup(c->pool, f[i] && *f[i] ? f[i] : "-"), *x;
+        for (x = v; *x; x++) {
+            *x = *x == '\t' || *x == '\n' || *x == '\r' ? ' ' : *x;
+        }
+        printf("%s%s", i ? "\t" : "", v);
+    }
+    putchar('\n');
+}
+
+static int run_audit(ctl_t *c)
+{
+    da_audit_filter_t f = { NULL, c->audit_since, c->audit_until, INT_MAX, 0 };
+    apr_array_header_t *rows;
+    da_user_t *u;
+    int rc, i;
+
+    if (c->user) {
+        if ((rc = find_user(c, &u)) != CTL_OK) {
+            return rc;
+        }
+        f.user_id = u->id;
+    }
+    if (da_store_audit_list(c->db, &f, &rows, NULL) != APR_SUCCESS) {
+        return db_failed(c, "reading the audit log");
+    }
+    for (i = rows->nelts - 1; i >= 0; i--) {  /* oldest first, as a log */
+        print_audit_row(c, &APR_ARRAY_IDX(rows, i, da_audit_t));
+    }
+    return CTL_OK;
+}
+
+static int check_purge(ctl_t *c)
+{
+    int rc = check_days(c, "--days", c->days, DEFAULT_PURGE_DAYS, &c->purge_days);
+
+    return rc != CTL_OK ? rc : check_days(c, "--audit-days", c->audit_days,
+                                          DEFAULT_AUDIT_DAYS, &c->audit_purge_days);
+}
+
+static int run_purge(ctl_t *c)
+{
+    int sessions = 0, codes = 0, rows = 0;
+    apr_int64_t now = da_now();
+
+    if (da_store_purge(c->db, now - (apr_int64_t)c->purge_days * 86400,
+                       &sessions, &codes) != APR_SUCCESS
+        || da_store_audit_purge(c->db, (now - (apr_int64_t)c->audit_purge_days * 86400)
+                                       * APR_USEC_PER_SEC, &rows) != APR_SUCCESS) {
+        return db_failed(c, "purging");
+    }
+    printf("purged %d session%s, %d code%s, %d audit row%s\n", sessions,
+           sessions == 1 ? "" : "s", codes, codes == 1 ? "" : "s", rows, rows == 1 ? "" : "s");
+    return CTL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* schema version / upgrade */
+
+static int run_schema_version(ctl_t *c)
+{
+    const char *schema = da_asset("deskauth.sql", NULL);
+    int version = 0;
+
+    da_schema_version(c->db, &version);
+    printf("schema version %d (this deskauthctl: %d)\n", version,
+           schema ? da_schema_latest(schema) : 0);
+    return CTL_OK;
+}
+
+static int run_schema_upgrade(ctl_t *c)
+{
+    const char *schema = da_asset("deskauth.sql", NULL);
+    int from = 0, to = 0;
+
+    if (!schema) {
+        return say_error(c->pool, CTL_FAIL, "the built-in schema is missing");
+    }
+    if (da_schema_upgrade(c->db, schema, &from, &to) != APR_SUCCESS
+        || da_schema_indexes_ensure(c->db) != APR_SUCCESS) {
+        return say_error(c->pool, CTL_FAIL, "cannot upgrade the schema (at version %d): %s",
+                         to, c->db->error ? c->db->error : "unknown");
+    }
+    if (from == to) {
+        printf("schema version %d: nothing to do\n", to);
+    }
+    else {
+        printf("schema upgraded from version %d to %d\n", from, to);
+    }
+    return CTL_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* Command line */
 
 static const ctl_cmd_t ctl_commands[] = {
@@ -833,6 +1070,15 @@ static const ctl_cmd_t ctl_commands[] = {
       check_email_operand, run_sessions_revoke },
     { "sessions", "purge", 0, OPT_DAYS, "sessions purge [--days N]",
       check_sessions_purge, run_sessions_purge },
+    { "audit", NULL, 0, OPT_USER | OPT_SINCE | OPT_UNTIL,
+      "audit [--user EMAIL] [--since TIME] [--until TIME]",
+      check_audit, run_audit },
+    { "purge", NULL, 0, OPT_DAYS | OPT_AUDIT_DAYS, "purge [--days N] [--audit-days N]",
+      check_purge, run_purge },
+    { "schema", "version", 0, 0, "schema version",
+      NULL, run_schema_version },
+    { "schema", "upgrade", 0, 0, "schema upgrade",
+      NULL, run_schema_upgrade },
     { NULL, NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -893,38 +1139,49 @@ static int parse_args(ctl_t *c, int argc, const char *const *argv,
     return CTL_OK;
 }
 
+/* Does cmd name the command that words start with? */
+static int command_matches(const ctl_cmd_t *cmd, const char **w, int nwords)
+{
+    return !strcmp(cmd->group, w[0])
+        && (!cmd->verb || (nwords > 1 && !strcmp(cmd->verb, w[1])));
+}
+
 /* The command named by words, checked against its synopsis. */
 static int find_command(ctl_t *c, apr_array_header_t *words, const ctl_cmd_t **out)
 {
     const char **w = (const char **)words->elts;
     const ctl_cmd_t *cmd;
-    int i;
+    int i, nwords;
 
-    if (words->nelts < 2) {
-        return say_error(c->pool, CTL_USAGE, "%s%s; %s",
-                         words->nelts ? "incomplete command " : "no command",
-                         words->nelts ? w[0] : "", usage_line);
+    if (words->nelts < 1) {
+        return say_error(c->pool, CTL_USAGE, "no command; %s", usage_line);
     }
     for (cmd = ctl_commands; cmd->group; cmd++) {
-        if (!strcmp(cmd->group, w[0]) && !strcmp(cmd->verb, w[1])) {
+        if (command_matches(cmd, w, words->nelts)) {
             break;
         }
     }
     if (!cmd->group) {
+        if (words->nelts < 2) {
+            return say_error(c->pool, CTL_USAGE, "incomplete command %s; %s", w[0],
+                             usage_line);
+        }
         return say_error(c->pool, CTL_USAGE, "unknown command '%s %s'; %s",
                          w[0], w[1], usage_line);
     }
-    if (words->nelts - 2 != cmd->noperands) {
+    nwords = cmd->verb ? 2 : 1;
+    if (words->nelts - nwords != cmd->noperands) {
         return say_error(c->pool, CTL_USAGE, "usage: deskauthctl [-d DRIVER] [-p PARAMS] %s",
                          cmd->synopsis);
     }
     for (i = 0; ctl_options[i].name; i++) {
         if ((c->given & ctl_options[i].bit) & ~cmd->opts) {
-            return say_error(c->pool, CTL_USAGE, "'%s %s' takes no option %s",
-                             cmd->group, cmd->verb, ctl_options[i].name);
+            return say_error(c->pool, CTL_USAGE, "'%s%s%s' takes no option %s",
+                             cmd->group, cmd->verb ? " " : "", cmd->verb ? cmd->verb : "",
+                             ctl_options[i].name);
         }
     }
-    c->operands = w + 2;
+    c->operands = w + nwords;
     c->noperands = cmd->noperands;
     *out = cmd;
     return CTL_OK;
@@ -961,7 +1218,8 @@ static int ctl_main(ctl_t *c, int argc, const char *const *argv)
                          "--dbd-params (or DESKAUTH_DBD_DRIVER and DESKAUTH_DBD_PARAMS)");
     }
     if ((cmd->check && (rc = cmd->check(c)) != CTL_OK)
-        || (rc = ctl_open(c)) != CTL_OK) {
+        || (rc = ctl_connect(c)) != CTL_OK
+        || (strcmp(cmd->group, "schema") && (rc = ctl_ready(c)) != CTL_OK)) {
         memset(c->password, 0, sizeof(c->password));
         return rc;
     }

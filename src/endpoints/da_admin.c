@@ -19,11 +19,14 @@
  *   GET    <admin>/users/ID                          one user
  *   PATCH  <admin>/users/ID  {"isActive","role"}     enable/disable, role
  *   DELETE <admin>/users/ID/sessions                 sign out everywhere
+ *   GET    <admin>/audit[?user=&since=&until=&limit=&offset=]  the audit log
  * The location should also say `Require deskauth-role ADMIN`; the handler
  * checks the role itself as well, in the database on every request (a
  * token's role claim may be older than a demotion). */
 
 #include "da_routes.h"
+#include "da_auditlog.h"
+#include "da_audit.h"
 #include "da_authn.h"
 #include "da_session.h"
 #include "da_http.h"
@@ -100,10 +103,32 @@ static int list_users(request_rec *r, da_db_t *db)
     return da_send_json(r, HTTP_OK, o);
 }
 
-/* Store a PATCH in one transaction: the role, the active flag, and when
- * disabled the end of every session. */
-static apr_status_t store_update(da_db_t *db, const char *id, const char *role,
-                                 json_object *active)
+/* The audit rows of a PATCH, inside its transaction: what changed, by
+ * which admin. */
+static apr_status_t audit_update(request_rec *r, da_db_t *db, const da_user_t *u,
+                                 const char *role, json_object *active,
+                                 const char *admin_id)
+{
+    da_audit_about_t a = { u->id, u->email, admin_id, NULL, NULL, NULL };
+    apr_status_t rv = APR_SUCCESS;
+
+    if (role && strcmp(role, u->role)) {
+        a.detail = apr_pstrcat(r->pool, u->role, " -> ", role, NULL);
+        rv = da_audit_record(r, db, DA_AUDIT_ROLE_CHANGED, &a);
+    }
+    if (rv == APR_SUCCESS && active && json_object_get_boolean(active) != !!u->is_active) {
+        int on = json_object_get_boolean(active);
+        a.detail = on ? "by an admin" : "by an admin; every session revoked";
+        rv = da_audit_record(r, db, on ? DA_AUDIT_ENABLED : DA_AUDIT_DISABLED, &a);
+    }
+    return rv;
+}
+
+/* Store a PATCH in one transaction: the role, the active flag, when
+ * disabled the end of every session, and the audit rows. */
+static apr_status_t store_update(request_rec *r, da_db_t *db, const da_user_t *u,
+                                 const char *role, json_object *active,
+                                 const char *admin_id)
 {
     apr_int64_t now = da_now();
     apr_status_t rv = da_store_begin(db);
@@ -112,13 +137,16 @@ static apr_status_t store_update(da_db_t *db, const char *id, const char *role,
         return rv;
     }
     if (role) {
-        rv = da_store_user_set_role(db, id, role, now);
+        rv = da_store_user_set_role(db, u->id, role, now);
     }
     if (rv == APR_SUCCESS && active) {
-        rv = da_store_user_set_active(db, id, json_object_get_boolean(active), now);
+        rv = da_store_user_set_active(db, u->id, json_object_get_boolean(active), now);
     }
     if (rv == APR_SUCCESS && active && !json_object_get_boolean(active)) {
-        rv = da_store_session_revoke_user(db, id, now);
+        rv = da_store_session_revoke_user(db, u->id, now);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = audit_update(r, db, u, role, active, admin_id);
     }
     return da_store_end(db, rv);
 }
@@ -154,7 +182,7 @@ static int update_user(request_rec *r, da_db_t *db, da_user_t *u, const da_claim
         return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
                              "isActive: you cannot disable your own account");
     }
-    rv = store_update(db, u->id, role ? json_object_get_string(role) : NULL, active);
+    rv = store_update(r, db, u, role ? json_object_get_string(role) : NULL, active, cl->sub);
     if (rv == APR_NOTFOUND) {
         return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such user");
     }
@@ -184,6 +212,8 @@ static int revoke_user_sessions(request_rec *r, da_db_t *db, const da_user_t *u,
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, DA_LOGNO(00131)
                   "admin %s revoked %d sessions of %s", cl->sub, n, u->id);
+    da_audit_session_revoked(r, db, u->id, NULL, cl->sub,
+                             apr_psprintf(r->pool, "every session (%d) revoked by an admin", n));
     o = da_json_object(r->pool);
     data = json_object_new_object();
     da_json_set_int(data, "revoked", n);
@@ -227,7 +257,7 @@ int da_admin_handler(request_rec *r)
     if (!cl->role || strcmp(cl->role, "ADMIN")) {
         return da_send_error(r, HTTP_FORBIDDEN, "forbidden", "Administrators only");
     }
-    if (strncmp(sub, "/users", 6) || (sub[6] && sub[6] != '/')) {
+    if ((strncmp(sub, "/users", 6) || (sub[6] && sub[6] != '/')) && strcmp(sub, "/audit")) {
         return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such resource");
     }
     if (!(db = da_db(r))) {
@@ -235,6 +265,10 @@ int da_admin_handler(request_rec *r)
     }
     if ((rc = caller_is_admin(r, db, cl)) != OK) {
         return rc;
+    }
+    if (!strcmp(sub, "/audit")) {
+        return m == M_GET ? da_audit_list_answer(r, db, PAGE_MAX)
+                          : da_method_not_allowed(r, "GET");
     }
     if (!sub[6] || !sub[7]) {
         return m == M_GET ? list_users(r, db) : da_method_not_allowed(r, "GET");

@@ -17,6 +17,7 @@
  * entry point of desktop apps (interface.md, Sign-up and sign-in; Desktop
  * hand-off). */
 
+#include "da_stats.h"
 #include "da_routes.h"
 #include "da_handoff.h"
 #include "da_authn.h"
@@ -26,8 +27,21 @@
 #include "da_pending.h"
 #include "da_password.h"
 #include "da_ratelimit.h"
+#include "da_auditlog.h"
+#include "da_audit.h"
 #include "da_util.h"
 
+
+/* A refused sign-in in the audit log (u: the account, when the address
+ * was one); why says what failed. */
+static void audit_failed(request_rec *r, da_db_t *db, const char *email,
+                         const da_user_t *u, const char *why)
+{
+    da_audit_about_t a = { u ? u->id : NULL, email, NULL, NULL, NULL, why };
+
+    da_stat(r, DA_STAT_SIGN_IN_FAILED);
+    da_audit_record(r, db, DA_AUDIT_SIGN_IN_FAILED, &a);
+}
 
 /* Check an email and password. OK with *u (lastLoginAt updated), else the
  * failure. Unknown email and wrong password take the same time and give
@@ -55,6 +69,7 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
      * account stays locked even for the right password. */
     if ((wait = da_limit_take(r, DA_LIMIT_LOGIN, email, &hold)) > 0) {
         da_limit_retry_after(r, wait);
+        da_audit_rate_limited(r, db, "sign-in", email);
         return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL, "Too many failed sign-in attempts. Try again later.");
     }
     rv = da_store_user_by_email(db, email, u);
@@ -68,14 +83,18 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
                            da_password_cost(c)) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00050)
                       "sign-in failed from %s", da_client_ip(r));
+        audit_failed(r, db, email, rv == APR_SUCCESS ? *u : NULL,
+                     rv == APR_SUCCESS ? "wrong password" : "no such account");
         return da_refuse(f, HTTP_UNAUTHORIZED, "invalid_credentials", NULL, "Invalid credentials");
     }
     da_limit_release(r, hold);
     da_limit_clear(r, DA_LIMIT_LOGIN, email);
     if (!(*u)->is_active) {
+        audit_failed(r, db, email, *u, "account disabled");
         return da_refuse(f, HTTP_FORBIDDEN, "account_disabled", NULL, "This account is disabled");
     }
     if (!(*u)->email_verified && da_require_verified(c)) {
+        audit_failed(r, db, email, *u, "email not verified");
         return da_refuse(f, HTTP_FORBIDDEN, "email_not_verified", NULL, "Confirm your email address first: open the link we sent you");
     }
     return OK;

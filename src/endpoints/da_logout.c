@@ -16,6 +16,8 @@
 /* da_logout.c: deskauth-logout: end the current session (interface.md,
  * Sessions and sign-out). */
 
+#include "da_auditlog.h"
+#include "da_audit.h"
 #include "da_routes.h"
 #include "da_db.h"
 #include "da_authn.h"
@@ -59,6 +61,7 @@ int da_logout_handler(request_rec *r)
         }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00080)
                       "session %s signed out", cl->sid);
+        da_audit_session_revoked(r, db, cl->sub, cl->sid, cl->sub, "signed out");
     }
     if (bearer) {
         json_object *o;

@@ -26,6 +26,7 @@
  * random, stored hashed, single use, DeskAuthWebAuthnTimeout seconds, and
  * bound to the browser's deskauth_webauthn cookie when the call has one. */
 
+#include "da_auditlog.h"
 #include "da_routes.h"
 #include "da_authn.h"
 #include "da_http.h"
@@ -463,6 +464,7 @@ static int register_passkey(request_rec *r, da_db_t *db)
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00701)
                   "passkey registered for user %s (COSE alg %d)", u->id, pk.alg);
+    da_audit_factor(r, db, u->id, "passkey", 1, pk.name);
     o = da_json_object(r->pool);
     da_json_set_bool(o, "success", 1);
     da_json_set_str(o, "message", "Passkey registered");
@@ -663,6 +665,9 @@ static int change_passkey(request_rec *r, da_db_t *db, const char *id)
     }
     if (rv != APR_SUCCESS) {
         return da_db_fail(r, db, "changing a passkey");
+    }
+    if (!name) {
+        da_audit_factor(r, db, u->id, "passkey", 0, id);
     }
     o = da_json_object(r->pool);
     da_json_set_bool(o, "success", 1);

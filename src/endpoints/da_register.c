@@ -17,6 +17,7 @@
  * (interface.md, Sign-up and sign-in). Both read the same fields and share
  * one validation. */
 
+#include "da_stats.h"
 #include "da_routes.h"
 #include "da_handoff.h"
 #include "da_html.h"
@@ -26,6 +27,8 @@
 #include "da_page.h"
 #include "da_password.h"
 #include "da_ratelimit.h"
+#include "da_auditlog.h"
+#include "da_audit.h"
 #include "da_util.h"
 
 #include <apr_lib.h>
@@ -163,6 +166,7 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
 
     if ((wait = da_limit_take(r, DA_LIMIT_REGISTER, NULL, NULL)) > 0) {
         da_limit_retry_after(r, wait);
+        da_audit_rate_limited(r, db, "sign-up", s->email);
         return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
                       "Too many sign-ups from your network. Try again later.");
     }
@@ -192,7 +196,15 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
         if (rv == APR_SUCCESS && signin) {
             rv = da_issue_session(r, db, u, &web, t);
         }
+        if (rv == APR_SUCCESS) {
+            da_audit_about_t a = { u->id, u->email, NULL, NULL, t->sid,
+                                   apr_pstrcat(r->pool, "role ", u->role, NULL) };
+            rv = da_audit_record(r, db, DA_AUDIT_SIGN_UP, &a);
+        }
         rv = da_store_end(db, rv);
+    }
+    if (rv == APR_SUCCESS) {
+        da_stat(r, DA_STAT_SIGN_UP);
     }
     if (rv == APR_EEXIST) {
         return da_refuse(f, 409, "user_exists", "email",

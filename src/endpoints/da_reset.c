@@ -18,6 +18,8 @@
 
 #include "da_routes.h"
 #include "da_ratelimit.h"
+#include "da_auditlog.h"
+#include "da_audit.h"
 #include "da_session.h"
 #include "da_http.h"
 #include "da_mail.h"
@@ -77,6 +79,7 @@ static int request_link(request_rec *r, const char *email, da_refusal_t *f)
      * whether an account exists, and no inbox can be flooded. */
     if ((wait = da_limit_take(r, DA_LIMIT_RESET, email, NULL)) > 0) {
         da_limit_retry_after(r, wait);
+        da_audit_rate_limited(r, da_db(r), "password reset", email);
         return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
                       "Too many requests. Try again later.");
     }
@@ -137,6 +140,11 @@ static int set_password(request_rec *r, const char *token, const char *password,
         }
         if (rv == APR_SUCCESS) {
             rv = da_store_session_revoke_user(db, u->id, now);
+        }
+        if (rv == APR_SUCCESS) {
+            da_audit_about_t a = { u->id, u->email, NULL, NULL, NULL,
+                                   "through the mailed link; every session revoked" };
+            rv = da_audit_record(r, db, DA_AUDIT_PASSWORD_RESET, &a);
         }
         if ((rv = da_store_end(db, rv)) == APR_SUCCESS) {
             da_session_forget_user(r, db, u->id, NULL);     /* only once committed */

@@ -16,6 +16,8 @@
 /* da_revoke.c: deskauth-revoke: RFC 7009 token revocation. A refresh token
  * or an access token ends its whole session. */
 
+#include "da_auditlog.h"
+#include "da_audit.h"
 #include "da_routes.h"
 #include "da_db.h"
 #include "da_authn.h"
@@ -26,7 +28,7 @@
 
 /* The session a token belongs to, or NULL when it is not ours. */
 static const char *session_of(request_rec *r, da_db_t *db, const char *token,
-                              const char **client_id)
+                              const char **client_id, const char **user_id)
 {
     da_claims_t *cl;
     da_session_t *s;
@@ -36,6 +38,7 @@ static const char *session_of(request_rec *r, da_db_t *db, const char *token,
             return NULL;
         }
         *client_id = cl->client_id ? cl->client_id : "";
+        *user_id = cl->sub;
         return cl->sid;
     }
     if (da_store_session_by_refresh(db, da_sha256_b64url(r->pool, token), &s)
@@ -43,13 +46,14 @@ static const char *session_of(request_rec *r, da_db_t *db, const char *token,
         return NULL;
     }
     *client_id = s->client_id;
+    *user_id = s->user_id;
     return s->id;
 }
 
 int da_revoke_handler(request_rec *r)
 {
     apr_table_t *form;
-    const char *token, *client_id = NULL, *sid, *asked;
+    const char *token, *client_id = NULL, *user_id = NULL, *sid, *asked;
     da_db_t *db;
     int rc;
 
@@ -70,16 +74,19 @@ int da_revoke_handler(request_rec *r)
     if (!(db = da_db(r))) {
         return da_unavailable(r);
     }
-    sid = session_of(r, db, token, &client_id);
+    sid = session_of(r, db, token, &client_id, &user_id);
     asked = apr_table_get(form, "client_id");
     /* A client may revoke only its own tokens (RFC 7009 §2.1); an unknown
      * or foreign token is answered like a revoked one. */
     if (sid && (!asked || !*client_id || !strcmp(asked, client_id))) {
+        da_audit_about_t a = { user_id, NULL, user_id, client_id, sid,
+                               "revoked by its app (token revocation)" };
         if (da_session_revoke(r, db, sid) != APR_SUCCESS) {
             return da_db_fail(r, db, "revoking a session");
         }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00100)
                       "session %s revoked (RFC 7009)", sid);
+        da_audit_record(r, db, DA_AUDIT_SESSION_REVOKED, &a);
     }
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     ap_set_content_length(r, 0);

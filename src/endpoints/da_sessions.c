@@ -17,6 +17,8 @@
  * signing them out one by one or all but this one (interface.md, Sessions
  * and sign-out). */
 
+#include "da_auditlog.h"
+#include "da_audit.h"
 #include "da_routes.h"
 #include "da_db.h"
 #include "da_authn.h"
@@ -142,6 +144,9 @@ static apr_status_t revoke_sessions(request_rec *r, da_db_t *db, const da_claims
     if (rv == APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00110)
                       "user %s signed out %s", cl->sub, id ? id : "every other session");
+        da_audit_session_revoked(r, db, cl->sub, id, cl->sub,
+                                 id ? "signed out from the connected devices"
+                                    : "every other session signed out");
     }
     else if (rv != APR_NOTFOUND) {
         da_db_log_error(r, db, "revoking sessions");

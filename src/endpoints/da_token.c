@@ -19,6 +19,9 @@
  * Form requests answer as RFC 6749 §5.1/§5.2; the JSON and Bearer refresh
  * of existing apps answer in the JSON error shape (interface.md, Errors). */
 
+#include "da_stats.h"
+#include "da_auditlog.h"
+#include "da_audit.h"
 #include "da_routes.h"
 #include "da_authn.h"
 #include "da_session.h"
@@ -61,6 +64,7 @@ static int invalid_grant(da_grant_t *g, const char *description)
 
     if (wait > 0) {
         da_limit_retry_after(g->r, wait);
+        da_audit_rate_limited(g->r, g->db, "token", NULL);
         return da_send_error(g->r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
                              "Too many failed attempts. Try again later.");
     }
@@ -195,7 +199,24 @@ static int rotate(da_grant_t *g, const da_session_t *s, const char *old_hash)
                                                    t.expires_in, &t.access_token)) {
         return da_db_fail(r, g->db, "rotating a refresh token");
     }
+    da_stat(r, DA_STAT_REFRESH);
     return tokens_answer(g, &t, u);
+}
+
+/* A replayed refresh token in the audit log, with its session's account
+ * and client (looked up: this is the rare path). */
+static void audit_reuse(request_rec *r, da_db_t *db, const char *sid)
+{
+    da_audit_about_t a = { NULL, NULL, NULL, NULL, sid,
+                           "a rotated refresh token was presented again; session revoked" };
+    da_session_t *s;
+
+    if (da_store_session_get(db, sid, &s) == APR_SUCCESS) {
+        a.user_id = s->user_id;
+        a.client_id = s->client_id;
+    }
+    da_stat(r, DA_STAT_REFRESH_REUSE);
+    da_audit_record(r, db, DA_AUDIT_REFRESH_REUSE, &a);
 }
 
 static int refresh(da_grant_t *g, const char *token)
@@ -227,6 +248,7 @@ static int refresh(da_grant_t *g, const char *token)
             da_session_revoke(r, g->db, sid);
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, DA_LOGNO(00092)
                           "replayed refresh token: session %s revoked", sid);
+            audit_reuse(r, g->db, sid);
             return invalid_grant(g, "The refresh token was already used");
         }
         if (rv == APR_NOTFOUND) {

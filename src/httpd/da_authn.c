@@ -17,6 +17,7 @@
  * every request of a protected location: keys are parsed at startup and
  * nothing here parses configuration. */
 
+#include "da_stats.h"
 #include "da_authn.h"
 #include "da_session.h"
 #include "da_db.h"
@@ -66,8 +67,10 @@ int da_authn_verify(request_rec *r, const char *token, int session_check,
 
     if (!c->mod->verified || !da_verified_get(c->mod->verified, p, c->keyring, iss, aud,
                                          token, now, &cl)) {
+        da_stat(r, DA_STAT_VERIFIED_MISS);
         if (da_jwt_verify(p, c->keyring, token, iss, aud, now, &cl, &why)
             != APR_SUCCESS) {
+            da_stat(r, DA_STAT_401_INVALID_TOKEN);
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00040)
                           "token refused: %s", why ? why : "invalid");
             return HTTP_UNAUTHORIZED;
@@ -76,7 +79,11 @@ int da_authn_verify(request_rec *r, const char *token, int session_check,
             da_verified_put(c->mod->verified, c->keyring, iss, aud, token, cl);
         }
     }
+    else {
+        da_stat(r, DA_STAT_VERIFIED_HIT);
+    }
     if (!cl->sub || !cl->sid) {
+        da_stat(r, DA_STAT_401_INVALID_TOKEN);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00041)
                       "token refused: no sub or sid");
         return HTTP_UNAUTHORIZED;
@@ -84,6 +91,7 @@ int da_authn_verify(request_rec *r, const char *token, int session_check,
     if (session_check) {
         rv = da_session_check(r, cl->sid, cl->role ? cl->role : "");
         if (rv == APR_NOTFOUND) {
+            da_stat(r, DA_STAT_401_SESSION_ENDED);
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00042)
                           "token refused: session revoked, expired, account disabled "
                           "or its role changed");
@@ -168,6 +176,9 @@ static void www_authenticate(request_rec *r, int token_sent)
 
 int da_send_unauthorized(request_rec *r, int token_sent)
 {
+    if (!token_sent) {
+        da_stat(r, DA_STAT_401_NO_TOKEN);
+    }
     www_authenticate(r, token_sent);
     return da_send_error(r, HTTP_UNAUTHORIZED, "unauthorized",
                          token_sent ? "The access token is invalid or expired"
@@ -300,6 +311,9 @@ int da_authn_check(request_rec *r)
         return HTTP_SEE_OTHER;
     }
     if (rc == DECLINED || rc == HTTP_UNAUTHORIZED) {
+        if (rc == DECLINED) {
+            da_stat(r, DA_STAT_401_NO_TOKEN);
+        }
         www_authenticate(r, rc == HTTP_UNAUTHORIZED);
         apr_table_setn(r->notes, "deskauth-unauthorized",
                        rc == HTTP_UNAUTHORIZED ? "The access token is invalid or expired"

@@ -53,6 +53,7 @@ static const da_srv_conf_t srv_defaults = {
     .register_window = 3600,
     .cache = NULL,                        /* shmcb */
     .session_cache_ttl = 10,
+    .audit_retention = 90,                /* days */
     .resume_max = 5242880,
     .schema_auto = 1,
     .state_dir = NULL,                    /* ServerRoot/deskauth */
@@ -103,6 +104,7 @@ void *da_config_create_srv(apr_pool_t *p, server_rec *s)
     c->resume_max = DA_UNSET;
     c->require_verified = DA_UNSET;
     c->session_cache_ttl = DA_UNSET;
+    c->audit_retention = DA_UNSET;
     c->login_limit = c->register_limit = DA_UNSET;
     c->login_window = c->register_window = DA_UNSET;
     return c;
@@ -146,6 +148,7 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_VAL(resume_max);
     MERGE_PTR(cache);
     MERGE_VAL(session_cache_ttl);
+    MERGE_VAL(audit_retention);
     MERGE_VAL(login_limit);
     MERGE_VAL(login_window);
     MERGE_VAL(register_limit);
@@ -338,6 +341,11 @@ apr_int64_t da_register_limit(const da_srv_conf_t *c)
 apr_int64_t da_register_window(const da_srv_conf_t *c)
 {
     return SRV_VAL(c, register_window);
+}
+
+apr_int64_t da_audit_retention(const da_srv_conf_t *c)
+{
+    return SRV_VAL(c, audit_retention);
 }
 
 apr_int64_t da_session_cache_ttl(const da_srv_conf_t *c)
@@ -911,6 +919,8 @@ const command_rec da_cmds[] = {
         "socache for session checks: shmcb (default), memcache:HOST:PORT, ..."),
     AP_INIT_TAKE1("DeskAuthSessionCacheTTL", set_int64, SRV_OFFSET(session_cache_ttl), RSRC_CONF,
         "seconds a 'session still valid' answer may be reused (default 10)"),
+    AP_INIT_TAKE1("DeskAuthAuditRetention", set_int64, SRV_OFFSET(audit_retention), RSRC_CONF,
+        "days an audit log row is kept (default 90)"),
     AP_INIT_TAKE1("DeskAuthResumeMaxSize", set_int64, SRV_OFFSET(resume_max), RSRC_CONF,
         "largest resume (PDF) accepted, in bytes (default 5242880)"),
     AP_INIT_TAKE1("DeskAuthSchema", set_schema, NULL, RSRC_CONF,

@@ -48,6 +48,7 @@ typedef struct {
     struct da_verified *verified;         /* per child, da_authn_child_init() */
     apr_table_t *mounts;                  /* every <Location> of each handler */
     volatile apr_uint32_t schema_ready;   /* per child, apr_atomic_*32 */
+    struct da_stats *stats;               /* mod_status counters (da_stats.h) */
 } da_mod_state_t;
 
 typedef struct {
@@ -82,6 +83,7 @@ typedef struct {
     apr_int64_t register_window;
     const char *cache;                    /* DeskAuthCache PROVIDER[:ARGS] */
     apr_int64_t session_cache_ttl;
+    apr_int64_t audit_retention;          /* DeskAuthAuditRetention DAYS */
     apr_int64_t resume_max;
     int schema_auto;
     const char *state_dir;
@@ -177,6 +179,8 @@ int da_cookie_secure(const request_rec *r);
 int da_schema_auto(const da_srv_conf_t *c);
 apr_int64_t da_resume_max(const da_srv_conf_t *c);
 apr_int64_t da_session_cache_ttl(const da_srv_conf_t *c);
+/* Days an audit row is kept (DeskAuthAuditRetention, default 90). */
+apr_int64_t da_audit_retention(const da_srv_conf_t *c);
 apr_int64_t da_login_limit(const da_srv_conf_t *c);
 apr_int64_t da_login_window(const da_srv_conf_t *c);
 apr_int64_t da_register_limit(const da_srv_conf_t *c);

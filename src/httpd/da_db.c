@@ -16,9 +16,11 @@
 /* da_db.c: mod_dbd glue. mod_dbd owns the connections: we acquire per
  * request and never close one. */
 
+#include "da_stats.h"
 #include "da_db.h"
 #include "da_assets.h"
 #include "da_page.h"
+#include "da_schema.h"
 
 #include <apr_atomic.h>
 #include <apr_optional.h>
@@ -80,60 +82,128 @@ static void find_dbd(apr_pool_t *p, ap_directive_t *node, const char **driver,
     }
 }
 
-/* Open our own short connection and create the tables; when says why
- * ("at startup", "on a request": the database was down at startup).
- * Returns the store status; failures are logged here. */
-static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s, const char *when)
+/* SQLite: readers then never wait for a writer (kept in the file). */
+static void wal_mode(apr_pool_t *p, da_db_t *db)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+
+    if (!apr_dbd_select(db->driver, p, db->handle, &res, "PRAGMA journal_mode=WAL", 1)) {
+        while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        }
+    }
+}
+
+/* DeskAuthAuditRetention: delete the audit rows older than it, once per
+ * process start (`deskauthctl purge` does it from cron too). Plain SQL on
+ * our own connection: the number is ours, not a request's. */
+static void purge_audit(apr_pool_t *p, server_rec *s, da_db_t *db)
+{
+    apr_int64_t days = da_audit_retention(da_srv(s));
+    apr_int64_t before = (apr_int64_t)apr_time_now() - days * 86400 * APR_USEC_PER_SEC;
+    int n = 0, rc;
+
+    rc = apr_dbd_query(db->driver, db->handle, &n,
+                       apr_psprintf(p, "DELETE FROM deskauth_audit WHERE at < %"
+                                    APR_INT64_T_FMT, before));
+    if (rc) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, DA_LOGNO(00622)
+                     "audit log: cannot delete the rows older than %" APR_INT64_T_FMT
+                     " days: %s", days, apr_dbd_error(db->driver, db->handle, rc));
+    }
+    else if (n > 0) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, DA_LOGNO(00623)
+                     "audit log: %d rows older than %" APR_INT64_T_FMT " days deleted",
+                     n, days);
+    }
+}
+
+/* DeskAuthSchema manual: say so when the database is older than this
+ * module (its statements would fail), and what to run. */
+static void check_version(server_rec *s, da_db_t *db)
+{
+    int version = 0, latest = da_schema_latest(da_asset("deskauth.sql", NULL));
+
+    da_schema_version(db, &version);
+    if (version < latest) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, DA_LOGNO(00625)
+                     "DeskAuthSchema manual: the database has schema version %d, this "
+                     "module needs %d: run 'deskauthctl schema upgrade'", version, latest);
+    }
+}
+
+/* Our own short connection to the database of DBDriver/DBDParams (when
+ * says why: "at startup", "on a request"). APR_SUCCESS with db open;
+ * APR_ENOENT when there is no DBDriver; failures are logged here. */
+static apr_status_t open_own(apr_pool_t *p, server_rec *s, const char *when, da_db_t *db)
 {
     const char *driver_name = NULL, *params = NULL, *err = NULL;
-    const apr_dbd_driver_t *driver;
-    da_db_t db = { p, NULL, NULL, NULL, NULL };
     apr_status_t rv;
-    int attempt;
 
     find_dbd(p, ap_conftree, &driver_name, &params);
     if (!driver_name) {
-        return APR_SUCCESS;
+        return APR_ENOENT;
     }
-    if ((rv = apr_dbd_get_driver(p, driver_name, &driver)) != APR_SUCCESS) {
+    if ((rv = apr_dbd_get_driver(p, driver_name, &db->driver)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, DA_LOGNO(00030)
                      "cannot load the DBD driver %s", driver_name);
         return rv;
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, DA_LOGNO(00440)
-                 "schema: opening a connection of our own to create the tables %s",
-                 when);
-    db.driver = driver;
-    if ((rv = apr_dbd_open_ex(driver, p, params ? params : "", &db.handle, &err))) {
+                 "schema: opening a connection of our own to check the tables %s", when);
+    if ((rv = apr_dbd_open_ex(db->driver, p, params ? params : "", &db->handle, &err))) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, DA_LOGNO(00031)
-                     "cannot open the database to create the schema: %s "
+                     "cannot open the database to check the schema: %s "
                      "(will retry on the next request)", err ? err : "unknown error");
-        return rv;
     }
-    for (attempt = 0; attempt < 5; attempt++) {
-        rv = da_store_schema_ensure(&db, da_asset("deskauth.sql", NULL));
-        if (rv == APR_SUCCESS) {
-            rv = da_store_indexes_ensure(&db);
-        }
-        if (rv == APR_SUCCESS) {
-            break;
-        }
-        apr_sleep(apr_time_from_msec(100 * (attempt + 1)));
+    return rv;
+}
+
+/* Bring the schema up to date on db (DeskAuthSchema auto), then the
+ * start-up chores: WAL for SQLite, the audit retention. Returns the
+ * store status; failures are logged here. */
+static apr_status_t upgrade_schema(apr_pool_t *p, server_rec *s, da_db_t *db)
+{
+    int from = 0, to = 0;
+    apr_status_t rv = da_schema_upgrade(db, da_asset("deskauth.sql", NULL), &from, &to);
+
+    if (rv == APR_SUCCESS) {
+        rv = da_schema_indexes_ensure(db);
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, DA_LOGNO(00032)
-                     "cannot create the mod_deskauth tables: %s", db.error);
+                     "cannot create the mod_deskauth tables: %s", db->error);
+        return rv;
     }
-    else if (!strcmp(apr_dbd_name(driver), "sqlite3")) {
-        /* Readers then never wait for a writer (kept in the file). */
-        apr_dbd_results_t *res = NULL;
-        apr_dbd_row_t *row = NULL;
-        if (!apr_dbd_select(driver, p, db.handle, &res, "PRAGMA journal_mode=WAL", 1)) {
-            while (apr_dbd_get_row(driver, p, res, &row, -1) == 0) {
-            }
-        }
+    if (from != to) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, DA_LOGNO(00620)
+                     "schema upgraded from version %d to %d", from, to);
     }
-    apr_dbd_close(driver, db.handle);
+    if (!strcmp(apr_dbd_name(db->driver), "sqlite3")) {
+        wal_mode(p, db);
+    }
+    purge_audit(p, s, db);
+    return APR_SUCCESS;
+}
+
+/* Open our own connection, and upgrade the schema (upgrade 1) or only
+ * check its version (0: DeskAuthSchema manual). */
+static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s, const char *when,
+                                  int upgrade)
+{
+    da_db_t db = { p, NULL, NULL, NULL, NULL };
+    apr_status_t rv = open_own(p, s, when, &db);
+
+    if (rv != APR_SUCCESS) {
+        return rv == APR_ENOENT ? APR_SUCCESS : rv;
+    }
+    if (upgrade) {
+        rv = upgrade_schema(p, s, &db);
+    }
+    else {
+        check_version(s, &db);
+    }
+    apr_dbd_close(db.driver, db.handle);
     return rv;
 }
 
@@ -142,17 +212,20 @@ void da_db_child_init(apr_pool_t *p, server_rec *s)
     da_srv_conf_t *c = da_srv(s);
     int ready = 1;
 
-    if (dbd_acquire && da_schema_auto(c)) {
+    if (dbd_acquire) {
         apr_pool_t *tmp;
         apr_pool_create(&tmp, p);
-        ready = ensure_schema(tmp, s, "at startup") == APR_SUCCESS;
+        ready = ensure_schema(tmp, s, "at startup", da_schema_auto(c)) == APR_SUCCESS
+                || !da_schema_auto(c);
         apr_pool_destroy(tmp);
     }
     apr_atomic_set32(&c->mod->schema_ready, ready);
 }
 
-/* Re-prepare into the statement objects mod_dbd keeps for this
- * connection, allocating from the connection's own pool. */
+/* Prepare every statement again for this connection, allocating from the
+ * connection's own pool, into the table mod_dbd keeps for it (the pgsql
+ * driver reuses the statement object; the sqlite3 driver makes a new one,
+ * which must replace the old in the table). */
 static apr_status_t reprepare(void *baton)
 {
     da_db_t *db = baton;
@@ -166,6 +239,7 @@ static apr_status_t reprepare(void *baton)
                                    da_store_statements[i].label, &st)) {
             return APR_EGENERAL;
         }
+        apr_hash_set(db->prepared, da_store_statements[i].label, APR_HASH_KEY_STRING, st);
     }
     return APR_SUCCESS;
 }
@@ -183,7 +257,7 @@ da_db_t *da_db(request_rec *r)
     if (!apr_atomic_read32(&c->mod->schema_ready) && da_schema_auto(c)) {
         /* The database was down when this process started; the state is
          * the whole process's, shared by every virtual host and thread. */
-        if (ensure_schema(r->pool, r->server, "on a request") == APR_SUCCESS) {
+        if (ensure_schema(r->pool, r->server, "on a request", 1) == APR_SUCCESS) {
             apr_atomic_set32(&c->mod->schema_ready, 1);
         }
     }
@@ -195,6 +269,7 @@ da_db_t *da_db(request_rec *r)
         dbd = dbd_acquire(r);
     }
     if (!dbd) {
+        da_stat(r, DA_STAT_DB_ERROR);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00033)
                       "no database connection (see mod_dbd's message above)");
         return NULL;
@@ -211,6 +286,7 @@ da_db_t *da_db(request_rec *r)
 
 void da_db_log_error(request_rec *r, da_db_t *db, const char *what)
 {
+    da_stat(r, DA_STAT_DB_ERROR);
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00034)
                   "database error while %s: %s", what,
                   db && db->error ? db->error : "unknown");

@@ -15,6 +15,9 @@
 
 /* da_issue.c: creating sessions and signing tokens. */
 
+#include "da_stats.h"
+#include "da_auditlog.h"
+#include "da_audit.h"
 #include "da_issue.h"
 #include "da_http.h"
 #include "da_page.h"
@@ -50,10 +53,11 @@ apr_status_t da_issue_access_token_amr(request_rec *r, const da_user_t *u,
     cl.amr = amr;
     cl.iat = cl.nbf = now;
     cl.exp = now + ttl;
-    if (!cl.jti) {
+    if (!cl.jti || da_jwt_sign(r->pool, c->keyring, &cl, token) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
-    return da_jwt_sign(r->pool, c->keyring, &cl, token);
+    da_stat(r, DA_STAT_TOKEN_ISSUED);
+    return APR_SUCCESS;
 }
 
 /* da_issue_session; compat: the refresh token is not handed out, and the
@@ -160,10 +164,17 @@ apr_status_t da_issue_browser_signin(request_rec *r, da_db_t *db, da_user_t *u,
         if (rv == APR_SUCCESS) {
             rv = da_issue_session(r, db, u, &web, t);
         }
+        if (rv == APR_SUCCESS) {
+            da_audit_about_t a = { u->id, u->email, NULL, NULL, t->sid, amr ? amr : "password" };
+            rv = da_audit_record(r, db, DA_AUDIT_SIGN_IN, &a);
+        }
         rv = da_store_end(db, rv);
     }
     if (rv == APR_SUCCESS) {
         rv = da_issue_web_cookie(r, u, t);
+    }
+    if (rv == APR_SUCCESS) {
+        da_stat(r, DA_STAT_SIGN_IN);
     }
     if (rv != APR_SUCCESS) {
         da_db_log_error(r, db, "creating a session");

@@ -18,6 +18,7 @@
  * "COUNT SINCE UNTIL"; an attempt's slots are taken and given back under
  * the counters' lock (da_socache_counters). */
 
+#include "da_stats.h"
 #include "da_ratelimit.h"
 #include "da_socache.h"
 #include "da_http.h"
@@ -144,6 +145,7 @@ void da_limit_clear(request_rec *r, da_limit_kind_t kind, const char *account)
 
 void da_limit_retry_after(request_rec *r, apr_int64_t wait)
 {
+    da_stat(r, DA_STAT_429);
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait > 0 ? wait : 1));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00140)

@@ -44,6 +44,7 @@
 
 #include "da_session.h"
 #include "da_socache.h"
+#include "da_stats.h"
 #include "da_util.h"
 #include "da_db.h"
 
@@ -359,9 +360,11 @@ apr_status_t da_session_check(request_rec *r, const char *sid, const char *role)
     apr_status_t rv;
 
     if (!sc || !st) {
+        da_stat(r, DA_STAT_SESSION_MISS);
         return ask_database(r, NULL, sid, role, now, 0);
     }
     if (memo_get(st, sid, role, now)) {
+        da_stat(r, DA_STAT_SESSION_HIT);
         return APR_SUCCESS;               /* the hot path: no lock shared with others */
     }
     epoch = epoch_now(st);
@@ -369,17 +372,21 @@ apr_status_t da_session_check(request_rec *r, const char *sid, const char *role)
         || strcmp(current, role)) {
         /* No answer, or one for another role: this token predates a role
          * change (refused), or the answer does (asked again). */
+        da_stat(r, DA_STAT_SESSION_MISS);
         return ask_database(r, st, sid, role, now, epoch);
     }
     if (now < (due = refresh_at(r, expires, last_used))) {
         memo_put(st, sid, role, due, epoch);
+        da_stat(r, DA_STAT_SESSION_HIT);
         return APR_SUCCESS;               /* no database either */
     }
     /* Due: one thread asks, while the others use the answer until it
      * expires (64 threads asking at once would each hold a connection). */
     if (!claim(st, sid)) {
+        da_stat(r, DA_STAT_SESSION_HIT);
         return APR_SUCCESS;
     }
+    da_stat(r, DA_STAT_SESSION_MISS);
     rv = ask_database(r, st, sid, role, now, epoch);
     release(st, sid);
     /* A database that fails to answer (logged) leaves that answer good. */

@@ -292,6 +292,19 @@ async function management(p, creds) {
     const del = await p.b.call('DELETE', `/auth/passkey/${id}`);
     tap.is(del.status, 200, 'remove a passkey: 200');
     failedCeremony((await signIn(new Browser(), creds.ES256)).res, 'sign in with a removed passkey');
+    // The audit log (docs/audit.md): one row for each passkey added, one
+    // for the removal, with the passkey's id; never its public key.
+    if (ctl.length) {
+        const log = execFileSync(ctl[0], [...ctl.slice(1), 'audit', '--user', p.email]).toString();
+        const rows = log.split('\n').filter((l) => l).map((l) => l.split('\t'));
+        tap.ok(rows.some((f) => f[1] === 'passkey_added'), 'audit log: passkey_added rows');
+        tap.ok(rows.some((f) => f[1] === 'passkey_removed' && f[7] === id),
+               'audit log: a passkey_removed row naming the removed passkey');
+    }
+    else {
+        tap.skip('audit log of passkeys', 'no deskauthctl command line given');
+        tap.skip('audit log of passkeys', 'no deskauthctl command line given');
+    }
 }
 
 // A pending request of the sign-in page, continued by a passkey sign-in:

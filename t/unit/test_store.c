@@ -17,6 +17,7 @@
  * (interface.md, Storage). TAP output. */
 #include "unit.h"
 #include "da_assets.h"
+#include "da_schema.h"
 #include "da_store.h"
 #include "da_util.h"
 
@@ -351,29 +352,35 @@ static void test_store_transaction(da_db_t *db, apr_int64_t now)
            "store_duplicate_in_transaction_left_nothing");
 }
 
-/* A schema whose last line has no newline (and starts with a comment):
- * every statement runs, the last one too. Stripping the comments once
- * wrote one byte past its buffer for such input (seen by AddressSanitizer
- * only where each allocation is its own, as under fuzz/pool_shim.c). */
+/* A schema step whose last line has no newline (the file starting with a
+ * comment): every statement runs, the last one too, and the step is
+ * recorded. Stripping the comments once wrote one byte past its buffer for
+ * such input (seen by AddressSanitizer only where each allocation is its
+ * own, as under fuzz/pool_shim.c). */
 static void test_schema_without_final_newline(da_db_t *db)
 {
     static const char sql[] = "-- a comment\n"
+                              "-- version 90: two tables\n"
                               "CREATE TABLE IF NOT EXISTS t_nl1 (a INTEGER);\n"
-                              "CREATE TABLE IF NOT EXISTS t_nl2 (b INTEGER)";
+                              "CREATE TABLE IF NOT EXISTS t_nl2 (b INTEGER);\n"
+                              "INSERT INTO deskauth_schema_version (version) SELECT 90 "
+                              "WHERE NOT EXISTS (SELECT 1 FROM deskauth_schema_version "
+                              "WHERE version = 90)";
     char *text = apr_pstrdup(pool, sql);
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
-    int found = 0;
+    int found = 0, to = 0;
 
-    is_int(da_store_schema_run(db, text), APR_SUCCESS,
-           "store_schema_without_a_final_newline_runs");
+    is_int(da_schema_upgrade(db, text, NULL, &to), APR_SUCCESS,
+           "schema_step_without_a_final_newline_runs");
+    is_int(to, 90, "schema_step_last_statement_without_newline_ran");
     if (!apr_dbd_select(db->driver, pool, db->handle, &res,
                         "SELECT name FROM sqlite_master WHERE name = 't_nl2'", 0)) {
         while (apr_dbd_get_row(db->driver, pool, res, &row, -1) == 0) {
             found++;
         }
     }
-    is_int(found, 1, "store_schema_last_statement_without_newline_ran");
+    is_int(found, 1, "schema_step_tables_created");
 }
 
 static void test_store(void)
@@ -408,11 +415,18 @@ static void test_store(void)
     db.handle = handle;
 
     ok(schema != NULL && strstr(schema, "deskauth_users"), "store_schema_asset_embedded");
-    rv = da_store_schema_ensure(&db, schema);
-    is_int(rv, APR_SUCCESS, "store_schema_ensure_creates");
-    if (rv)
-        diag("schema: %s", db.error ? db.error : "?");
-    is_int(da_store_schema_ensure(&db, schema), APR_SUCCESS, "store_schema_ensure_idempotent");
+    {
+        int from = -1, to = -1, latest = da_schema_latest(schema);
+        ok(latest >= 3, "schema_file_has_steps");
+        rv = da_schema_upgrade(&db, schema, &from, &to);
+        is_int(rv, APR_SUCCESS, "schema_upgrade_creates");
+        if (rv)
+            diag("schema: %s", db.error ? db.error : "?");
+        ok(from == 0 && to == latest, "schema_upgrade_from_empty_to_latest");
+        is_int(da_schema_upgrade(&db, schema, &from, &to), APR_SUCCESS,
+               "schema_upgrade_idempotent");
+        ok(from == latest && to == latest, "schema_upgrade_again_changes_nothing");
+    }
     test_schema_without_final_newline(&db);
     rv = da_store_prepare_all(&db);
     is_int(rv, APR_SUCCESS, "store_prepare_all");
