@@ -11,6 +11,7 @@
 #include "da_db.h"
 #include "da_http.h"
 #include "da_mail.h"
+#include "da_mfa.h"
 #include "da_routes.h"
 
 #include <mod_auth.h>
@@ -40,6 +41,7 @@ const da_route_t da_routes[] = {
     { "verify",   "/auth/verify",     DA_M(GET) | DA_M(POST), da_verify_handler },
     { "reset",    "/auth/reset",      DA_M(GET) | DA_M(POST), da_reset_handler },
     { "device",   "/auth/device",     DA_M(GET) | DA_M(POST), da_device_handler },
+    { "twofactor", "/auth/2fa",       DA_M(GET) | DA_M(POST), da_twofactor_handler },
     { NULL, NULL, 0, NULL }
 };
 
@@ -63,6 +65,7 @@ static void da_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(da_cache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(da_config_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(da_cache_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(da_mfa_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_db_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_cache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_mail_post_config, NULL, NULL, APR_HOOK_MIDDLE);

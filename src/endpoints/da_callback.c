@@ -110,6 +110,7 @@ static int get_callback(request_rec *r)
         /* RFC 8252: the app gets a one-time code bound to its PKCE
          * challenge; its session is created when it redeems the code. */
         da_code_t app = { .kind = "code", .user_id = u->id, .client_id = client->id,
+                          .session_id = cl->sid,     /* its amr goes to the app */
                           .redirect_uri = code->redirect_uri,
                           .challenge = code->challenge,
                           .device_name = code->device_name };
@@ -128,6 +129,7 @@ static int get_callback(request_rec *r)
     }
     spec.client_id = client->id;
     spec.device_name = *code->device_name ? code->device_name : NULL;
+    spec.amr = cl->amr;
     if (da_issue_compat_session(r, db, u, &spec, &t) != APR_SUCCESS) {
         return da_db_fail(r, db, "creating a desktop session");
     }

@@ -3,6 +3,7 @@
 #include "da_private.h"
 #include "da_redirect.h"
 #include "da_routes.h"
+#include "da_mfa.h"
 
 #include <http_main.h>
 #include <apr_optional.h>
@@ -99,6 +100,8 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(mail_command);
     MERGE_PTR(mail_from);
     MERGE_VAL(require_verified);
+    MERGE_PTR(data_key);
+    MERGE_PTR(require_2fa);
     MERGE_PTR(urls);
     c->mod = base->mod;                   /* the main server's, never a copy */
     return c;
@@ -870,6 +873,10 @@ const command_rec da_cmds[] = {
         "From address of the mails (default noreply@ + ServerName)"),
     AP_INIT_FLAG("DeskAuthRequireVerifiedEmail", set_require_verified, NULL, RSRC_CONF,
         "refuse sign-in until the email address is confirmed (default off)"),
+    AP_INIT_TAKE1("DeskAuthDataKey", da_mfa_set_data_key, NULL, RSRC_CONF,
+                  "file with the 32-byte key that seals authenticator-app keys"),
+    AP_INIT_ITERATE("DeskAuthRequire2FA", da_mfa_add_required_role, NULL, RSRC_CONF,
+                    "roles that must enrol an authenticator app to sign in"),
     AP_INIT_TAKE2("DeskAuthURL", set_url, NULL, RSRC_CONF,
         "NAME PATH: where handler deskauth-NAME is mounted, for links"),
     AP_INIT_TAKE1("DeskAuthTokenFrom", set_token_from, NULL, OR_AUTHCFG,

@@ -66,6 +66,8 @@ typedef struct {
     const char *mail_from;                /* DeskAuthMailFrom */
     int require_verified;                 /* DeskAuthRequireVerifiedEmail */
     int mail_ok;                          /* set by da_mail_post_config() */
+    const unsigned char *data_key;        /* DeskAuthDataKey, 32 bytes */
+    apr_array_header_t *require_2fa;      /* DeskAuthRequire2FA roles */
     apr_table_t *urls;                    /* "login" -> "/auth/login" */
     da_mod_state_t *mod;                  /* shared by every server */
 } da_srv_conf_t;

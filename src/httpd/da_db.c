@@ -19,6 +19,7 @@ int da_db_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     server_rec *v;
     module *dbd_mod;
     apr_hash_t *done;
+    const da_stmt_t *const *set;
     int i;
 
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
@@ -38,8 +39,10 @@ int da_db_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         }
         apr_hash_set(done, apr_pmemdup(ptemp, &dbd_conf, sizeof(dbd_conf)),
                      sizeof(dbd_conf), "");
-        for (i = 0; da_store_statements[i].label; i++) {
-            dbd_prepare(v, da_store_statements[i].sql, da_store_statements[i].label);
+        for (set = da_store_statement_sets; *set; set++) {
+            for (i = 0; (*set)[i].label; i++) {
+                dbd_prepare(v, (*set)[i].sql, (*set)[i].label);
+            }
         }
     }
     return OK;
