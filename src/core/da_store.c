@@ -3,7 +3,6 @@
  * their types (apr_dbd_pgsql declares them in PREPARE). */
 
 #include "da_store.h"
-#include "da_store_sql.h"
 
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -288,7 +287,7 @@ apr_status_t da_store_prepare_all(da_db_t *db)
     return APR_SUCCESS;
 }
 
-/* The helpers above, for the other da_store_*.c files (da_store_sql.h). */
+/* The helpers above, for the other da_store_*.c files (da_store.h). */
 apr_status_t da_store_exec(da_db_t *db, const char *label, int *nrows, int nargs,
                            const char **args)
 {

@@ -1,7 +1,6 @@
 /* da_store_mfa.c: the SQL of the two-step sign-in (da_store_mfa.h). */
 
 #include "da_store_mfa.h"
-#include "da_store_sql.h"
 
 #include <apr_strings.h>
 

@@ -3,7 +3,7 @@
 #include "da_private.h"
 #include "da_redirect.h"
 #include "da_routes.h"
-#include "da_mfa.h"
+#include "da_seal.h"
 
 #include <http_main.h>
 #include <apr_optional.h>
@@ -305,6 +305,18 @@ const char *da_mail_from(const request_rec *r)
         return c->mail_from;
     }
     return apr_pstrcat(r->pool, "noreply@", r->server->server_hostname, NULL);
+}
+
+int da_role_requires_2fa(const da_srv_conf_t *c, const char *role)
+{
+    int i;
+
+    for (i = 0; c->require_2fa && i < c->require_2fa->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(c->require_2fa, i, const char *), role)) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int da_require_verified(const da_srv_conf_t *c)
@@ -726,6 +738,29 @@ static const char *set_require_verified(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
+static const char *set_data_key(cmd_parms *cmd, void *dc, const char *file)
+{
+    const char *path = ap_server_root_relative(cmd->pool, file), *err = NULL;
+    unsigned char *key;
+
+    if (!path || da_seal_key_load(cmd->pool, path, &key, &err) != APR_SUCCESS) {
+        return fail(cmd, err ? err : "bad path");
+    }
+    srv_of(cmd)->data_key = key;
+    return NULL;
+}
+
+static const char *add_required_role(cmd_parms *cmd, void *dc, const char *role)
+{
+    da_srv_conf_t *c = srv_of(cmd);
+
+    if (!c->require_2fa) {
+        c->require_2fa = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->require_2fa, const char *) = role;
+    return NULL;
+}
+
 static const char *set_cookie_secure(cmd_parms *cmd, void *dc, const char *v)
 {
     da_srv_conf_t *c = srv_of(cmd);
@@ -873,9 +908,9 @@ const command_rec da_cmds[] = {
         "From address of the mails (default noreply@ + ServerName)"),
     AP_INIT_FLAG("DeskAuthRequireVerifiedEmail", set_require_verified, NULL, RSRC_CONF,
         "refuse sign-in until the email address is confirmed (default off)"),
-    AP_INIT_TAKE1("DeskAuthDataKey", da_mfa_set_data_key, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("DeskAuthDataKey", set_data_key, NULL, RSRC_CONF,
                   "file with the 32-byte key that seals authenticator-app keys"),
-    AP_INIT_ITERATE("DeskAuthRequire2FA", da_mfa_add_required_role, NULL, RSRC_CONF,
+    AP_INIT_ITERATE("DeskAuthRequire2FA", add_required_role, NULL, RSRC_CONF,
                     "roles that must enrol an authenticator app to sign in"),
     AP_INIT_TAKE2("DeskAuthURL", set_url, NULL, RSRC_CONF,
         "NAME PATH: where handler deskauth-NAME is mounted, for links"),

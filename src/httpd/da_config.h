@@ -135,6 +135,8 @@ apr_int64_t da_register_window(const da_srv_conf_t *c);
 const char *da_mail_command(const da_srv_conf_t *c);
 const char *da_mail_from(const request_rec *r);
 int da_require_verified(const da_srv_conf_t *c);
+/* Is role one of DeskAuthRequire2FA's (must enrol before signing in)? */
+int da_role_requires_2fa(const da_srv_conf_t *c, const char *role);
 
 /* Where the handler NAME ("login", "profile", ...) is mounted: DeskAuthURL,
  * else the first <Location> with SetHandler deskauth-NAME, else the

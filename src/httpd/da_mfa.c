@@ -14,31 +14,6 @@
 /* ------------------------------------------------------------------ */
 /* Configuration */
 
-const char *da_mfa_set_data_key(cmd_parms *cmd, void *dc, const char *file)
-{
-    da_srv_conf_t *c = da_srv(cmd->server);
-    const char *path = ap_server_root_relative(cmd->pool, file), *err = NULL;
-    unsigned char *key;
-
-    if (!path || da_seal_key_load(cmd->pool, path, &key, &err) != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive,
-                            err ? err : "bad path");
-    }
-    c->data_key = key;
-    return NULL;
-}
-
-const char *da_mfa_add_required_role(cmd_parms *cmd, void *dc, const char *role)
-{
-    da_srv_conf_t *c = da_srv(cmd->server);
-
-    if (!c->require_2fa) {
-        c->require_2fa = apr_array_make(cmd->pool, 4, sizeof(const char *));
-    }
-    APR_ARRAY_PUSH(c->require_2fa, const char *) = role;
-    return NULL;
-}
-
 int da_mfa_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s)
 {
@@ -56,18 +31,6 @@ int da_mfa_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         }
     }
     return OK;
-}
-
-static int role_requires(const da_srv_conf_t *c, const char *role)
-{
-    int i;
-
-    for (i = 0; c->require_2fa && i < c->require_2fa->nelts; i++) {
-        if (!strcmp(APR_ARRAY_IDX(c->require_2fa, i, const char *), role)) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -165,7 +128,7 @@ apr_status_t da_mfa_stage(request_rec *r, da_db_t *db, const da_user_t *u,
         da_db_log_error(r, db, "reading an authenticator key");
         return rv;
     }
-    else if (role_requires(da_srv(r->server), u->role)) {
+    else if (da_role_requires_2fa(da_srv(r->server), u->role)) {
         *stage = "enrol";
     }
     return APR_SUCCESS;

@@ -16,10 +16,6 @@
 #define DA_MFA_MAX_FAILURES 5             /* the fifth wrong code ends it */
 #define DA_RECOVERY_CODES 10
 
-/* DeskAuthDataKey FILE, DeskAuthRequire2FA ROLE... (directive handlers). */
-const char *da_mfa_set_data_key(cmd_parms *cmd, void *dc, const char *file);
-const char *da_mfa_add_required_role(cmd_parms *cmd, void *dc, const char *role);
-
 /* check_config: warns (once per server) when no DeskAuthDataKey is set,
  * since authenticator keys are then stored unencrypted. */
 int da_mfa_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
