@@ -201,6 +201,7 @@ static int post_connect(request_rec *r)
     }
     file_code.user_id = u->id;
     file_code.client_id = client->id;
+    file_code.session_id = cl->sid;       /* its amr goes to the app's session */
     if (!(code = da_code_issue(r, db, &file_code, DA_CONNECTION_FILE_TTL))) {
         return da_unavailable(r);
     }

@@ -18,7 +18,7 @@
 /* Check an email and password. OK with *u, else the failure. Unknown
  * email and wrong password take the same time and give the same answer.
  * The account's failures are forgotten only when the whole sign-in
- * completes (signed_in), so a known password does not reset the count of
+ * completes (start_session), so a known password does not reset the count of
  * wrong second-step codes. */
 static int check_credentials(request_rec *r, da_db_t *db, const char *email,
                              const char *password, da_user_t **u, da_refusal_t *f)
@@ -200,8 +200,7 @@ static int code_page(request_rec *r, int status, apr_table_t *params,
     apr_table_setn(pg->vars, "action", da_url(r, "login"));
     apr_table_setn(pg->vars, "hidden", apr_pstrcat(r->pool,
                    da_hidden_inputs(r->pool, params, da_handoff_params),
-                   "<input type=\"hidden\" name=\"mfaToken\" value=\"",
-                   da_html_escape(r->pool, st->token), "\">\n", NULL));
+                   da_html_hidden(r->pool, "mfaToken", st->token), "\n", NULL));
     if (h) {
         apr_table_set(pg->vars, "app_name", h->client->name);
     }
@@ -303,6 +302,12 @@ static int post_form_code(request_rec *r, da_db_t *db, apr_table_t *form,
         return da_unavailable(r);
     }
     if (rc == HTTP_UNAUTHORIZED && !strcmp(f.code, "invalid_code")) {
+        da_mfa_step_t enrolling;
+        /* Still enrolling: the same key again beside the error. */
+        if (done.user && da_mfa_enrol_current(r, db, done.user, &enrolling) == APR_SUCCESS) {
+            st.key_b32 = enrolling.key_b32;
+            st.uri = enrolling.uri;
+        }
         return code_page(r, rc, form, h, &st, &f);
     }
     if (rc != OK) {

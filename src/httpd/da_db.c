@@ -141,15 +141,17 @@ void da_db_child_init(apr_pool_t *p, server_rec *s)
 static apr_status_t reprepare(void *baton)
 {
     da_db_t *db = baton;
-    int i;
+    const da_stmt_t *const *set;
+    const da_stmt_t *t;
 
-    for (i = 0; da_store_statements[i].label; i++) {
-        apr_dbd_prepared_t *st = apr_hash_get(db->prepared, da_store_statements[i].label,
-                                              APR_HASH_KEY_STRING);
-        if (!st || apr_dbd_prepare(db->driver, db->conn_pool, db->handle,
-                                   da_store_statements[i].sql,
-                                   da_store_statements[i].label, &st)) {
-            return APR_EGENERAL;
+    for (set = da_store_statement_sets; *set; set++) {
+        for (t = *set; t->label; t++) {
+            apr_dbd_prepared_t *st = apr_hash_get(db->prepared, t->label,
+                                                  APR_HASH_KEY_STRING);
+            if (!st || apr_dbd_prepare(db->driver, db->conn_pool, db->handle,
+                                       t->sql, t->label, &st)) {
+                return APR_EGENERAL;
+            }
         }
     }
     return APR_SUCCESS;

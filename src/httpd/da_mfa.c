@@ -356,8 +356,7 @@ int da_mfa_complete(request_rec *r, da_db_t *db, const char *token, const char *
     if (rv != APR_SUCCESS) {
         return da_refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
     }
-    da_limit_clear(r, DA_LIMIT_LOGIN, done->user->email);
-    done->amr = AMR_OTP;
+    done->amr = AMR_OTP;                  /* the caller's session clears the count */
     return OK;
 }
 

@@ -49,7 +49,9 @@ typedef struct {
 } da_mfa_done_t;
 
 /* Check the code (a TOTP value, or a recovery code) of the sign-in that
- * token opened. OK with *done; else the refusal in f: 400 missing field,
+ * token opened. OK with *done (the caller starts the session, which
+ * forgets the account's failed attempts); else the refusal in f, and
+ * done->user is the account when the token was valid: 400 missing field,
  * 401 invalid_mfa_token (unknown, expired, ended: the fifth wrong code
  * ends it), 401 invalid_code (each counts as a failed sign-in), 403
  * account_disabled, 429 rate_limited, 503 (logged). */

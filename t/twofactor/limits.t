@@ -12,6 +12,7 @@ use lib "$FindBin::Bin/../lib";
 
 use Apache::Test qw(-withtestmore);
 use DeskAuthServer;
+use DeskAuthTest qw(csrf_from);
 use DeskAuthForge qw(jwt_decode);
 use DeskAuthTotp qw(have_oathtool totp_code);
 use File::Temp ();
@@ -20,7 +21,7 @@ my @missing = DeskAuthServer::missing();
 push @missing, 'oathtool' unless have_oathtool();
 push @missing, DeskAuthServer::ctl_path() . ' (run make)' unless -x DeskAuthServer::ctl_path();
 plan skip_all => 'needs ' . join(', ', @missing) if @missing;
-plan tests => 32;
+plan tests => 37;
 
 my $PW = 'correct horse 1';
 my $keyfile = File::Temp->new(SUFFIX => '.key');
@@ -159,6 +160,31 @@ sub wrong_codes {
     is($j->{error} // '', 'second_factor_required', 'the next sign-in asks for a code');
     ($r, $j) = code($j->{mfaToken}, $c, $from);
     is($j->{error} // '', 'invalid_code', 'the enrolling code is not accepted again');
+}
+
+# --- DeskAuthRequire2FA on the sign-in page ---------------------------------------------
+{
+    my $from = '127.0.0.25';
+    my $email = 'chief@example.com';
+    $srv->ctl("$PW\n", 'user', 'add', $email, '--role', 'EMPLOYER', '--cost', 4);
+    my $ua = $srv->ua(from => $from, cookies => 1);
+    my $get = $ua->get($srv->url('/auth/login'), Accept => 'text/html');
+    my $csrf = csrf_from($get->content);
+    my %o = (Origin => $srv->base, Accept => 'text/html');
+    my $r = $ua->post($srv->url('/auth/login'), [csrf => $csrf, email => $email, password => $PW], %o);
+    my ($key) = $r->content =~ m{<code id="totp-key">([A-Z2-7]+)</code>};
+    ok($r->code == 200 && $key && $r->content =~ /<svg\b/, 'page: the password shows the QR code and the key');
+    my ($mfa) = $r->content =~ m{name="mfaToken" value="([^"]+)"};
+    $csrf = csrf_from($r->content);
+    my $w = $ua->post($srv->url('/auth/login'),
+                      [csrf => $csrf, mfaToken => $mfa, code => '000000' eq totp_code($key) ? '111111' : '000000'], %o);
+    is($w->code, 401, 'page: a wrong code, 401');
+    like($w->content, qr{<code id="totp-key">\Q$key\E</code>}, 'page: the same key is shown again');
+    $r = $ua->post($srv->url('/auth/login'), [csrf => $csrf, mfaToken => $mfa, code => totp_code($key)], %o);
+    my @codes = $r->content =~ m{<li><code>([a-z2-7]{5}-[a-z2-7]{5})</code></li>}g;
+    ok($r->code == 200 && @codes == 10, 'page: the right code signs in and shows the ten recovery codes');
+    my ($p) = $ua->get($srv->url('/api/auth/profile'), Accept => 'application/json');
+    is($p->code, 200, 'page: the browser is signed in');
 }
 
 # --- configtest warns without DeskAuthDataKey ---------------------------------------------

@@ -2,7 +2,9 @@
  * test vectors, the drift window, a used step never accepted again,
  * base32 and the otpauth URI) and the sealing of secrets at rest
  * (da_seal: AES-256-GCM known answers from the GCM specification, round
- * trips, and every tampering refused). */
+ * trips, and every tampering refused), and the two-step rows on a real
+ * SQLite database upgraded from the schema before them (a step used once,
+ * a recovery code used once, the fifth failure ends an mfaToken). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +14,12 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 
+#include <apr_dbd.h>
+
 #include "tap.h"
+#include "da_assets.h"
 #include "da_seal.h"
+#include "da_store_mfa.h"
 #include "da_totp.h"
 #include "da_util.h"
 
@@ -184,6 +190,114 @@ static void seal_key_files(void)
     ok(da_seal_key_load(pool, path, &key, &err) == APR_EINVAL, "data_key_missing_refused");
 }
 
+/* The schema as it was before two-step sign-in: no amr column, no tables
+ * of its own. */
+static const char *old_schema(const char *schema)
+{
+    char *old = apr_pstrdup(pool, schema), *cut = strstr(old, "-- Two-step sign-in.");
+    char *amr = strstr(old, ",\n    amr ");
+
+    if (cut)
+        *cut = '\0';
+    if (amr) {
+        char *eol = strchr(amr + 2, '\n');
+        memmove(amr, eol, strlen(eol) + 1);
+    }
+    return old;
+}
+
+static da_db_t *open_upgraded(const char *dir)
+{
+    const apr_dbd_driver_t *driver = NULL;
+    apr_dbd_t *handle = NULL;
+    const char *err = NULL, *schema = da_asset("deskauth.sql", NULL);
+    da_db_t *db = apr_pcalloc(pool, sizeof(*db));
+    int n = 0;
+
+    apr_dbd_init(pool);
+    if (apr_dbd_get_driver(pool, "sqlite3", &driver) != APR_SUCCESS
+        || apr_dbd_open_ex(driver, pool, apr_pstrcat(pool, dir, "/t.db", NULL), &handle,
+                           &err) != APR_SUCCESS) {
+        return NULL;
+    }
+    db->pool = pool;
+    db->driver = driver;
+    db->handle = handle;
+    ok(da_store_schema_ensure(db, old_schema(schema)) == APR_SUCCESS
+       && apr_dbd_query(driver, handle, &n, "SELECT amr FROM deskauth_sessions") != 0,
+       "store_old_schema_has_no_amr");
+    ok(da_store_schema_ensure(db, schema) == APR_SUCCESS, "store_upgrade_to_two_step");
+    ok(apr_dbd_query(driver, handle, &n, "SELECT amr FROM deskauth_sessions") == 0,
+       "store_upgrade_adds_amr_column");
+    return da_store_prepare_all(db) == APR_SUCCESS ? db : NULL;
+}
+
+static void store_two_step(void)
+{
+    char dir[] = "/tmp/da_totp_storeXXXXXX";
+    da_db_t *db;
+    da_totp_row_t row = { "u1", "g1.x", 0, 0, 100 }, *got;
+    da_session_t s, *sg;
+    da_mfa_pending_t m = { "h1", "u1", "verify", 0, 100, 400, 0 }, *mg;
+    apr_array_header_t *hashes = apr_array_make(pool, 2, sizeof(const char *));
+    int ended = 0, i, left = 0;
+
+    if (!mkdtemp(dir) || !(db = open_upgraded(dir))) {
+        ok(0, "store_opens");
+        return;
+    }
+    memset(&s, 0, sizeof(s));
+    s.id = "s1"; s.user_id = "u1"; s.kind = "web"; s.refresh_hash = "r1";
+    s.amr = "pwd otp mfa";
+    ok(da_store_session_create(db, &s) == APR_SUCCESS
+       && da_store_session_get(db, "s1", &sg) == APR_SUCCESS
+       && !strcmp(sg->amr, "pwd otp mfa"), "store_session_keeps_amr");
+    ok(da_store_totp_begin(db, &row) == APR_SUCCESS, "store_totp_begin");
+    row.secret = "g1.y";
+    ok(da_store_totp_begin(db, &row) == APR_SUCCESS, "store_totp_begin_again_replaces_pending");
+    ok(da_store_totp_use_step(db, "u1", 5) == APR_NOTFOUND, "store_unconfirmed_key_cannot_sign_in");
+    ok(da_store_totp_confirm(db, "u1", 10, 200) == APR_SUCCESS, "store_totp_confirm");
+    ok(da_store_totp_confirm(db, "u1", 11, 200) == APR_NOTFOUND, "store_totp_confirm_once");
+    ok(da_store_totp_begin(db, &row) == APR_EEXIST, "store_confirmed_key_not_replaced");
+    ok(da_store_totp_get(db, "u1", &got) == APR_SUCCESS && !strcmp(got->secret, "g1.y")
+       && got->last_step == 10, "store_confirming_step_counts_as_used");
+    ok(da_store_totp_use_step(db, "u1", 10) == APR_NOTFOUND, "store_step_used_by_enrolment_refused");
+    ok(da_store_totp_use_step(db, "u1", 11) == APR_SUCCESS, "store_next_step_accepted");
+    ok(da_store_totp_use_step(db, "u1", 11) == APR_NOTFOUND, "store_step_replay_refused");
+    APR_ARRAY_PUSH(hashes, const char *) = "rc1";
+    APR_ARRAY_PUSH(hashes, const char *) = "rc2";
+    ok(da_store_recovery_replace(db, "u1", hashes, 200) == APR_SUCCESS, "store_recovery_set");
+    ok(da_store_recovery_use(db, "u1", "rc1", 300) == APR_SUCCESS, "store_recovery_used");
+    ok(da_store_recovery_use(db, "u1", "rc1", 300) == APR_NOTFOUND, "store_recovery_used_once");
+    ok(da_store_recovery_use(db, "u2", "rc2", 300) == APR_NOTFOUND, "store_recovery_of_other_account");
+    ok(da_store_recovery_left(db, "u1", &left) == APR_SUCCESS && left == 1, "store_recovery_left");
+    ok(da_store_mfa_create(db, &m) == APR_SUCCESS, "store_mfa_create");
+    for (i = 1; i <= 4; i++) {
+        da_store_mfa_fail(db, "h1", 5, 150, &ended);
+    }
+    ok(!ended && da_store_mfa_get(db, "h1", 150, &mg) == APR_SUCCESS && mg->failures == 4,
+       "store_mfa_four_failures_keep_it");
+    ok(da_store_mfa_fail(db, "h1", 5, 150, &ended) == APR_SUCCESS && ended,
+       "store_mfa_fifth_failure_ends_it");
+    ok(da_store_mfa_finish(db, "h1", 150) == APR_NOTFOUND, "store_mfa_ended_cannot_finish");
+    m.token_hash = "h2";
+    da_store_mfa_create(db, &m);
+    ok(da_store_mfa_get(db, "h2", 400, &mg) == APR_NOTFOUND, "store_mfa_expired_not_found");
+    ok(da_store_mfa_finish(db, "h2", 400) == APR_NOTFOUND, "store_mfa_expired_cannot_finish");
+    m.token_hash = "h3";
+    da_store_mfa_create(db, &m);
+    ok(da_store_mfa_finish(db, "h3", 150) == APR_SUCCESS, "store_mfa_finish");
+    ok(da_store_mfa_finish(db, "h3", 150) == APR_NOTFOUND, "store_mfa_finish_once");
+    ok(da_store_totp_remove(db, "u1") == APR_SUCCESS
+       && da_store_totp_get(db, "u1", &got) == APR_NOTFOUND
+       && da_store_recovery_left(db, "u1", &left) == APR_SUCCESS && left == 0,
+       "store_reset_removes_key_and_codes");
+    ok(da_store_totp_remove(db, "u1") == APR_NOTFOUND, "store_reset_nothing_left");
+    apr_dbd_close(db->driver, db->handle);
+    unlink(apr_pstrcat(pool, dir, "/t.db", NULL));
+    rmdir(dir);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -195,6 +309,7 @@ int main(void)
     seal_gcm_known_answers();
     seal_round_trip_and_tampering();
     seal_key_files();
+    store_two_step();
     apr_pool_destroy(pool);
     apr_terminate();
     return done_testing();
