@@ -4,7 +4,10 @@
  * once) and the same in JSON:
  *   GET                               {"enabled","recoveryCodesLeft"}
  *   POST {"action":"setup"}           {"secret","otpauthUri"} (409 when on)
- *   POST {"action":"confirm","code"}  {"recoveryCodes":[...]} */
+ *   POST {"action":"confirm","code"}  {"recoveryCodes":[...]}
+ *   POST {"action":"recovery","code"} {"recoveryCodes":[...]} (new ones)
+ *   POST {"action":"disable","code"}  {"enabled":false}
+ * (the last two with a current code: a stolen session alone cannot). */
 
 #include "da_routes.h"
 #include "da_authn.h"
@@ -21,6 +24,7 @@ typedef struct {
     const apr_array_header_t *codes;
     const char *error;
     const char *code_error;
+    const char *notice;
 } view_t;
 
 static int twofactor_page(request_rec *r, da_db_t *db, int status, const da_user_t *u,
@@ -51,6 +55,9 @@ static int twofactor_page(request_rec *r, da_db_t *db, int status, const da_user
     }
     if (v->code_error) {
         apr_table_set(pg->vars, "code_error", v->code_error);
+    }
+    if (v->notice) {
+        apr_table_setn(pg->vars, "notice", v->notice);
     }
     return da_page_send(pg, status, "twofactor.html");
 }
@@ -113,6 +120,33 @@ static int confirm_json(request_rec *r, da_db_t *db, const da_user_t *u, const c
     return da_send_json(r, HTTP_OK, o);
 }
 
+/* "recovery" or "disable" with a current code. */
+static int manage_json(request_rec *r, da_db_t *db, const da_user_t *u,
+                       const char *action, const char *code)
+{
+    apr_array_header_t *codes = NULL;
+    json_object *o, *data;
+    da_refusal_t f;
+    int renew = !strcmp(action, "recovery");
+    int rc = da_mfa_manage(r, db, u, code, renew ? &codes : NULL, &f);
+
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc != OK) {
+        return da_send_error(r, f.status, f.code, f.message);
+    }
+    o = da_json_object(r->pool);
+    data = json_object_new_object();
+    da_json_set_bool(o, "success", 1);
+    da_json_set_bool(data, "enabled", renew);
+    if (codes) {
+        da_json_set(data, "recoveryCodes", da_recovery_json(codes));
+    }
+    da_json_set(o, "data", data);
+    return da_send_json(r, HTTP_OK, o);
+}
+
 static int post_json(request_rec *r, da_db_t *db, const da_user_t *u)
 {
     json_object *body;
@@ -129,15 +163,41 @@ static int post_json(request_rec *r, da_db_t *db, const da_user_t *u)
     if (action && !strcmp(action, "confirm")) {
         return confirm_json(r, db, u, da_json_get_str(body, "code"));
     }
-    return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
-                         "action must be \"setup\" or \"confirm\"");
+    if (action && (!strcmp(action, "recovery") || !strcmp(action, "disable"))) {
+        return manage_json(r, db, u, action, da_json_get_str(body, "code"));
+    }
+    return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request", "action must be "
+                         "\"setup\", \"confirm\", \"recovery\" or \"disable\"");
+}
+
+/* The page's "New recovery codes" and "Turn off" forms. */
+static int manage_form(request_rec *r, da_db_t *db, const da_user_t *u,
+                       const char *action, const char *code)
+{
+    view_t v = { NULL, NULL, NULL, NULL, NULL };
+    apr_array_header_t *codes = NULL;
+    da_refusal_t f;
+    int renew = !strcmp(action, "recovery");
+    int rc = da_mfa_manage(r, db, u, code, renew ? &codes : NULL, &f);
+
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc != OK) {
+        v.error = f.message;
+        return twofactor_page(r, db, rc == HTTP_UNAUTHORIZED ? HTTP_BAD_REQUEST : rc, u, &v);
+    }
+    v.codes = codes;
+    v.notice = renew ? "New recovery codes: the old ones no longer work."
+                     : "Two-step sign-in is off.";
+    return twofactor_page(r, db, HTTP_OK, u, &v);
 }
 
 static int post_form(request_rec *r, da_db_t *db, const da_user_t *u)
 {
     apr_table_t *form;
     const char *action;
-    view_t v = { NULL, NULL, NULL, NULL };
+    view_t v = { NULL, NULL, NULL, NULL, NULL };
     da_mfa_step_t st;
     da_refusal_t f;
     apr_array_header_t *codes;
@@ -155,6 +215,9 @@ static int post_form(request_rec *r, da_db_t *db, const da_user_t *u)
         v.setup = rv == APR_SUCCESS ? &st : NULL;
         v.error = rv == APR_EEXIST ? "Two-step sign-in is already on." : NULL;
         return twofactor_page(r, db, rv == APR_SUCCESS ? HTTP_OK : HTTP_CONFLICT, u, &v);
+    }
+    if (action && (!strcmp(action, "recovery") || !strcmp(action, "disable"))) {
+        return manage_form(r, db, u, action, apr_table_get(form, "code"));
     }
     if (!action || strcmp(action, "confirm")) {
         return da_page_error(r, HTTP_BAD_REQUEST, "Two-step sign-in", "Unknown action.");
@@ -177,7 +240,7 @@ static int post_form(request_rec *r, da_db_t *db, const da_user_t *u)
 
 int da_twofactor_handler(request_rec *r)
 {
-    view_t none = { NULL, NULL, NULL, NULL };
+    view_t none = { NULL, NULL, NULL, NULL, NULL };
     da_claims_t *cl;
     da_user_t *u;
     da_db_t *db;

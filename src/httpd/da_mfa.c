@@ -428,6 +428,69 @@ int da_mfa_enrol_confirm(request_rec *r, da_db_t *db, const da_user_t *u,
     return OK;
 }
 
+/* A signed-in person proves the second factor again: OK when code is a
+ * right, unused code of their confirmed key (or an unused recovery code),
+ * counted against DeskAuthLoginLimit like a sign-in; else the refusal. */
+static int code_proven(request_rec *r, da_db_t *db, const da_user_t *u, const char *code,
+                       da_refusal_t *f)
+{
+    da_limit_hold_t *hold = NULL;
+    apr_int64_t wait;
+    apr_status_t rv;
+    int on, left;
+
+    if (!code || !*code) {
+        return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "code", "code is required");
+    }
+    if (da_mfa_status(r, db, u->id, &on, &left) != APR_SUCCESS) {
+        return da_refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
+    }
+    if (!on) {
+        return da_refuse(f, HTTP_CONFLICT, "not_enabled", NULL, "Two-step sign-in is off");
+    }
+    if ((wait = da_limit_take(r, DA_LIMIT_LOGIN, u->email, &hold)) > 0) {
+        da_limit_retry_after(r, wait);
+        return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
+                         "Too many wrong codes. Try again later.");
+    }
+    rv = code_use(r, db, u->id, code);
+    if (rv == APR_NOTFOUND) {
+        return da_refuse(f, HTTP_UNAUTHORIZED, "invalid_code", "code",
+                         "That code is not right. Try the current one.");
+    }
+    da_limit_release(r, hold);
+    return rv == APR_SUCCESS ? OK
+                             : da_refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
+}
+
+int da_mfa_manage(request_rec *r, da_db_t *db, const da_user_t *u, const char *code,
+                  apr_array_header_t **recovery, da_refusal_t *f)
+{
+    apr_array_header_t *hashes;
+    apr_status_t rv;
+    int rc = code_proven(r, db, u, code, f);
+
+    if (rc != OK) {
+        return rc;
+    }
+    if (!recovery) {
+        rv = da_store_totp_remove(db, u->id);
+        rv = rv == APR_NOTFOUND ? APR_SUCCESS : rv;
+    }
+    else if ((rv = recovery_new(r, u->id, recovery, &hashes)) == APR_SUCCESS
+             && (rv = da_store_begin(db)) == APR_SUCCESS) {
+        rv = da_store_end(db, da_store_recovery_replace(db, u->id, hashes, da_now()));
+    }
+    if (rv != APR_SUCCESS) {
+        da_db_log_error(r, db, "changing two-step sign-in");
+        return da_refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, DA_LOGNO(00745)
+                  "account %s %s", u->id, recovery ? "made new recovery codes"
+                                                   : "turned two-step sign-in off");
+    return OK;
+}
+
 apr_status_t da_mfa_status(request_rec *r, da_db_t *db, const char *user_id,
                            int *on, int *codes_left)
 {

@@ -74,6 +74,14 @@ int da_mfa_enrol_confirm(request_rec *r, da_db_t *db, const da_user_t *u,
                          const char *code, apr_array_header_t **recovery,
                          da_refusal_t *f);
 
+/* With a signed-in person's current code (TOTP or recovery, used up and
+ * rate-limited as at sign-in): turn two-step sign-in off (recovery NULL),
+ * or replace the recovery codes by ten new ones (*recovery, shown once).
+ * OK, or the refusal in f: 400, 401 invalid_code, 409 not_enabled, 429,
+ * 503 (logged). */
+int da_mfa_manage(request_rec *r, da_db_t *db, const da_user_t *u, const char *code,
+                  apr_array_header_t **recovery, da_refusal_t *f);
+
 /* Is the account enrolled (*on), and how many recovery codes are left? */
 apr_status_t da_mfa_status(request_rec *r, da_db_t *db, const char *user_id,
                            int *on, int *codes_left);
