@@ -57,6 +57,20 @@ static const char *recovery_normalize(request_rec *r, const char *code)
     return out;
 }
 
+/* A typed code without its spaces ("123 456" is 123456). */
+static const char *code_compact(request_rec *r, const char *code)
+{
+    char *out = apr_palloc(r->pool, strlen(code) + 1), *o = out;
+
+    for (; *code; code++) {
+        if (*code != ' ') {
+            *o++ = *code;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 static const char *recovery_hash(request_rec *r, const char *user_id, const char *code)
 {
     return da_sha256_b64url(r->pool, apr_pstrcat(r->pool, "recovery:", user_id, ":",
@@ -195,6 +209,7 @@ static apr_status_t totp_use(request_rec *r, da_db_t *db, const char *user_id,
     apr_int64_t now = da_now(), step;
     apr_status_t rv = key_open(r, db, user_id, &row, &key, &len);
 
+    code = code_compact(r, code);
     if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !row->confirmed_at != !!confirming)) {
         return APR_NOTFOUND;
     }
@@ -221,10 +236,11 @@ static apr_status_t totp_use(request_rec *r, da_db_t *db, const char *user_id,
 static apr_status_t code_use(request_rec *r, da_db_t *db, const char *user_id,
                              const char *code)
 {
+    const char *compact = code_compact(r, code);
     apr_status_t rv;
 
-    if (strlen(code) == DA_TOTP_DIGITS && apr_isdigit(*code)) {
-        return totp_use(r, db, user_id, code, 0);
+    if (strlen(compact) == DA_TOTP_DIGITS && apr_isdigit(*compact)) {
+        return totp_use(r, db, user_id, compact, 0);
     }
     if (strlen(code) > 40) {
         return APR_NOTFOUND;

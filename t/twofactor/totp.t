@@ -18,7 +18,7 @@ use DeskAuthTotp qw(have_oathtool totp_code token_hash sql_value);
 use LWP::UserAgent;
 
 plan skip_all => 'needs oathtool (tools/deps --test)' unless have_oathtool();
-plan tests => 60;
+plan tests => 62;
 
 my $log_start = -s error_log_path() // 0;
 my ($driver, $params) = DeskAuthCtl::db_args();
@@ -210,6 +210,20 @@ is($res->code, 200, 'after the reset the password alone signs in');
 is(amr_of($j->{tokens}{accessToken} // ''), 'pwd', '... with amr ["pwd"]');
 ($st) = deskauthctl_output('user', 'reset-2fa', 'nobody-' . unique_email());
 isnt($st, 0, 'reset-2fa of an unknown email fails');
+
+# --- a code typed with a space, as apps show it ("123 456") ----------------------------
+{
+    my ($r5, $j5) = register_user();
+    my $at = $j5->{tokens}{accessToken};
+    my (undef, $s5) = json_req(POST => '/auth/2fa', { action => 'setup' }, bearer($at));
+    my $k5 = $s5->{data}{secret} // '';
+    my $spaced = sub { my $c = totp_code($k5, @_); substr($c, 3, 0, ' '); $c };
+    my ($c5) = json_req(POST => '/auth/2fa', { action => 'confirm', code => $spaced->(0) }, bearer($at));
+    is($c5->code, 200, 'a spaced code confirms the enrolment');
+    my (undef, $l5) = password_step($j5->{user}{email});
+    my ($f5) = second_step($l5->{mfaToken}, $spaced->(30));
+    is($f5->code, 200, 'and signs in');
+}
 
 # --- nothing secret in the log ----------------------------------------------------------
 # The module's own lines (httpd's core traces request headers itself at
