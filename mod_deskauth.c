@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* mod_deskauth: sign-in backend for a website and its desktop app.
  *
  * This file is the whole module on one screen: its routes, hooks and
@@ -7,7 +22,8 @@
 #include "da_private.h"
 #include "da_authn.h"
 #include "da_authz.h"
-#include "da_cache.h"
+#include "da_session.h"
+#include "da_socache.h"
 #include "da_db.h"
 #include "da_http.h"
 #include "da_mail.h"
@@ -62,15 +78,17 @@ static void da_register_hooks(apr_pool_t *p)
 {
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
 
-    ap_hook_pre_config(da_cache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(da_socache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(da_config_check, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_check_config(da_cache_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(da_socache_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(da_mfa_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_db_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
-    ap_hook_post_config(da_cache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(da_socache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(da_session_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_mail_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_db_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
-    ap_hook_child_init(da_cache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(da_socache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(da_session_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(da_authn_strip_headers, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_authn(da_authn_check, NULL, NULL, APR_HOOK_MIDDLE,

@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_store.c: the SQL of mod_deskauth over apr_dbd prepared statements.
  * Numbers travel as decimal strings; %lld/%d in the SQL tell PostgreSQL
  * their types (apr_dbd_pgsql declares them in PREPARE). */
@@ -345,29 +360,33 @@ static apr_status_t schema_present(da_db_t *db)
 }
 
 /* The SQL text without its comment lines (comments may hold ';'). */
+/* The schema without its comment and blank lines. Every kept line ends in
+ * '\n': one byte more than sql when its last line has none, so the result
+ * needs strlen(sql) + 2 bytes with the NUL. */
 static char *strip_comments(apr_pool_t *p, const char *sql)
 {
     char *copy = apr_pstrdup(p, sql), *line, *last;
-    char *out = apr_pcalloc(p, strlen(sql) + 1);
+    char *out = apr_palloc(p, strlen(sql) + 2), *w = out;
 
     for (line = apr_strtok(copy, "\n", &last); line; line = apr_strtok(NULL, "\n", &last)) {
         const char *t = line + strspn(line, " \t\r");
         if (*t && strncmp(t, "--", 2)) {
-            strcat(strcat(out, line), "\n");
+            apr_size_t n = strlen(line);
+            memcpy(w, line, n);
+            w += n;
+            *w++ = '\n';
         }
     }
+    *w = '\0';
     return out;
 }
 
-apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql)
+apr_status_t da_store_schema_run(da_db_t *db, const char *sql)
 {
     char *last, *part;
     apr_status_t rv = APR_SUCCESS;
 
-    if (schema_present(db) == APR_SUCCESS) {
-        return APR_SUCCESS;
-    }
-    for (part = apr_strtok(strip_comments(db->pool, schema_sql), ";", &last); part;
+    for (part = apr_strtok(strip_comments(db->pool, sql), ";", &last); part;
          part = apr_strtok(NULL, ";", &last)) {
         int n = 0, rc;
 
@@ -380,6 +399,17 @@ apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql)
             rv = driver_error(db, rc);
         }
     }
+    return rv;
+}
+
+apr_status_t da_store_schema_ensure(da_db_t *db, const char *schema_sql)
+{
+    apr_status_t rv;
+
+    if (schema_present(db) == APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    rv = da_store_schema_run(db, schema_sql);
     if (rv != APR_SUCCESS) {
         const char *first = db->error;
         if (schema_present(db) == APR_SUCCESS) {

@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_store.h: every SQL statement of mod_deskauth and the row <-> struct
  * mapping, over apr_dbd. APR only: the module reaches it through mod_dbd
  * (da_db.c), deskauthctl through its own connection.
@@ -94,6 +109,10 @@ typedef struct {
     apr_int64_t expires_at;
     apr_int64_t used_at;
 } da_code_t;
+
+/* Run every statement of sql (';'-separated, "--" comment lines skipped);
+ * the status of the last that failed (db->error), else APR_SUCCESS. */
+apr_status_t da_store_schema_run(da_db_t *db, const char *sql);
 
 /* The statement helpers, for the da_store_*.c files that keep the SQL of
  * one feature (da_store_mfa.c); callers of the store do not need them. */

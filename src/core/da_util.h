@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_util.h: randomness, base64url, hashing, time formats. APR only. */
 #ifndef DA_UTIL_H
 #define DA_UTIL_H
@@ -68,8 +83,6 @@ int da_text_valid(const char *s, apr_size_t maxlen);
  * so; NULL gives "". The result passes da_text_valid(result, max_chars). */
 const char *da_text_clean(apr_pool_t *p, const char *s, apr_size_t max_chars);
 
-#endif
-
 /* application/x-www-form-urlencoded body or query string -> table (first
  * value of a name wins on lookup; all are kept). Percent-decoding is
  * strict: a bad escape or a NUL makes the whole input invalid. */
@@ -84,3 +97,5 @@ int da_pkce_valid(const char *s);
 
 /* BASE64URL(SHA256(verifier)) equals challenge (constant time). */
 int da_pkce_matches(apr_pool_t *p, const char *verifier, const char *challenge);
+
+#endif

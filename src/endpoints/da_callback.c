@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_callback.c: deskauth-callback, the hand-off page that sends the person
  * back to the desktop app, and the hand-off bookkeeping around sign-in. */
 
@@ -159,6 +174,17 @@ static json_object *connection_file(request_rec *r, const da_client_t *client,
     return o;
 }
 
+/* A connection file's one-time code for u and client, or NULL (logged). */
+static const char *connection_code(request_rec *r, da_db_t *db, const da_user_t *u,
+                                   const da_client_t *client, const char *browser_sid)
+{
+    /* The browser session's amr goes to the app's session (da_token.c). */
+    da_code_t code = { .kind = "file", .user_id = u->id, .client_id = client->id,
+                       .session_id = browser_sid };
+
+    return da_code_issue(r, db, &code, DA_CONNECTION_FILE_TTL);
+}
+
 /* POST action=file (download token.json) or action=qr (a page with the
  * same content as a QR code), for the signed-in browser. */
 static int post_connect(request_rec *r)
@@ -171,7 +197,6 @@ static int post_connect(request_rec *r)
     da_user_t *u;
     da_db_t *db;
     json_object *file;
-    da_code_t file_code = { .kind = "file" };
     apr_int64_t expires = da_now() + DA_CONNECTION_FILE_TTL;
     int rc;
 
@@ -199,10 +224,7 @@ static int post_connect(request_rec *r)
     if (da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS) {
         return da_db_fail(r, db, "loading the signed-in account");
     }
-    file_code.user_id = u->id;
-    file_code.client_id = client->id;
-    file_code.session_id = cl->sid;       /* its amr goes to the app's session */
-    if (!(code = da_code_issue(r, db, &file_code, DA_CONNECTION_FILE_TTL))) {
+    if (!(code = connection_code(r, db, u, client, cl->sid))) {
         return da_unavailable(r);
     }
     file = connection_file(r, client, u, code, expires);

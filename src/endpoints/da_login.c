@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_login.c: deskauth-login: the sign-in page, the JSON sign-in, and the
  * entry point of desktop apps (interface.md, Sign-up and sign-in; Desktop
  * hand-off). */
@@ -122,13 +137,7 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
     if (params && apr_table_get(params, "email")) {
         apr_table_set(pg->vars, "email", apr_table_get(params, "email"));
     }
-    if (f && f->field) {
-        apr_table_set(pg->vars, apr_pstrcat(r->pool, f->field, "_error", NULL),
-                      f->message);
-    }
-    else if (f) {
-        apr_table_set(pg->vars, "error", f->message);
-    }
+    da_page_refusal(pg, f);
     return da_page_send(pg, status, "login.html");
 }
 

@@ -1,10 +1,25 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_logout.c: deskauth-logout: end the current session (interface.md,
  * Sessions and sign-out). */
 
 #include "da_routes.h"
 #include "da_db.h"
 #include "da_authn.h"
-#include "da_cache.h"
+#include "da_session.h"
 #include "da_http.h"
 #include "da_page.h"
 #include "da_util.h"

@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_profile.c: deskauth-profile: the profile as JSON and as a page, and
  * the resume at <profile URL>/resume (interface.md, Profile and resume;
  * da_resume.c does the
@@ -127,8 +142,8 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
         apr_table_setn(pg->vars, "email_verified", "yes");
     }
     for (i = 0; editable[i].json; i++) {
-        const char *v = form ? apr_table_get(form, editable[i].json) : NULL;
-        apr_table_set(pg->vars, editable[i].tpl, v ? v : FIELD(u, i));
+        const char *sent = form ? apr_table_get(form, editable[i].json) : NULL;
+        apr_table_set(pg->vars, editable[i].tpl, sent ? sent : FIELD(u, i));
     }
     if (bad_field >= 0) {
         apr_table_set(pg->vars, apr_pstrcat(r->pool, editable[bad_field].tpl, "_error",
@@ -199,7 +214,7 @@ static int update_json(request_rec *r, da_db_t *db, da_user_t *u)
 
 /* The end of a resume upload or delete: a page caller goes back to the
  * page (303, or the page with the error next to the file input); an API
- * caller gets the profile in the GET shape, or the §6.1 error. */
+ * caller gets the profile in the GET shape, or the JSON error (interface.md, Errors). */
 static int resume_answer(request_rec *r, da_user_t *u, int page,
                          const da_resume_result_t *res, const char *done)
 {

@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_register.c: deskauth-register: the sign-up page and the JSON sign-up
  * (interface.md, Sign-up and sign-in). Both read the same fields and share
  * one validation. */
@@ -22,6 +37,47 @@ typedef struct {
     const char *email, *password, *first_name, *last_name;
     const char *role, *company, *job_role;
 } da_signup_t;
+
+/* The sign-up fields, for the form and the JSON body alike: the name (JSON
+ * member and form field), the page's template variable that keeps what
+ * was typed after a refusal (NULL: never shown again), the da_signup_t
+ * member. */
+static const struct {
+    const char *name;
+    const char *tpl;
+    apr_size_t offset;
+} fields[] = {
+    { "email",     "email",      APR_OFFSETOF(da_signup_t, email) },
+    { "password",  NULL,         APR_OFFSETOF(da_signup_t, password) },
+    { "firstName", "first_name", APR_OFFSETOF(da_signup_t, first_name) },
+    { "lastName",  "last_name",  APR_OFFSETOF(da_signup_t, last_name) },
+    { "role",      NULL,         APR_OFFSETOF(da_signup_t, role) },   /* the <select> */
+    { "company",   "company",    APR_OFFSETOF(da_signup_t, company) },
+    { "jobRole",   "job_role",   APR_OFFSETOF(da_signup_t, job_role) },
+    { NULL, NULL, 0 }
+};
+
+/* A field's value from a body (a form's table, a JSON object), or NULL. */
+typedef const char *(*field_get_fn)(void *body, const char *name);
+
+static const char *form_get(void *body, const char *name)
+{
+    return apr_table_get(body, name);
+}
+
+static const char *json_get(void *body, const char *name)
+{
+    return da_json_get_str(body, name);
+}
+
+static void read_fields(da_signup_t *s, field_get_fn get, void *body)
+{
+    int i;
+
+    for (i = 0; fields[i].name; i++) {
+        *(const char **)((char *)s + fields[i].offset) = get(body, fields[i].name);
+    }
+}
 
 
 /* Characters, not bytes: the minimum length is what a person counts. */
@@ -182,11 +238,6 @@ static const char *role_options(request_rec *r, const char *selected)
 static int register_page(request_rec *r, int status, apr_table_t *params,
                          const da_handoff_t *h, const da_refusal_t *f)
 {
-    static const char *const kept[][2] = {
-        { "email", "email" }, { "firstName", "first_name" },
-        { "lastName", "last_name" }, { "company", "company" },
-        { "jobRole", "job_role" }, { NULL, NULL }
-    };
     da_page_t *pg = da_page_new(r, "Create an account", NULL);
     const char *query = r->args ? apr_pstrcat(r->pool, "?", r->args, NULL) : "";
     const char *roles;
@@ -205,19 +256,13 @@ static int register_page(request_rec *r, int status, apr_table_t *params,
     if (h) {
         apr_table_set(pg->vars, "app_name", h->client->name);
     }
-    for (i = 0; params && kept[i][0]; i++) {
-        const char *v = apr_table_get(params, kept[i][0]);
+    for (i = 0; params && fields[i].name; i++) {
+        const char *v = fields[i].tpl ? apr_table_get(params, fields[i].name) : NULL;
         if (v) {
-            apr_table_set(pg->vars, kept[i][1], v);
+            apr_table_set(pg->vars, fields[i].tpl, v);
         }
     }
-    if (f && f->field) {
-        apr_table_set(pg->vars, apr_pstrcat(r->pool, f->field, "_error", NULL),
-                      f->message);
-    }
-    else if (f) {
-        apr_table_set(pg->vars, "error", f->message);
-    }
+    da_page_refusal(pg, f);
     return da_page_send(pg, status, "register.html");
 }
 
@@ -237,13 +282,7 @@ static int post_form(request_rec *r, da_db_t *db)
     if ((rc = da_handoff_parse(r, form, &h)) != OK) {
         return rc;
     }
-    s.email = apr_table_get(form, "email");
-    s.password = apr_table_get(form, "password");
-    s.first_name = apr_table_get(form, "firstName");
-    s.last_name = apr_table_get(form, "lastName");
-    s.role = apr_table_get(form, "role");
-    s.company = apr_table_get(form, "company");
-    s.job_role = apr_table_get(form, "jobRole");
+    read_fields(&s, form_get, form);
     if (validate(r, &s, &f) != OK || create_account(r, db, &s, &u, &t, &f) != OK) {
         if (f.status == HTTP_SERVICE_UNAVAILABLE) {
             return da_unavailable(r);
@@ -269,13 +308,7 @@ static int post_json(request_rec *r, da_db_t *db)
     if ((rc = da_read_json(r, &body)) != OK) {
         return rc;
     }
-    s.email = da_json_get_str(body, "email");
-    s.password = da_json_get_str(body, "password");
-    s.first_name = da_json_get_str(body, "firstName");
-    s.last_name = da_json_get_str(body, "lastName");
-    s.role = da_json_get_str(body, "role");
-    s.company = da_json_get_str(body, "company");
-    s.job_role = da_json_get_str(body, "jobRole");
+    read_fields(&s, json_get, body);
     if (validate(r, &s, &f) != OK || create_account(r, db, &s, &u, &t, &f) != OK) {
         if (f.status == HTTP_SERVICE_UNAVAILABLE) {
             return da_unavailable(r);

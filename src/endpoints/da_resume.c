@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_resume.c: resume upload, download and delete (interface.md, Profile and
  * resume). The body is
  * streamed: a raw PDF or a multipart body goes chunk by chunk from the
@@ -201,55 +216,6 @@ static int file_name_ok(upload_t *up)
 /* ------------------------------------------------------------------ */
 /* The body, read through the input filters in chunks */
 
-typedef int (*sink_fn)(void *baton, const char *data, apr_size_t len);
-
-/* Feed the whole body to sink. OK at the end of the body; DONE when the
- * sink refused (the rest is left unread and the connection will close);
- * HTTP_BAD_REQUEST when the body could not be read. */
-static int read_body(request_rec *r, sink_fn sink, void *baton)
-{
-    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    int seen_eos = 0, rc = OK;
-
-    while (!seen_eos && rc == OK) {
-        apr_bucket *b;
-        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
-                                         APR_BLOCK_READ, READ_CHUNK);
-        if (rv != APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, DA_LOGNO(00300)
-                          "reading a resume upload failed");
-            rc = HTTP_BAD_REQUEST;
-            break;
-        }
-        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
-             b = APR_BUCKET_NEXT(b)) {
-            const char *data;
-            apr_size_t len;
-
-            if (APR_BUCKET_IS_EOS(b)) {
-                seen_eos = 1;
-                break;
-            }
-            if (APR_BUCKET_IS_METADATA(b)) {
-                continue;
-            }
-            if (apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
-                rc = HTTP_BAD_REQUEST;
-                break;
-            }
-            if (len && sink(baton, data, len)) {
-                rc = DONE;
-                break;
-            }
-        }
-        apr_brigade_cleanup(bb);
-    }
-    if (rc != OK) {
-        r->connection->keepalive = AP_CONN_CLOSE;
-    }
-    return rc;
-}
-
 static int raw_sink(void *baton, const char *data, apr_size_t len)
 {
     return file_data(baton, data, len);
@@ -354,7 +320,7 @@ static void receive_multipart(upload_t *up)
     f.st = da_mp_create(r->pool, apr_table_get(r->headers_in, "Content-Type"),
                         &lim, &cb, up, &f.mp);
     if (f.st == DA_MP_OK) {
-        rc = read_body(r, mp_sink, &f);
+        rc = da_body_stream(r, READ_CHUNK, mp_sink, &f);
         if (rc == HTTP_BAD_REQUEST) {
             refuse(up, HTTP_BAD_REQUEST, "invalid_request",
                    "The request body could not be read");
@@ -413,7 +379,7 @@ static void receive_raw(upload_t *up)
         r->connection->keepalive = AP_CONN_CLOSE;
         return;
     }
-    rc = read_body(r, raw_sink, up);
+    rc = da_body_stream(r, READ_CHUNK, raw_sink, up);
     if (rc == HTTP_BAD_REQUEST) {
         refuse(up, HTTP_BAD_REQUEST, "invalid_request", "The request body could not be read");
     }

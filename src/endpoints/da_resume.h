@@ -1,8 +1,23 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_resume.h: the resume (interface.md, Profile and resume), served by
- * deskauth-profile: upload
- * (the page's multipart form, or a raw application/pdf body), download
- * (owner or ADMIN), delete, and its place in the user object and the
- * profile page. The file is checked (%PDF- magic, .pdf name, at most
+ * deskauth-profile: upload (the page's multipart form, or a raw
+ * application/pdf body), download (owner or ADMIN), delete, and its place
+ * on the profile page. Who logs: database failures are logged here (the
+ * result's 503 is already logged); refusals are answered, not logged. The file is checked (%PDF- magic, .pdf name, at most
  * DeskAuthResumeMaxSize bytes) and stored in the database as base64. */
 #ifndef DA_RESUME_H
 #define DA_RESUME_H
@@ -13,7 +28,7 @@
 #include "da_jwt.h"
 
 /* How an upload or a delete ended: status OK, or an HTTP error status with
- * its §6.1 code and a message for a person. HTTP_SERVICE_UNAVAILABLE is
+ * its error code (interface.md, Errors) and a message for a person. HTTP_SERVICE_UNAVAILABLE is
  * already logged. */
 typedef struct {
     int status;

@@ -1,12 +1,27 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_token.c: deskauth-token: code exchange with PKCE, refresh rotation
  * with replay detection, connection-file codes (interface.md, Tokens;
  * Desktop hand-off).
  * Form requests answer as RFC 6749 §5.1/§5.2; the JSON and Bearer refresh
- * of existing apps answer in the §6.1 shape. */
+ * of existing apps answer in the JSON error shape (interface.md, Errors). */
 
 #include "da_routes.h"
 #include "da_authn.h"
-#include "da_cache.h"
+#include "da_session.h"
 #include "da_device.h"
 #include "da_http.h"
 #include "da_page.h"
@@ -21,7 +36,7 @@ typedef struct {
     da_db_t *db;
     apr_table_t *params;
     const char *secret;                   /* the code or token presented */
-    int compat;                           /* JSON/Bearer caller: §6.1 shape */
+    int compat;                           /* JSON/Bearer caller: JSON error shape */
 } da_grant_t;
 
 static int oauth_error(da_grant_t *g, int status, const char *error,

@@ -1,5 +1,22 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_authn.h: who is calling. `AuthType DeskAuth` for any location, and the
- * same token check for the module's own endpoints. */
+ * same token check for the module's own endpoints. Who logs: a refused
+ * token is logged here at debug (why, never the token); a database failure
+ * by the session check; callers only answer. */
 #ifndef DA_AUTHN_H
 #define DA_AUTHN_H
 
@@ -32,7 +49,7 @@ int da_caller(request_rec *r, const char *here, da_claims_t **claims, int *cooki
 /* The claims accepted for this request, or NULL. */
 da_claims_t *da_authn_claims(request_rec *r);
 
-/* 401 answer (JSON §6.1 `unauthorized`) with WWW-Authenticate per RFC 6750
+/* 401 answer (JSON error `unauthorized`) with WWW-Authenticate per RFC 6750
  * §3: error="invalid_token" only when a token was sent. Returns DONE. */
 int da_send_unauthorized(request_rec *r, int token_sent);
 

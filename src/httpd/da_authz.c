@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_authz.c: authorization providers over the claims of AuthType DeskAuth.
  * Require lines are split into words once, at configuration time. */
 
@@ -68,7 +83,7 @@ void da_authz_forbidden(request_rec *r)
 {
     const char *why = apr_table_get(r->notes, "deskauth-unauthorized");
 
-    /* API callers of a protected location get the §6.1 shape too. */
+    /* API callers of a protected location get the JSON error shape too. */
     if (r->status == HTTP_UNAUTHORIZED && why && !da_wants_html(r)) {
         ap_custom_response(r, HTTP_UNAUTHORIZED,
                            apr_psprintf(r->pool, "{\"success\":false,\"error\":"

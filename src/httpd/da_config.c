@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_config.c: directives, create/merge, and the checks made at startup. */
 
 #include "da_private.h"
@@ -12,15 +27,57 @@
 
 #include <errno.h>
 
-/* Defaults (docs/directives.html), applied only by the getters below. */
-#define DEF_ACCESS_TTL      900
-#define DEF_REFRESH_TTL     2592000
-#define DEF_WEB_TTL         43200
-#define DEF_CODE_TTL        60
-#define DEF_DEVICE_TTL      600
-#define DEF_PASSWORD_COST   12
-#define DEF_PASSWORD_MIN    8
-#define DEF_RESUME_MAX      5242880
+/* Every default, in one place (docs/directives.html lists the same). The
+ * getters answer a field's merged value, or its value here when no level
+ * set it. NULL: none, or derived from the request where a getter says. */
+static const da_srv_conf_t srv_defaults = {
+    .signing_file = NULL,                 /* the demo key (demo_key) */
+    .signing_key = NULL,
+    .verify_keys = NULL,
+    .algorithm = NULL,                    /* the signing key's own */
+    .keyring = NULL,                      /* built per server at check_config */
+    .issuer = NULL,                       /* https:// + ServerName (da_issuer) */
+    .audience = NULL,                     /* the issuer */
+    .access_ttl = 900,
+    .refresh_ttl = 2592000,
+    .web_ttl = 43200,
+    .code_ttl = 60,
+    .device_ttl = 600,
+    .clients = NULL,
+    .roles = NULL,                        /* USER only (da_default_role) */
+    .role_home = NULL,                    /* the profile page */
+    .password_cost = 12,
+    .password_min = 8,
+    .login_limit = 5,
+    .login_window = 900,
+    .register_limit = 10,
+    .register_window = 3600,
+    .cache = NULL,                        /* shmcb */
+    .session_cache_ttl = 10,
+    .resume_max = 5242880,
+    .schema_auto = 1,
+    .state_dir = NULL,                    /* ServerRoot/deskauth */
+    .template_dir = NULL,                 /* the compiled-in templates */
+    .site_name = NULL,                    /* ServerName */
+    .cookie_secure = DA_COOKIE_SECURE_AUTO,
+    .mail_command = "/usr/sbin/sendmail -t -i",
+    .mail_from = NULL,                    /* noreply@ServerName */
+    .require_verified = 0,
+    .mail_ok = 0,                         /* set by da_mail_post_config */
+    .urls = NULL,                         /* discovered, else the route table's */
+    .mod = NULL,                          /* made by the main server's create */
+};
+
+static const da_dir_conf_t dir_defaults = {
+    .token_from = DA_FROM_HEADER | DA_FROM_COOKIE,
+    .pass_claims = DA_PASS_ENV,
+    .session_check = 1,
+    .login_redirect = 0,
+};
+
+/* A value field of c, or its default when unset. */
+#define SRV_VAL(c, f) ((c)->f != DA_UNSET ? (c)->f : srv_defaults.f)
+#define DIR_VAL(d, f) ((d)->f != DA_UNSET ? (d)->f : dir_defaults.f)
 
 da_srv_conf_t *da_srv(const server_rec *s)
 {
@@ -103,6 +160,8 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(data_key);
     MERGE_PTR(require_2fa);
     MERGE_PTR(urls);
+    c->keyring = NULL;                    /* per server, by da_config_check */
+    c->mail_ok = 0;                       /* per server, by da_mail_post_config */
     c->mod = base->mod;                   /* the main server's, never a copy */
     return c;
 }
@@ -190,37 +249,37 @@ const char *da_audience(const request_rec *r)
 
 apr_int64_t da_access_ttl(const da_srv_conf_t *c)
 {
-    return c->access_ttl != DA_UNSET ? c->access_ttl : DEF_ACCESS_TTL;
+    return SRV_VAL(c, access_ttl);
 }
 
 apr_int64_t da_refresh_ttl(const da_srv_conf_t *c)
 {
-    return c->refresh_ttl != DA_UNSET ? c->refresh_ttl : DEF_REFRESH_TTL;
+    return SRV_VAL(c, refresh_ttl);
 }
 
 apr_int64_t da_web_ttl(const da_srv_conf_t *c)
 {
-    return c->web_ttl != DA_UNSET ? c->web_ttl : DEF_WEB_TTL;
+    return SRV_VAL(c, web_ttl);
 }
 
 apr_int64_t da_code_ttl(const da_srv_conf_t *c)
 {
-    return c->code_ttl != DA_UNSET ? c->code_ttl : DEF_CODE_TTL;
+    return SRV_VAL(c, code_ttl);
 }
 
 apr_int64_t da_device_ttl(const da_srv_conf_t *c)
 {
-    return c->device_ttl != DA_UNSET ? c->device_ttl : DEF_DEVICE_TTL;
+    return SRV_VAL(c, device_ttl);
 }
 
 int da_password_cost(const da_srv_conf_t *c)
 {
-    return c->password_cost != DA_UNSET ? c->password_cost : DEF_PASSWORD_COST;
+    return SRV_VAL(c, password_cost);
 }
 
 int da_password_min(const da_srv_conf_t *c)
 {
-    return c->password_min != DA_UNSET ? c->password_min : DEF_PASSWORD_MIN;
+    return SRV_VAL(c, password_min);
 }
 
 const char *da_site_name(const request_rec *r)
@@ -252,49 +311,49 @@ int da_role_selectable(const da_srv_conf_t *c, const char *role)
 
 int da_cookie_secure(const request_rec *r)
 {
-    int v = da_srv(r->server)->cookie_secure;
+    da_cookie_secure_t v = SRV_VAL(da_srv(r->server), cookie_secure);
 
     /* Behind a proxy that terminates TLS the hop is http, but the browser
      * is on https: the configured origin decides, not the hop. */
-    if (v == DA_UNSET || v == 2) {
+    if (v == DA_COOKIE_SECURE_AUTO) {
         return !strncmp(da_public_origin(r), "https:", 6);
     }
-    return v;
+    return v == DA_COOKIE_SECURE_ON;
 }
 
 apr_int64_t da_login_limit(const da_srv_conf_t *c)
 {
-    return c->login_limit != DA_UNSET ? c->login_limit : 5;
+    return SRV_VAL(c, login_limit);
 }
 
 apr_int64_t da_login_window(const da_srv_conf_t *c)
 {
-    return c->login_window != DA_UNSET ? c->login_window : 900;
+    return SRV_VAL(c, login_window);
 }
 
 apr_int64_t da_register_limit(const da_srv_conf_t *c)
 {
-    return c->register_limit != DA_UNSET ? c->register_limit : 10;
+    return SRV_VAL(c, register_limit);
 }
 
 apr_int64_t da_register_window(const da_srv_conf_t *c)
 {
-    return c->register_window != DA_UNSET ? c->register_window : 3600;
+    return SRV_VAL(c, register_window);
 }
 
 apr_int64_t da_session_cache_ttl(const da_srv_conf_t *c)
 {
-    return c->session_cache_ttl != DA_UNSET ? c->session_cache_ttl : 10;
+    return SRV_VAL(c, session_cache_ttl);
 }
 
 apr_int64_t da_resume_max(const da_srv_conf_t *c)
 {
-    return c->resume_max != DA_UNSET ? c->resume_max : DEF_RESUME_MAX;
+    return SRV_VAL(c, resume_max);
 }
 
 const char *da_mail_command(const da_srv_conf_t *c)
 {
-    return c->mail_command ? c->mail_command : "/usr/sbin/sendmail -t -i";
+    return c->mail_command ? c->mail_command : srv_defaults.mail_command;
 }
 
 const char *da_mail_from(const request_rec *r)
@@ -321,12 +380,12 @@ int da_role_requires_2fa(const da_srv_conf_t *c, const char *role)
 
 int da_require_verified(const da_srv_conf_t *c)
 {
-    return c->require_verified == 1;
+    return SRV_VAL(c, require_verified) == 1;
 }
 
 int da_schema_auto(const da_srv_conf_t *c)
 {
-    return c->schema_auto != 0;
+    return SRV_VAL(c, schema_auto) != 0;
 }
 
 const char *da_url(const request_rec *r, const char *name)
@@ -420,23 +479,22 @@ const char *da_subpath(const request_rec *r)
 
 int da_dir_token_from(const da_dir_conf_t *d)
 {
-    return d->token_from != DA_UNSET ? d->token_from
-                                     : DA_FROM_HEADER | DA_FROM_COOKIE;
+    return DIR_VAL(d, token_from);
 }
 
 int da_dir_pass_claims(const da_dir_conf_t *d)
 {
-    return d->pass_claims != DA_UNSET ? d->pass_claims : DA_PASS_ENV;
+    return DIR_VAL(d, pass_claims);
 }
 
 int da_dir_session_check(const da_dir_conf_t *d)
 {
-    return d->session_check != 0;
+    return DIR_VAL(d, session_check) != 0;
 }
 
 int da_dir_login_redirect(const da_dir_conf_t *d)
 {
-    return d->login_redirect == 1;
+    return DIR_VAL(d, login_redirect) == 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -766,13 +824,13 @@ static const char *set_cookie_secure(cmd_parms *cmd, void *dc, const char *v)
     da_srv_conf_t *c = srv_of(cmd);
 
     if (!strcasecmp(v, "on")) {
-        c->cookie_secure = 1;
+        c->cookie_secure = DA_COOKIE_SECURE_ON;
     }
     else if (!strcasecmp(v, "off")) {
-        c->cookie_secure = 0;
+        c->cookie_secure = DA_COOKIE_SECURE_OFF;
     }
     else if (!strcasecmp(v, "auto")) {
-        c->cookie_secure = 2;
+        c->cookie_secure = DA_COOKIE_SECURE_AUTO;
     }
     else {
         return fail(cmd, "expects auto, on or off");

@@ -1,6 +1,23 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_config.h: server and directory configuration of mod_deskauth.
- * Every field starts unset; one merge rule per field; defaults are applied
- * by the getters in da_config.c, so nothing else knows a default. */
+ * Every field starts unset; one merge rule per field; every default is in
+ * one static config in da_config.c (srv_defaults, dir_defaults), applied by
+ * the getters, so nothing else knows a default. tools/check-config.sh (make
+ * check) fails when a field lacks either. */
 #ifndef DA_CONFIG_H
 #define DA_CONFIG_H
 
@@ -13,12 +30,21 @@
 
 #define DA_UNSET (-1)
 
+/* DeskAuthCookieSecure */
+typedef enum {
+    DA_COOKIE_SECURE_UNSET = DA_UNSET,
+    DA_COOKIE_SECURE_OFF = 0,
+    DA_COOKIE_SECURE_ON = 1,
+    DA_COOKIE_SECURE_AUTO = 2             /* Secure when the public origin is https */
+} da_cookie_secure_t;
+
 /* Module-wide runtime state: one per configuration cycle, made by the main
  * server's create_srv and shared by pointer with every virtual host (the
  * merge copies the pointer), so per-process things never sit on a per-vhost
  * struct. Written only at startup, in child_init, or atomically. */
 typedef struct {
-    struct da_cache *cache;               /* socache, da_cache_post_config() */
+    struct da_socache *cache;             /* da_socache_post_config() */
+    struct da_sessions *sessions;         /* da_session_post_config(), child_init */
     struct da_verified *verified;         /* per child, da_authn_child_init() */
     apr_table_t *mounts;                  /* every <Location> of each handler */
     volatile apr_uint32_t schema_ready;   /* per child, apr_atomic_*32 */
@@ -61,7 +87,7 @@ typedef struct {
     const char *state_dir;
     const char *template_dir;
     const char *site_name;
-    int cookie_secure;                    /* 0 off, 1 on, 2 auto */
+    da_cookie_secure_t cookie_secure;
     const char *mail_command;             /* DeskAuthMailCommand "CMD ARGS" */
     const char *mail_from;                /* DeskAuthMailFrom */
     int require_verified;                 /* DeskAuthRequireVerifiedEmail */

@@ -1,9 +1,24 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_device_grant.c: the token endpoint's side of the device authorization
  * grant (RFC 8628 §3.4, §3.5): a device polls with its device code until
  * a signed-in person approved or denied it on the device page. */
 
 #include "da_device.h"
-#include "da_cache.h"
+#include "da_session.h"
 #include "da_util.h"
 
 static int refuse(da_device_poll_t *out, const char *error, const char *description,

@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_handoff.h: a desktop app waiting for a browser sign-in (the PKCE
  * hand-off, and the token-redirect compatibility), shared by the sign-in,
  * sign-up, callback and profile endpoints. Errors are answered (and, when
@@ -13,7 +28,7 @@ typedef struct {
     const da_client_t *client;
     const char *redirect_uri;
     const char *state;
-    const char *challenge;                /* PKCE S256, NULL for §6.3 */
+    const char *challenge;                /* PKCE S256, NULL for token-redirect */
     const char *device_name;
     int legacy;                           /* ?redirect=URI, token in the redirect */
 } da_handoff_t;

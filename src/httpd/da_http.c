@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_http.c: request bodies, responses, cookies. */
 
 #include "da_http.h"
@@ -69,31 +84,26 @@ da_body_kind_t da_body_kind(request_rec *r)
     return DA_BODY_OTHER;
 }
 
-int da_read_body(request_rec *r, apr_size_t limit, char **buf, apr_size_t *len)
+int da_body_stream(request_rec *r, apr_size_t chunk, da_body_sink_fn sink,
+                   void *baton)
 {
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    char *out = apr_palloc(r->pool, limit + 1);
-    apr_size_t n = 0;
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    int seen_eos = 0;
+    int seen_eos = 0, rc = OK;
 
-    /* Refuse early when the declared length is already too big. */
-    if (cl && apr_atoi64(cl) > (apr_int64_t)limit) {
-        return HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
-    while (!seen_eos) {
+    while (!seen_eos && rc == OK) {
         apr_bucket *b;
         apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
-                                         APR_BLOCK_READ, 8192);
+                                         APR_BLOCK_READ, chunk);
         if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, DA_LOGNO(00010)
                           "reading the request body failed");
-            return HTTP_BAD_REQUEST;
+            rc = HTTP_BAD_REQUEST;
+            break;
         }
         for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
              b = APR_BUCKET_NEXT(b)) {
             const char *data;
-            apr_size_t dlen;
+            apr_size_t len;
 
             if (APR_BUCKET_IS_EOS(b)) {
                 seen_eos = 1;
@@ -102,20 +112,60 @@ int da_read_body(request_rec *r, apr_size_t limit, char **buf, apr_size_t *len)
             if (APR_BUCKET_IS_METADATA(b)) {
                 continue;
             }
-            if (apr_bucket_read(b, &data, &dlen, APR_BLOCK_READ) != APR_SUCCESS) {
-                return HTTP_BAD_REQUEST;
+            if (apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
+                rc = HTTP_BAD_REQUEST;
+                break;
             }
-            if (dlen > limit - n) {
-                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            if (len && sink(baton, data, len)) {
+                rc = DONE;
+                break;
             }
-            memcpy(out + n, data, dlen);
-            n += dlen;
         }
         apr_brigade_cleanup(bb);
     }
-    out[n] = '\0';
-    *buf = out;
-    *len = n;
+    if (rc != OK) {
+        /* The rest of the body is not read: close rather than drain it. */
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    return rc;
+}
+
+/* The whole body into one buffer of at most limit bytes. */
+typedef struct {
+    char *out;
+    apr_size_t n;
+    apr_size_t limit;
+} body_buffer_t;
+
+static int buffer_sink(void *baton, const char *data, apr_size_t len)
+{
+    body_buffer_t *bb = baton;
+
+    if (len > bb->limit - bb->n) {
+        return 1;
+    }
+    memcpy(bb->out + bb->n, data, len);
+    bb->n += len;
+    return 0;
+}
+
+int da_read_body(request_rec *r, apr_size_t limit, char **buf, apr_size_t *len)
+{
+    body_buffer_t bb = { apr_palloc(r->pool, limit + 1), 0, limit };
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    int rc;
+
+    /* Refuse early when the declared length is already too big. */
+    if (cl && apr_atoi64(cl) > (apr_int64_t)limit) {
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    rc = da_body_stream(r, 8192, buffer_sink, &bb);
+    if (rc != OK) {
+        return rc == DONE ? HTTP_REQUEST_ENTITY_TOO_LARGE : rc;
+    }
+    bb.out[bb.n] = '\0';
+    *buf = bb.out;
+    *len = bb.n;
     return OK;
 }
 

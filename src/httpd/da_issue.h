@@ -1,5 +1,23 @@
-/* da_issue.h: sessions and the tokens handed out for them; the user
- * object (docs/interface.md, Sign-up and sign-in). */
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* da_issue.h: sessions and the tokens handed out for them, one-time codes;
+ * the user object (docs/interface.md, Sign-up and sign-in). Who logs:
+ * da_code_issue and the user object's resume log their database failures
+ * here; da_issue_* return the store's status and the caller logs it (with
+ * da_db_fail when it gives up). */
 #ifndef DA_ISSUE_H
 #define DA_ISSUE_H
 
@@ -65,7 +83,7 @@ apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
 const char *da_code_issue(request_rec *r, da_db_t *db, da_code_t *code,
                           apr_int64_t ttl);
 
-/* The §6.1 user object. */
+/* The user object (interface.md, Sign-up and sign-in). */
 json_object *da_user_json(request_rec *r, const da_user_t *u);
 
 /* {"success":true,"message":msg,"tokens":{...},"user":{...},"isNewUser":b} */

@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_page.c: rendering pages from the built-in or the admin's templates. */
 
 #include "da_page.h"
@@ -236,4 +251,15 @@ const char *da_hidden_inputs(apr_pool_t *p, apr_table_t *t,
         }
     }
     return out;
+}
+
+void da_page_refusal(da_page_t *pg, const da_refusal_t *f)
+{
+    if (f && f->field) {
+        apr_table_set(pg->vars, apr_pstrcat(pg->r->pool, f->field, "_error", NULL),
+                      f->message);
+    }
+    else if (f) {
+        apr_table_set(pg->vars, "error", f->message);
+    }
 }

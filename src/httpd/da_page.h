@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_page.h: server-rendered pages (interface.md, Pages): templates,
  * security headers,
  * CSRF. */
@@ -5,6 +20,7 @@
 #define DA_PAGE_H
 
 #include "da_private.h"
+#include "da_http.h"
 
 typedef struct {
     request_rec *r;
@@ -52,5 +68,9 @@ const char *da_hidden_inputs(apr_pool_t *p, apr_table_t *t,
 /* 503 `unavailable`, page or JSON. Logs nothing: the caller (or what
  * failed under it: da_db, da_db_fail, the store's callers) has logged. */
 int da_unavailable(request_rec *r);
+
+/* A refusal shown on the page: next to its field (the template variable
+ * FIELD_error) or, without a field, at the top ("error"). f may be NULL. */
+void da_page_refusal(da_page_t *pg, const da_refusal_t *f);
 
 #endif

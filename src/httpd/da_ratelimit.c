@@ -1,10 +1,25 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* da_ratelimit.c: fixed-window counters in the socache of DeskAuthCache,
  * shared by all children and, with memcache, by all servers. A counter is
  * "COUNT SINCE UNTIL"; an attempt's slots are taken and given back under
- * the counters' lock (da_cache_counters). */
+ * the counters' lock (da_socache_counters). */
 
 #include "da_ratelimit.h"
-#include "da_cache.h"
+#include "da_socache.h"
 #include "da_http.h"
 #include "da_util.h"
 
@@ -102,7 +117,7 @@ apr_int64_t da_limit_take(request_rec *r, da_limit_kind_t kind, const char *subj
 {
     da_limit_hold_t *h = hold_new(r, kind, subject);
 
-    if (!da_cache_counters(r, h->keys, h->n, take, h)) {
+    if (!da_socache_counters(r, h->keys, h->n, take, h)) {
         h->n = 0;                         /* no cache: nothing was taken */
     }
     if (hold) {
@@ -114,7 +129,7 @@ apr_int64_t da_limit_take(request_rec *r, da_limit_kind_t kind, const char *subj
 void da_limit_release(request_rec *r, da_limit_hold_t *hold)
 {
     if (hold && hold->n) {
-        da_cache_counters(r, hold->keys, hold->n, give_back, hold);
+        da_socache_counters(r, hold->keys, hold->n, give_back, hold);
     }
 }
 
@@ -123,7 +138,7 @@ void da_limit_clear(request_rec *r, da_limit_kind_t kind, const char *account)
     da_limit_hold_t *h = hold_new(r, kind, account);
 
     if (account && h->n == HOLD_MAX) {
-        da_cache_counters(r, &h->keys[1], 1, reset, NULL);
+        da_socache_counters(r, &h->keys[1], 1, reset, NULL);
     }
 }
 

@@ -1,5 +1,5 @@
 # The admin JSON API, deskauth-admin at /auth/admin behind Require
-# deskauth-role ADMIN (interface.md, Administration; routes in the header of src/da_admin.c):
+# deskauth-role ADMIN (interface.md, Administration; routes in the header of src/endpoints/da_admin.c):
 #   GET    /auth/admin/users[?q=&limit=&offset=]  list and search
 #   GET    /auth/admin/users/ID                   one user
 #   PATCH  /auth/admin/users/ID {isActive, role}  enable/disable, change role
@@ -20,8 +20,6 @@ use JSON::PP ();
 plan tests => 7 + 9 + 7 + 4 + 8 + 6 + 4 + 6 + 3 + 5 + 5 + 8;
 
 my $PW = 'correct horse 1';
-my @USER_FIELDS = qw(id email firstName lastName fullName role company jobRole authType
-                     emailVerified isActive resume createdAt updatedAt lastLoginAt);
 
 sub h  { my ($j) = @_; return ref $j eq 'HASH' ? $j : {} }
 sub hd { my ($j) = @_; return h(h($j)->{data}) }

@@ -26,16 +26,7 @@ use DeskAuthServer;
 
 plan tests => 96;
 
-sub jbody { my $res = shift; return eval { JSON::PP->new->utf8->decode($res->content) } }
 
-sub raw_req {
-    my ($method, $path, $body, %h) = @_;
-    my $ua  = LWP::UserAgent->new(max_redirect => 0, timeout => 60);
-    my $req = HTTP::Request->new($method => url($path));
-    $req->header($_ => $h{$_}) for keys %h;
-    $req->content($body) if defined $body;
-    return $ua->request($req);
-}
 
 # Four assertions: status, JSON content type, the exact §6.1 shape, the code.
 sub error_ok {

@@ -14,7 +14,6 @@ plan tests => 24;
 my $LOGOUT  = '/auth/logout';
 my $PROFILE = '/api/auth/profile';
 
-sub jbody { my $res = shift; return eval { JSON::PP->new->utf8->decode($res->content) } }
 
 sub error_ok {
     my ($res, $status, $code, $name) = @_;

@@ -16,40 +16,15 @@ plan tests => 133;
 
 my $REGISTER = '/auth/register';
 my $RFC3339  = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
-my @USER_FIELDS = qw(id email firstName lastName fullName role company jobRole
-                     authType emailVerified isActive resume createdAt updatedAt
-                     lastLoginAt);
 
 # --- local helpers ---------------------------------------------------------
 
 # The response body as JSON, decoded afresh (so that number/string types are
 # still those of the wire), or undef.
-sub jbody {
-    my $res = shift;
-    my $j = eval { JSON::PP->new->utf8->decode($res->content) };
-    return $j;
-}
 
 # 'null', 'bool', 'object', 'array', 'string' or 'number' of a freshly
 # decoded value.
-sub jtype {
-    my $v = shift;
-    return 'null'   unless defined $v;
-    return 'bool'   if JSON::PP::is_bool($v);
-    return 'object' if ref $v eq 'HASH';
-    return 'array'  if ref $v eq 'ARRAY';
-    my $e = JSON::PP->new->allow_nonref->encode($v);
-    return $e =~ /^"/ ? 'string' : 'number';
-}
 
-sub raw_req {
-    my ($method, $path, $body, %h) = @_;
-    my $ua  = LWP::UserAgent->new(max_redirect => 0, timeout => 60);
-    my $req = HTTP::Request->new($method => url($path));
-    $req->header($_ => $h{$_}) for keys %h;
-    $req->content($body) if defined $body;
-    return $ua->request($req);
-}
 
 sub b64url_decode {
     my $s = shift // '';
