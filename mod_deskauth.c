@@ -57,6 +57,8 @@ const da_route_t da_routes[] = {
     { "verify",   "/auth/verify",     DA_M(GET) | DA_M(POST), da_verify_handler },
     { "reset",    "/auth/reset",      DA_M(GET) | DA_M(POST), da_reset_handler },
     { "device",   "/auth/device",     DA_M(GET) | DA_M(POST), da_device_handler },
+    { "passkey",  "/auth/passkey",
+                  DA_M(GET) | DA_M(POST) | DA_M(PATCH) | DA_M(DELETE), da_passkey_handler },
     { "twofactor", "/auth/2fa",       DA_M(GET) | DA_M(POST), da_twofactor_handler },
     { NULL, NULL, 0, NULL }
 };

@@ -41,8 +41,8 @@ typedef struct {
     const char *iss, *aud, *sub, *jti, *sid;
     const char *email, *role, *name, *client_id;
     const char *amr;                      /* RFC 8176 methods, space-separated
-                                           * ("pwd otp mfa"); a JSON array
-                                           * in the token */
+                                           * ("pwd otp mfa", "hwk user"); a
+                                           * JSON array in the token */
     apr_int64_t exp, iat, nbf;
     json_object *payload;                 /* all claims, owned by the pool */
     const char *payload_json;             /* or as text (da_verified.c) */

@@ -18,6 +18,7 @@
  * their types (apr_dbd_pgsql declares them in PREPARE). */
 
 #include "da_store.h"
+#include "da_store_impl.h"
 
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -162,6 +163,7 @@ const da_stmt_t da_store_statements[] = {
       "OR (revoked_at > 0 AND revoked_at < %lld)" },
     { "deskauth_purge_codes",
       "DELETE FROM deskauth_codes WHERE expires_at < %lld" },
+    DA_STORE_PASSKEY_STATEMENTS
     { NULL, NULL }
 };
 
@@ -302,39 +304,12 @@ apr_status_t da_store_prepare_all(da_db_t *db)
     return APR_SUCCESS;
 }
 
-/* The helpers above, for the other da_store_*.c files (da_store.h). */
-apr_status_t da_store_exec(da_db_t *db, const char *label, int *nrows, int nargs,
-                           const char **args)
-{
-    return exec(db, label, nrows, nargs, args);
-}
-
-apr_status_t da_store_query(da_db_t *db, const char *label, int nargs,
-                            const char **args, da_store_row_fn fn, void *baton)
-{
-    return query(db, label, nargs, args, fn, baton);
-}
-
-const char *da_store_col(da_db_t *db, apr_dbd_row_t *row, int n)
-{
-    return col(db, row, n);
-}
-
-apr_int64_t da_store_col_num(da_db_t *db, apr_dbd_row_t *row, int n)
-{
-    return col_num(db, row, n);
-}
-
-const char *da_store_num(da_db_t *db, apr_int64_t v)
-{
-    return num(db, v);
-}
-
 /* The tables this schema version must have, to confirm a failed CREATE
  * lost a race rather than failed. */
 static const char *const schema_tables[] = {
     "deskauth_users", "deskauth_sessions", "deskauth_refresh_used",
     "deskauth_codes", "deskauth_resumes", "deskauth_device_codes",
+    "deskauth_passkeys",
     "deskauth_totp", "deskauth_recovery_codes", "deskauth_mfa_pending", NULL
 };
 
@@ -1094,4 +1069,34 @@ apr_status_t da_store_device_set_issued(da_db_t *db, const char *device_hash,
     const char *args[] = { session_id, device_hash };
 
     return exec_one(db, "deskauth_device_set_issued", 2, args);
+}
+
+/* ------------------------------------------------------------------ */
+/* For the other store files (da_store_impl.h) */
+
+apr_status_t da_store_exec(da_db_t *db, const char *label, int *nrows, int nargs,
+                           const char **args)
+{
+    return exec(db, label, nrows, nargs, args);
+}
+
+apr_status_t da_store_query(da_db_t *db, const char *label, int nargs,
+                            const char **args, da_store_row_fn fn, void *baton)
+{
+    return query(db, label, nargs, args, fn, baton);
+}
+
+const char *da_store_col(da_db_t *db, apr_dbd_row_t *row, int n)
+{
+    return col(db, row, n);
+}
+
+apr_int64_t da_store_col_num(da_db_t *db, apr_dbd_row_t *row, int n)
+{
+    return col_num(db, row, n);
+}
+
+const char *da_store_num(da_db_t *db, apr_int64_t v)
+{
+    return num(db, v);
 }

@@ -16,6 +16,7 @@
 /* da_store_mfa.c: the SQL of the two-step sign-in (da_store_mfa.h). */
 
 #include "da_store_mfa.h"
+#include "da_store_impl.h"
 
 #include <apr_strings.h>
 

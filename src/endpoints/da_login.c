@@ -25,6 +25,7 @@
 #include "da_issue.h"
 #include "da_mfa.h"
 #include "da_page.h"
+#include "da_pending.h"
 #include "da_password.h"
 #include "da_ratelimit.h"
 #include "da_util.h"
@@ -83,31 +84,14 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
     return OK;
 }
 
-/* Record the sign-in (amr: how, RFC 8176) and create the browser session,
- * in one transaction (one commit to wait for), then set the session
- * cookie; the account's failed attempts are forgotten. */
+/* A completed sign-in (amr: how, RFC 8176): the browser session
+ * (da_issue_browser_signin, which logs its failures), and the account's
+ * failed attempts forgotten. */
 static apr_status_t start_session(request_rec *r, da_db_t *db, da_user_t *u,
                                   const char *amr, da_tokens_t *t)
 {
-    da_session_spec_t web = { "web", NULL, NULL, amr };
-    apr_status_t rv;
-
     da_limit_clear(r, DA_LIMIT_LOGIN, u->email);
-    u->last_login_at = da_now();
-    if ((rv = da_store_begin(db)) == APR_SUCCESS) {
-        rv = da_store_user_touch_login(db, u->id, u->last_login_at);
-        if (rv == APR_SUCCESS) {
-            rv = da_issue_session(r, db, u, &web, t);
-        }
-        rv = da_store_end(db, rv);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = da_issue_web_cookie(r, u, t);
-    }
-    if (rv != APR_SUCCESS) {
-        da_db_log_error(r, db, "creating a session");
-    }
-    return rv;
+    return da_issue_browser_signin(r, db, u, amr, t);
 }
 
 /* The sign-in page, with the waiting app's parameters kept in the form. */
@@ -134,6 +118,7 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
     if (h) {
         apr_table_set(pg->vars, "app_name", h->client->name);
     }
+    da_pending_remember(r, h, params);
     if (params && apr_table_get(params, "email")) {
         apr_table_set(pg->vars, "email", apr_table_get(params, "email"));
     }

@@ -65,6 +65,7 @@ static const da_srv_conf_t srv_defaults = {
     .require_verified = 0,
     .mail_ok = 0,                         /* set by da_mail_post_config */
     .urls = NULL,                         /* discovered, else the route table's */
+    .webauthn = NULL,                     /* DeskAuthWebAuthn*: da_webauthn_conf.c */
     .mod = NULL,                          /* made by the main server's create */
 };
 
@@ -160,6 +161,7 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(data_key);
     MERGE_PTR(require_2fa);
     MERGE_PTR(urls);
+    c->webauthn = da_webauthn_conf_merge(p, base->webauthn, add->webauthn);
     c->keyring = NULL;                    /* per server, by da_config_check */
     c->mail_ok = 0;                       /* per server, by da_mail_post_config */
     c->mod = base->mod;                   /* the main server's, never a copy */
@@ -966,6 +968,7 @@ const command_rec da_cmds[] = {
         "From address of the mails (default noreply@ + ServerName)"),
     AP_INIT_FLAG("DeskAuthRequireVerifiedEmail", set_require_verified, NULL, RSRC_CONF,
         "refuse sign-in until the email address is confirmed (default off)"),
+    DA_WEBAUTHN_CMDS
     AP_INIT_TAKE1("DeskAuthDataKey", set_data_key, NULL, RSRC_CONF,
                   "file with the 32-byte key that seals authenticator-app keys"),
     AP_INIT_ITERATE("DeskAuthRequire2FA", add_required_role, NULL, RSRC_CONF,

@@ -161,6 +161,29 @@ const char *da_code_issue(request_rec *r, da_db_t *db, da_code_t *code,
     return value;
 }
 
+apr_status_t da_issue_browser_signin(request_rec *r, da_db_t *db, da_user_t *u,
+                                     const char *amr, da_tokens_t *t)
+{
+    da_session_spec_t web = { "web", NULL, NULL, amr };
+    apr_status_t rv;
+
+    u->last_login_at = da_now();
+    if ((rv = da_store_begin(db)) == APR_SUCCESS) {
+        rv = da_store_user_touch_login(db, u->id, u->last_login_at);
+        if (rv == APR_SUCCESS) {
+            rv = da_issue_session(r, db, u, &web, t);
+        }
+        rv = da_store_end(db, rv);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = da_issue_web_cookie(r, u, t);
+    }
+    if (rv != APR_SUCCESS) {
+        da_db_log_error(r, db, "creating a session");
+    }
+    return rv;
+}
+
 /* The user object's `resume`: NULL (JSON null) or {"filename","size",
  * "contentType","uploadedAt","url"}. From u->resume when known (the user
  * came from da_store_user_search, or was just created), else one

@@ -76,6 +76,12 @@ const char *da_session_amr(request_rec *r, da_db_t *db, const char *sid);
 apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
                                  const da_tokens_t *t);
 
+/* A browser sign-in of u (amr: how, RFC 8176, NULL: not said):
+ * lastLoginAt and a web session in one transaction, then the session
+ * cookie. Failures are logged here. */
+apr_status_t da_issue_browser_signin(request_rec *r, da_db_t *db, da_user_t *u,
+                                     const char *amr, da_tokens_t *t);
+
 /* Store a new one-time code: code says its kind, user and what it is bound
  * to (client, redirect URI, PKCE challenge, device, browser session, state);
  * its hash and times are filled in here, living ttl seconds. Returns its
