@@ -27,6 +27,7 @@
 #include "da_db.h"
 #include "da_http.h"
 #include "da_mail.h"
+#include "da_mfa.h"
 #include "da_routes.h"
 #include "da_stats.h"
 
@@ -60,6 +61,7 @@ const da_route_t da_routes[] = {
     { "device",   "/auth/device",     DA_M(GET) | DA_M(POST), da_device_handler },
     { "passkey",  "/auth/passkey",
                   DA_M(GET) | DA_M(POST) | DA_M(PATCH) | DA_M(DELETE), da_passkey_handler },
+    { "twofactor", "/auth/2fa",       DA_M(GET) | DA_M(POST), da_twofactor_handler },
     { NULL, NULL, 0, NULL }
 };
 
@@ -83,6 +85,7 @@ static void da_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(da_socache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(da_config_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(da_socache_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(da_mfa_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_db_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_socache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_session_post_config, NULL, NULL, APR_HOOK_MIDDLE);

@@ -166,3 +166,44 @@ CREATE TABLE IF NOT EXISTS deskauth_passkeys (
 CREATE INDEX IF NOT EXISTS deskauth_passkeys_user ON deskauth_passkeys (user_id);
 INSERT INTO deskauth_schema_version (version) SELECT 4
     WHERE NOT EXISTS (SELECT 1 FROM deskauth_schema_version WHERE version = 4);
+
+-- version 5: two-step sign-in (authenticator-app codes) and amr
+
+-- Two-step sign-in. A person's authenticator-app key (TOTP, RFC 6238),
+-- sealed with AES-256-GCM under DeskAuthDataKey ("g1." values; "p1."
+-- without a data key). confirmed_at is 0 while the enrolment waits for its
+-- first code; last_step is the last 30 s step accepted (never again).
+CREATE TABLE IF NOT EXISTS deskauth_totp (
+    user_id       VARCHAR(64)   NOT NULL PRIMARY KEY,
+    secret        VARCHAR(200)  NOT NULL,
+    confirmed_at  BIGINT        NOT NULL DEFAULT 0,
+    last_step     BIGINT        NOT NULL DEFAULT 0,
+    created_at    BIGINT        NOT NULL
+);
+
+-- Ten one-time recovery codes per enrolment, stored only as hashes.
+CREATE TABLE IF NOT EXISTS deskauth_recovery_codes (
+    user_id       VARCHAR(64)   NOT NULL,
+    code_hash     VARCHAR(64)   NOT NULL,
+    created_at    BIGINT        NOT NULL,
+    used_at       BIGINT        NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, code_hash)
+);
+
+-- Password sign-ins waiting for their second step: the mfaToken (stored
+-- as a hash), 5 minutes, ended by the sign-in or by the fifth wrong code.
+-- stage: verify (check the code), enrol (the role must enrol first).
+CREATE TABLE IF NOT EXISTS deskauth_mfa_pending (
+    token_hash    VARCHAR(64)   NOT NULL PRIMARY KEY,
+    user_id       VARCHAR(64)   NOT NULL,
+    stage         VARCHAR(16)   NOT NULL,
+    failures      INTEGER       NOT NULL DEFAULT 0,
+    created_at    BIGINT        NOT NULL,
+    expires_at    BIGINT        NOT NULL,
+    used_at       BIGINT        NOT NULL DEFAULT 0
+);
+
+-- How each session was signed in (RFC 8176 amr values, space-separated).
+ALTER TABLE deskauth_sessions ADD COLUMN amr VARCHAR(64) NOT NULL DEFAULT 'pwd';
+INSERT INTO deskauth_schema_version (version) SELECT 5
+    WHERE NOT EXISTS (SELECT 1 FROM deskauth_schema_version WHERE version = 5);

@@ -681,22 +681,6 @@ static const char *b64url_json(apr_pool_t *p, json_object *o)
     return da_b64url_encode(p, (const unsigned char *)s, strlen(s));
 }
 
-/* "hwk user mfa" -> ["hwk","user","mfa"]. */
-static json_object *words_json(const char *words)
-{
-    json_object *a = json_object_new_array();
-    const char *w = words, *end;
-
-    while (*w) {
-        w += strspn(w, " ");
-        end = w + strcspn(w, " ");
-        if (end > w)
-            json_object_array_add(a, json_object_new_string_len(w, (int)(end - w)));
-        w = end;
-    }
-    return a;
-}
-
 apr_status_t da_jwt_sign(apr_pool_t *p, const da_keyring_t *kr,
                          const da_claims_t *c, const char **token)
 {
@@ -733,7 +717,7 @@ apr_status_t da_jwt_sign(apr_pool_t *p, const da_keyring_t *kr,
     add_str(body, "name", c->name);
     add_str(body, "client_id", c->client_id);
     if (c->amr && *c->amr)
-        json_object_object_add(body, "amr", words_json(c->amr));
+        json_object_object_add(body, "amr", da_words_json(c->amr));
 
     input = apr_pstrcat(p, b64url_json(p, hdr), ".", b64url_json(p, body), NULL);
     rv = sign_input(p, key, a, input, strlen(input), &sig, &siglen);
@@ -925,11 +909,13 @@ apr_status_t da_jwt_verify(apr_pool_t *p, const da_keyring_t *kr,
     c->name = da_json_get_str(body, "name");
     c->client_id = da_json_get_str(body, "client_id");
     c->payload = body;
+    c->amr = da_claims_get(p, c, "amr");
     *claims = c;
     return APR_SUCCESS;
 }
 
-const char *da_claims_get(apr_pool_t *p, const da_claims_t *c, const char *name)
+/* The claim name of c, NULL when absent. */
+static json_object *claim_value(apr_pool_t *p, const da_claims_t *c, const char *name)
 {
     json_object *v, *payload = c ? c->payload : NULL;
     const char *err = NULL;
@@ -938,9 +924,15 @@ const char *da_claims_get(apr_pool_t *p, const da_claims_t *c, const char *name)
         && da_json_parse(p, c->payload_json, strlen(c->payload_json), &payload,
                          &err) != APR_SUCCESS)
         return NULL;
-    if (payload == NULL || !json_object_object_get_ex(payload, name, &v) || v == NULL)
+    if (payload == NULL || !json_object_object_get_ex(payload, name, &v))
         return NULL;
-    switch (json_object_get_type(v)) {
+    return v;
+}
+
+/* A string, number or boolean as text; NULL for anything else. */
+static const char *scalar_text(apr_pool_t *p, json_object *v)
+{
+    switch (v ? json_object_get_type(v) : json_type_null) {
     case json_type_string:
         return json_object_get_string(v);
     case json_type_int:
@@ -948,8 +940,61 @@ const char *da_claims_get(apr_pool_t *p, const da_claims_t *c, const char *name)
     case json_type_boolean:
         return apr_pstrdup(p, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
     default:
-        return NULL;                      /* objects and arrays have no one value */
+        return NULL;
     }
+}
+
+apr_array_header_t *da_claims_values(apr_pool_t *p, const da_claims_t *c,
+                                     const char *name)
+{
+    json_object *v = claim_value(p, c, name);
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
+    const char *one;
+    size_t i, n;
+
+    if (v && json_object_get_type(v) == json_type_array) {
+        n = json_object_array_length(v);
+        for (i = 0; i < n; i++) {
+            if ((one = scalar_text(p, json_object_array_get_idx(v, i))))
+                APR_ARRAY_PUSH(out, const char *) = one;
+        }
+        return out;
+    }
+    if (!(one = scalar_text(p, v)))
+        return NULL;
+    APR_ARRAY_PUSH(out, const char *) = one;
+    return out;
+}
+
+const char *da_claims_get(apr_pool_t *p, const da_claims_t *c, const char *name)
+{
+    json_object *v = claim_value(p, c, name);
+    apr_array_header_t *all;
+
+    if (!v || json_object_get_type(v) != json_type_array)
+        return scalar_text(p, v);
+    all = da_claims_values(p, c, name);
+    return apr_array_pstrcat(p, all, ' ');
+}
+
+json_object *da_words_json(const char *words)
+{
+    json_object *a;
+    const char *w = words, *end;
+
+    if (!words || !*words)
+        return NULL;
+    a = json_object_new_array();
+    while (*w) {
+        while (*w == ' ')
+            w++;
+        for (end = w; *end && *end != ' '; end++) {
+        }
+        if (end > w)
+            json_object_array_add(a, json_object_new_string_len(w, (int)(end - w)));
+        w = end;
+    }
+    return a;
 }
 
 const char *da_jwks_json(apr_pool_t *p, const da_keyring_t *kr)

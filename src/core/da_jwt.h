@@ -41,8 +41,8 @@ typedef struct {
     const char *iss, *aud, *sub, *jti, *sid;
     const char *email, *role, *name, *client_id;
     const char *amr;                      /* RFC 8176 methods, space-separated
-                                           * ("hwk user"); a JSON array in the
-                                           * token; NULL: none */
+                                           * ("pwd otp mfa", "hwk user"); a
+                                           * JSON array in the token */
     apr_int64_t exp, iat, nbf;
     json_object *payload;                 /* all claims, owned by the pool */
     const char *payload_json;             /* or as text (da_verified.c) */
@@ -73,7 +73,7 @@ int da_key_can_sign(const da_key_t *key);
 int da_key_alg_compatible(const da_key_t *key, const char *alg);
 
 /* Sign the claims (iss, aud, sub, exp, iat, nbf, jti, sid, email, role,
- * name, client_id when set) with keys[0] and alg, header typ at+jwt, kid. */
+ * name, client_id, amr when set) with keys[0] and alg, header typ at+jwt, kid. */
 apr_status_t da_jwt_sign(apr_pool_t *p, const da_keyring_t *kr,
                          const da_claims_t *c, const char **token);
 
@@ -87,8 +87,18 @@ apr_status_t da_jwt_verify(apr_pool_t *p, const da_keyring_t *kr,
                            da_claims_t **claims, const char **why);
 
 /* A claim as a string, for Require deskauth-claim: strings as they are,
- * numbers and booleans in their JSON spelling; NULL when absent. */
+ * numbers and booleans in their JSON spelling, an array of those as its
+ * elements separated by one space; NULL when absent (or an object). */
 const char *da_claims_get(apr_pool_t *p, const da_claims_t *c, const char *name);
+
+/* A claim's values: one for a string, number or boolean, each element
+ * for an array of those; NULL when absent (or an object). */
+apr_array_header_t *da_claims_values(apr_pool_t *p, const da_claims_t *c,
+                                     const char *name);
+
+/* The words of a space-separated list ("pwd otp" -> ["pwd","otp"]) as a
+ * JSON array; NULL for NULL or "". */
+json_object *da_words_json(const char *words);
 
 /* The public keys as a JWK Set (RFC 7517): {"keys":[{kty,use,alg,kid,...}]}.
  * HMAC keys are never published. */

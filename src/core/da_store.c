@@ -30,7 +30,7 @@
     "last_login_at"
 #define USER_NCOLS 13
 #define SESSION_COLS "id, user_id, kind, client_id, device_name, user_agent, " \
-    "ip, refresh_hash, created_at, last_used_at, expires_at, revoked_at"
+    "ip, refresh_hash, created_at, last_used_at, expires_at, revoked_at, amr"
 #define CODE_COLS "code_hash, kind, user_id, session_id, client_id, " \
     "redirect_uri, state, challenge, device_name, issued_session, " \
     "created_at, expires_at, used_at"
@@ -93,7 +93,7 @@ const da_stmt_t da_store_statements[] = {
       "UPDATE deskauth_users SET role = %s, updated_at = %lld WHERE id = %s" },
     { "deskauth_session_insert",
       "INSERT INTO deskauth_sessions (" SESSION_COLS ") VALUES (%s, %s, %s, %s, "
-      "%s, %s, %s, %s, %lld, %lld, %lld, %lld)" },
+      "%s, %s, %s, %s, %lld, %lld, %lld, %lld, %s)" },
     { "deskauth_session_get",
       "SELECT " SESSION_COLS " FROM deskauth_sessions WHERE id = %s" },
     { "deskauth_session_valid",
@@ -275,7 +275,7 @@ static apr_status_t exec(da_db_t *db, const char *label, int *nrows,
     return APR_SUCCESS;
 }
 
-typedef void (*row_fn)(da_db_t *db, apr_dbd_row_t *row, void *baton);
+typedef da_store_row_fn row_fn;
 
 /* Run a query and call fn for each row; every row is read, so that the
  * driver's result is complete and cleaned up. APR_NOTFOUND: no row. */
@@ -323,21 +323,26 @@ static apr_int64_t col_num(da_db_t *db, apr_dbd_row_t *row, int n)
 
 /* ------------------------------------------------------------------ */
 
+const da_stmt_t *const da_store_statement_sets[] = {
+    da_store_statements, da_store_mfa_statements, NULL
+};
+
 apr_status_t da_store_prepare_all(da_db_t *db)
 {
-    int i, rc;
+    const da_stmt_t *const *set;
+    const da_stmt_t *t;
+    int rc;
 
     db->prepared = apr_hash_make(db->pool);
-    for (i = 0; da_store_statements[i].label; i++) {
-        apr_dbd_prepared_t *st = NULL;
-        rc = apr_dbd_prepare(db->driver, db->pool, db->handle,
-                             da_store_statements[i].sql,
-                             da_store_statements[i].label, &st);
-        if (rc) {
-            return driver_error(db, rc);
+    for (set = da_store_statement_sets; *set; set++) {
+        for (t = *set; t->label; t++) {
+            apr_dbd_prepared_t *st = NULL;
+            rc = apr_dbd_prepare(db->driver, db->pool, db->handle, t->sql, t->label, &st);
+            if (rc) {
+                return driver_error(db, rc);
+            }
+            apr_hash_set(db->prepared, t->label, APR_HASH_KEY_STRING, st);
         }
-        apr_hash_set(db->prepared, da_store_statements[i].label,
-                     APR_HASH_KEY_STRING, st);
     }
     return APR_SUCCESS;
 }
@@ -561,6 +566,7 @@ static void session_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
     s->last_used_at = col_num(db, row, 9);
     s->expires_at = col_num(db, row, 10);
     s->revoked_at = col_num(db, row, 11);
+    s->amr = col(db, row, 12);
     *(da_session_t **)baton = s;
 }
 
@@ -569,10 +575,11 @@ apr_status_t da_store_session_create(da_db_t *db, const da_session_t *s)
     const char *args[] = {
         s->id, s->user_id, s->kind, str(s->client_id), str(s->device_name),
         str(s->user_agent), str(s->ip), s->refresh_hash, num(db, s->created_at),
-        num(db, s->last_used_at), num(db, s->expires_at), num(db, s->revoked_at)
+        num(db, s->last_used_at), num(db, s->expires_at), num(db, s->revoked_at),
+        s->amr && *s->amr ? s->amr : "pwd"
     };
 
-    return exec(db, "deskauth_session_insert", NULL, 12, args);
+    return exec(db, "deskauth_session_insert", NULL, 13, args);
 }
 
 apr_status_t da_store_session_get(da_db_t *db, const char *id, da_session_t **s)
@@ -914,6 +921,9 @@ apr_status_t da_store_purge(da_db_t *db, apr_int64_t before, int *nsessions,
     if (rv == APR_SUCCESS) {
         int ndevices = 0;
         rv = exec(db, "deskauth_purge_devices", &ndevices, 1, args);
+        if (rv == APR_SUCCESS) {
+            rv = exec(db, "deskauth_purge_mfa_pending", NULL, 1, args);
+        }
         if (ncodes) {
             *ncodes += ndevices;
         }

@@ -45,8 +45,12 @@ typedef struct {
     const char *sql;
 } da_stmt_t;
 
-/* All statements, NULL-terminated: prepared once per connection. */
+/* All statements, NULL-terminated: prepared once per connection. The
+ * two-step sign-in's are in their own table (da_store_mfa.c); every
+ * table is listed in da_store_statement_sets (NULL-terminated). */
 extern const da_stmt_t da_store_statements[];
+extern const da_stmt_t da_store_mfa_statements[];
+extern const da_stmt_t *const da_store_statement_sets[];
 
 typedef struct da_resume da_resume_t;
 
@@ -88,6 +92,8 @@ typedef struct {
     apr_int64_t last_used_at;
     apr_int64_t expires_at;
     apr_int64_t revoked_at;
+    const char *amr;                      /* how it was signed in (RFC 8176),
+                                           * space-separated: "pwd otp mfa" */
 } da_session_t;
 
 typedef struct {

@@ -29,6 +29,7 @@
 #include "da_password.h"
 #include "da_schema.h"
 #include "da_store.h"
+#include "da_store_mfa.h"
 #include "da_util.h"
 
 #include <apr_file_io.h>
@@ -189,6 +190,12 @@ static const char help_text[] =
 "    user set-role EMAIL ROLE\n"
 "        ROLE: 1 to 64 of A-Z, 0-9 and _. Access tokens issued before\n"
 "        keep the old role until they expire.\n"
+"\n"
+"    user reset-2fa EMAIL\n"
+"        Turn off two-step sign-in for the account (a lost authenticator\n"
+"        app): its key and recovery codes are deleted, so the next sign-in\n"
+"        asks for the password only (or, for a role under\n"
+"        DeskAuthRequire2FA, enrols a new app).\n"
 "\n"
 "    user import FILE [--role ROLE]\n"
 "        Add the accounts of FILE (\"-\": standard input), one JSON object\n"
@@ -655,6 +662,27 @@ static int run_user_enable(ctl_t *c)
     return CTL_OK;
 }
 
+static int run_user_reset_2fa(ctl_t *c)
+{
+    da_user_t *u;
+    apr_status_t rv;
+    int rc;
+
+    if ((rc = find_user(c, &u)) != CTL_OK) {
+        return rc;
+    }
+    rv = da_store_totp_remove(c->db, u->id);
+    if (rv == APR_NOTFOUND) {
+        printf("user %s had no two-step sign-in\n", u->email);
+        return CTL_OK;
+    }
+    if (rv != APR_SUCCESS) {
+        return db_failed(c, "resetting two-step sign-in");
+    }
+    printf("two-step sign-in reset for user %s\n", u->email);
+    return CTL_OK;
+}
+
 static int check_user_set_role(ctl_t *c)
 {
     int rc = check_email(c, c->operands[0]);
@@ -1064,6 +1092,8 @@ static const ctl_cmd_t ctl_commands[] = {
       check_email_operand, run_user_enable },
     { "user", "set-role", 2, 0, "user set-role EMAIL ROLE",
       check_user_set_role, run_user_set_role },
+    { "user", "reset-2fa", 1, 0, "user reset-2fa EMAIL",
+      check_email_operand, run_user_reset_2fa },
     { "user", "import", 1, OPT_ROLE, "user import FILE [--role ROLE]",
       check_user_import, run_user_import },
     { "sessions", "revoke", 1, 0, "sessions revoke EMAIL",

@@ -125,6 +125,7 @@ static int get_callback(request_rec *r)
         /* RFC 8252: the app gets a one-time code bound to its PKCE
          * challenge; its session is created when it redeems the code. */
         da_code_t app = { .kind = "code", .user_id = u->id, .client_id = client->id,
+                          .session_id = cl->sid,     /* its amr goes to the app */
                           .redirect_uri = code->redirect_uri,
                           .challenge = code->challenge,
                           .device_name = code->device_name };
@@ -143,6 +144,7 @@ static int get_callback(request_rec *r)
     }
     spec.client_id = client->id;
     spec.device_name = *code->device_name ? code->device_name : NULL;
+    spec.amr = cl->amr;
     if (da_issue_compat_session(r, db, u, &spec, &t) != APR_SUCCESS) {
         return da_db_fail(r, db, "creating a desktop session");
     }
@@ -174,9 +176,11 @@ static json_object *connection_file(request_rec *r, const da_client_t *client,
 
 /* A connection file's one-time code for u and client, or NULL (logged). */
 static const char *connection_code(request_rec *r, da_db_t *db, const da_user_t *u,
-                                   const da_client_t *client)
+                                   const da_client_t *client, const char *browser_sid)
 {
-    da_code_t code = { .kind = "file", .user_id = u->id, .client_id = client->id };
+    /* The browser session's amr goes to the app's session (da_token.c). */
+    da_code_t code = { .kind = "file", .user_id = u->id, .client_id = client->id,
+                       .session_id = browser_sid };
 
     return da_code_issue(r, db, &code, DA_CONNECTION_FILE_TTL);
 }
@@ -220,7 +224,7 @@ static int post_connect(request_rec *r)
     if (da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS) {
         return da_db_fail(r, db, "loading the signed-in account");
     }
-    if (!(code = connection_code(r, db, u, client))) {
+    if (!(code = connection_code(r, db, u, client, cl->sid))) {
         return da_unavailable(r);
     }
     file = connection_file(r, client, u, code, expires);

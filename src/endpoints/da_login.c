@@ -22,7 +22,9 @@
 #include "da_handoff.h"
 #include "da_authn.h"
 #include "da_http.h"
+#include "da_html.h"
 #include "da_issue.h"
+#include "da_mfa.h"
 #include "da_page.h"
 #include "da_pending.h"
 #include "da_password.h"
@@ -43,9 +45,11 @@ static void audit_failed(request_rec *r, da_db_t *db, const char *email,
     da_audit_record(r, db, DA_AUDIT_SIGN_IN_FAILED, &a);
 }
 
-/* Check an email and password. OK with *u (lastLoginAt updated), else the
- * failure. Unknown email and wrong password take the same time and give
- * the same answer. */
+/* Check an email and password. OK with *u, else the failure. Unknown
+ * email and wrong password take the same time and give the same answer.
+ * The account's failures are forgotten only when the whole sign-in
+ * completes (start_session), so a known password does not reset the count of
+ * wrong second-step codes. */
 static int check_credentials(request_rec *r, da_db_t *db, const char *email,
                              const char *password, da_user_t **u, da_refusal_t *f)
 {
@@ -88,7 +92,6 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
         return da_refuse(f, HTTP_UNAUTHORIZED, "invalid_credentials", NULL, "Invalid credentials");
     }
     da_limit_release(r, hold);
-    da_limit_clear(r, DA_LIMIT_LOGIN, email);
     if (!(*u)->is_active) {
         audit_failed(r, db, email, *u, "account disabled");
         return da_refuse(f, HTTP_FORBIDDEN, "account_disabled", NULL, "This account is disabled");
@@ -98,6 +101,16 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
         return da_refuse(f, HTTP_FORBIDDEN, "email_not_verified", NULL, "Confirm your email address first: open the link we sent you");
     }
     return OK;
+}
+
+/* A completed sign-in (amr: how, RFC 8176): the browser session
+ * (da_issue_browser_signin, which logs its failures), and the account's
+ * failed attempts forgotten. */
+static apr_status_t start_session(request_rec *r, da_db_t *db, da_user_t *u,
+                                  const char *amr, da_tokens_t *t)
+{
+    da_limit_clear(r, DA_LIMIT_LOGIN, u->email);
+    return da_issue_browser_signin(r, db, u, amr, t);
 }
 
 /* The sign-in page, with the waiting app's parameters kept in the form. */
@@ -189,6 +202,139 @@ static int post_continue(request_rec *r, da_db_t *db, apr_table_t *form,
     return da_after_signin(r, db, u, cl->sid, h, form);
 }
 
+/* The second-step page: a code field (and, to enrol, the key as a QR
+ * and as text), the mfaToken and the waiting app's parameters kept. */
+static int code_page(request_rec *r, int status, apr_table_t *params,
+                     const da_handoff_t *h, const da_mfa_step_t *st,
+                     const da_refusal_t *f)
+{
+    da_page_t *pg = da_page_new(r, "Two-step sign-in", NULL);
+
+    apr_table_setn(pg->vars, "action", da_url(r, "login"));
+    apr_table_setn(pg->vars, "hidden", apr_pstrcat(r->pool,
+                   da_hidden_inputs(r->pool, params, da_handoff_params),
+                   da_html_hidden(r->pool, "mfaToken", st->token), "\n", NULL));
+    if (h) {
+        apr_table_set(pg->vars, "app_name", h->client->name);
+    }
+    if (st->key_b32) {
+        apr_table_setn(pg->vars, "enrol", "1");
+        apr_table_setn(pg->vars, "key", st->key_b32);
+        apr_table_setn(pg->vars, "qr", da_html_qr_svg(r->pool, st->uri,
+                                                      "QR code for your authenticator app"));
+    }
+    if (f) {
+        apr_table_set(pg->vars, "code_error", f->message);
+    }
+    return da_page_send(pg, status, "login_code.html");
+}
+
+/* The recovery codes of a sign-in that just enrolled, shown once, with
+ * the way on (the waiting app's Continue, or the home page). */
+static int recovery_page(request_rec *r, apr_table_t *params, const da_handoff_t *h,
+                         const da_user_t *u, const apr_array_header_t *codes)
+{
+    da_page_t *pg = da_page_new(r, "Your recovery codes", u->email);
+
+    apr_table_setn(pg->vars, "codes", da_recovery_list_html(r, codes));
+    apr_table_setn(pg->vars, "next_url", da_home_url(r, u->role));
+    if (h) {
+        apr_table_set(pg->vars, "app_name", h->client->name);
+        apr_table_setn(pg->vars, "action", da_url(r, "login"));
+        apr_table_setn(pg->vars, "hidden", apr_pstrcat(r->pool,
+                       da_hidden_inputs(r->pool, params, da_handoff_params),
+                       "<input type=\"hidden\" name=\"continue\" value=\"1\">\n", NULL));
+    }
+    return da_page_send(pg, HTTP_OK, "recovery.html");
+}
+
+/* The password was right and a second step is needed: open it and ask
+ * for the code (page), or answer 401 with the mfaToken (JSON). */
+static int ask_code(request_rec *r, da_db_t *db, da_user_t *u, const char *stage,
+                    apr_table_t *form, const da_handoff_t *h)
+{
+    da_mfa_step_t st;
+    json_object *o;
+
+    if (da_mfa_start(r, db, u, stage, &st) != APR_SUCCESS) {
+        return da_unavailable(r);
+    }
+    if (form) {
+        return code_page(r, HTTP_OK, form, h, &st, NULL);
+    }
+    o = da_json_object(r->pool);
+    da_json_set_bool(o, "success", 0);
+    if (st.key_b32) {
+        da_json_set_str(o, "error", "second_factor_enrolment_required");
+        da_json_set_str(o, "message", "Add this key to an authenticator app, then "
+                        "send its code with the mfaToken");
+        da_json_set_str(o, "secret", st.key_b32);
+        da_json_set_str(o, "otpauthUri", st.uri);
+    }
+    else {
+        da_json_set_str(o, "error", "second_factor_required");
+        da_json_set_str(o, "message", "Send the code of your authenticator app "
+                        "(or a recovery code) with the mfaToken");
+    }
+    da_json_set_str(o, "mfaToken", st.token);
+    da_json_set_int(o, "expiresIn", DA_MFA_TTL);
+    return da_send_json(r, HTTP_UNAUTHORIZED, o);
+}
+
+/* After a right password: the second step when the account needs one,
+ * else the session. OK with *t when signed in; DONE (answered) otherwise. */
+static int after_password(request_rec *r, da_db_t *db, da_user_t *u,
+                          apr_table_t *form, const da_handoff_t *h, da_tokens_t *t)
+{
+    const char *stage;
+
+    if (da_mfa_stage(r, db, u, &stage) != APR_SUCCESS) {
+        return da_unavailable(r);
+    }
+    if (stage) {
+        int rc = ask_code(r, db, u, stage, form, h);
+        return rc == OK ? DONE : rc;
+    }
+    if (start_session(r, db, u, NULL, t) != APR_SUCCESS) {
+        return da_unavailable(r);
+    }
+    return OK;
+}
+
+/* The page's second step: the code of the mfaToken form. */
+static int post_form_code(request_rec *r, da_db_t *db, apr_table_t *form,
+                          const da_handoff_t *h)
+{
+    da_mfa_done_t done;
+    da_refusal_t f;
+    da_tokens_t t;
+    da_mfa_step_t st = { apr_table_get(form, "mfaToken"), NULL, NULL, NULL };
+    int rc = da_mfa_complete(r, db, st.token, apr_table_get(form, "code"), &done, &f);
+
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc == HTTP_UNAUTHORIZED && !strcmp(f.code, "invalid_code")) {
+        da_mfa_step_t enrolling;
+        /* Still enrolling: the same key again beside the error. */
+        if (done.user && da_mfa_enrol_current(r, db, done.user, &enrolling) == APR_SUCCESS) {
+            st.key_b32 = enrolling.key_b32;
+            st.uri = enrolling.uri;
+        }
+        return code_page(r, rc, form, h, &st, &f);
+    }
+    if (rc != OK) {
+        return login_page(r, f.status, form, h, &f);
+    }
+    if (start_session(r, db, done.user, done.amr, &t) != APR_SUCCESS) {
+        return da_unavailable(r);
+    }
+    if (done.recovery) {
+        return recovery_page(r, form, h, done.user, done.recovery);
+    }
+    return da_after_signin(r, db, done.user, t.sid, h, form);
+}
+
 static int post_form(request_rec *r, da_db_t *db)
 {
     apr_table_t *form;
@@ -207,6 +353,9 @@ static int post_form(request_rec *r, da_db_t *db)
     if (h && apr_table_get(form, "continue")) {
         return post_continue(r, db, form, h);
     }
+    if (apr_table_get(form, "mfaToken")) {
+        return post_form_code(r, db, form, h);
+    }
     rc = check_credentials(r, db, apr_table_get(form, "email"),
                            apr_table_get(form, "password"), &u, &f);
     if (rc == HTTP_SERVICE_UNAVAILABLE) {
@@ -215,10 +364,36 @@ static int post_form(request_rec *r, da_db_t *db)
     if (rc != OK) {
         return login_page(r, f.status, form, h, &f);
     }
-    if (da_issue_browser_signin(r, db, u, NULL, &t) != APR_SUCCESS) {
-        return da_unavailable(r);
+    if ((rc = after_password(r, db, u, form, h, &t)) != OK) {
+        return rc;
     }
     return da_after_signin(r, db, u, t.sid, h, form);
+}
+
+/* The JSON second step: {"mfaToken","code"}. */
+static int post_json_code(request_rec *r, da_db_t *db, json_object *body)
+{
+    da_mfa_done_t done;
+    da_refusal_t f;
+    da_tokens_t t;
+    json_object *o;
+    int rc = da_mfa_complete(r, db, da_json_get_str(body, "mfaToken"),
+                             da_json_get_str(body, "code"), &done, &f);
+
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc != OK) {
+        return da_send_error(r, f.status, f.code, f.message);
+    }
+    if (start_session(r, db, done.user, done.amr, &t) != APR_SUCCESS) {
+        return da_unavailable(r);
+    }
+    o = da_auth_response(r, "Login successful", &t, done.user, 0);
+    if (done.recovery) {
+        da_json_set(o, "recoveryCodes", da_recovery_json(done.recovery));
+    }
+    return da_send_json(r, HTTP_OK, o);
 }
 
 static int post_json(request_rec *r, da_db_t *db)
@@ -232,6 +407,9 @@ static int post_json(request_rec *r, da_db_t *db)
     if ((rc = da_read_json(r, &body)) != OK) {
         return rc;
     }
+    if (json_object_object_get_ex(body, "mfaToken", NULL)) {
+        return post_json_code(r, db, body);
+    }
     rc = check_credentials(r, db, da_json_get_str(body, "email"),
                            da_json_get_str(body, "password"), &u, &f);
     if (rc == HTTP_SERVICE_UNAVAILABLE) {
@@ -240,8 +418,8 @@ static int post_json(request_rec *r, da_db_t *db)
     if (rc != OK) {
         return da_send_error(r, f.status, f.code, f.message);
     }
-    if (da_issue_browser_signin(r, db, u, NULL, &t) != APR_SUCCESS) {
-        return da_unavailable(r);
+    if ((rc = after_password(r, db, u, NULL, NULL, &t)) != OK) {
+        return rc;
     }
     return da_send_json(r, HTTP_OK, da_auth_response(r, "Login successful", &t, u, 0));
 }

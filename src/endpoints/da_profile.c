@@ -150,6 +150,7 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
                                             NULL), error);
     }
     apr_table_setn(pg->vars, "sessions_url", da_url(r, "sessions"));
+    apr_table_setn(pg->vars, "twofactor_url", da_url(r, "twofactor"));
     if (da_device_enabled(da_srv(r->server))) {
         apr_table_setn(pg->vars, "device_url", da_url(r, "device"));
     }

@@ -159,6 +159,7 @@ static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
     }
     spec.client_id = code->client_id;
     spec.device_name = *code->device_name ? code->device_name : NULL;
+    spec.amr = da_session_amr(r, g->db, code->session_id);
     if (rv != APR_SUCCESS || da_issue_session(r, g->db, u, &spec, &t) != APR_SUCCESS
         || da_store_code_set_issued(g->db, hash, t.sid) != APR_SUCCESS) {
         return da_db_fail(r, g->db, "issuing tokens for a code");
@@ -195,8 +196,8 @@ static int rotate(da_grant_t *g, const da_session_t *s, const char *old_hash)
     if (rv == APR_NOTFOUND) {
         return invalid_grant(g, "The refresh token was already used");
     }
-    if (rv != APR_SUCCESS || da_issue_access_token(r, u, s->id, s->client_id,
-                                                   t.expires_in, &t.access_token)) {
+    if (rv != APR_SUCCESS || da_issue_access_token_amr(r, u, s->id, s->client_id, s->amr,
+                                                       t.expires_in, &t.access_token)) {
         return da_db_fail(r, g->db, "rotating a refresh token");
     }
     da_stat(r, DA_STAT_REFRESH);

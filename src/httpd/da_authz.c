@@ -120,6 +120,19 @@ int da_authz_note_failure(request_rec *r, const char *type)
     return OK;
 }
 
+/* Is one of a claim's values (an array claim's elements) one of words[1..]? */
+static int any_listed(const apr_array_header_t *words, const apr_array_header_t *values)
+{
+    int i;
+
+    for (i = 0; values && i < values->nelts; i++) {
+        if (listed(words, 1, APR_ARRAY_IDX(values, i, const char *))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static authz_status check_claim(request_rec *r, const char *line, const void *parsed)
 {
     const apr_array_header_t *words = parsed;
@@ -131,8 +144,8 @@ static authz_status check_claim(request_rec *r, const char *line, const void *pa
     if (!cl) {
         return AUTHZ_DENIED;
     }
-    return listed(words, 1, da_claims_get(r->pool, cl,
-                                          APR_ARRAY_IDX(words, 0, const char *)))
+    return any_listed(words, da_claims_values(r->pool, cl,
+                                              APR_ARRAY_IDX(words, 0, const char *)))
            ? AUTHZ_GRANTED : denied(r);
 }
 

@@ -18,6 +18,7 @@
 #include "da_private.h"
 #include "da_redirect.h"
 #include "da_routes.h"
+#include "da_seal.h"
 
 #include <http_main.h>
 #include <apr_optional.h>
@@ -66,6 +67,8 @@ static const da_srv_conf_t srv_defaults = {
     .mail_ok = 0,                         /* set by da_mail_post_config */
     .urls = NULL,                         /* discovered, else the route table's */
     .webauthn = NULL,                     /* DeskAuthWebAuthn*: da_webauthn_conf.c */
+    .data_key = NULL,                     /* TOTP keys stored unsealed (configtest warns) */
+    .require_2fa = NULL,                  /* no role must enrol */
     .mod = NULL,                          /* made by the main server's create */
 };
 
@@ -160,6 +163,8 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(mail_command);
     MERGE_PTR(mail_from);
     MERGE_VAL(require_verified);
+    MERGE_PTR(data_key);
+    MERGE_PTR(require_2fa);
     MERGE_PTR(urls);
     c->webauthn = da_webauthn_conf_merge(p, base->webauthn, add->webauthn);
     c->keyring = NULL;                    /* per server, by da_config_check */
@@ -371,6 +376,18 @@ const char *da_mail_from(const request_rec *r)
         return c->mail_from;
     }
     return apr_pstrcat(r->pool, "noreply@", r->server->server_hostname, NULL);
+}
+
+int da_role_requires_2fa(const da_srv_conf_t *c, const char *role)
+{
+    int i;
+
+    for (i = 0; c->require_2fa && i < c->require_2fa->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(c->require_2fa, i, const char *), role)) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int da_require_verified(const da_srv_conf_t *c)
@@ -791,6 +808,29 @@ static const char *set_require_verified(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
+static const char *set_data_key(cmd_parms *cmd, void *dc, const char *file)
+{
+    const char *path = ap_server_root_relative(cmd->pool, file), *err = NULL;
+    unsigned char *key;
+
+    if (!path || da_seal_key_load(cmd->pool, path, &key, &err) != APR_SUCCESS) {
+        return fail(cmd, err ? err : "bad path");
+    }
+    srv_of(cmd)->data_key = key;
+    return NULL;
+}
+
+static const char *add_required_role(cmd_parms *cmd, void *dc, const char *role)
+{
+    da_srv_conf_t *c = srv_of(cmd);
+
+    if (!c->require_2fa) {
+        c->require_2fa = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->require_2fa, const char *) = role;
+    return NULL;
+}
+
 static const char *set_cookie_secure(cmd_parms *cmd, void *dc, const char *v)
 {
     da_srv_conf_t *c = srv_of(cmd);
@@ -941,6 +981,10 @@ const command_rec da_cmds[] = {
     AP_INIT_FLAG("DeskAuthRequireVerifiedEmail", set_require_verified, NULL, RSRC_CONF,
         "refuse sign-in until the email address is confirmed (default off)"),
     DA_WEBAUTHN_CMDS
+    AP_INIT_TAKE1("DeskAuthDataKey", set_data_key, NULL, RSRC_CONF,
+                  "file with the 32-byte key that seals authenticator-app keys"),
+    AP_INIT_ITERATE("DeskAuthRequire2FA", add_required_role, NULL, RSRC_CONF,
+                    "roles that must enrol an authenticator app to sign in"),
     AP_INIT_TAKE2("DeskAuthURL", set_url, NULL, RSRC_CONF,
         "NAME PATH: where handler deskauth-NAME is mounted, for links"),
     AP_INIT_TAKE1("DeskAuthTokenFrom", set_token_from, NULL, OR_AUTHCFG,

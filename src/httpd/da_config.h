@@ -94,6 +94,8 @@ typedef struct {
     const char *mail_from;                /* DeskAuthMailFrom */
     int require_verified;                 /* DeskAuthRequireVerifiedEmail */
     int mail_ok;                          /* set by da_mail_post_config() */
+    const unsigned char *data_key;        /* DeskAuthDataKey, 32 bytes */
+    apr_array_header_t *require_2fa;      /* DeskAuthRequire2FA roles */
     apr_table_t *urls;                    /* "login" -> "/auth/login" */
     struct da_webauthn_conf *webauthn;    /* passkeys, da_webauthn_conf.c */
     da_mod_state_t *mod;                  /* shared by every server */
@@ -188,6 +190,8 @@ apr_int64_t da_register_window(const da_srv_conf_t *c);
 const char *da_mail_command(const da_srv_conf_t *c);
 const char *da_mail_from(const request_rec *r);
 int da_require_verified(const da_srv_conf_t *c);
+/* Is role one of DeskAuthRequire2FA's (must enrol before signing in)? */
+int da_role_requires_2fa(const da_srv_conf_t *c, const char *role);
 
 /* Where the handler NAME ("login", "profile", ...) is mounted: DeskAuthURL,
  * else the first <Location> with SetHandler deskauth-NAME, else the

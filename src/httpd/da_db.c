@@ -36,6 +36,7 @@ int da_db_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     server_rec *v;
     module *dbd_mod;
     apr_hash_t *done;
+    const da_stmt_t *const *set;
     int i;
 
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
@@ -55,8 +56,10 @@ int da_db_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         }
         apr_hash_set(done, apr_pmemdup(ptemp, &dbd_conf, sizeof(dbd_conf)),
                      sizeof(dbd_conf), "");
-        for (i = 0; da_store_statements[i].label; i++) {
-            dbd_prepare(v, da_store_statements[i].sql, da_store_statements[i].label);
+        for (set = da_store_statement_sets; *set; set++) {
+            for (i = 0; (*set)[i].label; i++) {
+                dbd_prepare(v, (*set)[i].sql, (*set)[i].label);
+            }
         }
     }
     return OK;
@@ -229,17 +232,19 @@ void da_db_child_init(apr_pool_t *p, server_rec *s)
 static apr_status_t reprepare(void *baton)
 {
     da_db_t *db = baton;
-    int i;
+    const da_stmt_t *const *set;
+    const da_stmt_t *t;
 
-    for (i = 0; da_store_statements[i].label; i++) {
-        apr_dbd_prepared_t *st = apr_hash_get(db->prepared, da_store_statements[i].label,
-                                              APR_HASH_KEY_STRING);
-        if (!st || apr_dbd_prepare(db->driver, db->conn_pool, db->handle,
-                                   da_store_statements[i].sql,
-                                   da_store_statements[i].label, &st)) {
-            return APR_EGENERAL;
+    for (set = da_store_statement_sets; *set; set++) {
+        for (t = *set; t->label; t++) {
+            apr_dbd_prepared_t *st = apr_hash_get(db->prepared, t->label,
+                                                  APR_HASH_KEY_STRING);
+            if (!st || apr_dbd_prepare(db->driver, db->conn_pool, db->handle,
+                                       t->sql, t->label, &st)) {
+                return APR_EGENERAL;
+            }
+            apr_hash_set(db->prepared, t->label, APR_HASH_KEY_STRING, st);
         }
-        apr_hash_set(db->prepared, da_store_statements[i].label, APR_HASH_KEY_STRING, st);
     }
     return APR_SUCCESS;
 }

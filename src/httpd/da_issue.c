@@ -24,11 +24,24 @@
 #include "da_util.h"
 #include "da_authn.h"
 
+#define DA_AMR_DEFAULT "pwd"
+
 apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
                                    const char *sid, const char *client_id,
                                    apr_int64_t ttl, const char **token)
 {
     return da_issue_access_token_amr(r, u, sid, client_id, NULL, ttl, token);
+}
+
+const char *da_session_amr(request_rec *r, da_db_t *db, const char *sid)
+{
+    da_session_t *s;
+    apr_status_t rv = sid && *sid ? da_store_session_get(db, sid, &s) : APR_NOTFOUND;
+
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        da_db_log_error(r, db, "reading a session's sign-in methods");
+    }
+    return rv == APR_SUCCESS && *s->amr ? s->amr : DA_AMR_DEFAULT;
 }
 
 apr_status_t da_issue_access_token_amr(request_rec *r, const da_user_t *u,
@@ -50,7 +63,7 @@ apr_status_t da_issue_access_token_amr(request_rec *r, const da_user_t *u,
     cl.role = u->role;
     cl.name = apr_pstrcat(r->pool, u->first_name, " ", u->last_name, NULL);
     cl.client_id = client_id && *client_id ? client_id : NULL;
-    cl.amr = amr;
+    cl.amr = amr && *amr ? amr : DA_AMR_DEFAULT;
     cl.iat = cl.nbf = now;
     cl.exp = now + ttl;
     if (!cl.jti || da_jwt_sign(r->pool, c->keyring, &cl, token) != APR_SUCCESS) {
@@ -89,6 +102,7 @@ static apr_status_t issue_session(request_rec *r, da_db_t *db, const da_user_t *
                                   DA_DEVICE_NAME_MAX_CHARS);
     s.ip = da_client_ip(r);
     s.refresh_hash = da_sha256_b64url(r->pool, out->refresh_token);
+    s.amr = out->amr = spec->amr && *spec->amr ? spec->amr : DA_AMR_DEFAULT;
     if (compat) {
         s.refresh_hash = apr_pstrcat(r->pool, DA_COMPAT_REFRESH_MARK, s.refresh_hash, NULL);
         out->refresh_token = NULL;
@@ -102,8 +116,7 @@ static apr_status_t issue_session(request_rec *r, da_db_t *db, const da_user_t *
     }
     out->sid = s.id;
     out->expires_in = da_access_ttl(c);
-    out->amr = spec->amr;
-    return da_issue_access_token_amr(r, u, s.id, spec->client_id, spec->amr,
+    return da_issue_access_token_amr(r, u, s.id, spec->client_id, s.amr,
                                      out->expires_in, &out->access_token);
 }
 

@@ -30,7 +30,7 @@ typedef struct {
     const char *client_id;                /* NULL for the website */
     const char *device_name;              /* NULL: from the User-Agent */
     const char *amr;                      /* how the person signed in (RFC 8176),
-                                           * space-separated; NULL: none said */
+                                           * space-separated; NULL: "pwd" */
 } da_session_spec_t;
 
 typedef struct {
@@ -55,17 +55,21 @@ apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
 apr_status_t da_issue_compat_session(request_rec *r, da_db_t *db, const da_user_t *u,
                                      const da_session_spec_t *spec, da_tokens_t *out);
 
-/* An access token for an existing session, living ttl seconds. */
+/* An access token for an existing session, living ttl seconds, saying
+ * the session was signed in with a password (amr "pwd"). */
 apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
                                    const char *sid, const char *client_id,
                                    apr_int64_t ttl, const char **token);
 
-/* The same, saying how the person signed in (amr, RFC 8176; NULL: not
- * said). */
+/* The same with the session's amr (da_session_t.amr; NULL: "pwd"). */
 apr_status_t da_issue_access_token_amr(request_rec *r, const da_user_t *u,
                                        const char *sid, const char *client_id,
                                        const char *amr, apr_int64_t ttl,
                                        const char **token);
+
+/* The amr of a session, or "pwd" when unknown (logged when the database
+ * fails). */
+const char *da_session_amr(request_rec *r, da_db_t *db, const char *sid);
 
 /* Sign the browser in: a web session and its cookie; the CSRF token is
  * renewed (da_csrf_rotate). */

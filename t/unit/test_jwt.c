@@ -888,6 +888,47 @@ static void test_claims_get(void)
     is_str(da_claims_get(pool, c, "nothing"), NULL, "claims_get_json_null_is_null");
 }
 
+/* amr (RFC 8176): signed as a JSON array from its space-separated form,
+ * read back as both; an array claim's values for Require deskauth-claim. */
+static void test_amr(void)
+{
+    da_keyring_t *kr = ring("ES256", ec256, NULL);
+    da_claims_t *in = std_claims(), *c = NULL;
+    apr_array_header_t *v;
+    const char *tok;
+
+    in->amr = "pwd otp  mfa";
+    tok = sign(kr, in);
+    ok(tok && verifies(kr, tok, &c), "amr_token_verifies");
+    if (c == NULL)
+        c = apr_pcalloc(pool, sizeof(*c));
+    is_str(c->amr, "pwd otp mfa", "amr_read_back_space_separated");
+    ok(c->payload && strstr(json_object_to_json_string_ext(c->payload, JSON_C_TO_STRING_PLAIN),
+                            "\"amr\":[\"pwd\",\"otp\",\"mfa\"]") != NULL,
+       "amr_signed_as_json_array");
+    v = da_claims_values(pool, c, "amr");
+    ok(v && v->nelts == 3 && !strcmp(APR_ARRAY_IDX(v, 1, const char *), "otp"),
+       "claims_values_of_array_are_its_elements");
+    v = da_claims_values(pool, c, "sub");
+    ok(v && v->nelts == 1 && !strcmp(APR_ARRAY_IDX(v, 0, const char *), "42"),
+       "claims_values_of_string_is_itself");
+    ok(da_claims_values(pool, c, "absent") == NULL, "claims_values_absent_is_null");
+    in = std_claims();
+    tok = sign(kr, in);
+    c = NULL;
+    ok(tok && verifies(kr, tok, &c) && c && c->amr == NULL, "no_amr_when_not_set");
+    tok = forge("ES256", ec256_pem, ec256_len, header("ES256", da_key_kid(ec256)),
+                body(300, 0, "\"amr\":[[\"otp\"],{\"a\":1},\"hwk\"],\"obj\":{\"otp\":1}"));
+    c = NULL;
+    ok(verifies(kr, tok, &c), "token_with_odd_amr_verifies");
+    if (c == NULL)
+        c = apr_pcalloc(pool, sizeof(*c));
+    v = da_claims_values(pool, c, "amr");
+    ok(v && v->nelts == 1 && !strcmp(APR_ARRAY_IDX(v, 0, const char *), "hwk"),
+       "claims_values_skip_nested_arrays_and_objects");
+    ok(da_claims_values(pool, c, "obj") == NULL, "claims_values_of_object_is_null");
+}
+
 static void test_demo_key(void)
 {
     const char *path = path_of("demo.pem");
@@ -933,6 +974,7 @@ int main(void)
     test_thumbprint();
     test_jwks();
     test_claims_get();
+    test_amr();
     test_demo_key();
 
     apr_pool_destroy(pool);
