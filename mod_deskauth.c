@@ -31,6 +31,7 @@ static const struct {
     { "deskauth-metadata", da_metadata_handler },
     { "deskauth-verify",   da_verify_handler },
     { "deskauth-reset",    da_reset_handler },
+    { "deskauth-userinfo", da_userinfo_handler },
     { NULL, NULL }
 };
 

@@ -215,6 +215,7 @@ static void export_claims(request_rec *r, const da_claims_t *cl, int how)
         { "DESKAUTH_SID", "X-DeskAuth-Sid", APR_OFFSETOF(da_claims_t, sid) },
         { "DESKAUTH_CLIENT_ID", "X-DeskAuth-Client-Id", APR_OFFSETOF(da_claims_t, client_id) },
         { "DESKAUTH_JTI", "X-DeskAuth-Jti", APR_OFFSETOF(da_claims_t, jti) },
+        { "DESKAUTH_SCOPE", "X-DeskAuth-Scope", APR_OFFSETOF(da_claims_t, scope) },
         { NULL, NULL, 0 }
     };
     table_put_t env = (how & DA_PASS_ENV) ? put_for(r->subprocess_env, "DESKAUTH_") : NULL,

@@ -11,6 +11,10 @@ typedef struct {
     const char *kind;                     /* "web", "desktop", "file" */
     const char *client_id;                /* NULL for the website */
     const char *device_name;              /* NULL: from the User-Agent */
+    const char *scope;                    /* granted scopes (NULL: none) */
+    apr_int64_t auth_time;                /* 0: now (a password just typed) */
+    const char *amr;                      /* NULL: "pwd" */
+    const char *parent_id;                /* browser session it came from */
 } da_session_spec_t;
 
 typedef struct {
@@ -25,10 +29,22 @@ typedef struct {
 apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
                               const da_session_spec_t *spec, da_tokens_t *out);
 
-/* An access token for an existing session, living ttl seconds. */
+/* An access token for an existing session, living ttl seconds. Its
+ * client_id is the app's, or deskauth-web for the website's sessions. */
 apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
                                    const char *sid, const char *client_id,
                                    apr_int64_t ttl, const char **token);
+
+/* The same with the scope claim (RFC 9068 §2.2.3) of the granted scopes. */
+apr_status_t da_issue_scoped_token(request_rec *r, const da_user_t *u,
+                                   const char *sid, const char *client_id,
+                                   const char *scope, apr_int64_t ttl,
+                                   const char **token);
+
+/* An ID token for session s of client_id (nonce NULL on refresh). */
+apr_status_t da_issue_id_token(request_rec *r, const da_user_t *u,
+                               const da_session_t *s, const char *nonce,
+                               const char **token);
 
 /* Sign the browser in: a web session and its cookie. */
 apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,

@@ -2,6 +2,7 @@
 
 #include "da_handlers.h"
 #include "da_http.h"
+#include "da_oidc.h"
 
 int da_jwks_handler(request_rec *r)
 {
@@ -21,45 +22,87 @@ int da_jwks_handler(request_rec *r)
     return OK;
 }
 
-/* deskauth-metadata: RFC 8414 authorization server metadata, so that any
- * OAuth 2.0 native-app library works without custom code. */
+/* A JSON array of the space-separated words. */
+static json_object *words_array(apr_pool_t *p, const char *words)
+{
+    json_object *a = json_object_new_array();
+    char *copy = apr_pstrdup(p, words), *last, *w;
+
+    for (w = apr_strtok(copy, " ", &last); w; w = apr_strtok(NULL, " ", &last)) {
+        json_object_array_add(a, json_object_new_string(w));
+    }
+    return a;
+}
+
+/* The absolute URL of one of our handlers. */
+static const char *endpoint(request_rec *r, const char *name)
+{
+    return ap_construct_url(r->pool, da_url(r, name), r);
+}
+
+/* The members only an OpenID provider has (not with an HMAC key). */
+static void oidc_members(request_rec *r, json_object *o)
+{
+    da_json_set_str(o, "userinfo_endpoint", endpoint(r, "userinfo"));
+    da_json_set_str(o, "end_session_endpoint", endpoint(r, "logout"));
+    da_json_set(o, "scopes_supported", words_array(r->pool, DA_SCOPES_SUPPORTED));
+    da_json_set(o, "subject_types_supported", words_array(r->pool, "public"));
+    da_json_set(o, "id_token_signing_alg_values_supported",
+                words_array(r->pool, da_srv(r->server)->keyring->alg));
+    da_json_set(o, "claims_supported", words_array(r->pool,
+                "sub iss aud exp iat auth_time nonce azp sid amr name given_name "
+                "family_name updated_at role company job_role email email_verified"));
+    da_json_set(o, "prompt_values_supported",
+                words_array(r->pool, "none login consent select_account"));
+}
+
+/* deskauth-metadata: RFC 8414 authorization server metadata and, at a URL
+ * ending in /openid-configuration, OpenID Connect Discovery 1.0: the same
+ * document at both. With an HMAC key the server is no OpenID provider:
+ * the OIDC document is 404 and the other lacks the OIDC members. */
 int da_metadata_handler(request_rec *r)
 {
-    json_object *o, *a;
-    static const char *const grants[] = {
-        "authorization_code", "refresh_token", "urn:deskauth:connection-file", NULL
-    };
-    int i;
+    static const char *const auth_methods = "none client_secret_basic client_secret_post";
+    int oidc = da_oidc_enabled(da_srv(r->server));
+    apr_size_t n = strlen(r->uri);
+    json_object *o;
 
     if (r->method_number != M_GET) {
         return da_method_not_allowed(r, "GET");
     }
+    if (!oidc && n >= 21 && !strcmp(r->uri + n - 21, "/openid-configuration")) {
+        return da_send_error(r, HTTP_NOT_FOUND, "not_found", "This server is not an "
+                             "OpenID provider (its signing key is HMAC)");
+    }
     o = da_json_object(r->pool);
     da_json_set_str(o, "issuer", da_issuer(r));
-    da_json_set_str(o, "authorization_endpoint",
-                    ap_construct_url(r->pool, da_url(r, "login"), r));
-    da_json_set_str(o, "token_endpoint", ap_construct_url(r->pool, da_url(r, "token"), r));
-    da_json_set_str(o, "revocation_endpoint",
-                    ap_construct_url(r->pool, da_url(r, "revoke"), r));
-    da_json_set_str(o, "jwks_uri", ap_construct_url(r->pool, da_url(r, "jwks"), r));
-    a = json_object_new_array();
-    json_object_array_add(a, json_object_new_string("code"));
-    da_json_set(o, "response_types_supported", a);
-    a = json_object_new_array();
-    for (i = 0; grants[i]; i++) {
-        json_object_array_add(a, json_object_new_string(grants[i]));
+    da_json_set_str(o, "authorization_endpoint", endpoint(r, "login"));
+    da_json_set_str(o, "token_endpoint", endpoint(r, "token"));
+    da_json_set_str(o, "revocation_endpoint", endpoint(r, "revoke"));
+    da_json_set_str(o, "jwks_uri", endpoint(r, "jwks"));
+    if (oidc) {
+        oidc_members(r, o);
     }
-    da_json_set(o, "grant_types_supported", a);
-    a = json_object_new_array();
-    json_object_array_add(a, json_object_new_string("S256"));
-    da_json_set(o, "code_challenge_methods_supported", a);
-    a = json_object_new_array();
-    json_object_array_add(a, json_object_new_string("none"));
-    da_json_set(o, "token_endpoint_auth_methods_supported", a);
-    a = json_object_new_array();
-    json_object_array_add(a, json_object_new_string("none"));
-    da_json_set(o, "revocation_endpoint_auth_methods_supported", a);
+    else {
+        da_json_set(o, "scopes_supported", words_array(r->pool, "profile email offline_access"));
+    }
+    da_json_set(o, "response_types_supported", words_array(r->pool, "code"));
+    da_json_set(o, "response_modes_supported", words_array(r->pool, "query"));
+    da_json_set(o, "grant_types_supported", words_array(r->pool,
+                "authorization_code refresh_token urn:deskauth:connection-file"));
+    da_json_set(o, "code_challenge_methods_supported", words_array(r->pool, "S256"));
+    da_json_set(o, "token_endpoint_auth_methods_supported",
+                words_array(r->pool, auth_methods));
+    da_json_set(o, "revocation_endpoint_auth_methods_supported",
+                words_array(r->pool, auth_methods));
+    json_object_object_add(o, "authorization_response_iss_parameter_supported",
+                           json_object_new_boolean(1));
+    json_object_object_add(o, "request_parameter_supported", json_object_new_boolean(0));
+    json_object_object_add(o, "request_uri_parameter_supported",
+                           json_object_new_boolean(0));
     da_send_json(r, HTTP_OK, o);
+    /* one caching policy: public for five minutes (no Pragma: no-cache) */
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    apr_table_unset(r->headers_out, "Pragma");
     return OK;
 }

@@ -1,4 +1,7 @@
--- mod_deskauth schema, version 1.
+-- mod_deskauth schema, version 2 (OpenID Connect: scopes, consents, the
+-- refresh retry window). A version-1 database is upgraded by the module
+-- itself (DeskAuthSchema auto) with ALTER TABLE ... ADD COLUMN of each
+-- column below that it lacks; with "DeskAuthSchema manual", add them by hand.
 -- Portable SQL: the same statements run on SQLite 3 and PostgreSQL (>= 9.5).
 -- With "DeskAuthSchema auto" (the default) the module runs this file itself
 -- on first use; with "DeskAuthSchema manual", run it once, e.g.
@@ -36,16 +39,22 @@ CREATE TABLE IF NOT EXISTS deskauth_sessions (
     created_at         BIGINT       NOT NULL,
     last_used_at       BIGINT       NOT NULL,
     expires_at         BIGINT       NOT NULL,
-    revoked_at         BIGINT       NOT NULL DEFAULT 0
+    revoked_at         BIGINT       NOT NULL DEFAULT 0,
+    scope              VARCHAR(400) NOT NULL DEFAULT '',
+    auth_time          BIGINT       NOT NULL DEFAULT 0,
+    amr                VARCHAR(64)  NOT NULL DEFAULT '',
+    parent_id          VARCHAR(64)  NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS deskauth_sessions_user ON deskauth_sessions (user_id);
 
 -- Hashes of rotated refresh tokens: presenting one again is a replay and
--- revokes its session (RFC 9700 §4.14.2).
+-- revokes its session (RFC 9700 §4.14.2), unless it is a retry within
+-- DeskAuthRefreshReuseInterval while its successor (next_hash) is unused.
 CREATE TABLE IF NOT EXISTS deskauth_refresh_used (
     refresh_hash  VARCHAR(64)  NOT NULL PRIMARY KEY,
     session_id    VARCHAR(64)  NOT NULL,
-    used_at       BIGINT       NOT NULL
+    used_at       BIGINT       NOT NULL,
+    next_hash     VARCHAR(64)  NOT NULL DEFAULT ''
 );
 
 -- One-time codes, stored hashed: hand-offs to the callback page,
@@ -63,7 +72,21 @@ CREATE TABLE IF NOT EXISTS deskauth_codes (
     issued_session VARCHAR(64)  NOT NULL DEFAULT '',
     created_at    BIGINT        NOT NULL,
     expires_at    BIGINT        NOT NULL,
-    used_at       BIGINT        NOT NULL DEFAULT 0
+    used_at       BIGINT        NOT NULL DEFAULT 0,
+    scope         VARCHAR(400)  NOT NULL DEFAULT '',
+    nonce         VARCHAR(1000) NOT NULL DEFAULT '',
+    auth_time     BIGINT        NOT NULL DEFAULT 0,
+    amr           VARCHAR(64)   NOT NULL DEFAULT ''
+);
+
+-- Which person allowed which client (DeskAuthClient consent=once), and
+-- the scopes they allowed.
+CREATE TABLE IF NOT EXISTS deskauth_consents (
+    user_id       VARCHAR(64)   NOT NULL,
+    client_id     VARCHAR(200)  NOT NULL,
+    scope         VARCHAR(400)  NOT NULL DEFAULT '',
+    created_at    BIGINT        NOT NULL,
+    PRIMARY KEY (user_id, client_id)
 );
 
 -- At most one resume (a PDF) per user, replaced on re-upload. The file is

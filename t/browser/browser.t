@@ -1,6 +1,7 @@
-# Real clients against the test server (SPEC §6.2-6.4, §7, §9): AppAuth-JS in
-# Node, the way an Electron main process signs a person in (appauth.mjs), and
-# the pages in headless Chromium with screenshots and QR decoding (pages.mjs).
+# Real clients against the test server: AppAuth-JS in Node, the way an
+# Electron main process signs a person in (appauth.mjs), the pages in
+# headless Chromium with screenshots and QR decoding (pages.mjs), and
+# openid-client as an OpenID Connect native app (oidc.mjs).
 # Each script prints TAP; every line of it becomes a test here, named after
 # the script, plus one test per script that it ran to the end (a crash, a
 # timeout or a missing plan fails it). Screenshots: t/logs/screenshots/;
@@ -40,7 +41,8 @@ push @missing, 'node >= 18' unless $node_major >= 18;
 push @missing, $CHROMIUM unless -x $CHROMIUM;
 push @missing, 't/browser/node_modules (npm ci)'
     unless -f "$DIR/node_modules/playwright-core/package.json"
-        && -f "$DIR/node_modules/\@openid/appauth/package.json";
+        && -f "$DIR/node_modules/\@openid/appauth/package.json"
+        && -f "$DIR/node_modules/openid-client/package.json";
 plan skip_all => 'needs ' . join(', ', @missing) . ' (tools/deps --test installs them)' if @missing;
 
 my $base = url('/');
@@ -117,6 +119,7 @@ my @runs = (
     run_script('appauth', $base),
     run_script('pages', $base, $shots),
     run_script('resume', $base, $shots),
+    run_script('oidc', $base),
 );
 
 plan tests => scalar(map { @{ $_->{tests} } } @runs) + @runs;
