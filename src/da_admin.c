@@ -4,7 +4,8 @@
  *   PATCH  <admin>/users/ID  {"isActive","role"}     enable/disable, role
  *   DELETE <admin>/users/ID/sessions                 sign out everywhere
  * The location should also say `Require deskauth-role ADMIN`; the handler
- * checks the role itself as well. */
+ * checks the role itself as well, in the database on every request (a
+ * token's role claim may be older than a demotion). */
 
 #include "da_handlers.h"
 #include "da_authn.h"
@@ -70,12 +71,37 @@ static int list_users(request_rec *r, da_db_t *db)
     return da_send_json(r, HTTP_OK, o);
 }
 
-/* PATCH: only isActive (boolean) and role (A-Z, 0-9, _). Disabling an
- * account ends all its sessions at once. */
+/* Store a PATCH in one transaction: the role, the active flag, and when
+ * disabled the end of every session. */
+static apr_status_t store_update(da_db_t *db, const char *id, const char *role,
+                                 json_object *active)
+{
+    apr_int64_t now = da_now();
+    apr_status_t rv = da_store_begin(db);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (role) {
+        rv = da_store_user_set_role(db, id, role, now);
+    }
+    if (rv == APR_SUCCESS && active) {
+        rv = da_store_user_set_active(db, id, json_object_get_boolean(active), now);
+    }
+    if (rv == APR_SUCCESS && active && !json_object_get_boolean(active)) {
+        rv = da_store_session_revoke_user(db, id, now);
+    }
+    return da_store_end(db, rv);
+}
+
+/* PATCH: only isActive (boolean) and role (A-Z, 0-9, _). A role change or
+ * a disable takes effect like a revocation: once committed, the account's
+ * cached session answers are dropped, and its tokens of the old role (or
+ * all of them, when disabled) are refused. */
 static int update_user(request_rec *r, da_db_t *db, da_user_t *u, const da_claims_t *cl)
 {
     json_object *body, *active = NULL, *role = NULL;
-    apr_int64_t now = da_now();
+    apr_status_t rv;
     int rc;
 
     if ((rc = da_read_json(r, &body)) != OK) {
@@ -99,17 +125,16 @@ static int update_user(request_rec *r, da_db_t *db, da_user_t *u, const da_claim
         return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
                              "isActive: you cannot disable your own account");
     }
-    if (role && da_store_user_set_role(db, u->id, json_object_get_string(role), now)) {
-        da_db_log_error(r, db, "changing a role");
+    rv = store_update(db, u->id, role ? json_object_get_string(role) : NULL, active);
+    if (rv == APR_NOTFOUND) {
+        return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such user");
+    }
+    if (rv != APR_SUCCESS) {
+        da_db_log_error(r, db, "changing an account");
         return da_unavailable(r);
     }
-    if (active) {
-        int on = json_object_get_boolean(active);
-        if (da_store_user_set_active(db, u->id, on, now) != APR_SUCCESS
-            || (!on && da_session_revoke_user(r, db, u->id, NULL, NULL) != APR_SUCCESS)) {
-            da_db_log_error(r, db, "enabling or disabling an account");
-            return da_unavailable(r);
-        }
+    if (role || active) {
+        da_session_forget_user(r, db, u->id, NULL);
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, DA_LOGNO(00130)
                   "admin %s changed account %s%s%s", cl->sub, u->id,
@@ -141,6 +166,25 @@ static int revoke_user_sessions(request_rec *r, da_db_t *db, const da_user_t *u,
     return da_send_json(r, HTTP_OK, o);
 }
 
+/* Is the caller an ADMIN now, by the database (the token says so too)?
+ * OK, or the answer sent (403, 503). */
+static int caller_is_admin(request_rec *r, da_db_t *db, const da_claims_t *cl)
+{
+    da_user_t *me;
+    apr_status_t rv = da_store_user_by_id(db, cl->sub, &me);
+
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        da_db_log_error(r, db, "loading the caller's account");
+        return da_unavailable(r);
+    }
+    if (rv == APR_NOTFOUND || !me->is_active || strcmp(me->role, "ADMIN")) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00300)
+                      "admin API refused to %s: no longer an active ADMIN", cl->sub);
+        return da_send_error(r, HTTP_FORBIDDEN, "forbidden", "Administrators only");
+    }
+    return OK;
+}
+
 int da_admin_handler(request_rec *r)
 {
     const char *sub = da_subpath(r), *rest;
@@ -162,6 +206,9 @@ int da_admin_handler(request_rec *r)
     }
     if (!(db = da_db(r))) {
         return da_unavailable(r);
+    }
+    if ((rc = caller_is_admin(r, db, cl)) != OK) {
+        return rc;
     }
     if (!sub[6] || !sub[7]) {
         return m == M_GET ? list_users(r, db) : da_method_not_allowed(r, "GET");

@@ -69,10 +69,11 @@ int da_authn_verify(request_rec *r, const char *token, int session_check,
         return HTTP_UNAUTHORIZED;
     }
     if (session_check) {
-        rv = da_session_check(r, cl->sid);
+        rv = da_session_check(r, cl->sid, cl->role ? cl->role : "");
         if (rv == APR_NOTFOUND) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00042)
-                          "token refused: session revoked, expired or account disabled");
+                          "token refused: session revoked, expired, account disabled "
+                          "or its role changed");
             return HTTP_UNAUTHORIZED;
         }
         if (rv != APR_SUCCESS) {

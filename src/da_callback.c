@@ -259,7 +259,7 @@ static int get_callback(request_rec *r)
     }
     spec.client_id = client->id;
     spec.device_name = *code->device_name ? code->device_name : NULL;
-    if (da_issue_session(r, db, u, &spec, &t) != APR_SUCCESS) {
+    if (da_issue_compat_session(r, db, u, &spec, &t) != APR_SUCCESS) {
         da_db_log_error(r, db, "creating a desktop session");
         return da_unavailable(r);
     }

@@ -56,12 +56,8 @@ static int basic_credentials(request_rec *r, const char **id, const char **secre
     return *id && **id ? 1 : -1;
 }
 
-static int invalid_client(request_rec *r, int basic, const char *account,
-                          const char *description)
+static int invalid_client(request_rec *r, int basic, const char *description)
 {
-    if (account) {
-        da_limit_count(r, DA_LIMIT_LOGIN, account);
-    }
     if (basic) {
         apr_table_setn(r->headers_out, "WWW-Authenticate",
                        apr_psprintf(r->pool, "Basic realm=\"%s\"",
@@ -73,32 +69,34 @@ static int invalid_client(request_rec *r, int basic, const char *account,
     return da_oauth_error(r, HTTP_UNAUTHORIZED, "invalid_client", description);
 }
 
-/* Check a confidential client's secret sent by method (DA_AUTH_*). */
+/* Check a confidential client's secret sent by method (DA_AUTH_*). Like a
+ * password: the attempt takes its rate-limit slots (per client, and per
+ * address) before the comparison, and gives them back when it succeeded,
+ * so a guesser over the limit learns nothing more. */
 static int check_secret(request_rec *r, const da_client_t *cl, int method,
                         const char *secret)
 {
     const char *account = apr_pstrcat(r->pool, "client ", cl->id, NULL);
+    da_limit_hold_t *hold;
     apr_int64_t wait;
-    int ok;
 
-    if ((wait = da_limit_wait(r, DA_LIMIT_LOGIN, account)) > 0) {
+    if (!secret) {
+        return invalid_client(r, 0, "This client must authenticate");
+    }
+    if (cl->auth_methods && !(cl->auth_methods & method)) {
+        return invalid_client(r, method == DA_AUTH_BASIC,
+                              "This client uses another authentication method");
+    }
+    if ((wait = da_limit_take(r, DA_LIMIT_LOGIN, account, &hold)) > 0) {
         da_limit_retry_after(r, wait);
         return da_oauth_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
                               "Too many failed attempts. Try again later.");
     }
-    if (!secret) {
-        return invalid_client(r, 0, NULL, "This client must authenticate");
+    if (strlen(secret) != cl->secret_len
+        || !da_ct_memeq(secret, cl->secret, cl->secret_len)) {
+        return invalid_client(r, method == DA_AUTH_BASIC, "Client authentication failed");
     }
-    if (cl->auth_methods && !(cl->auth_methods & method)) {
-        return invalid_client(r, method == DA_AUTH_BASIC, NULL,
-                              "This client uses another authentication method");
-    }
-    ok = strlen(secret) == cl->secret_len
-         && da_ct_memeq(secret, cl->secret, cl->secret_len);
-    if (!ok) {
-        return invalid_client(r, method == DA_AUTH_BASIC, account,
-                              "Client authentication failed");
-    }
+    da_limit_release(r, hold);
     da_limit_clear(r, DA_LIMIT_LOGIN, account);
     return OK;
 }
@@ -114,27 +112,27 @@ int da_client_auth(request_rec *r, apr_table_t *params, const da_client_t **clie
     *client = NULL;
     *authenticated = 0;
     if (basic < 0) {
-        return invalid_client(r, 1, NULL, "Malformed Basic credentials");
+        return invalid_client(r, 1, "Malformed Basic credentials");
     }
     if (basic && form_secret) {
-        return invalid_client(r, 1, NULL, "Use one client authentication method");
+        return invalid_client(r, 1, "Use one client authentication method");
     }
     if (basic && form_id && *form_id && strcmp(form_id, id)) {
-        return invalid_client(r, 1, NULL, "Two different client ids");
+        return invalid_client(r, 1, "Two different client ids");
     }
     if (!basic) {
         id = form_id && *form_id ? form_id : NULL;
         secret = form_secret;
     }
     if (!id) {
-        return secret ? invalid_client(r, 0, NULL, "client_id is required") : OK;
+        return secret ? invalid_client(r, 0, "client_id is required") : OK;
     }
     if (!(*client = da_client(da_srv(r->server), id))) {
-        return invalid_client(r, basic, NULL, "Unknown client");
+        return invalid_client(r, basic, "Unknown client");
     }
     if (!(*client)->secret) {
         /* a public client has nothing to prove, and no secret to send */
-        return secret && *secret ? invalid_client(r, basic, NULL, "This client has no secret") : OK;
+        return secret && *secret ? invalid_client(r, basic, "This client has no secret") : OK;
     }
     if (check_secret(r, *client, basic ? DA_AUTH_BASIC : DA_AUTH_POST, secret) != OK) {
         return DONE;

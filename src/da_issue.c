@@ -62,8 +62,12 @@ apr_status_t da_issue_scoped_token(request_rec *r, const da_user_t *u,
     return da_jwt_sign(r->pool, c->keyring, &cl, token);
 }
 
-apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
-                              const da_session_spec_t *spec, da_tokens_t *out)
+/* da_issue_session; compat: the refresh token is not handed out, and the
+ * session's stored hash is the marker of a compatibility session that
+ * one access token may exchange for a refresh token once. */
+static apr_status_t issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
+                                  const da_session_spec_t *spec, int compat,
+                                  da_tokens_t *out)
 {
     da_srv_conf_t *c = da_srv(r->server);
     da_session_t s;
@@ -85,6 +89,10 @@ apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
                                       : s.user_agent;
     s.ip = da_client_ip(r);
     s.refresh_hash = da_sha256_b64url(r->pool, out->refresh_token);
+    if (compat) {
+        s.refresh_hash = apr_pstrcat(r->pool, DA_COMPAT_REFRESH_MARK, s.refresh_hash, NULL);
+        out->refresh_token = NULL;
+    }
     s.created_at = s.last_used_at = now;
     s.scope = spec->scope;
     s.auth_time = spec->auth_time ? spec->auth_time : now;
@@ -100,6 +108,18 @@ apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
     out->expires_in = da_access_ttl(c);
     return da_issue_scoped_token(r, u, s.id, spec->client_id, spec->scope,
                                  out->expires_in, &out->access_token);
+}
+
+apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
+                              const da_session_spec_t *spec, da_tokens_t *out)
+{
+    return issue_session(r, db, u, spec, 0, out);
+}
+
+apr_status_t da_issue_compat_session(request_rec *r, da_db_t *db, const da_user_t *u,
+                                     const da_session_spec_t *spec, da_tokens_t *out)
+{
+    return issue_session(r, db, u, spec, 1, out);
 }
 
 apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,

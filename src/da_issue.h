@@ -29,6 +29,15 @@ typedef struct {
 apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
                               const da_session_spec_t *spec, da_tokens_t *out);
 
+/* The session of a compatibility hand-off (token in the redirect): the
+ * app gets only the access token (out->refresh_token is NULL), which it
+ * may exchange at the token endpoint for a refresh token once. Until
+ * then the session's stored refresh hash starts with
+ * DA_COMPAT_REFRESH_MARK, which no token hashes to (':' is not base64url). */
+#define DA_COMPAT_REFRESH_MARK "compat:"
+apr_status_t da_issue_compat_session(request_rec *r, da_db_t *db, const da_user_t *u,
+                                     const da_session_spec_t *spec, da_tokens_t *out);
+
 /* An access token for an existing session, living ttl seconds. Its
  * client_id is the app's, or deskauth-web for the website's sessions. */
 apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,

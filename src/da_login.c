@@ -19,6 +19,7 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
                              const char *password, da_user_t **u, da_refusal_t *f)
 {
     da_srv_conf_t *c = da_srv(r->server);
+    da_limit_hold_t *hold;
     apr_int64_t wait;
     apr_status_t rv;
 
@@ -32,14 +33,16 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
     if (!da_text_valid(email, 254)) {
         return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email", "email must be a valid email address");
     }
-    /* Refused before any bcrypt work, and without counting: a locked
+    /* The attempt takes its slot before any bcrypt work, so that parallel
+     * attempts cannot all pass; refused, it is not counted, and a locked
      * account stays locked even for the right password. */
-    if ((wait = da_limit_wait(r, DA_LIMIT_LOGIN, email)) > 0) {
+    if ((wait = da_limit_take(r, DA_LIMIT_LOGIN, email, &hold)) > 0) {
         da_limit_retry_after(r, wait);
         return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL, "Too many failed sign-in attempts. Try again later.");
     }
     rv = da_store_user_by_email(db, email, u);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        da_limit_release(r, hold);
         da_db_log_error(r, db, "looking up an account");
         return da_refuse(f, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL);
     }
@@ -48,9 +51,9 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
                            da_password_cost(c)) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00050)
                       "sign-in failed from %s", da_client_ip(r));
-        da_limit_count(r, DA_LIMIT_LOGIN, email);
         return da_refuse(f, HTTP_UNAUTHORIZED, "invalid_credentials", NULL, "Invalid credentials");
     }
+    da_limit_release(r, hold);
     da_limit_clear(r, DA_LIMIT_LOGIN, email);
     if (!(*u)->is_active) {
         return da_refuse(f, HTTP_FORBIDDEN, "account_disabled", NULL, "This account is disabled");

@@ -1,104 +1,129 @@
 /* da_ratelimit.c: fixed-window counters in the socache of DeskAuthCache,
- * shared by all children and, with memcache, by all servers. */
+ * shared by all children and, with memcache, by all servers. A counter is
+ * "COUNT SINCE UNTIL"; an attempt's slots are taken and given back under
+ * the counters' lock (da_cache_counters). */
 
 #include "da_ratelimit.h"
 #include "da_cache.h"
 #include "da_http.h"
 #include "da_util.h"
 
+#define HOLD_MAX 2                        /* the address's counter, the subject's */
+
 static const char *const kind_names[] = { "login", "token", "reset", "register" };
 
-typedef struct {
-    apr_int64_t limit;
+struct da_limit_hold {
+    const char *keys[HOLD_MAX];
+    apr_int64_t limits[HOLD_MAX];
     apr_int64_t window;
-    apr_int64_t wait;                     /* out: seconds to wait */
-} limit_t;
+    apr_int64_t since[HOLD_MAX];          /* the windows the slots were taken in */
+    apr_int64_t wait;                     /* out of take: seconds to wait, 0 if taken */
+    int n;
+};
 
-/* The limit of one counter: per account, or per IP (account NULL). */
-static limit_t limit_of(request_rec *r, da_limit_kind_t kind, int per_ip)
+/* The counter of the client address and, when subject is given and the
+ * kind counts per subject, the subject's, with their limits. */
+static da_limit_hold_t *hold_new(request_rec *r, da_limit_kind_t kind, const char *subject)
 {
     da_srv_conf_t *c = da_srv(r->server);
-    limit_t l = { da_login_limit(c), da_login_window(c), 0 };
+    da_limit_hold_t *h = apr_pcalloc(r->pool, sizeof(*h));
+    const char *prefix = apr_pstrcat(r->pool, "deskauth:rl:", kind_names[kind], NULL);
+    int signup = kind == DA_LIMIT_REGISTER;
 
-    if (kind == DA_LIMIT_REGISTER) {
-        l.limit = da_register_limit(c);
-        l.window = da_register_window(c);
+    h->window = signup ? da_register_window(c) : da_login_window(c);
+    h->keys[0] = apr_pstrcat(r->pool, prefix, ":i:", da_client_ip(r), NULL);
+    h->limits[0] = signup ? da_register_limit(c) : 4 * da_login_limit(c);
+    h->n = 1;
+    if (subject && !signup) {
+        /* Hashed: no email address, code or token sits in the cache. */
+        h->keys[1] = apr_pstrcat(r->pool, prefix, ":a:",
+                                 da_sha256_b64url(r->pool, subject), NULL);
+        h->limits[1] = da_login_limit(c);
+        h->n = 2;
     }
-    else if (per_ip) {
-        l.limit *= 4;
-    }
-    return l;
+    return h;
 }
 
-static const char *counter_key(request_rec *r, da_limit_kind_t kind, const char *account)
+/* All slots or none: a full counter refuses the attempt, and says how long
+ * until its window ends. */
+static void take(apr_int64_t now, da_counter_t *c, int n, void *baton)
 {
-    /* Accounts are hashed: no email address sits in the cache. */
-    return account ? apr_pstrcat(r->pool, "deskauth:rl:", kind_names[kind], ":a:",
-                                 da_sha256_b64url(r->pool, account), NULL)
-                   : apr_pstrcat(r->pool, "deskauth:rl:", kind_names[kind], ":i:",
-                                 da_client_ip(r), NULL);
-}
+    da_limit_hold_t *h = baton;
+    int i;
 
-static int read_wait(apr_int64_t now, apr_int64_t *count, apr_int64_t *since,
-                     apr_int64_t *until, void *baton)
-{
-    limit_t *l = baton;
-
-    l->wait = *count >= l->limit ? *until - now : 0;
-    return 0;
-}
-
-static int add_one(apr_int64_t now, apr_int64_t *count, apr_int64_t *since,
-                   apr_int64_t *until, void *baton)
-{
-    limit_t *l = baton;
-
-    if (*count == 0) {
-        *since = now;
-        *until = now + l->window;
+    h->wait = 0;
+    for (i = 0; i < n; i++) {
+        /* until > now: an expired counter was read as zero */
+        if (c[i].count >= h->limits[i] && c[i].until - now > h->wait) {
+            h->wait = c[i].until - now;
+        }
     }
-    if (*count < l->limit) {
-        (*count)++;
+    for (i = 0; i < n && !h->wait; i++) {
+        if (c[i].count == 0) {
+            c[i].since = now;
+            c[i].until = now + h->window;
+        }
+        c[i].count++;
+        c[i].changed = 1;
+        h->since[i] = c[i].since;
     }
-    return 1;
 }
 
-static int reset(apr_int64_t now, apr_int64_t *count, apr_int64_t *since,
-                 apr_int64_t *until, void *baton)
+static void give_back(apr_int64_t now, da_counter_t *c, int n, void *baton)
 {
-    if (*count == 0) {
-        return 0;
+    da_limit_hold_t *h = baton;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (c[i].count > 0 && c[i].since == h->since[i]) {
+            c[i].count--;
+            c[i].changed = 1;
+        }
     }
-    *count = 0;
-    *until = now + 1;
-    return 1;
 }
 
-apr_int64_t da_limit_wait(request_rec *r, da_limit_kind_t kind, const char *account)
+/* Forget every failure; the entry lives one more second (socache has no
+ * way to store one that has already expired). */
+static void reset(apr_int64_t now, da_counter_t *c, int n, void *baton)
 {
-    limit_t ip = limit_of(r, kind, 1), acct = limit_of(r, kind, 0);
+    int i;
 
-    da_cache_counter(r, counter_key(r, kind, NULL), read_wait, &ip);
-    if (account && kind != DA_LIMIT_REGISTER) {
-        da_cache_counter(r, counter_key(r, kind, account), read_wait, &acct);
+    for (i = 0; i < n; i++) {
+        if (c[i].count) {
+            c[i].count = 0;
+            c[i].until = now + 1;
+            c[i].changed = 1;
+        }
     }
-    return ip.wait > acct.wait ? ip.wait : acct.wait;
 }
 
-void da_limit_count(request_rec *r, da_limit_kind_t kind, const char *account)
+apr_int64_t da_limit_take(request_rec *r, da_limit_kind_t kind, const char *subject,
+                          da_limit_hold_t **hold)
 {
-    limit_t ip = limit_of(r, kind, 1), acct = limit_of(r, kind, 0);
+    da_limit_hold_t *h = hold_new(r, kind, subject);
 
-    da_cache_counter(r, counter_key(r, kind, NULL), add_one, &ip);
-    if (account && kind != DA_LIMIT_REGISTER) {
-        da_cache_counter(r, counter_key(r, kind, account), add_one, &acct);
+    if (!da_cache_counters(r, h->keys, h->n, take, h)) {
+        h->n = 0;                         /* no cache: nothing was taken */
+    }
+    if (hold) {
+        *hold = h->wait ? NULL : h;
+    }
+    return h->wait;
+}
+
+void da_limit_release(request_rec *r, da_limit_hold_t *hold)
+{
+    if (hold && hold->n) {
+        da_cache_counters(r, hold->keys, hold->n, give_back, hold);
     }
 }
 
 void da_limit_clear(request_rec *r, da_limit_kind_t kind, const char *account)
 {
-    if (account) {
-        da_cache_counter(r, counter_key(r, kind, account), reset, NULL);
+    da_limit_hold_t *h = hold_new(r, kind, account);
+
+    if (account && h->n == HOLD_MAX) {
+        da_cache_counters(r, &h->keys[1], 1, reset, NULL);
     }
 }
 

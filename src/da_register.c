@@ -91,8 +91,8 @@ static int validate(request_rec *r, da_signup_t *s, da_refusal_t *f)
 }
 
 /* Create the account and its first (web) session in one transaction, so
- * that a failure leaves nothing behind. Every attempt counts against the
- * client's sign-up limit, checked before the bcrypt work. */
+ * that a failure leaves nothing behind. Every attempt takes a slot of the
+ * client's sign-up limit before the bcrypt work, and keeps it. */
 static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
                           da_user_t **out, da_tokens_t *t, da_refusal_t *f)
 {
@@ -103,12 +103,11 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
     apr_status_t rv;
     int signin = !da_require_verified(c);
 
-    if ((wait = da_limit_wait(r, DA_LIMIT_REGISTER, NULL)) > 0) {
+    if ((wait = da_limit_take(r, DA_LIMIT_REGISTER, NULL, NULL)) > 0) {
         da_limit_retry_after(r, wait);
         return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
                       "Too many sign-ups from your network. Try again later.");
     }
-    da_limit_count(r, DA_LIMIT_REGISTER, NULL);
 
     u->id = da_random_token(r->pool, 16);
     u->email = s->email;

@@ -60,12 +60,11 @@ static int request_link(request_rec *r, const char *email, da_refusal_t *f)
     }
     /* Every request counts, for any address: the limit says nothing about
      * whether an account exists, and no inbox can be flooded. */
-    if ((wait = da_limit_wait(r, DA_LIMIT_RESET, email)) > 0) {
+    if ((wait = da_limit_take(r, DA_LIMIT_RESET, email, NULL)) > 0) {
         da_limit_retry_after(r, wait);
         return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
                       "Too many requests. Try again later.");
     }
-    da_limit_count(r, DA_LIMIT_RESET, email);
     if (!(db = da_db(r))
         || da_link_request(r, db, &da_link_reset,
                            da_email_normalize(r->pool, email)) != APR_SUCCESS) {
@@ -122,9 +121,11 @@ static int set_password(request_rec *r, const char *token, const char *password,
             rv = da_store_code_retire(db, u->id, da_link_reset.kind, now);
         }
         if (rv == APR_SUCCESS) {
-            rv = da_session_revoke_user(r, db, u->id, NULL, NULL);
+            rv = da_store_session_revoke_user(db, u->id, now);
         }
-        rv = da_store_end(db, rv);
+        if ((rv = da_store_end(db, rv)) == APR_SUCCESS) {
+            da_session_forget_user(r, db, u->id, NULL);     /* only once committed */
+        }
     }
     if (rv == APR_NOTFOUND) {
         return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", NULL, LINK_REFUSED);

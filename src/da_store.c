@@ -55,7 +55,8 @@ const da_stmt_t da_store_statements[] = {
     { "deskauth_session_get",
       "SELECT " SESSION_COLS " FROM deskauth_sessions WHERE id = %s" },
     { "deskauth_session_valid",
-      "SELECT s.last_used_at FROM deskauth_sessions s JOIN deskauth_users u ON u.id = s.user_id "
+      "SELECT s.last_used_at, u.role FROM deskauth_sessions s "
+      "JOIN deskauth_users u ON u.id = s.user_id "
       "WHERE s.id = %s AND s.revoked_at = 0 AND s.expires_at > %lld AND u.is_active = 1" },
     { "deskauth_session_touch",
       "UPDATE deskauth_sessions SET last_used_at = %lld WHERE id = %s" },
@@ -89,6 +90,8 @@ const da_stmt_t da_store_statements[] = {
     { "deskauth_session_list_user",
       "SELECT " SESSION_COLS " FROM deskauth_sessions WHERE user_id = %s "
       "AND revoked_at = 0 AND expires_at > %lld ORDER BY created_at DESC, id" },
+    { "deskauth_session_ids_user",
+      "SELECT id FROM deskauth_sessions WHERE user_id = %s AND expires_at > %lld" },
     { "deskauth_session_revoke_own",
       "UPDATE deskauth_sessions SET revoked_at = %lld WHERE id = %s AND user_id = %s "
       "AND revoked_at = 0" },
@@ -631,12 +634,30 @@ apr_status_t da_store_session_get(da_db_t *db, const char *id, da_session_t **s)
     return query(db, "deskauth_session_get", 1, args, session_row, s);
 }
 
+typedef struct {
+    apr_int64_t *last_used;
+    const char **role;
+} session_valid_t;
+
+static void session_valid_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    session_valid_t *v = baton;
+
+    if (v->last_used) {
+        *v->last_used = col_num(db, row, 0);
+    }
+    if (v->role) {
+        *v->role = col(db, row, 1);
+    }
+}
+
 apr_status_t da_store_session_valid(da_db_t *db, const char *id, apr_int64_t now,
-                                    apr_int64_t *last_used)
+                                    apr_int64_t *last_used, const char **role)
 {
     const char *args[] = { id, num(db, now) };
+    session_valid_t v = { last_used, role };
 
-    return query(db, "deskauth_session_valid", 2, args, first_num, last_used);
+    return query(db, "deskauth_session_valid", 2, args, session_valid_row, &v);
 }
 
 apr_status_t da_store_session_touch(da_db_t *db, const char *id, apr_int64_t now)
@@ -749,6 +770,22 @@ apr_status_t da_store_session_list_user(da_db_t *db, const char *user_id,
     return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
 }
 
+static void id_list_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    APR_ARRAY_PUSH((apr_array_header_t *)baton, const char *) = col(db, row, 0);
+}
+
+apr_status_t da_store_session_ids_user(da_db_t *db, const char *user_id,
+                                       apr_int64_t now, apr_array_header_t **ids)
+{
+    const char *args[] = { user_id, num(db, now) };
+    apr_status_t rv;
+
+    *ids = apr_array_make(db->pool, 8, sizeof(const char *));
+    rv = query(db, "deskauth_session_ids_user", 2, args, id_list_row, *ids);
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
+}
+
 apr_status_t da_store_session_revoke_own(da_db_t *db, const char *id,
                                          const char *user_id, apr_int64_t now)
 {
@@ -783,11 +820,6 @@ apr_status_t da_store_refresh_used(da_db_t *db, const char *refresh_hash,
     const char *args[] = { refresh_hash };
 
     return query(db, "deskauth_refresh_used_get", 1, args, refresh_used_row, used);
-}
-
-static void id_list_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
-{
-    APR_ARRAY_PUSH((apr_array_header_t *)baton, const char *) = col(db, row, 0);
 }
 
 apr_status_t da_store_session_children(da_db_t *db, const char *parent_id,

@@ -129,11 +129,12 @@ apr_status_t da_store_user_set_role(da_db_t *db, const char *id, const char *rol
 apr_status_t da_store_session_create(da_db_t *db, const da_session_t *s);
 apr_status_t da_store_session_get(da_db_t *db, const char *id, da_session_t **s);
 
-/* APR_SUCCESS (and when it was last used) when the session exists, is
- * neither revoked nor expired at now, and its account is active;
- * APR_NOTFOUND otherwise. */
+/* APR_SUCCESS (with when it was last used and its account's current
+ * role; either pointer may be NULL) when the session exists, is neither
+ * revoked nor expired at now, and its account is active; APR_NOTFOUND
+ * otherwise. */
 apr_status_t da_store_session_valid(da_db_t *db, const char *id, apr_int64_t now,
-                                    apr_int64_t *last_used);
+                                    apr_int64_t *last_used, const char **role);
 apr_status_t da_store_session_touch(da_db_t *db, const char *id, apr_int64_t now);
 apr_status_t da_store_session_revoke(da_db_t *db, const char *id, apr_int64_t now);
 apr_status_t da_store_session_revoke_user(da_db_t *db, const char *user_id,
@@ -153,6 +154,11 @@ apr_status_t da_store_purge(da_db_t *db, apr_int64_t before, int *nsessions,
 /* The live (unrevoked, unexpired) sessions of a user, newest first. */
 apr_status_t da_store_session_list_user(da_db_t *db, const char *user_id,
                                         apr_int64_t now, apr_array_header_t **list);
+
+/* The ids of every unexpired session of a user, revoked or not: those a
+ * cache may still remember. */
+apr_status_t da_store_session_ids_user(da_db_t *db, const char *user_id,
+                                       apr_int64_t now, apr_array_header_t **ids);
 
 /* Revoke one session of this user: APR_NOTFOUND when it is not theirs or
  * already revoked. */

@@ -19,6 +19,7 @@ typedef struct {
     request_rec *r;
     da_db_t *db;
     apr_table_t *params;
+    const char *secret;                   /* the code or token presented */
     int compat;                           /* JSON/Bearer caller: §6.1 shape */
     const da_client_t *client;            /* the calling client, if named */
     int authenticated;                    /* it proved its secret */
@@ -41,10 +42,19 @@ static int oauth_error(da_grant_t *g, int status, const char *error,
     return da_send_json(g->r, status, o);
 }
 
-/* Every refused grant counts against the client's limit. */
+/* A refused grant takes a slot of the client address's limit and of the
+ * presented code's or token's, after the check: a valid grant is never
+ * limited, whatever others behind the same address do. Over the limit the
+ * failure is answered 429 instead (not counted). */
 static int invalid_grant(da_grant_t *g, const char *description)
 {
-    da_limit_count(g->r, DA_LIMIT_TOKEN, NULL);
+    apr_int64_t wait = da_limit_take(g->r, DA_LIMIT_TOKEN, g->secret, NULL);
+
+    if (wait > 0) {
+        da_limit_retry_after(g->r, wait);
+        return da_send_error(g->r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             "Too many failed attempts. Try again later.");
+    }
     return oauth_error(g, HTTP_BAD_REQUEST, "invalid_grant", description);
 }
 
@@ -126,6 +136,7 @@ static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
         return oauth_error(g, HTTP_BAD_REQUEST, "invalid_request",
                            !value ? "code is required" : "client_id is required");
     }
+    g->secret = value;
     hash = da_sha256_b64url(r->pool, value);
     rv = da_store_code_consume(g->db, hash, da_now(), &code);
     if (rv == APR_EEXIST) {
@@ -305,6 +316,7 @@ static int refresh(da_grant_t *g, const char *token)
         return oauth_error(g, HTTP_BAD_REQUEST, "invalid_request",
                            "refresh_token is required");
     }
+    g->secret = token;
     hash = da_sha256_b64url(r->pool, token);
     rv = da_store_session_by_refresh(g->db, hash, &s);
     if (rv == APR_SUCCESS) {
@@ -327,8 +339,13 @@ static int refresh(da_grant_t *g, const char *token)
 }
 
 /* Existing apps that got only an access token through the compatibility
- * redirect (SPEC §6.3) refresh with that token as Bearer: allowed only
- * for clients registered with token-redirect=on. */
+ * redirect refresh with that token as Bearer, once: allowed only for
+ * clients registered with token-redirect=on, and only while the session
+ * still has the refresh hash it was created with (the marker of a
+ * compatibility session, that nobody holds). The rotation replaces that
+ * hash atomically, so a second exchange, even a concurrent one, is
+ * invalid_grant and revokes nothing; a PKCE session's access token never
+ * becomes a refresh token. */
 static int refresh_with_access_token(da_grant_t *g, const char *token)
 {
     da_claims_t *cl;
@@ -336,6 +353,7 @@ static int refresh_with_access_token(da_grant_t *g, const char *token)
     da_session_t *s;
     int rc = da_authn_verify(g->r, token, 1, &cl);
 
+    g->secret = token;
     if (rc == HTTP_SERVICE_UNAVAILABLE) {
         return da_unavailable(g->r);
     }
@@ -345,6 +363,11 @@ static int refresh_with_access_token(da_grant_t *g, const char *token)
     }
     if (da_store_session_get(g->db, cl->sid, &s) != APR_SUCCESS) {
         return invalid_grant(g, "The session has ended");
+    }
+    if (strncmp(s->refresh_hash, DA_COMPAT_REFRESH_MARK,
+                sizeof(DA_COMPAT_REFRESH_MARK) - 1)) {
+        return invalid_grant(g, "This access token was already exchanged for a "
+                                "refresh token");
     }
     return rotate(g, s, s->refresh_hash, NULL);
 }
@@ -409,19 +432,13 @@ static int json_grant(da_grant_t *g)
 
 int da_token_handler(request_rec *r)
 {
-    da_grant_t g = { r, NULL, NULL, 0, NULL, 0 };
+    da_grant_t g = { r, NULL, NULL, NULL, 0, NULL, 0 };
     da_body_kind_t kind = da_body_kind(r);
     const char *bearer = da_bearer(r);
-    apr_int64_t wait;
     int rc;
 
     if (r->method_number != M_POST) {
         return da_method_not_allowed(r, "POST");
-    }
-    if ((wait = da_limit_wait(r, DA_LIMIT_TOKEN, NULL)) > 0) {
-        da_limit_retry_after(r, wait);
-        return da_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                             "Too many failed attempts. Try again later.");
     }
     if (!(g.db = da_db(r))) {
         return da_unavailable(r);

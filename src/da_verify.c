@@ -174,12 +174,12 @@ static int post_verify(request_rec *r)
                       "email must be a valid email address");
     }
     /* Mail-sending requests share the reset limit (no inbox flooding). */
-    if ((wait = da_limit_wait(r, DA_LIMIT_RESET, da_email_normalize(r->pool, email))) > 0) {
+    if ((wait = da_limit_take(r, DA_LIMIT_RESET, da_email_normalize(r->pool, email),
+                              NULL)) > 0) {
         da_limit_retry_after(r, wait);
         return da_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
                              "Too many requests. Try again later.");
     }
-    da_limit_count(r, DA_LIMIT_RESET, da_email_normalize(r->pool, email));
     if (!(db = da_db(r))) {
         return da_unavailable(r);
     }

@@ -11,8 +11,11 @@ use JSON::PP ();
 use URI ();
 use DeskAuthTest;
 use DeskAuthMail;
+use DeskAuthLoad;
+use DeskAuthOAuth qw(web_sign_in session_cookie);
+use HTTP::Request ();
 
-plan tests => 54;
+plan tests => 54 + 2 * 4;
 
 my $RESET    = '/auth/reset';
 my $SUBJECT  = qr/^Reset your password\b/;
@@ -206,6 +209,52 @@ my $NEWER = 'third horse 3';
 {
     my ($res) = json_req(DELETE => $RESET);
     is $res->code, 405, 'reset_DELETE_is_405';
+}
+
+# --- under concurrent load: nothing sent after the reset's answer succeeds ----------
+# Six clients keep using three sessions of the account (two Bearer tokens, one
+# browser cookie) while the password is reset, by JSON and by the form. The
+# sessions must be forgotten only once the reset is committed: forgotten
+# before, a check in between caches "valid" again from the old snapshot.
+
+# Sign the account in three times and return the requests the clients send.
+sub load_requests {
+    my ($email, $password) = @_;
+    my @req;
+    for (1 .. 2) {
+        my (undef, $j) = login_user($email, $password);
+        my $t = ref $j eq 'HASH' ? $j->{tokens}{accessToken} // 'none' : 'none';
+        push @req, sub { HTTP::Request->new(GET => url('/protected/'), [bearer($t)]) };
+    }
+    my $b = browser();
+    web_sign_in($b, $email, $password);
+    my $c = session_cookie($b) // 'none';
+    push @req, sub { HTTP::Request->new(GET => url('/cookie-only/'), [Cookie => "deskauth_session=$c"]) };
+    return \@req;
+}
+
+for my $how (qw(json form)) {
+    my (undef, undef, $lf) = register_user();
+    my $requests = load_requests($lf->{email}, $PASSWORD);
+    json_req(POST => $RESET, {email => $lf->{email}});
+    my $token = link_token(reset_link($lf->{email}, 1));
+    my $new = "load horse $how 9";
+    my $lua = browser();
+    my $page = $lua->get("$RESET?token=" . ($token // ''));
+    my $run = under_load(requests => $requests, action => sub {
+        return $how eq 'json'
+            ? (json_req(POST => $RESET, {token => $token, password => $new}))[0]->code
+            : form_post($lua, $RESET, {csrf => csrf_from($page->content) // '', token => $token,
+                                       password => $new, confirm => $new})->code;
+    });
+    is $run->{action_result}[0], $how eq 'json' ? 200 : 303, "reset_under_load_by_${how}_succeeds";
+    ok((grep { $_->[0] < $run->{done} && $_->[1] == 200 } @{ $run->{rows} }) > 0,
+       "reset_under_load_by_${how}_sessions_worked_before");
+    cmp_ok sent_after($run), '>=', 20, "reset_under_load_by_${how}_requests_kept_coming_after";
+    my @late = late_successes($run);
+    is scalar @late, 0, "reset_under_load_by_${how}_nothing_sent_after_the_answer_succeeds"
+        or diag scalar(@late) . ' late 200s, the last sent '
+                . sprintf('%.3f s', $late[-1][0] - $run->{done}) . ' after the answer';
 }
 
 # --- no link in the log ------------------------------------------------------------

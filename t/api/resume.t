@@ -206,8 +206,9 @@ error_is(raw_req(PUT => $RESUME, $pdf1, 'Content-Type' => 'application/pdf'), 40
         'admin_download_is_an_attachment_too';
     error_is(raw_req(GET => "$RESUME?user=nosuchuser", undef, bearer($C)), 404, 'not_found',
              'admin_download_of_an_unknown_user_is_404');
-    error_is(raw_req(GET => "$RESUME?user=$A_ID", undef, bearer($stale)), 403, 'forbidden',
-             'a_token_issued_before_the_promotion_is_not_admin_403');
+    # A role change ends the tokens of the old role (docs/behaviour.md "Roles").
+    error_is(raw_req(GET => "$RESUME?user=$A_ID", undef, bearer($stale)), 401, 'unauthorized',
+             'a_token_issued_before_the_promotion_is_refused_401');
 }
 
 # --- refusals: raw bodies ---------------------------------------------------------------

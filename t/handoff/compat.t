@@ -10,6 +10,10 @@ use DeskAuthForge qw(jwt_decode token_sid);
 use HTML::Entities qw(decode_entities);
 use URI;
 use URI::Escape qw(uri_escape);
+use DeskAuthOAuth qw(desktop_tokens);
+use HTTP::Request ();
+use LWP::UserAgent ();
+use POSIX ();
 
 my $APP      = 'equatorschatbot://auth/callback';
 my $APP_NAME = 'Equators Chatbot';
@@ -28,7 +32,7 @@ my @open_redirects = (
     'equatorschatbot://auth/../callback',
 );
 
-plan tests => 29 + 8 + 3 * 2 * @open_redirects + 1 + 3;
+plan tests => 29 + 8 + 3 * 2 * @open_redirects + 1 + 3 + 3 * 6 + 3 + 3;
 
 # --- small HTML readers ---------------------------------------------------------
 sub attrs {
@@ -281,4 +285,87 @@ for my $uri (@open_redirects) {
     my $next = is_handoff_location($res);
     my $after = $next ? get_page($ua, $next) : $res;
     is_deeply([grep { /evil/i } url_attrs($after->content)], [], 'no page after the tampered sign-in links to the attacker');
+}
+
+# --- 6. the handed-off access token buys one refresh token, once ----------------------
+# An app that got only ?token=JWT refreshes with that token (as Bearer, or as
+# JSON {"refreshToken"}): the first time it gets a refresh token; any later
+# attempt is refused and revokes nothing (the first refresh token goes on).
+
+# A new compatibility hand-off for the person; its access token.
+sub compat_token {
+    my $ua = browser();
+    my $p = get_page($ua, login_url($APP));
+    my $post = sign_in($ua, $p, $email, $password);
+    my $next = $post && is_handoff_location($post);
+    return $next ? token_in(get_page($ua, $next)->content) // 'none' : 'none';
+}
+
+my %exchange = (
+    'Bearer, no body'          => sub { json_req(POST => '/auth/token', undef, bearer($_[0])) },
+    'JSON {"refreshToken"}'    => sub { json_req(POST => '/auth/token', {refreshToken => $_[0]}) },
+    'Bearer with a {} body'    => sub { json_req(POST => '/auth/token', {}, bearer($_[0])) },
+);
+sub refresh_of { my ($j) = @_; return ref $j eq 'HASH' ? $j->{refreshToken} : undef }
+
+for my $first (sort keys %exchange) {
+    my $t = compat_token();
+    my ($res, $j) = $exchange{$first}->($t);
+    my $r1 = refresh_of($j);
+    ok($res->code == 200 && defined $r1, "exchange by $first: the first exchange gives a refresh token")
+        or diag($res->content);
+    for my $again (sort keys %exchange) {
+        my ($r2, $j2) = $exchange{$again}->($t);
+        ok($r2->code == 401 && !defined refresh_of($j2) && ($j2 && $j2->{error} // '') eq 'unauthorized',
+           "exchange by $first, then again by $again: refused, no refresh token") or diag($r2->content);
+    }
+    my ($p) = json_req(GET => '/api/auth/profile', undef, bearer($t));
+    is($p->code, 200, "exchange by $first: the refused attempts revoked nothing (the access token works)");
+    my ($rr, $rj) = json_req(POST => '/auth/token', {refreshToken => $r1 // 'none'});
+    ok($rr->code == 200 && defined refresh_of($rj), "exchange by $first: the first refresh token still works")
+        or diag($rr->content);
+}
+
+# Four exchanges of one token at the same moment: one wins.
+{
+    my $t = compat_token();
+    my @pids;
+    pipe(my $rd, my $wr) or die "pipe: $!";
+    for (1 .. 4) {
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            close $rd;
+            my $ua = LWP::UserAgent->new(keep_alive => 0);
+            my $res = $ua->request(HTTP::Request->new(POST => url('/auth/token'),
+                [Authorization => "Bearer $t", Accept => 'application/json']));
+            my $j = DeskAuthTest::decode_json_or_undef($res->content);
+            syswrite $wr, $res->code . ' ' . (refresh_of($j) // '-') . "\n";
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    close $wr;
+    my @out = map { [split ' '] } <$rd>;
+    waitpid $_, 0 for @pids;
+    my @won = grep { $_->[0] == 200 } @out;
+    ok(@out == 4 && @won == 1 && !grep({ $_->[0] != 200 && $_->[0] != 401 } @out),
+       'four concurrent exchanges of one token: exactly one refresh token, the others refused')
+        or diag(join ', ', map { $_->[0] } @out);
+    my ($rr) = json_req(POST => '/auth/token', {refreshToken => @won ? $won[0][1] : 'none'});
+    is($rr->code, 200, 'the winner\'s refresh token works (the losers revoked nothing)');
+    my ($p) = json_req(GET => '/api/auth/profile', undef, bearer($t));
+    is($p->code, 200, 'and the session is alive');
+}
+
+# A PKCE session of the same (token-redirect) client: its access token never
+# becomes a refresh token, and trying does not disturb its own.
+{
+    my $d = desktop_tokens(client_id => 'equatorschatbot', redirect_uri => $APP,
+                           email => $email, password => $password);
+    ok(defined $d->{access} && defined $d->{refresh}, 'setup: a PKCE hand-off of equatorschatbot');
+    my ($res, $j) = json_req(POST => '/auth/token', undef, bearer($d->{access} // 'none'));
+    ok($res->code == 401 && !defined refresh_of($j), 'its access token as Bearer at /auth/token is refused')
+        or diag($res->content);
+    my ($rr) = json_req(POST => '/auth/token', {refreshToken => $d->{refresh} // 'none'});
+    is($rr->code, 200, 'its own refresh token still works');
 }

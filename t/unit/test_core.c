@@ -1018,16 +1018,16 @@ static void test_store_sessions(da_db_t *db, apr_int64_t now)
     is_int(da_store_session_get(db, "s-nobody", &got), APR_NOTFOUND,
            "store_session_get_unknown_is_notfound");
 
-    is_int(da_store_session_valid(db, "s-1", now, NULL), APR_SUCCESS, "store_session_valid");
-    is_int(da_store_session_valid(db, "s-nobody", now, NULL), APR_NOTFOUND,
+    is_int(da_store_session_valid(db, "s-1", now, NULL, NULL), APR_SUCCESS, "store_session_valid");
+    is_int(da_store_session_valid(db, "s-nobody", now, NULL, NULL), APR_NOTFOUND,
            "store_session_valid_unknown_is_notfound");
-    is_int(da_store_session_valid(db, "s-1", now + 3600, NULL), APR_NOTFOUND,
+    is_int(da_store_session_valid(db, "s-1", now + 3600, NULL, NULL), APR_NOTFOUND,
            "store_session_valid_at_expiry_is_notfound");
-    is_int(da_store_session_valid(db, "s-1", now + 7200, NULL), APR_NOTFOUND,
+    is_int(da_store_session_valid(db, "s-1", now + 7200, NULL, NULL), APR_NOTFOUND,
            "store_session_valid_expired_is_notfound");
 
     is_int(da_store_session_revoke(db, "s-1", now + 10), APR_SUCCESS, "store_session_revoke");
-    is_int(da_store_session_valid(db, "s-1", now + 11, NULL), APR_NOTFOUND,
+    is_int(da_store_session_valid(db, "s-1", now + 11, NULL, NULL), APR_NOTFOUND,
            "store_session_valid_after_revoke_is_notfound");
     rv = da_store_session_get(db, "s-1", &got);
     ok(rv == APR_SUCCESS && got->revoked_at == now + 10, "store_session_revoked_at_set");
@@ -1039,12 +1039,27 @@ static void test_store_sessions(da_db_t *db, apr_int64_t now)
     /* a disabled account's sessions are not valid, and come back on enable */
     is_int(da_store_session_create(db, make_session("s-2", "u-2", now, now + 3600)),
            APR_SUCCESS, "store_session_create_second_user");
-    is_int(da_store_session_valid(db, "s-2", now, NULL), APR_SUCCESS, "store_session_valid_second");
+    is_int(da_store_session_valid(db, "s-2", now, NULL, NULL), APR_SUCCESS, "store_session_valid_second");
+    {
+        /* the check carries the account's current role, not the token's */
+        const char *role = NULL, *before = NULL;
+        apr_int64_t last = 0;
+        da_user_t *u2 = NULL;
+        da_store_user_by_id(db, "u-2", &u2);
+        before = u2 ? u2->role : "";
+        da_store_session_valid(db, "s-2", now, &last, &role);
+        ok(role && !strcmp(role, before) && last == now + 5,
+           "store_session_valid_gives_last_used_and_current_role");
+        da_store_user_set_role(db, "u-2", "DEMOTED", now);
+        da_store_session_valid(db, "s-2", now, NULL, &role);
+        ok(role && !strcmp(role, "DEMOTED"), "store_session_valid_sees_a_role_change");
+        da_store_user_set_role(db, "u-2", before, now);
+    }
     da_store_user_set_active(db, "u-2", 0, now);
-    is_int(da_store_session_valid(db, "s-2", now, NULL), APR_NOTFOUND,
+    is_int(da_store_session_valid(db, "s-2", now, NULL, NULL), APR_NOTFOUND,
            "store_session_valid_account_disabled_is_notfound");
     da_store_user_set_active(db, "u-2", 1, now);
-    is_int(da_store_session_valid(db, "s-2", now, NULL), APR_SUCCESS,
+    is_int(da_store_session_valid(db, "s-2", now, NULL, NULL), APR_SUCCESS,
            "store_session_valid_account_reenabled");
 
     /* revoke_user: every session of that user, no other */
@@ -1052,11 +1067,21 @@ static void test_store_sessions(da_db_t *db, apr_int64_t now)
     da_store_session_create(db, make_session("s-4", "u-3", now, now + 3600));
     is_int(da_store_session_revoke_user(db, "u-2", now + 30), APR_SUCCESS,
            "store_session_revoke_user");
-    ok(da_store_session_valid(db, "s-2", now + 31, NULL) == APR_NOTFOUND
-       && da_store_session_valid(db, "s-3", now + 31, NULL) == APR_NOTFOUND,
+    ok(da_store_session_valid(db, "s-2", now + 31, NULL, NULL) == APR_NOTFOUND
+       && da_store_session_valid(db, "s-3", now + 31, NULL, NULL) == APR_NOTFOUND,
        "store_session_revoke_user_revokes_all_of_user");
-    is_int(da_store_session_valid(db, "s-4", now + 31, NULL), APR_SUCCESS,
+    is_int(da_store_session_valid(db, "s-4", now + 31, NULL, NULL), APR_SUCCESS,
            "store_session_revoke_user_leaves_others");
+    {
+        /* the ids a cache may remember: unexpired, revoked or not */
+        apr_array_header_t *ids = NULL;
+        ok(da_store_session_ids_user(db, "u-2", now + 31, &ids) == APR_SUCCESS
+           && ids->nelts == 2, "store_session_ids_user_lists_revoked_unexpired");
+        ok(da_store_session_ids_user(db, "u-2", now + 3600, &ids) == APR_SUCCESS
+           && ids->nelts == 0, "store_session_ids_user_skips_expired");
+        ok(da_store_session_ids_user(db, "u-nobody", now, &ids) == APR_SUCCESS
+           && ids->nelts == 0, "store_session_ids_user_unknown_is_empty");
+    }
 }
 
 static void test_store_codes(da_db_t *db, apr_int64_t now)
