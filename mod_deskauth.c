@@ -32,6 +32,7 @@ static const struct {
     { "deskauth-verify",   da_verify_handler },
     { "deskauth-reset",    da_reset_handler },
     { "deskauth-userinfo", da_userinfo_handler },
+    { "deskauth-device",   da_device_handler },
     { NULL, NULL }
 };
 

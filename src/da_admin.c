@@ -37,18 +37,32 @@ static int user_answer(request_rec *r, const da_user_t *u, const char *msg)
     return da_send_json(r, HTTP_OK, o);
 }
 
+/* The query's number NAME in [min, max], or def when it is absent: 1 with
+ * *v set, 0 when it is malformed or out of range. */
+static int query_int(apr_table_t *q, const char *name, int min, int max, int def,
+                     int *v)
+{
+    const char *s = apr_table_get(q, name);
+    apr_int64_t n = def;
+
+    if (s && !da_parse_int(s, min, max, &n)) {
+        return 0;
+    }
+    *v = (int)n;
+    return 1;
+}
+
 static int list_users(request_rec *r, da_db_t *db)
 {
     apr_table_t *q = da_query(r);
     const char *text = q ? apr_table_get(q, "q") : NULL;
-    const char *limit_s = q ? apr_table_get(q, "limit") : NULL;
-    const char *offset_s = q ? apr_table_get(q, "offset") : NULL;
-    int limit = limit_s ? atoi(limit_s) : 50, offset = offset_s ? atoi(offset_s) : 0, i;
+    int limit, offset, i;
     apr_array_header_t *users;
     apr_int64_t total = 0;
     json_object *o, *data, *arr;
 
-    if (!q || limit < 1 || limit > PAGE_MAX || offset < 0
+    if (!q || !query_int(q, "limit", 1, PAGE_MAX, 50, &limit)
+        || !query_int(q, "offset", 0, INT_MAX, 0, &offset)
         || (text && !da_text_valid(text, 254))) {
         return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
                              "q must be text, limit 1-200, offset 0 or more");

@@ -202,6 +202,42 @@ static int handoff_page(request_rec *r, const da_client_t *client, const char *l
     return da_page_send(pg, HTTP_OK, "callback.html");
 }
 
+/* Is this code a hand-off bound to this browser's session? */
+static int handoff_is_ours(const da_code_t *code, const da_claims_t *cl)
+{
+    return !strcmp(code->kind, "handoff") && !strcmp(code->user_id, cl->sub)
+           && !strcmp(code->session_id, cl->sid);
+}
+
+static int handoff_gone(request_rec *r)
+{
+    return da_page_error(r, HTTP_GONE, "This link has expired",
+                         "This hand-off was already used or has expired. "
+                         "Return to the app and start again.");
+}
+
+/* HEAD of the hand-off page: the status a GET would get, without using the
+ * hand-off up. Link checkers and previewers send HEAD first; only a GET
+ * issues the app's credentials. */
+static int head_callback(request_rec *r, da_db_t *db, const da_claims_t *cl,
+                         const char *id)
+{
+    da_code_t *code;
+    apr_status_t rv = da_store_code_get(db, da_sha256_b64url(r->pool, id), &code);
+
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        da_db_log_error(r, db, "reading a hand-off");
+        return da_unavailable(r);
+    }
+    if (rv != APR_SUCCESS || code->used_at || code->expires_at <= da_now()
+        || !handoff_is_ours(code, cl)) {
+        return handoff_gone(r);
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    return OK;
+}
+
 static int get_callback(request_rec *r)
 {
     apr_table_t *q = da_query(r);
@@ -228,16 +264,16 @@ static int get_callback(request_rec *r)
         return da_page_error(r, HTTP_UNAUTHORIZED, "Signed out",
                              "Your session has ended. Return to the app and sign in again.");
     }
+    if (r->header_only) {
+        return head_callback(r, db, cl, id);
+    }
     rv = da_store_code_consume(db, da_sha256_b64url(r->pool, id), da_now(), &code);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND && rv != APR_EEXIST) {
         da_db_log_error(r, db, "using a hand-off");
         return da_unavailable(r);
     }
-    if (rv != APR_SUCCESS || strcmp(code->kind, "handoff")
-        || strcmp(code->user_id, cl->sub) || strcmp(code->session_id, cl->sid)) {
-        return da_page_error(r, HTTP_GONE, "This link has expired",
-                             "This hand-off was already used or has expired. "
-                             "Return to the app and start again.");
+    if (rv != APR_SUCCESS || !handoff_is_ours(code, cl)) {
+        return handoff_gone(r);
     }
     client = da_client(da_srv(r->server), code->client_id);
     if (!client || da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS) {
@@ -298,15 +334,16 @@ const char *da_new_code(request_rec *r, da_db_t *db, const char *kind,
     return value;
 }
 
-/* token.json (SPEC §6.4): a one-time connection code, never a token. */
+/* token.json: a one-time connection code, never a token. The app will
+ * send it to the configured origin, whatever Host the browser sent. */
 static json_object *connection_file(request_rec *r, const da_client_t *client,
                                     const da_user_t *u, const char *code,
                                     apr_int64_t expires)
 {
     json_object *o = da_json_object(r->pool), *user = json_object_new_object();
 
-    da_json_set_str(o, "server", ap_construct_url(r->pool, "", r));
-    da_json_set_str(o, "tokenEndpoint", ap_construct_url(r->pool, da_url(r, "token"), r));
+    da_json_set_str(o, "server", da_public_origin(r));
+    da_json_set_str(o, "tokenEndpoint", da_public_url(r, da_url(r, "token")));
     da_json_set_str(o, "clientId", client->id);
     da_json_set_str(o, "code", code);
     da_json_set_time(r->pool, o, "expiresAt", expires);

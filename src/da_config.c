@@ -19,6 +19,7 @@
 #define DEF_CODE_TTL        60
 #define DEF_ID_TOKEN_TTL    300
 #define DEF_REFRESH_REUSE   30
+#define DEF_DEVICE_TTL      600
 #define DEF_PASSWORD_COST   12
 #define DEF_PASSWORD_MIN    8
 #define DEF_RESUME_MAX      5242880
@@ -42,6 +43,7 @@ static const struct {
     { "verify",   "/auth/verify" },
     { "reset",    "/auth/reset" },
     { "userinfo", "/auth/userinfo" },
+    { "device",   "/auth/device" },
     { NULL, NULL }
 };
 
@@ -61,6 +63,7 @@ void *da_config_create_srv(apr_pool_t *p, server_rec *s)
 
     c->access_ttl = c->refresh_ttl = c->web_ttl = c->code_ttl = DA_UNSET;
     c->id_token_ttl = c->refresh_reuse = DA_UNSET;
+    c->device_ttl = DA_UNSET;
     c->password_cost = c->password_min = DA_UNSET;
     c->schema_auto = c->cookie_secure = DA_UNSET;
     c->resume_max = DA_UNSET;
@@ -98,6 +101,7 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_VAL(code_ttl);
     MERGE_VAL(id_token_ttl);
     MERGE_VAL(refresh_reuse);
+    MERGE_VAL(device_ttl);
     MERGE_PTR(clients);
     MERGE_PTR(roles);
     MERGE_PTR(role_home);
@@ -156,6 +160,46 @@ const char *da_issuer(const request_rec *r)
     return apr_pstrcat(r->pool, "https://", r->server->server_hostname, NULL);
 }
 
+/* ServerName as an origin: a name without a port takes the scheme's
+ * default when ServerName gave a scheme (`ServerName https://name`, the
+ * setting behind a proxy that terminates TLS), else the port the request
+ * came in on (a socket's, not the client's word). */
+static const char *server_name_origin(const request_rec *r)
+{
+    const server_rec *s = r->server;
+    const char *host = s->server_hostname;
+    apr_port_t port = s->port;
+
+    if (!port) {
+        port = s->server_scheme ? ap_default_port(r) : r->connection->local_addr->port;
+    }
+    if (strchr(host, ':')) {
+        host = apr_pstrcat(r->pool, "[", host, "]", NULL);
+    }
+    if (!ap_is_default_port(port, r)) {
+        host = apr_psprintf(r->pool, "%s:%u", host, (unsigned)port);
+    }
+    return apr_pstrcat(r->pool, ap_http_scheme(r), "://", host, NULL);
+}
+
+const char *da_public_origin(const request_rec *r)
+{
+    const char *issuer = da_srv(r->server)->issuer, *authority;
+
+    if (!issuer) {
+        return server_name_origin(r);
+    }
+    /* set_issuer accepted only http:// and https:// URLs. */
+    authority = strstr(issuer, "://") + 3;
+    return apr_pstrmemdup(r->pool, issuer,
+                          authority - issuer + strcspn(authority, "/?#"));
+}
+
+const char *da_public_url(const request_rec *r, const char *path)
+{
+    return apr_pstrcat(r->pool, da_public_origin(r), path, NULL);
+}
+
 const char *da_audience(const request_rec *r)
 {
     da_srv_conf_t *c = da_srv(r->server);
@@ -196,6 +240,11 @@ apr_int64_t da_refresh_reuse(const da_srv_conf_t *c)
 int da_oidc_enabled(const da_srv_conf_t *c)
 {
     return c->keyring && c->keyring->alg && c->keyring->alg[0] != 'H';
+}
+
+apr_int64_t da_device_ttl(const da_srv_conf_t *c)
+{
+    return c->device_ttl != DA_UNSET ? c->device_ttl : DEF_DEVICE_TTL;
 }
 
 int da_password_cost(const da_srv_conf_t *c)
@@ -239,8 +288,10 @@ int da_cookie_secure(const request_rec *r)
 {
     int v = da_srv(r->server)->cookie_secure;
 
+    /* Behind a proxy that terminates TLS the hop is http, but the browser
+     * is on https: the configured origin decides, not the hop. */
     if (v == DA_UNSET || v == 2) {
-        return !strcmp(ap_http_scheme(r), "https");
+        return !strncmp(da_public_origin(r), "https:", 6);
     }
     return v;
 }
@@ -331,6 +382,18 @@ const da_client_t *da_client(const da_srv_conf_t *c, const char *id)
         }
     }
     return NULL;
+}
+
+int da_device_enabled(const da_srv_conf_t *c)
+{
+    int i;
+
+    for (i = 0; c->clients && i < c->clients->nelts; i++) {
+        if (APR_ARRAY_IDX(c->clients, i, da_client_t *)->device) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int da_client_uri_ok(const da_client_t *cl, const char *uri, int post_logout)
@@ -546,10 +609,19 @@ static const char *set_limit(cmd_parms *cmd, void *dc, const char *n, const char
     return NULL;
 }
 
+/* The issuer is also the public origin (da_public_origin): an http(s) URL
+ * with a host, no user name, no query or fragment (RFC 8414 section 2). */
 static const char *set_issuer(cmd_parms *cmd, void *dc, const char *v)
 {
-    if (strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) {
-        return fail(cmd, "the issuer must be an http(s) URL");
+    const char *host = strstr(v, "://");
+    apr_size_t n;
+
+    host = host ? host + 3 : "";
+    n = strcspn(host, "/?#@");
+    if ((strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) || n == 0
+        || host[n] == '@' || strpbrk(v, "?# \t")) {
+        return fail(cmd, "the issuer must be an http(s) URL with a host "
+                    "and no query or fragment");
     }
     srv_of(cmd)->issuer = v;
     return NULL;
@@ -610,6 +682,15 @@ static int uri_web_safe(const char *uri)
     return 0;
 }
 
+/* An on/off option of DeskAuthClient ("token-redirect=on"): 1, 0, or -1. */
+static int client_flag(const char *arg, apr_size_t prefix_len)
+{
+    if (!strcasecmp(arg + prefix_len, "on")) {
+        return 1;
+    }
+    return strcasecmp(arg + prefix_len, "off") ? -1 : 0;
+}
+
 /* One name=value option of DeskAuthClient (argument a); NULL when fine. */
 static const char *client_option(cmd_parms *cmd, da_client_t *cl, const char *a)
 {
@@ -619,10 +700,14 @@ static const char *client_option(cmd_parms *cmd, da_client_t *cl, const char *a)
         cl->name = v;
     }
     else if (!strncasecmp(a, "token-redirect=", 15)) {
-        if (strcasecmp(v, "on") && strcasecmp(v, "off")) {
+        if ((cl->token_redirect = client_flag(a, 15)) < 0) {
             return fail(cmd, "token-redirect must be on or off");
         }
-        cl->token_redirect = !strcasecmp(v, "on");
+    }
+    else if (!strncasecmp(a, "device=", 7)) {
+        if ((cl->device = client_flag(a, 7)) < 0) {
+            return fail(cmd, "device must be on or off");
+        }
     }
     else if (!strncasecmp(a, "secret=", 7)) {
         if (da_secret_load(cmd->pool, ap_server_root_relative(cmd->temp_pool, v),
@@ -695,8 +780,9 @@ static const char *client_complete(cmd_parms *cmd, da_client_t *cl)
 }
 
 /* DeskAuthClient ID REDIRECT_URI... [name=TEXT] [token-redirect=on]
- * [secret=FILE] [auth=METHOD] [consent=always|once|never] [scope=LIST]
- * [post-logout=URI]... [pkce=optional] */
+ * [device=on] [secret=FILE] [auth=METHOD] [consent=always|once|never]
+ * [scope=LIST] [post-logout=URI]... [pkce=optional]; a device=on client
+ * needs no redirect URI. */
 static const char *add_client(cmd_parms *cmd, void *dc, int argc,
                               char *const argv[])
 {
@@ -706,7 +792,7 @@ static const char *add_client(cmd_parms *cmd, void *dc, int argc,
     int i;
 
     if (argc < 2) {
-        return fail(cmd, "expects a client id and at least one redirect URI");
+        return fail(cmd, "expects a client id and at least one redirect URI or device=on");
     }
     if (da_client(c, argv[0]) || !strcmp(argv[0], DA_WEB_CLIENT_ID)) {
         return fail(cmd, apr_psprintf(cmd->pool, "client '%s' is defined twice or "
@@ -726,8 +812,8 @@ static const char *add_client(cmd_parms *cmd, void *dc, int argc,
             return err;
         }
     }
-    if (!cl->redirect_uris->nelts) {
-        return fail(cmd, "expects at least one redirect URI");
+    if (!cl->redirect_uris->nelts && !cl->device) {
+        return fail(cmd, "expects at least one redirect URI (or device=on)");
     }
     if ((err = client_complete(cmd, cl))) {
         return err;
@@ -938,7 +1024,9 @@ const command_rec da_cmds[] = {
     AP_INIT_TAKE_ARGV("DeskAuthClient", add_client, NULL, RSRC_CONF,
         "ID REDIRECT_URI... [name=TEXT] [token-redirect=on] [secret=FILE] "
         "[auth=METHOD] [consent=always|once|never] [scope=LIST] [post-logout=URI] "
-        "[pkce=optional]"),
+        "[pkce=optional] [device=on]"),
+    AP_INIT_TAKE1("DeskAuthDeviceCodeTTL", set_int64, SRV_OFFSET(device_ttl), RSRC_CONF,
+        "device grant code lifetime in seconds (default 600)"),
     AP_INIT_ITERATE("DeskAuthRoles", add_role, NULL, RSRC_CONF,
         "roles a person may choose at sign-up; the first is the default"),
     AP_INIT_TAKE2("DeskAuthRoleHome", set_role_home, NULL, RSRC_CONF,

@@ -25,6 +25,7 @@ typedef struct {
     const char *scopes;                   /* scope= list, NULL: any known scope */
     apr_array_header_t *post_logout_uris; /* const char *, post-logout= */
     int pkce_optional;                    /* pkce=optional (confidential only) */
+    int device;                           /* device=on: the device grant (RFC 8628) */
 } da_client_t;
 
 #define DA_AUTH_BASIC 1                   /* client_secret_basic */
@@ -48,6 +49,7 @@ typedef struct {
     apr_int64_t code_ttl;
     apr_int64_t id_token_ttl;             /* DeskAuthIDTokenTTL */
     apr_int64_t refresh_reuse;            /* DeskAuthRefreshReuseInterval */
+    apr_int64_t device_ttl;               /* DeskAuthDeviceCodeTTL */
     apr_array_header_t *clients;          /* da_client_t *, in order */
     apr_array_header_t *roles;            /* const char *, first = default */
     apr_table_t *role_home;               /* ROLE -> URL */
@@ -105,6 +107,18 @@ da_dir_conf_t *da_dir(const request_rec *r);
 
 /* Values with their defaults applied. */
 const char *da_issuer(const request_rec *r);
+
+/* scheme://host[:port] where browsers and apps reach this server, from the
+ * configuration alone, never from the request (Host, X-Forwarded-*): the
+ * scheme and authority of DeskAuthIssuer when it is set, else ServerName's
+ * (its scheme, as mod_ssl or `ServerName https://...` make it, name and
+ * port). Every absolute URL the module emits starts with it, the Origin
+ * check compares with it, and DeskAuthCookieSecure auto follows its scheme. */
+const char *da_public_origin(const request_rec *r);
+
+/* da_public_origin() followed by path (which starts with '/'). */
+const char *da_public_url(const request_rec *r, const char *path);
+
 const char *da_audience(const request_rec *r);
 apr_int64_t da_access_ttl(const da_srv_conf_t *c);
 apr_int64_t da_refresh_ttl(const da_srv_conf_t *c);
@@ -116,6 +130,7 @@ apr_int64_t da_refresh_reuse(const da_srv_conf_t *c);
 /* Is the server an OpenID provider? Not with an HMAC signing key: a
  * public client cannot check an HMAC signature. */
 int da_oidc_enabled(const da_srv_conf_t *c);
+apr_int64_t da_device_ttl(const da_srv_conf_t *c);
 int da_password_cost(const da_srv_conf_t *c);
 int da_password_min(const da_srv_conf_t *c);
 const char *da_site_name(const request_rec *r);
@@ -144,6 +159,8 @@ const da_client_t *da_client(const da_srv_conf_t *c, const char *id);
 /* Is uri one of the client's redirect URIs (post_logout: of its
  * post-logout= URIs)? Exact, loopback on any port. */
 int da_client_uri_ok(const da_client_t *cl, const char *uri, int post_logout);
+/* Does some client have device=on? */
+int da_device_enabled(const da_srv_conf_t *c);
 
 /* The client that registered this redirect URI (first match) or NULL. */
 const da_client_t *da_client_by_redirect(const da_srv_conf_t *c,

@@ -20,6 +20,7 @@ int da_revoke_handler(request_rec *r);
 int da_verify_handler(request_rec *r);
 int da_reset_handler(request_rec *r);
 int da_userinfo_handler(request_rec *r);
+int da_device_handler(request_rec *r);
 
 /* A desktop app waiting for this sign-in (SPEC §6.2, §6.3). */
 typedef struct {

@@ -281,3 +281,13 @@ const char *da_client_ip(request_rec *r)
 {
     return r->useragent_ip ? r->useragent_ip : r->connection->client_ip;
 }
+
+int da_send_oauth_error(request_rec *r, int status, const char *error,
+                        const char *description)
+{
+    json_object *o = da_json_object(r->pool);
+
+    da_json_set_str(o, "error", error);
+    da_json_set_str(o, "error_description", description);
+    return da_send_json(r, status, o);
+}

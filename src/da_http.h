@@ -50,6 +50,11 @@ int da_send_json(request_rec *r, int status, json_object *o);
 /* The §6.1 error answer: {"success":false,"error":code,"message":msg}. */
 int da_send_error(request_rec *r, int status, const char *code, const char *msg);
 
+/* The OAuth error answer (RFC 6749 §5.2):
+ * {"error":error,"error_description":description}. Returns OK. */
+int da_send_oauth_error(request_rec *r, int status, const char *error,
+                        const char *description);
+
 /* 405 with Allow. */
 int da_method_not_allowed(request_rec *r, const char *allow);
 

@@ -2,6 +2,7 @@
 
 #include "da_issue.h"
 #include "da_http.h"
+#include "da_page.h"
 #include "da_util.h"
 #include "da_resume.h"
 #include "da_oidc.h"
@@ -131,6 +132,7 @@ apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
 
     if (rv == APR_SUCCESS) {
         da_cookie_set(r, "deskauth_session", jwt, ttl);
+        da_csrf_rotate(r);
     }
     return rv;
 }

@@ -55,7 +55,8 @@ apr_status_t da_issue_id_token(request_rec *r, const da_user_t *u,
                                const da_session_t *s, const char *nonce,
                                const char **token);
 
-/* Sign the browser in: a web session and its cookie. */
+/* Sign the browser in: a web session and its cookie; the CSRF token is
+ * renewed (da_csrf_rotate). */
 apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
                                  const da_tokens_t *t);
 

@@ -56,14 +56,28 @@ static const da_alg_t da_algs[] = {
     { "ES384", DA_KEY_EC,   EVP_sha384, "P-384" },
 };
 
+/* The order n of each curve (SEC 2), big-endian: for the low-s rule. */
+static const unsigned char p256_order[32] = {
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84,
+    0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51
+};
+static const unsigned char p384_order[48] = {
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xC7, 0x63, 0x4D, 0x81, 0xF4, 0x37, 0x2D, 0xDF, 0x58, 0x1A, 0x0D, 0xB2,
+    0x48, 0xB0, 0xA7, 0x7A, 0xEC, 0xEC, 0x19, 0x6A, 0xCC, 0xC5, 0x29, 0x73
+};
+
 /* The EC curves we accept, by OpenSSL NID. */
 static const struct {
     int nid;
     const char *crv, *alg;
     apr_size_t coord;                     /* bytes per coordinate */
+    const unsigned char *order;           /* n, big-endian, coord bytes */
 } da_curves[] = {
-    { NID_X9_62_prime256v1, "P-256", "ES256", 32 },
-    { NID_secp384r1,        "P-384", "ES384", 48 },
+    { NID_X9_62_prime256v1, "P-256", "ES256", 32, p256_order },
+    { NID_secp384r1,        "P-384", "ES384", 48, p384_order },
 };
 
 struct da_key {
@@ -76,6 +90,7 @@ struct da_key {
     apr_size_t secret_len;
     const char *crv;                      /* EC */
     apr_size_t coord;                     /* EC: bytes per coordinate */
+    const unsigned char *order;           /* EC: the curve's n (coord bytes) */
     const char *x, *y, *n, *e;            /* public JWK members, base64url */
 };
 
@@ -253,6 +268,7 @@ static apr_status_t key_describe_asym(apr_pool_t *p, da_key_t *key,
         key->type = DA_KEY_EC;
         key->crv = da_curves[i].crv;
         key->coord = da_curves[i].coord;
+        key->order = da_curves[i].order;
         key->default_alg = da_curves[i].alg;
         key->x = bn_param_b64url(p, key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, key->coord);
         key->y = bn_param_b64url(p, key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, key->coord);
@@ -488,6 +504,33 @@ int da_key_alg_compatible(const da_key_t *key, const char *alg)
 
 /* ---- signatures ------------------------------------------------------- */
 
+/* out = n - s, big-endian numbers of len bytes (s < n). */
+static void ecdsa_negate_s(unsigned char *out, const unsigned char *n,
+                           const unsigned char *s, apr_size_t len)
+{
+    int borrow = 0;
+
+    while (len--) {
+        int d = n[len] - s[len] - borrow;
+
+        borrow = d < 0;
+        out[len] = (unsigned char)(d + (borrow ? 256 : 0));
+    }
+}
+
+/* Is s the low one of the two values that make a valid signature, s and
+ * n - s (s < n - s, n being odd)? ECDSA signatures are malleable: anyone
+ * can turn a token into a second valid one by replacing s with n - s. We
+ * sign and accept only the low form, so that a token has one spelling. */
+static int ecdsa_s_is_low(const unsigned char *s, const unsigned char *n,
+                          apr_size_t len)
+{
+    unsigned char high[66];
+
+    ecdsa_negate_s(high, n, s, len);
+    return memcmp(s, high, len) < 0;
+}
+
 /* ECDSA signature of exactly 2*coord bytes R||S (RFC 7518 §3.4) to the DER
  * that OpenSSL verifies; returns the DER length, 0 on failure. */
 static int ecdsa_raw_to_der(const unsigned char *sig, apr_size_t coord,
@@ -530,7 +573,8 @@ static int verify_signature(const da_key_t *key, const da_alg_t *a,
         return ok;
     }
     if (key->type == DA_KEY_EC) {
-        if (siglen != 2 * key->coord)
+        if (siglen != 2 * key->coord
+            || !ecdsa_s_is_low(sig + key->coord, key->order, key->coord))
             return 0;
         siglen = ecdsa_raw_to_der(sig, key->coord, der, sizeof(der));
         s = der;
@@ -586,6 +630,9 @@ static apr_status_t sign_input(apr_pool_t *p, const da_key_t *key, const da_alg_
             ok = BN_bn2binpad(r, *sig, (int)key->coord) == (int)key->coord
                  && BN_bn2binpad(s, *sig + key->coord, (int)key->coord) == (int)key->coord;
             *siglen = 2 * key->coord;
+            if (ok && !ecdsa_s_is_low(*sig + key->coord, key->order, key->coord))
+                ecdsa_negate_s(*sig + key->coord, key->order, *sig + key->coord,
+                               key->coord);
             ECDSA_SIG_free(es);
         }
     }

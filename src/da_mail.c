@@ -305,24 +305,6 @@ apr_status_t da_mail_send(request_rec *r, const char *to, const char *subject,
 /* ------------------------------------------------------------------ */
 /* One-time links */
 
-/* An absolute URL of path on this server as configured (ServerName), never
- * built from the request's Host header: a link mailed to someone must not
- * point wherever the requester said (password-reset poisoning). */
-static const char *canonical_url(request_rec *r, const char *path)
-{
-    const char *host = r->server->server_hostname;
-    apr_port_t port = r->server->port ? r->server->port
-                                      : r->connection->local_addr->port;
-
-    if (strchr(host, ':')) {
-        host = apr_pstrcat(r->pool, "[", host, "]", NULL);
-    }
-    if (!ap_is_default_port(port, r)) {
-        host = apr_psprintf(r->pool, "%s:%u", host, (unsigned)port);
-    }
-    return apr_pstrcat(r->pool, ap_http_scheme(r), "://", host, path, NULL);
-}
-
 static const char *greeting(request_rec *r, const da_user_t *u)
 {
     return u->first_name && *u->first_name
@@ -373,7 +355,7 @@ apr_status_t da_link_issue(request_rec *r, da_db_t *db, const da_link_kind_t *k,
     if (!u) {
         return APR_SUCCESS;
     }
-    link = apr_pstrcat(r->pool, canonical_url(r, da_url(r, k->kind)), "?token=",
+    link = apr_pstrcat(r->pool, da_public_url(r, da_url(r, k->kind)), "?token=",
                        token, NULL);
     da_mail_send(r, u->email,
                  apr_pstrcat(r->pool, k->subject, " for ", da_site_name(r), NULL),

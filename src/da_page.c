@@ -39,6 +39,17 @@ static const char *template_text(request_rec *r, const char *name)
     return da_asset(name, NULL);
 }
 
+/* A fresh CSRF token for this browser: its cookie, and the value the
+ * pages of this response put in their forms. */
+static const char *csrf_new(request_rec *r)
+{
+    const char *t = da_random_token(r->pool, 32);
+
+    da_cookie_set(r, "deskauth_csrf", t, da_web_ttl(da_srv(r->server)));
+    apr_table_setn(r->notes, "deskauth-csrf", t);
+    return t;
+}
+
 const char *da_csrf_token(request_rec *r)
 {
     const char *t = apr_table_get(r->notes, "deskauth-csrf");
@@ -48,20 +59,30 @@ const char *da_csrf_token(request_rec *r)
     }
     t = da_cookie_get(r, "deskauth_csrf");
     if (!t || strlen(t) != 43) {
-        t = da_random_token(r->pool, 32);
-        da_cookie_set(r, "deskauth_csrf", t, da_web_ttl(da_srv(r->server)));
+        return csrf_new(r);
     }
     apr_table_setn(r->notes, "deskauth-csrf", t);
     return t;
 }
 
-/* scheme://host[:port] of this server as the browser addressed it. */
-static const char *own_origin(request_rec *r)
+void da_csrf_rotate(request_rec *r)
 {
-    const char *host = apr_table_get(r->headers_in, "Host");
+    csrf_new(r);
+}
 
-    return apr_pstrcat(r->pool, ap_http_scheme(r), "://",
-                       host ? host : r->server->server_hostname, NULL);
+/* "Origin: null" is sent by a browser for our own forms, because our pages
+ * say Referrer-Policy: no-referrer; but also by sandboxed frames, data: and
+ * file: documents and after a cross-origin redirect: by anyone. Only the
+ * browser's own Sec-Fetch-Site (no page can set it) tells them apart. */
+static int null_origin_ok(request_rec *r, const char *site)
+{
+    if (site && !strcasecmp(site, "same-origin")) {
+        return 1;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00360)
+                  "request refused: Origin null with Sec-Fetch-Site %s",
+                  site ? site : "absent");
+    return 0;
 }
 
 int da_origin_ok(request_rec *r)
@@ -69,15 +90,20 @@ int da_origin_ok(request_rec *r)
     const char *origin = apr_table_get(r->headers_in, "Origin");
     const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
 
-    /* Our pages say Referrer-Policy: no-referrer, so browsers send
-     * "Origin: null" with their own forms; Sec-Fetch-Site still tells a
-     * cross-site request apart. The CSRF token is checked as well. */
     if (site && strcasecmp(site, "same-origin") && strcasecmp(site, "none")) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00024)
                       "request refused: Sec-Fetch-Site %s", site);
         return 0;
     }
-    if (origin && strcmp(origin, "null") && strcasecmp(origin, own_origin(r))) {
+    if (!origin) {
+        return 1;
+    }
+    if (!strcmp(origin, "null")) {
+        return null_origin_ok(r, site);
+    }
+    /* The configured origin, not the Host header (which the client
+     * chooses) nor the hop's scheme (http behind a TLS proxy). */
+    if (strcasecmp(origin, da_public_origin(r))) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00021)
                       "request refused: foreign Origin %s", origin);
         return 0;

@@ -31,6 +31,10 @@ int da_page_error(request_rec *r, int status, const char *title,
 /* The CSRF token of this browser (set as a cookie when new). */
 const char *da_csrf_token(request_rec *r);
 
+/* A new CSRF token, at sign-in: a value planted in the browser before (or
+ * read while it was signed out) is worth nothing once the person signs in. */
+void da_csrf_rotate(request_rec *r);
+
 /* OK when the form's csrf field equals the CSRF cookie and Origin, when
  * sent, is this server's own; else HTTP_FORBIDDEN (logged at debug). */
 int da_csrf_check(request_rec *r, apr_table_t *form);
@@ -39,7 +43,9 @@ int da_csrf_check(request_rec *r, apr_table_t *form);
  * after answering (403 page, 413, 400). */
 int da_read_page_form(request_rec *r, apr_table_t **form);
 
-/* Is the Origin header absent or this server's own origin? A request
+/* Is the Origin header absent or this server's own configured origin
+ * (da_public_origin), with no Sec-Fetch-Site other than same-origin or
+ * none? "null" passes only with Sec-Fetch-Site: same-origin. A request
  * authenticated by the cookie alone must pass this. */
 int da_origin_ok(request_rec *r);
 

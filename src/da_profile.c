@@ -68,6 +68,9 @@ static const char *connect_section(request_rec *r)
     }
     for (i = 0; i < c->clients->nelts; i++) {
         const da_client_t *cl = APR_ARRAY_IDX(c->clients, i, da_client_t *);
+        if (!cl->redirect_uris->nelts) {
+            continue;                     /* device=on only: no desktop app */
+        }
         out = apr_pstrcat(r->pool, out,
             "<div class=\"field\"><p><strong>", da_html_escape(r->pool, cl->name),
             "</strong></p>\n<form method=\"post\" action=\"", action, "\">\n"
@@ -131,6 +134,9 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
                                             NULL), error);
     }
     apr_table_setn(pg->vars, "sessions_url", da_url(r, "sessions"));
+    if (da_device_enabled(da_srv(r->server))) {
+        apr_table_setn(pg->vars, "device_url", da_url(r, "device"));
+    }
     if ((v = connect_section(r))) {
         apr_table_setn(pg->vars, "connect", v);
     }

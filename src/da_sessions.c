@@ -38,7 +38,8 @@ static const char *kind_label(request_rec *r, const da_session_t *s)
         return "Browser";
     }
     return apr_pstrcat(r->pool, app, !strcmp(s->kind, "file") ? " (connection file)"
-                                                              : " (desktop app)", NULL);
+                                   : !strcmp(s->kind, "device") ? " (device, by code)"
+                                   : " (desktop app)", NULL);
 }
 
 static const char *session_item(request_rec *r, const da_session_t *s,

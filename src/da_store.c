@@ -19,6 +19,10 @@
     "redirect_uri, state, challenge, device_name, issued_session, " \
     "created_at, expires_at, used_at, scope, nonce, auth_time, amr"
 
+#define DEVICE_COLS "device_hash, user_code_hash, client_id, scope, device_name, " \
+    "ip, status, user_id, poll_interval, last_poll_at, issued_session, " \
+    "created_at, expires_at, decided_at"
+
 #define RESUME_META_COLS "user_id, filename, content_type, size, uploaded_at"
 
 const da_stmt_t da_store_statements[] = {
@@ -126,6 +130,29 @@ const da_stmt_t da_store_statements[] = {
     { "deskauth_code_retire",
       "UPDATE deskauth_codes SET used_at = %lld WHERE user_id = %s AND kind = %s "
       "AND used_at = 0" },
+    { "deskauth_device_insert",
+      "INSERT INTO deskauth_device_codes (" DEVICE_COLS ") VALUES (%s, %s, %s, %s, "
+      "%s, %s, %s, %s, %d, %lld, %s, %lld, %lld, %lld)" },
+    { "deskauth_device_by_user_code",
+      "SELECT " DEVICE_COLS " FROM deskauth_device_codes WHERE user_code_hash = %s" },
+    { "deskauth_device_by_code",
+      "SELECT " DEVICE_COLS " FROM deskauth_device_codes WHERE device_hash = %s" },
+    { "deskauth_device_decide",
+      "UPDATE deskauth_device_codes SET status = %s, user_id = %s, decided_at = %lld "
+      "WHERE user_code_hash = %s AND status = 'pending' AND expires_at > %lld" },
+    { "deskauth_device_poll",
+      "UPDATE deskauth_device_codes SET last_poll_at = %lld "
+      "WHERE device_hash = %s AND last_poll_at <= %lld - poll_interval" },
+    { "deskauth_device_slow_down",
+      "UPDATE deskauth_device_codes SET last_poll_at = %lld, "
+      "poll_interval = poll_interval + 5 WHERE device_hash = %s" },
+    { "deskauth_device_claim",
+      "UPDATE deskauth_device_codes SET status = 'redeemed' "
+      "WHERE device_hash = %s AND status = 'approved'" },
+    { "deskauth_device_set_issued",
+      "UPDATE deskauth_device_codes SET issued_session = %s WHERE device_hash = %s" },
+    { "deskauth_purge_devices",
+      "DELETE FROM deskauth_device_codes WHERE expires_at < %lld" },
     { "deskauth_purge_refresh_used",
       "DELETE FROM deskauth_refresh_used WHERE session_id IN (SELECT id FROM "
       "deskauth_sessions WHERE expires_at < %lld OR (revoked_at > 0 AND revoked_at < %lld))" },
@@ -273,7 +300,8 @@ apr_status_t da_store_prepare_all(da_db_t *db)
  * lost a race rather than failed. */
 static const char *const schema_tables[] = {
     "deskauth_users", "deskauth_sessions", "deskauth_refresh_used",
-    "deskauth_codes", "deskauth_resumes", "deskauth_consents", NULL
+    "deskauth_codes", "deskauth_resumes", "deskauth_consents", "deskauth_device_codes",
+    NULL
 };
 
 /* Columns added after version 1, each with the statement that adds it to
@@ -1033,5 +1061,111 @@ apr_status_t da_store_purge(da_db_t *db, apr_int64_t before, int *nsessions,
     if (rv == APR_SUCCESS) {
         rv = exec(db, "deskauth_purge_codes", ncodes, 1, args);
     }
+    if (rv == APR_SUCCESS) {
+        int ndevices = 0;
+        rv = exec(db, "deskauth_purge_devices", &ndevices, 1, args);
+        if (ncodes) {
+            *ncodes += ndevices;
+        }
+    }
     return da_store_end(db, rv);
+}
+
+/* ------------------------------------------------------------------ */
+/* Device authorization requests (RFC 8628) */
+
+static void device_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    da_device_t *d = apr_pcalloc(db->pool, sizeof(*d));
+
+    d->device_hash = col(db, row, 0);
+    d->user_code_hash = col(db, row, 1);
+    d->client_id = col(db, row, 2);
+    d->scope = col(db, row, 3);
+    d->device_name = col(db, row, 4);
+    d->ip = col(db, row, 5);
+    d->status = col(db, row, 6);
+    d->user_id = col(db, row, 7);
+    d->poll_interval = col_num(db, row, 8);
+    d->last_poll_at = col_num(db, row, 9);
+    d->issued_session = col(db, row, 10);
+    d->created_at = col_num(db, row, 11);
+    d->expires_at = col_num(db, row, 12);
+    d->decided_at = col_num(db, row, 13);
+    *(da_device_t **)baton = d;
+}
+
+apr_status_t da_store_device_create(da_db_t *db, const da_device_t *d)
+{
+    const char *args[] = {
+        d->device_hash, d->user_code_hash, d->client_id, str(d->scope),
+        str(d->device_name), str(d->ip), d->status, str(d->user_id),
+        num(db, d->poll_interval), num(db, d->last_poll_at), str(d->issued_session),
+        num(db, d->created_at), num(db, d->expires_at), num(db, d->decided_at)
+    };
+
+    return exec(db, "deskauth_device_insert", NULL, 14, args);
+}
+
+apr_status_t da_store_device_by_user_code(da_db_t *db, const char *user_code_hash,
+                                          da_device_t **d)
+{
+    const char *args[] = { user_code_hash };
+
+    return query(db, "deskauth_device_by_user_code", 1, args, device_row, d);
+}
+
+apr_status_t da_store_device_by_code(da_db_t *db, const char *device_hash,
+                                     da_device_t **d)
+{
+    const char *args[] = { device_hash };
+
+    return query(db, "deskauth_device_by_code", 1, args, device_row, d);
+}
+
+/* The UPDATE changed one row: APR_SUCCESS, none: APR_NOTFOUND. */
+static apr_status_t exec_one(da_db_t *db, const char *label, int nargs,
+                             const char **args)
+{
+    int n = 0;
+    apr_status_t rv = exec(db, label, &n, nargs, args);
+
+    return rv == APR_SUCCESS && !n ? APR_NOTFOUND : rv;
+}
+
+apr_status_t da_store_device_decide(da_db_t *db, const char *user_code_hash,
+                                    const char *status, const char *user_id,
+                                    apr_int64_t now)
+{
+    const char *args[] = { status, user_id, num(db, now), user_code_hash, num(db, now) };
+
+    return exec_one(db, "deskauth_device_decide", 5, args);
+}
+
+apr_status_t da_store_device_poll(da_db_t *db, const char *device_hash, apr_int64_t now)
+{
+    const char *args[] = { num(db, now), device_hash, num(db, now) };
+    const char *slow[] = { num(db, now), device_hash };
+    apr_status_t rv = exec_one(db, "deskauth_device_poll", 3, args);
+
+    if (rv == APR_NOTFOUND && (rv = exec(db, "deskauth_device_slow_down", NULL, 2,
+                                         slow)) == APR_SUCCESS) {
+        return APR_EAGAIN;
+    }
+    return rv;
+}
+
+apr_status_t da_store_device_claim(da_db_t *db, const char *device_hash)
+{
+    const char *args[] = { device_hash };
+
+    return exec_one(db, "deskauth_device_claim", 1, args);
+}
+
+apr_status_t da_store_device_set_issued(da_db_t *db, const char *device_hash,
+                                        const char *session_id)
+{
+    const char *args[] = { session_id, device_hash };
+
+    return exec_one(db, "deskauth_device_set_issued", 2, args);
 }

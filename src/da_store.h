@@ -256,4 +256,46 @@ apr_status_t da_store_code_get(da_db_t *db, const char *code_hash, da_code_t **c
 apr_status_t da_store_code_retire(da_db_t *db, const char *user_id, const char *kind,
                                   apr_int64_t now);
 
+/* A device authorization request (RFC 8628). Codes are stored hashed. */
+typedef struct {
+    const char *device_hash;
+    const char *user_code_hash;
+    const char *client_id;
+    const char *scope;                    /* granted scopes, space-separated */
+    const char *device_name;
+    const char *ip;                       /* where the device asked from */
+    const char *status;                   /* pending approved denied redeemed */
+    const char *user_id;                  /* who approved or denied */
+    apr_int64_t poll_interval;            /* seconds, grows on slow_down */
+    apr_int64_t last_poll_at;             /* 0: never polled */
+    const char *issued_session;           /* session created on redemption */
+    apr_int64_t created_at;
+    apr_int64_t expires_at;
+    apr_int64_t decided_at;
+} da_device_t;
+
+apr_status_t da_store_device_create(da_db_t *db, const da_device_t *d);
+apr_status_t da_store_device_by_user_code(da_db_t *db, const char *user_code_hash,
+                                          da_device_t **d);
+apr_status_t da_store_device_by_code(da_db_t *db, const char *device_hash,
+                                     da_device_t **d);
+
+/* Approve or deny ("approved", "denied") a pending, unexpired request,
+ * once: APR_NOTFOUND when it was no longer pending (decided, expired). */
+apr_status_t da_store_device_decide(da_db_t *db, const char *user_code_hash,
+                                    const char *status, const char *user_id,
+                                    apr_int64_t now);
+
+/* Record a poll at now. APR_SUCCESS when the device waited its interval;
+ * APR_EAGAIN when it polled too fast (the interval has grown by 5 s and
+ * the wait starts again from now): atomic, so two polls at once cannot
+ * both pass. */
+apr_status_t da_store_device_poll(da_db_t *db, const char *device_hash, apr_int64_t now);
+
+/* Mark an approved request redeemed, once (APR_NOTFOUND otherwise), and
+ * then remember the session it created. */
+apr_status_t da_store_device_claim(da_db_t *db, const char *device_hash);
+apr_status_t da_store_device_set_issued(da_db_t *db, const char *device_hash,
+                                        const char *session_id);
+
 #endif

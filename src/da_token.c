@@ -6,6 +6,7 @@
 #include "da_handlers.h"
 #include "da_authn.h"
 #include "da_cache.h"
+#include "da_device.h"
 #include "da_http.h"
 #include "da_issue.h"
 #include "da_ratelimit.h"
@@ -28,18 +29,13 @@ typedef struct {
 static int oauth_error(da_grant_t *g, int status, const char *error,
                        const char *description)
 {
-    json_object *o;
-
     if (g->compat && !strcmp(error, "invalid_request")) {
         return da_send_error(g->r, HTTP_BAD_REQUEST, error, description);
     }
     if (g->compat) {
         return da_send_error(g->r, HTTP_UNAUTHORIZED, "unauthorized", description);
     }
-    o = da_json_object(g->r->pool);
-    da_json_set_str(o, "error", error);
-    da_json_set_str(o, "error_description", description);
-    return da_send_json(g->r, status, o);
+    return da_send_oauth_error(g->r, status, error, description);
 }
 
 /* A refused grant takes a slot of the client address's limit and of the
@@ -383,6 +379,34 @@ static int compat_refresh(da_grant_t *g, const char *token)
     return refresh(g, token);
 }
 
+/* The device authorization grant (RFC 8628 §3.4): the device polls until
+ * a person approved it. Only unknown or replayed codes count as failures. */
+static int device_grant(da_grant_t *g)
+{
+    da_device_poll_t p;
+    da_session_t s;
+    int rc = da_device_grant(g->r, g->db, param(g, "device_code"),
+                             param(g, "client_id"), &p);
+
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(g->r);
+    }
+    if (rc != OK && p.count_failure) {
+        return invalid_grant(g, p.description);
+    }
+    if (rc != OK) {
+        return oauth_error(g, HTTP_BAD_REQUEST, p.error, p.description);
+    }
+    /* the session just created, for scope and an ID token (openid) */
+    memset(&s, 0, sizeof(s));
+    s.id = p.tokens.sid;
+    s.client_id = param(g, "client_id");
+    s.scope = p.scope;
+    s.auth_time = da_now();
+    s.amr = "pwd";
+    return tokens_answer(g, &p.tokens, p.user, &s, NULL);
+}
+
 static int form_grant(da_grant_t *g)
 {
     const char *type = param(g, "grant_type");
@@ -403,9 +427,12 @@ static int form_grant(da_grant_t *g)
     if (!strcmp(type, "refresh_token")) {
         return refresh(g, param(g, "refresh_token"));
     }
+    if (!strcmp(type, DA_GRANT_DEVICE_CODE)) {
+        return device_grant(g);
+    }
     return oauth_error(g, HTTP_BAD_REQUEST, "unsupported_grant_type",
-                       "grant_type must be authorization_code, refresh_token or "
-                       GRANT_CONNECTION_FILE);
+                       "grant_type must be authorization_code, refresh_token, "
+                       GRANT_CONNECTION_FILE " or " DA_GRANT_DEVICE_CODE);
 }
 
 /* A JSON body: {"refreshToken"} (existing apps) or the OAuth parameters. */

@@ -181,6 +181,24 @@ const char *da_rfc3339(apr_pool_t *p, apr_int64_t epoch)
                         t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
 }
 
+int da_parse_int(const char *s, apr_int64_t min, apr_int64_t max, apr_int64_t *out)
+{
+    apr_size_t n = strspn(s, "0123456789");
+    apr_int64_t v = 0;
+
+    if (n == 0 || n > 18 || s[n] != '\0') {
+        return 0;
+    }
+    for (; *s; s++) {
+        v = v * 10 + (*s - '0');
+    }
+    if (v < min || v > max) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
 char *da_email_normalize(apr_pool_t *p, const char *email)
 {
     char *e, *end;

@@ -41,6 +41,11 @@ apr_uint32_t da_hash(const void *p, apr_size_t len);
 apr_int64_t da_now(void);
 const char *da_rfc3339(apr_pool_t *p, apr_int64_t epoch);
 
+/* A decimal integer in [min, max]: digits only (no sign, space or other
+ * character, at most 18 digits, so no overflow), for numbers taken from a
+ * request. 1 with *out set, else 0 and *out untouched. */
+int da_parse_int(const char *s, apr_int64_t min, apr_int64_t max, apr_int64_t *out);
+
 /* Trimmed and lower-cased copy of an email address. */
 char *da_email_normalize(apr_pool_t *p, const char *email);
 

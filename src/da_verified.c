@@ -120,8 +120,10 @@ int da_verified_get(da_verified_t *vc, apr_pool_t *p, const da_keyring_t *kr,
     int hit = 0;
 
     apr_thread_rwlock_rdlock(vc->lock);
+    /* The bounds of da_jwt_verify. exp and nbf are the token's, anything
+     * from INT64_MIN to INT64_MAX: only now is moved by the leeway. */
     if (same(s, kr, issuer, audience, token, len)
-        && now <= s->exp + LEEWAY && now >= s->nbf - LEEWAY) {
+        && s->exp > now - LEEWAY && s->nbf <= now + LEEWAY) {
         *claims = c = apr_pcalloc(p, sizeof(*c));
         block = apr_pmemdup(p, s->block, s->block_len);
         for (i = 0; i < NSTRINGS; i++) {

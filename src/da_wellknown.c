@@ -1,17 +1,15 @@
 /* da_wellknown.c: deskauth-jwks, the public signing keys (RFC 7517). */
 
 #include "da_handlers.h"
+#include "da_device.h"
 #include "da_http.h"
 #include "da_oidc.h"
 
-int da_jwks_handler(request_rec *r)
+/* A public document: the same for every caller, since nothing in it comes
+ * from the request, so shared caches may keep it for five minutes (and
+ * nothing else says otherwise: no Pragma, no no-store). */
+static int send_public_json(request_rec *r, const char *body)
 {
-    const char *body;
-
-    if (r->method_number != M_GET) {
-        return da_method_not_allowed(r, "GET");
-    }
-    body = da_jwks_json(r->pool, da_srv(r->server)->keyring);
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_type(r, "application/json");
@@ -20,6 +18,14 @@ int da_jwks_handler(request_rec *r)
         ap_rputs(body, r);
     }
     return OK;
+}
+
+int da_jwks_handler(request_rec *r)
+{
+    if (r->method_number != M_GET) {
+        return da_method_not_allowed(r, "GET");
+    }
+    return send_public_json(r, da_jwks_json(r->pool, da_srv(r->server)->keyring));
 }
 
 /* A JSON array of the space-separated words. */
@@ -34,10 +40,10 @@ static json_object *words_array(apr_pool_t *p, const char *words)
     return a;
 }
 
-/* The absolute URL of one of our handlers. */
+/* The absolute URL of one of our handlers, from the configured origin. */
 static const char *endpoint(request_rec *r, const char *name)
 {
-    return ap_construct_url(r->pool, da_url(r, name), r);
+    return da_public_url(r, da_url(r, name));
 }
 
 /* The members only an OpenID provider has (not with an HMAC key). */
@@ -56,14 +62,30 @@ static void oidc_members(request_rec *r, json_object *o)
                 words_array(r->pool, "none login consent select_account"));
 }
 
+/* The grant types: the device grant only while some client has device=on. */
+static json_object *grant_types(request_rec *r, int device)
+{
+    json_object *a = words_array(r->pool, "authorization_code refresh_token "
+                                 "urn:deskauth:connection-file");
+
+    if (device) {
+        json_object_array_add(a, json_object_new_string(DA_GRANT_DEVICE_CODE));
+    }
+    return a;
+}
+
 /* deskauth-metadata: RFC 8414 authorization server metadata and, at a URL
  * ending in /openid-configuration, OpenID Connect Discovery 1.0: the same
- * document at both. With an HMAC key the server is no OpenID provider:
- * the OIDC document is 404 and the other lacks the OIDC members. */
+ * document at both, so that any OAuth 2.0 or OpenID Connect library works
+ * without custom code. The endpoints' URLs are built from the configured
+ * origin, never from the request's Host: the document is cached publicly.
+ * With an HMAC key the server is no OpenID provider: the OIDC document is
+ * 404 and the other lacks the OIDC members. */
 int da_metadata_handler(request_rec *r)
 {
     static const char *const auth_methods = "none client_secret_basic client_secret_post";
     int oidc = da_oidc_enabled(da_srv(r->server));
+    int device = da_device_enabled(da_srv(r->server));
     apr_size_t n = strlen(r->uri);
     json_object *o;
 
@@ -80,6 +102,9 @@ int da_metadata_handler(request_rec *r)
     da_json_set_str(o, "token_endpoint", endpoint(r, "token"));
     da_json_set_str(o, "revocation_endpoint", endpoint(r, "revoke"));
     da_json_set_str(o, "jwks_uri", endpoint(r, "jwks"));
+    if (device) {
+        da_json_set_str(o, "device_authorization_endpoint", endpoint(r, "device"));
+    }
     if (oidc) {
         oidc_members(r, o);
     }
@@ -88,8 +113,7 @@ int da_metadata_handler(request_rec *r)
     }
     da_json_set(o, "response_types_supported", words_array(r->pool, "code"));
     da_json_set(o, "response_modes_supported", words_array(r->pool, "query"));
-    da_json_set(o, "grant_types_supported", words_array(r->pool,
-                "authorization_code refresh_token urn:deskauth:connection-file"));
+    da_json_set(o, "grant_types_supported", grant_types(r, device));
     da_json_set(o, "code_challenge_methods_supported", words_array(r->pool, "S256"));
     da_json_set(o, "token_endpoint_auth_methods_supported",
                 words_array(r->pool, auth_methods));
@@ -100,9 +124,5 @@ int da_metadata_handler(request_rec *r)
     json_object_object_add(o, "request_parameter_supported", json_object_new_boolean(0));
     json_object_object_add(o, "request_uri_parameter_supported",
                            json_object_new_boolean(0));
-    da_send_json(r, HTTP_OK, o);
-    /* one caching policy: public for five minutes (no Pragma: no-cache) */
-    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
-    apr_table_unset(r->headers_out, "Pragma");
-    return OK;
+    return send_public_json(r, da_json_string(r->pool, o));
 }

@@ -102,3 +102,25 @@ CREATE TABLE IF NOT EXISTS deskauth_resumes (
     data          TEXT          NOT NULL,
     uploaded_at   BIGINT        NOT NULL
 );
+
+-- Device authorization requests (RFC 8628): a device without a browser
+-- shows a user code that a signed-in person approves on another screen.
+-- Both codes are stored only as hashes. status: pending, approved, denied,
+-- redeemed. poll_interval grows by 5 s each time the device polls faster
+-- than it (slow_down); last_poll_at is 0 until the first poll.
+CREATE TABLE IF NOT EXISTS deskauth_device_codes (
+    device_hash    VARCHAR(64)   NOT NULL PRIMARY KEY,
+    user_code_hash VARCHAR(64)   NOT NULL UNIQUE,
+    client_id      VARCHAR(200)  NOT NULL,
+    scope          VARCHAR(1000) NOT NULL DEFAULT '',
+    device_name    VARCHAR(400)  NOT NULL DEFAULT '',
+    ip             VARCHAR(64)   NOT NULL DEFAULT '',
+    status         VARCHAR(16)   NOT NULL,
+    user_id        VARCHAR(64)   NOT NULL DEFAULT '',
+    poll_interval  INTEGER       NOT NULL,
+    last_poll_at   BIGINT        NOT NULL DEFAULT 0,
+    issued_session VARCHAR(64)   NOT NULL DEFAULT '',
+    created_at     BIGINT        NOT NULL,
+    expires_at     BIGINT        NOT NULL,
+    decided_at     BIGINT        NOT NULL DEFAULT 0
+);

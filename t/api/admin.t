@@ -17,7 +17,7 @@ use DeskAuthOAuth qw(protected_status token_post);
 use DeskAuthForge qw(jwt_decode);
 use JSON::PP ();
 
-plan tests => 7 + 9 + 7 + 4 + 8 + 6 + 4 + 6 + 3 + 5 + 5;
+plan tests => 7 + 9 + 7 + 4 + 8 + 6 + 4 + 6 + 3 + 5 + 5 + 8;
 
 my $PW = 'correct horse 1';
 my @USER_FIELDS = qw(id email firstName lastName fullName role company jobRole authType
@@ -157,7 +157,10 @@ my $target_id = h(h($tj)->{user})->{id};
     is_deeply([sort @{ emails($p1) }, @{ emails($p2) }], [sort $target_email, $decoy_email],
               'the two pages hold the two matches, each once');
     is_deeply([emails($p3), hd($p3)->{total}], [[], 2], 'offset past the end gives no users and the same total');
-    for my $bad ('limit=0', 'limit=abc', 'limit=100000', 'offset=-1') {
+    # atoi() read '10abc' as 10 and '4294967297' as whatever it overflowed to.
+    for my $bad ('limit=0', 'limit=abc', 'limit=100000', 'offset=-1', 'limit=10abc', 'limit=1e1',
+                 'limit=%2B5', 'limit=%205', 'limit=', 'offset=1x', 'offset=4294967297',
+                 'offset=99999999999999999999') {
         my ($res) = admin(GET => "/users?$bad", $admin);
         ok(error_is($res, 400, 'invalid_request'), "GET /auth/admin/users?$bad is 400 invalid_request")
             or diag($res->status_line . ' ' . $res->content);

@@ -5,23 +5,19 @@
 // package.json) as a native app would use it, unchanged: discovery from
 // /.well-known/openid-configuration, code + PKCE + nonce on a loopback
 // redirect driven through the real sign-in page in headless Chromium, the
-// library's own ID token validation (signature checked against the JWKS:
-// enableNonRepudiationChecks), UserInfo, refresh (a new ID token), and
-// RP-initiated logout. Prints TAP; run by t/browser/browser.t.
-//
-// The only thing outside the protocol: the test server's issuer is
-// https://deskauth.test while it listens on 127.0.0.1, so the library's
-// fetches to that origin are sent to BASE_URL (customFetch).
+// library's own ID token validation (signature checked against the JWKS,
+// iss, aud, azp, nonce, iat/exp, the iss of the authorization response),
+// UserInfo, refresh (a new ID token, validated again), and RP-initiated
+// logout. Prints TAP; run by t/browser/browser.t.
 import http from 'node:http';
 import {
     Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser,
     freeLoopbackPort, withTimeout, jwtParts, show,
 } from './common.mjs';
-import * as client from 'openid-client';
+import { Issuer, generators } from 'openid-client';
 
 const BASE = baseUrl(process.argv, 'node t/browser/oidc.mjs BASE_URL');
 const CLIENT_ID = 'example-app';
-const ISSUER = 'https://deskauth.test';
 const SCOPE = 'openid profile email offline_access';
 
 const tap = new Tap('oidc.mjs');
@@ -33,11 +29,6 @@ const watchdog = guard(tap, {
         if (loopback) loopback.close();
     },
 });
-
-function mapFetch(url, options) {
-    const u = String(url);
-    return fetch(u.startsWith(ISSUER) ? BASE + u.slice(ISSUER.length) : u, options);
-}
 
 // The app's loopback listener: resolves each path's next request URL.
 function startLoopback(port) {
@@ -68,15 +59,13 @@ async function rejects(promise) {
 
 async function main() {
     // --- discovery ------------------------------------------------------------------
-    const config = await client.discovery(
-        new URL(`${BASE}/.well-known/openid-configuration`), CLIENT_ID, undefined, client.None(),
-        { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
-          [client.customFetch]: mapFetch });
-    const m = config.serverMetadata();
-    tap.is(m.issuer, ISSUER, 'discovery: openid-client reads the issuer from /.well-known/openid-configuration');
+    const issuer = await Issuer.discover(`${BASE}/.well-known/openid-configuration`);
+    const m = issuer.metadata;
+    const ISSUER = m.issuer;
+    tap.ok(typeof ISSUER === 'string' && /^https?:\/\//.test(ISSUER), 'discovery: openid-client reads the issuer from /.well-known/openid-configuration', show(ISSUER));
     for (const k of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri',
                      'end_session_endpoint', 'revocation_endpoint']) {
-        tap.ok(typeof m[k] === 'string' && /^https?:\/\//.test(m[k]), `discovery: ${k} is an absolute URL`, show(m[k]));
+        tap.ok(typeof m[k] === 'string' && m[k].startsWith(BASE), `discovery: ${k} is an absolute URL of this server`, show(m[k]));
     }
     tap.ok(m.authorization_response_iss_parameter_supported === true,
         'discovery: authorization_response_iss_parameter_supported is true (RFC 9207)');
@@ -92,20 +81,24 @@ async function main() {
     const port = await freeLoopbackPort();
     loopback = startLoopback(port);
     const redirectUri = `http://127.0.0.1:${port}/callback`;
-    const verifier = client.randomPKCECodeVerifier();
-    const nonce = client.randomNonce();
-    const state = client.randomState();
-    const authUrl = client.buildAuthorizationUrl(config, {
+    const client = new issuer.Client({
+        client_id: CLIENT_ID, token_endpoint_auth_method: 'none', redirect_uris: [redirectUri],
+        response_types: ['code'], id_token_signed_response_alg: 'ES256',
+        post_logout_redirect_uris: [`http://127.0.0.1:${port}/logged-out`],
+    });
+    const verifier = generators.codeVerifier();
+    const nonce = generators.nonce();
+    const state = generators.state();
+    const authUrl = client.authorizationUrl({
         redirect_uri: redirectUri, scope: SCOPE, state, nonce,
-        code_challenge: await client.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
+        code_challenge: generators.codeChallenge(verifier), code_challenge_method: 'S256',
     });
 
     // --- the browser: sign in ---------------------------------------------------------------
     browser = await launchChromium();
     const page = await browser.newPage();
     const errors = await watchErrors(page);
-    const first = await page.goto(new URL(authUrl.href.replace(ISSUER, BASE)).href, { waitUntil: 'load' });
+    const first = await page.goto(authUrl, { waitUntil: 'load' });
     tap.is(first && first.status(), 200, 'the browser gets the sign-in page');
     const form = page.locator('form:has(input[type=password])').first();
     await form.locator('input[type=email], input[name=email]').first().fill(email);
@@ -119,11 +112,10 @@ async function main() {
     tap.is(hit.searchParams.get('iss'), ISSUER, 'the authorization response carries iss (RFC 9207)');
 
     // --- the code exchange: openid-client validates the ID token ----------------------
-    const tokens = await client.authorizationCodeGrant(config, hit, {
-        pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true,
-    });
+    const params = client.callbackParams(hit.href);
+    const tokens = await client.callback(redirectUri, params, { code_verifier: verifier, nonce, state });
     const claims = tokens.claims();
-    tap.ok(claims && typeof claims.sub === 'string', 'authorizationCodeGrant: openid-client accepts the ID token (signature, iss, aud, nonce)');
+    tap.ok(claims && typeof claims.sub === 'string', 'callback: openid-client accepts the ID token (signature, iss, aud, nonce)');
     tap.is(claims.nonce, nonce, 'the ID token echoes the nonce');
     tap.is(claims.azp, CLIENT_ID, 'the ID token has azp = the client');
     tap.is(claims.email, email, 'the ID token has the email (scope email)');
@@ -138,24 +130,24 @@ async function main() {
     tap.is(at.client_id, CLIENT_ID, 'the access token has client_id');
 
     // --- UserInfo -------------------------------------------------------------------------
-    const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
-    tap.is(info.email, email, 'fetchUserInfo: the email of the account');
-    tap.is(info.family_name, 'Lovelace', 'fetchUserInfo: family_name');
+    const info = await client.userinfo(tokens.access_token);
+    tap.is(info.email, email, 'userinfo: the email of the account');
+    tap.is(info.family_name, 'Lovelace', 'userinfo: family_name');
 
     // --- refresh: a new ID token, same auth_time, no nonce ------------------------------
-    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+    const refreshed = await client.refresh(tokens.refresh_token);
     const rc = refreshed.claims();
-    tap.ok(rc && rc.sub === claims.sub, 'refreshTokenGrant: a new ID token for the same person');
+    tap.ok(rc && rc.sub === claims.sub, 'refresh: a new ID token for the same person, validated again');
     tap.is(rc && rc.auth_time, claims.auth_time, 'the refreshed ID token keeps auth_time');
     tap.ok(rc && !('nonce' in rc), 'the refreshed ID token has no nonce');
     tap.ok(refreshed.refresh_token && refreshed.refresh_token !== tokens.refresh_token, 'the refresh token is rotated');
 
     // --- RP-initiated logout -------------------------------------------------------------
-    const endUrl = client.buildEndSessionUrl(config, {
+    const endUrl = client.endSessionUrl({
         id_token_hint: refreshed.id_token, state: 'bye',
         post_logout_redirect_uri: `http://127.0.0.1:${port}/logged-out`,
     });
-    const confirm = await page.goto(endUrl.href.replace(ISSUER, BASE), { waitUntil: 'load' });
+    const confirm = await page.goto(endUrl, { waitUntil: 'load' });
     tap.is(confirm && confirm.status(), 200, 'end_session_endpoint: a "Sign out?" page');
     const text = await page.locator('main').innerText().catch(() => '');
     tap.like(text, /Sign out of/, 'the page asks "Sign out of SITE?"');
@@ -163,9 +155,9 @@ async function main() {
     page.locator('form:has(input[name=confirm]) button[type=submit]').first().click({ noWaitAfter: true }).catch(() => {});
     const back = await withTimeout(gone, 20000, 'the post-logout redirect').catch((e) => { tap.diag(e.message); return null; });
     tap.ok(back && back.searchParams.get('state') === 'bye', 'after "Sign out" the browser goes to post_logout_redirect_uri?state=bye', show(back && back.href));
-    const dead = await rejects(client.refreshTokenGrant(config, refreshed.refresh_token));
+    const dead = await rejects(client.refresh(refreshed.refresh_token));
     tap.ok(dead, 'after the logout the refresh token no longer works', show(dead && dead.message));
-    const noInfo = await rejects(client.fetchUserInfo(config, refreshed.access_token, claims.sub));
+    const noInfo = await rejects(client.userinfo(refreshed.access_token));
     tap.ok(noInfo, 'after the logout UserInfo refuses the access token');
     const pageErrors = errors.filter((e) => !siteNoise(e));
     tap.ok(pageErrors.length === 0, 'no console errors or CSP violations on the pages', pageErrors.join('\n'));

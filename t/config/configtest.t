@@ -90,9 +90,14 @@ my @bad = (
         client => "DeskAuthClient evil file:///etc/passwd\n"],
     ['mod_dbd not loaded (SetHandler deskauth-login)', qr/mod_dbd|dbd_module|DBDriver/i, no_mod_dbd => 1],
     ['no DBDriver (SetHandler deskauth-login)', qr/DBDriver/, no_dbdriver => 1],
+    # The issuer is also the public origin of every absolute URL.
+    ['DeskAuthIssuer https:// (no host)', qr/DeskAuthIssuer/, after => "DeskAuthIssuer https://\n"],
+    ['DeskAuthIssuer with a query', qr/DeskAuthIssuer/, after => "DeskAuthIssuer https://a.example/?x=1\n"],
+    ['DeskAuthIssuer with a fragment', qr/DeskAuthIssuer/, after => "DeskAuthIssuer https://a.example/#top\n"],
+    ['DeskAuthIssuer with a user name', qr/DeskAuthIssuer/, after => "DeskAuthIssuer https://a.example\@evil.example\n"],
 );
 
-plan tests => 3 + 2 * @bad;
+plan tests => 3 + 2 * @bad + 3;
 
 ok(-f $so, "the module is built ($so)") or diag('build the module first');
 
@@ -120,4 +125,19 @@ for my $case (@bad) {
     ok(@naming && $rest =~ /[A-Za-z]{3,}.*[A-Za-z]{3,}/ && @lines <= 4,
        "$name: a one-line message naming the directive")
         or diag("exit $rc:\n$out");
+}
+
+# The shipped configuration and the demo load mod_reqtimeout (slow clients
+# cannot hold a worker) and the issuer accepts a path.
+{
+    my ($rc, $out) = configtest(config(after => "DeskAuthIssuer https://a.example:8443/idp\n"));
+    ok($rc == 0 && $out =~ /^Syntax OK$/m, 'DeskAuthIssuer with a port and a path is accepted')
+        or diag("exit $rc:\n$out");
+    my $file = write_file('shipped.conf', config(after => qq{Include "$top/conf/deskauth.conf"\n}));
+    my $mods = `"$httpd" -t -D DUMP_MODULES -f "$file" 2>&1`;
+    like($mods, qr/^\s*reqtimeout_module\b/m, 'conf/deskauth.conf loads mod_reqtimeout')
+        or diag($mods);
+    open my $fh, '<', "$top/tools/demo" or die "tools/demo: $!";
+    my $demo = do { local $/; <$fh> };
+    like($demo, qr/^\s*load reqtimeout mod_reqtimeout\s*$/m, 'tools/demo loads mod_reqtimeout');
 }

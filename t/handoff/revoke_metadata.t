@@ -30,13 +30,13 @@ sub refresh {
     my $m = h($json);
     is($res->code, 200, 'GET /.well-known/oauth-authorization-server is 200');
     like($res->header('Content-Type') // '', qr{^application/json\b}i, 'the metadata is application/json');
-    is($m->{issuer}, 'https://deskauth.test', 'issuer is DeskAuthIssuer (https://deskauth.test)');
+    is($m->{issuer}, origin(), 'issuer is DeskAuthIssuer (the test server\'s origin)');
     my %paths = (authorization_endpoint => '/auth/login', token_endpoint => '/auth/token',
                  revocation_endpoint => '/auth/revoke', jwks_uri => '/.well-known/jwks.json');
     for my $k (sort keys %paths) {
         like($m->{$k} // '', qr{^https?://[^/\s]+\Q$paths{$k}\E\z}, "$k is an absolute URL ending in $paths{$k}");
     }
-    is($m->{token_endpoint}, url('/auth/token'), 'the endpoint URLs are built from the request\'s scheme and host');
+    is($m->{token_endpoint}, url('/auth/token'), 'the endpoint URLs are built from DeskAuthIssuer');
     is_deeply($m->{response_types_supported}, ['code'], 'response_types_supported is ["code"]');
     is_deeply($m->{code_challenge_methods_supported}, ['S256'], 'code_challenge_methods_supported is ["S256"] only (no plain)');
     my %g = map { $_ => 1 } @{ ref $m->{grant_types_supported} eq 'ARRAY' ? $m->{grant_types_supported} : [] };

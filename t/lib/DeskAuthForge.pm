@@ -7,6 +7,7 @@ use warnings;
 use Exporter 'import';
 use MIME::Base64 qw(encode_base64 decode_base64);
 use Digest::SHA qw(hmac_sha256);
+use Math::BigInt;
 use JSON::PP ();
 use File::Temp qw(tempdir);
 use File::Basename qw(dirname);
@@ -14,7 +15,8 @@ use File::Spec;
 
 our @EXPORT = qw(b64url b64url_decode jwt_decode jwt_encode jwt_sign
                  es256_sign rs256_sign hs256_sign key_path openssl_out
-                 new_ec_key public_pem_of claims_from token_sid slurp_file);
+                 new_ec_key public_pem_of claims_from token_sid slurp_file
+                 es256_flip_s es256_s_is_low);
 
 my $JSON = JSON::PP->new->canonical(1)->utf8(1);
 my $TMP  = tempdir('deskauth-forge-XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -112,7 +114,39 @@ sub _der_to_raw {
     return $out;
 }
 
-sub es256_sign { my ($keyfile, $input) = @_; _der_to_raw(_sign_with_openssl($keyfile, $input), 32) }
+# The order n of P-256. ECDSA's (r, s) and (r, n - s) both verify; the
+# module signs and accepts only the low s (s <= n/2), so a token has one
+# spelling. A forger that wants its token accepted signs low s too.
+my $P256_N = Math::BigInt->from_hex('FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551');
+
+sub _s_of { my ($raw) = @_; return Math::BigInt->from_bytes(substr($raw, 32, 32)) }
+
+# R||S with s replaced by n - s.
+sub _flip_raw_s {
+    my ($raw) = @_;
+    my $b = $P256_N->copy->bsub(_s_of($raw))->to_bytes;
+    return substr($raw, 0, 32) . ("\x00" x (32 - length $b)) . $b;
+}
+
+# Is the s of an ES256 token's signature the low one?
+sub es256_s_is_low {
+    my ($token) = @_;
+    my (undef, undef, $raw) = jwt_decode($token);
+    return defined $raw && length $raw == 64 && _s_of($raw) <= $P256_N->copy->brsft(1);
+}
+
+# The same ES256 token with the other valid signature, s replaced by n - s.
+sub es256_flip_s {
+    my ($token) = @_;
+    my ($input, $sig) = $token =~ /\A(.*)\.([^.]*)\z/s or return $token;
+    return $input . '.' . b64url(_flip_raw_s(b64url_decode($sig)));
+}
+
+sub es256_sign {
+    my ($keyfile, $input) = @_;
+    my $raw = _der_to_raw(_sign_with_openssl($keyfile, $input), 32);
+    return _s_of($raw) > $P256_N->copy->brsft(1) ? _flip_raw_s($raw) : $raw;
+}
 sub rs256_sign { my ($keyfile, $input) = @_; _sign_with_openssl($keyfile, $input) }
 sub hs256_sign { my ($secret, $input) = @_; hmac_sha256($input, $secret) }
 

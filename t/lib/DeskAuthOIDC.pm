@@ -27,7 +27,15 @@ our @EXPORT = qw(
     authorization_response ISSUER WEB_URI SSO_URI id_token_valid
 );
 
-use constant ISSUER  => 'https://deskauth.test';
+# The issuer of the test server (DeskAuthIssuer: its own URL), as the
+# discovery document says it.
+my $issuer;
+sub ISSUER {
+    return $issuer //= do {
+        my (undef, $m) = token_request(GET => '/.well-known/openid-configuration');
+        ref $m eq 'HASH' ? $m->{issuer} : 'unknown issuer';
+    };
+}
 use constant WEB_URI => 'https://rp.example/cb';
 use constant SSO_URI => 'https://sso.example/cb';
 

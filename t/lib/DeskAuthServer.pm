@@ -168,7 +168,7 @@ sub config {
     # child start, where a writer elsewhere makes mod_dbd's prepare fail.
     $c .= "DBDMin 0\n" if $self->{driver} eq 'sqlite3';
     $c .= qq{DeskAuthSigningKey "${\ signing_key()}" test-es256\n}
-        . qq{DeskAuthIssuer https://deskauth.test\nDeskAuthSiteName "DeskAuth $self->{name}"\n}
+        . qq{DeskAuthIssuer http://127.0.0.1:$port\nDeskAuthSiteName "DeskAuth $self->{name}"\n}
         . qq{DeskAuthPasswordCost $self->{cost}\nDeskAuthStateDir "$dir/state"\n}
         . qq{DeskAuthClient example-app http://127.0.0.1/callback "name=Example App"\n};
     my %h = ('/auth/register' => 'register', '/auth/login' => 'login', '/auth/logout' => 'logout',

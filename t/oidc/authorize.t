@@ -14,6 +14,7 @@ use DeskAuthOAuth;
 use DeskAuthOIDC;
 use DeskAuthForge qw(claims_from);
 use URI;
+use URI::Escape qw(uri_escape_utf8);
 
 plan tests => 50;
 
@@ -155,5 +156,6 @@ back_with(ask($in, prompt => 'none', scope => 'openid'), 'consent_required',
 {
     my $f = oidc_signin(scope => 'openid');
     is($f->{params}{iss}, ISSUER, 'the hand-off link of a desktop app carries iss');
-    like($f->{steps}[-1]->content, qr/iss(?:=|&#61;)https%3A%2F%2Fdeskauth\.test/, 'the hand-off page links with iss');
+    my $iss = uri_escape_utf8(ISSUER);
+    like($f->{steps}[-1]->content, qr/iss(?:=|&#61;)\Q$iss\E/, 'the hand-off page links with iss');
 }

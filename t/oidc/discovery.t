@@ -8,6 +8,7 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test qw(-withtestmore);
 use DeskAuthTest;
 use DeskAuthOAuth;
+use URI;
 
 my @members = qw(issuer authorization_endpoint token_endpoint userinfo_endpoint jwks_uri
                  end_session_endpoint revocation_endpoint scopes_supported
@@ -28,7 +29,8 @@ like($or->header('Content-Type') // '', qr{^application/json\b}, 'the document i
 for my $m (@members) {
     ok(exists $oidc->{$m}, "discovery has $m");
 }
-is($oidc->{issuer}, 'https://deskauth.test', 'issuer is DeskAuthIssuer');
+is($oidc->{issuer}, $oauth->{issuer} && URI->new(url('/'))->scheme . '://' . URI->new(url('/'))->host_port,
+   'issuer is DeskAuthIssuer (the test server\'s own URL)');
 like($oidc->{userinfo_endpoint} // '', qr{^https?://[^/]+/auth/userinfo\z}, 'userinfo_endpoint is the absolute /auth/userinfo URL');
 like($oidc->{end_session_endpoint} // '', qr{^https?://[^/]+/auth/logout\z}, 'end_session_endpoint is the deskauth-logout URL');
 is_deeply($oidc->{scopes_supported}, [qw(openid profile email offline_access)], 'scopes_supported: openid profile email offline_access');

@@ -45,7 +45,7 @@ for my $scope ('openid', 'openid profile email') {
                    code_challenge => $c, code_challenge_method => 'S256');
     my ($res) = $s->req(GET => $u->path_query, headers => { Accept => 'text/html' });
     my $q = query_params($res->header('Location'));
-    is_deeply([$res->code, @$q{qw(error state iss)}], [303, 'invalid_scope', 'st', 'https://deskauth.test'],
+    is_deeply([$res->code, @$q{qw(error state iss)}], [303, 'invalid_scope', 'st', $s->base],
               "scope=$scope: invalid_scope back to the app with state and iss");
 }
 like($s->error_log, qr/DA00500: DeskAuthClient oidc-web: uses OpenID Connect, but the signing key is HMAC/,

@@ -51,6 +51,15 @@ my $attacker = new_ec_key();
 my ($rh, $rp, $rs) = split /\./, $real, 3;
 my $tampered = join '.', $rh, b64url(JSON::PP->new->canonical->encode({ %$real_claims, role => 'ADMIN' })), $rs // '';
 
+# The order n of P-256, and a token whose signature keeps r and has s set
+# to the given 32 bytes.
+my $P256_N_BYTES = pack 'H*', 'FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551';
+sub with_s {
+    my ($token, $s) = @_;
+    my ($input, $sig) = $token =~ /\A(.*)\.([^.]*)\z/s;
+    return $input . '.' . b64url(substr(b64url_decode($sig), 0, 32) . $s);
+}
+
 my @b64 = ('A' .. 'Z', 'a' .. 'z', 0 .. 9, '-', '_');
 my $rnd = sub { join '', map { $b64[rand @b64] } 1 .. $_[0] };
 # httpd refuses header lines over LimitRequestFieldSize (8190) itself with a
@@ -97,9 +106,17 @@ my @attacks = (
     ['~8 KiB of garbage', 'A' x $big],
     ['~8 KiB garbage in three base64url parts',
         join('.', $rnd->(int($big / 3) - 1), $rnd->(int($big / 3) - 1), $rnd->(int($big / 3) - 1))],
+    # ECDSA malleability: (r, n - s) verifies wherever (r, s) does; only the
+    # low s is accepted, so nobody can re-spell a token.
+    ['high s: the server\'s own token with s replaced by n - s', es256_flip_s($real)],
+    ['high s: the control token (real key, real claims) with s replaced by n - s', es256_flip_s($good)],
+    ['high s: a verify-only key (old-es256) token with s replaced by n - s',
+        es256_flip_s(es256(header(kid => 'old-es256'), claims(), $OLD_KEY))],
+    ['s replaced by n itself (out of range)', with_s($good, $P256_N_BYTES)],
+    ['s replaced by zero', with_s($good, "\x00" x 32)],
 );
 
-plan tests => 3 + 2 * @attacks + 1 + 6 + 3;
+plan tests => 3 + 2 * @attacks + 1 + 6 + 3 + 4;
 
 ok(($real_header->{kid} // '') eq 'test-es256' && defined $real_claims->{sid},
    'a registration token has kid test-es256 and a sid (the forgeries copy its claims)');
@@ -149,4 +166,27 @@ for my $a ([ 'alg none', jwt_encode(header(alg => 'none'), claims()) . '.' ],
            [ 'unknown kid', es256(header(kid => 'nope'), claims()) ]) {
     my ($res) = json_req('GET', '/api/auth/profile', undef, bearer($a->[1]));
     is($res->code, 401, "profile API refuses a token with $a->[0]: 401");
+}
+
+# Our own signer writes only low-s signatures, or the rule above would
+# refuse half of our tokens: 24 sign-ins, each token checked (a signer that
+# did not normalise would pass with a chance of 1 in 2^24).
+{
+    my (undef, undef, $f) = register_user();
+    my ($all_low, $all_open) = (1, 1);
+    my $last;
+    for (1 .. 24) {
+        my ($res, $j) = login_user($f->{email}, $f->{password});
+        my $t = ref $j eq 'HASH' && ref $j->{tokens} eq 'HASH' ? $j->{tokens}{accessToken} : '';
+        $all_low &&= es256_s_is_low($t);
+        $last = $t;
+    }
+    ok($all_low, 'the access tokens of 24 sign-ins all have a low-s signature');
+    is(get_with('/protected/', bearer($last // ''))->code, 200, 'control: the last of them opens /protected/');
+    my $cookie = sub { (Cookie => "deskauth_session=$_[0]") };
+    my $web = do { my ($res) = login_user($f->{email}, $f->{password});
+                   (($res->header('Set-Cookie') // '') =~ /deskauth_session=([^;]+)/)[0] // '' };
+    is(get_with('/protected/', $cookie->($web))->code, 200, 'control: the browser session cookie opens /protected/');
+    is(get_with('/protected/', $cookie->(es256_flip_s($web)))->code, 401,
+       'the browser session cookie with s replaced by n - s is 401');
 }

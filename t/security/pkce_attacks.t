@@ -126,6 +126,7 @@ refused(do { my $g = code_for(); exchange(code => $g->{code}, code_verifier => $
 # and iss (RFC 9207), never a code, never a page to sign in on ---------------
 my $signed_in = browser();
 web_sign_in($signed_in, $email, $password);
+my $ISSUER = (token_request(GET => '/.well-known/oauth-authorization-server'))[1]{issuer};
 for my $case (@bad_requests) {
     my ($name, %change) = @$case;
     my ($v, $c) = pkce_pair();
@@ -141,7 +142,7 @@ for my $case (@bad_requests) {
         is($loc->scheme && ($loc->scheme . '://' . $loc->host_port . $loc->path), $URI,
            "$name ($who->[0]): to the registered redirect URI");
         is_deeply([@q{qw(error state iss)}, defined $q{code} ? 'code!' : ()],
-                  [$want, 'xyz', 'https://deskauth.test'],
+                  [$want, 'xyz', $ISSUER],
                   "$name ($who->[0]): error=$want with state and iss, no code");
         ok(!password_form($res->content) && !continue_form($res->content),
            "$name ($who->[0]): no sign-in or Continue form is offered for it");

@@ -1207,6 +1207,44 @@ static void test_store(void)
 
 /* ------------------------------------------------------------------ */
 
+/* exp and nbf are the token's: anything a JSON integer can say. The cache
+ * must neither overflow on them nor disagree with da_jwt_verify, which
+ * refuses exp <= now - 60 and nbf > now + 60. */
+static void test_verified_extreme_times(da_verified_t *vc, const da_keyring_t *kr,
+                                        da_claims_t *c, const char *tok, apr_int64_t now)
+{
+    da_claims_t *got = NULL;
+
+    c->exp = APR_INT64_MAX;
+    c->nbf = APR_INT64_MIN;
+    da_verified_put(vc, kr, "https://i", "https://i", tok, c);
+    ok(da_verified_get(vc, pool, kr, "https://i", "https://i", tok, now, &got) && got
+       && got->exp == APR_INT64_MAX && got->nbf == APR_INT64_MIN,
+       "verified_exp_int64_max_and_nbf_int64_min_hit_without_overflow");
+    c->exp = APR_INT64_MAX - 30;
+    c->nbf = now;
+    da_verified_put(vc, kr, "https://i", "https://i", tok, c);
+    ok(da_verified_get(vc, pool, kr, "https://i", "https://i", tok, now, &got),
+       "verified_exp_near_int64_max_hits");
+    c->exp = now - 60;
+    da_verified_put(vc, kr, "https://i", "https://i", tok, c);
+    ok(!da_verified_get(vc, pool, kr, "https://i", "https://i", tok, now, &got),
+       "verified_exp_60_s_ago_misses_as_jwt_verify_refuses_it");
+    c->exp = now - 59;
+    da_verified_put(vc, kr, "https://i", "https://i", tok, c);
+    ok(da_verified_get(vc, pool, kr, "https://i", "https://i", tok, now, &got),
+       "verified_exp_59_s_ago_hits");
+    c->exp = now + 900;
+    c->nbf = now + 61;
+    da_verified_put(vc, kr, "https://i", "https://i", tok, c);
+    ok(!da_verified_get(vc, pool, kr, "https://i", "https://i", tok, now, &got),
+       "verified_nbf_61_s_ahead_misses");
+    c->nbf = APR_INT64_MAX;
+    da_verified_put(vc, kr, "https://i", "https://i", tok, c);
+    ok(!da_verified_get(vc, pool, kr, "https://i", "https://i", tok, now, &got),
+       "verified_nbf_int64_max_misses");
+}
+
 /* The per-process cache of verified tokens: hits only for the same key
  * and only while the token is unexpired; a reused slot forgets. */
 static void test_verified(void)
@@ -1246,8 +1284,10 @@ static void test_verified(void)
        "verified_other_token_misses");
     ok(!da_verified_get(vc, pool, &kr1, "https://i", "https://i", "aaa.bbb.signature-on",
                         now, &got), "verified_token_prefix_misses");
-    ok(da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now + 960, &got),
+    ok(da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now + 959, &got),
        "verified_hit_within_leeway");
+    ok(!da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now + 960, &got),
+       "verified_expired_token_misses_where_jwt_verify_refuses_it");
     ok(!da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now + 961, &got),
        "verified_expired_token_misses");
     da_verified_put(vc, &kr1, "https://i", "https://i", other, &c);
@@ -1262,6 +1302,32 @@ static void test_verified(void)
     da_verified_put(vc, &kr1, "https://i", "https://i", tok, &c);
     ok(da_verified_get(vc, pool, &kr1, "https://i", "https://i", tok, now, &got) && got
        && !got->plain, "verified_hit_with_a_del_is_not_plain");
+    test_verified_extreme_times(vc, &kr1, &c, tok, now);
+}
+
+/* Numbers from a request: digits only, in range, no overflow. */
+static void test_parse_int(void)
+{
+    static const char *const bad[] = {
+        "", "-1", "+1", " 1", "1 ", "1a", "0x10", "1e3", "1.0", "201",
+        "2147483648", "99999999999999999999999", "9223372036854775808",
+        "18446744073709551617", "\xef\xbc\x91",
+    };
+    apr_int64_t v = -7;
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ok(!da_parse_int(bad[i], 0, 200, &v) && v == -7,
+           "parse_int_refuses_%s_and_leaves_the_value", *bad[i] ? bad[i] : "empty");
+    }
+    ok(da_parse_int("0", 0, 200, &v) && v == 0, "parse_int_zero");
+    ok(da_parse_int("200", 0, 200, &v) && v == 200, "parse_int_the_maximum");
+    ok(da_parse_int("007", 0, 200, &v) && v == 7, "parse_int_leading_zeros");
+    ok(!da_parse_int("0", 1, 200, &v), "parse_int_below_the_minimum");
+    ok(da_parse_int("999999999999999999", 0, APR_INT64_MAX, &v) && v == 999999999999999999LL,
+       "parse_int_18_digits");
+    ok(!da_parse_int("1000000000000000000", 0, APR_INT64_MAX, &v),
+       "parse_int_19_digits_refused");
 }
 
 int main(void)
@@ -1284,6 +1350,7 @@ int main(void)
     test_local_path();
     test_store();
     test_verified();
+    test_parse_int();
 
     return done_testing();
 }

@@ -158,6 +158,39 @@ static const char *b64(const char *s)
     return da_b64url_encode(pool, (const unsigned char *)s, strlen(s));
 }
 
+/* The order n of the curve whose coordinates have coord bytes (P-256 or
+ * P-384), from OpenSSL: independent of the constants in da_jwt.c. */
+static BIGNUM *curve_order(int coord)
+{
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(coord == 32 ? NID_X9_62_prime256v1
+                                                         : NID_secp384r1);
+    BIGNUM *n = g ? BN_dup(EC_GROUP_get0_order(g)) : NULL;
+
+    EC_GROUP_free(g);
+    return n;
+}
+
+/* s > n/2: the high one of the two valid values, s and n - s. */
+static int s_is_high(const BIGNUM *s, int coord)
+{
+    BIGNUM *n = curve_order(coord);
+    int high = n && BN_rshift1(n, n) && BN_cmp(s, n) > 0;
+
+    BN_free(n);
+    return high;
+}
+
+/* Replace the s of a raw R||S signature by n - s (in place). */
+static void flip_raw_s(unsigned char *sig, int coord)
+{
+    BIGNUM *n = curve_order(coord), *sv = BN_bin2bn(sig + coord, coord, NULL);
+
+    if (n && sv && BN_sub(sv, n, sv))
+        BN_bn2binpad(sv, sig + coord, coord);
+    BN_free(n);
+    BN_free(sv);
+}
+
 /* An independent JWS signer: the base64url signature of input under alg
  * ("none": empty), HS* with key as the secret, RSxxx/ESxxx with key as a
  * private key PEM. */
@@ -192,6 +225,9 @@ static const char *jws_sign(const char *alg, const void *key, size_t keylen, con
             BN_bn2binpad(ECDSA_SIG_get0_r(es), sig, coord);
             BN_bn2binpad(ECDSA_SIG_get0_s(es), sig + coord, coord);
             siglen = 2 * coord;
+            /* Low s, as every signer must (da_jwt.c refuses the other). */
+            if (s_is_high(ECDSA_SIG_get0_s(es), coord))
+                flip_raw_s(sig, coord);
             ECDSA_SIG_free(es);
         }
         else
@@ -431,6 +467,82 @@ static void test_tampering(void)
             "alg", "alg_none_with_typ_kid_and_a_signature_fails_on_alg");
     refused(kr, forge("ES384", ec384_pem, ec384_len, header("ES384", da_key_kid(ec256)), none_body),
             "alg", "alg_other_than_the_pinned_one_fails");
+}
+
+/* tok with the s of its ECDSA signature replaced by n - s: the same
+ * claims, a second signature that is just as valid mathematically. */
+static const char *flip_s(const char *tok)
+{
+    const char *dot = strrchr(tok, '.') + 1;
+    unsigned char *raw;
+    apr_size_t n = 0;
+
+    da_b64url_decode(pool, dot, strlen(dot), &raw, &n);
+    flip_raw_s(raw, (int)n / 2);
+    return apr_pstrcat(pool, apr_pstrndup(pool, tok, dot - tok),
+                       da_b64url_encode(pool, raw, n), NULL);
+}
+
+/* s of tok's signature is the low one (<= n/2). */
+static int token_s_is_low(const char *tok)
+{
+    const char *dot = strrchr(tok, '.') + 1;
+    unsigned char *raw;
+    apr_size_t n = 0;
+    BIGNUM *sv;
+    int low;
+
+    if (da_b64url_decode(pool, dot, strlen(dot), &raw, &n) != APR_SUCCESS || n % 2)
+        return 0;
+    sv = BN_bin2bn(raw + n / 2, (int)n / 2, NULL);
+    low = sv && !s_is_high(sv, (int)n / 2);
+    BN_free(sv);
+    return low;
+}
+
+/* ECDSA malleability: (r, s) and (r, n - s) both verify. Our signer
+ * always writes the low s, and only the low s is accepted, so a token has
+ * one spelling (a cache or a blocklist keyed on the token cannot be
+ * sidestepped by re-spelling it). */
+static void test_low_s(void)
+{
+    static const struct {
+        const char *alg;
+        da_key_t **key;
+        const char **pem, **pub;
+        size_t *pem_len, *pub_len;
+        int rounds;
+    } cases[] = {
+        { "ES256", &ec256, &ec256_pem, &ec256_pub, &ec256_len, &ec256_pub_len, 200 },
+        { "ES384", &ec384, &ec384_pem, &ec384_pub, &ec384_len, &ec384_pub_len, 100 },
+    };
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *alg = cases[i].alg, *kid = da_key_kid(*cases[i].key);
+        da_keyring_t *kr = ring(alg, *cases[i].key, NULL);
+        const char *b = body(300, 0, NULL), *tok = NULL;
+        const char *as_jwt = forge(alg, *cases[i].pem, *cases[i].pem_len, apr_psprintf(pool,
+            "{\"alg\":\"%s\",\"typ\":\"JWT\",\"kid\":\"%s\"}", alg, kid), b);
+        int r, low = 0;
+
+        for (r = 0; r < cases[i].rounds; r++) {
+            tok = sign(kr, NULL);
+            low += tok && token_s_is_low(tok) && verifies(kr, tok, NULL);
+        }
+        ok(low == cases[i].rounds, "%s_our_%d_signatures_all_have_low_s", alg, cases[i].rounds);
+        ok(tok && !token_s_is_low(flip_s(tok)), "%s_flip_s_makes_a_high_s", alg);
+        refused(kr, flip_s(tok), "signature",
+                apr_psprintf(pool, "%s_high_s_variant_of_our_token_is_refused", alg));
+        refused(kr, flip_s(forge(alg, *cases[i].pem, *cases[i].pem_len, header(alg, kid), b)),
+                "signature",
+                apr_psprintf(pool, "%s_high_s_variant_of_an_independent_token_is_refused", alg));
+        /* The high-s variant is a valid ECDSA signature: only our rule
+         * refuses it (libjwt, OpenSSL underneath, accepts it). */
+        ok(libjwt_verifies(as_jwt, *cases[i].pub, *cases[i].pub_len)
+           && libjwt_verifies(flip_s(as_jwt), *cases[i].pub, *cases[i].pub_len),
+           "%s_high_s_variant_is_valid_ecdsa_for_libjwt", alg);
+    }
 }
 
 static void test_key_confusion(void)
@@ -781,6 +893,7 @@ int main(void)
     test_round_trips();
     test_interop();
     test_tampering();
+    test_low_s();
     test_key_confusion();
     test_times();
     test_iss_aud();
