@@ -15,6 +15,7 @@
 #include <http_core.h>
 
 #define CLAIM_HEADER_PREFIX "X-DeskAuth-"
+#define ENV_PREFIX "DESKAUTH_"
 #define DA_VERIFIED_SLOTS 4096
 
 da_claims_t *da_authn_claims(request_rec *r)
@@ -182,25 +183,46 @@ static const char *flat(apr_pool_t *p, const char *v)
     return out;
 }
 
-typedef void (*table_put_t)(apr_table_t *, const char *, const char *);
+/* Does name start with prefix, letters in any case and '-' and '_' alike?
+ * A WSGI or Rack backend reads X_DeskAuth_Role as it reads
+ * X-DeskAuth-Role (both become HTTP_X_DESKAUTH_ROLE), so both spellings
+ * are ours, as mod_auth_openidc scrubs its own headers. */
+static int claim_named(const char *name, const char *prefix)
+{
+    for (; *prefix; prefix++, name++) {
+        char a = *name == '_' ? '-' : *name, b = *prefix == '_' ? '-' : *prefix;
+        if (apr_tolower(a) != apr_tolower(b)) {
+            return 0;
+        }
+    }
+    return 1;
+}
 
-/* How to put claims with this name prefix into t. All our names share
- * their first four letters, the part apr_table_setn hashes, so each set
- * would compare its name with all the others: when no such name is there
- * yet (the usual case) adding is the same, at a fraction of the cost. */
-static table_put_t put_for(const apr_table_t *t, const char *prefix)
+/* Remove from t every name claim_named(prefix), logging each at debug as
+ * a WHAT ("incoming header"). No name found (the usual request): nothing
+ * is allocated. */
+static void remove_claim_names(request_rec *r, apr_table_t *t, const char *prefix,
+                               const char *what)
 {
     const apr_array_header_t *a = apr_table_elts(t);
     const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
-    apr_size_t n = strlen(prefix);
+    apr_array_header_t *found = NULL;
     int i;
 
     for (i = 0; i < a->nelts; i++) {
-        if (e[i].key && !strncasecmp(e[i].key, prefix, n)) {
-            return apr_table_setn;
+        if (e[i].key && claim_named(e[i].key, prefix)) {
+            if (!found) {
+                found = apr_array_make(r->pool, 2, sizeof(const char *));
+            }
+            APR_ARRAY_PUSH(found, const char *) = e[i].key;
         }
     }
-    return apr_table_addn;
+    for (i = 0; found && i < found->nelts; i++) {
+        const char *key = APR_ARRAY_IDX(found, i, const char *);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00043)
+                      "removed %s %s", what, key);
+        apr_table_unset(t, key);
+    }
 }
 
 static void export_claims(request_rec *r, const da_claims_t *cl, int how)
@@ -219,10 +241,17 @@ static void export_claims(request_rec *r, const da_claims_t *cl, int how)
         { "DESKAUTH_SCOPE", "X-DeskAuth-Scope", APR_OFFSETOF(da_claims_t, scope) },
         { NULL, NULL, 0 }
     };
-    table_put_t env = (how & DA_PASS_ENV) ? put_for(r->subprocess_env, "DESKAUTH_") : NULL,
-                hdr = (how & DA_PASS_HEADERS) ? put_for(r->headers_in, CLAIM_HEADER_PREFIX) : NULL;
-    int i;
+    int env = how & DA_PASS_ENV, hdr = how & DA_PASS_HEADERS, i;
 
+    /* Only the token speaks under these names: whatever else set one
+     * (SetEnvIf from a header, an earlier export) goes first, so a claim
+     * the token lacks is absent, and each one is added once. */
+    if (env) {
+        remove_claim_names(r, r->subprocess_env, ENV_PREFIX, "environment variable");
+    }
+    if (hdr) {
+        remove_claim_names(r, r->headers_in, CLAIM_HEADER_PREFIX, "request header");
+    }
     for (i = 0; names[i].env; i++) {
         const char *v = *(const char *const *)((const char *)cl + names[i].offset);
         if (!v) {
@@ -232,10 +261,10 @@ static void export_claims(request_rec *r, const da_claims_t *cl, int how)
             v = flat(r->pool, v);
         }
         if (env) {
-            env(r->subprocess_env, names[i].env, v);
+            apr_table_addn(r->subprocess_env, names[i].env, v);
         }
         if (hdr) {
-            hdr(r->headers_in, names[i].header, v);
+            apr_table_addn(r->headers_in, names[i].header, v);
         }
     }
 }
@@ -275,34 +304,8 @@ int da_authn_check(request_rec *r)
     return OK;
 }
 
-/* Remember the incoming X-DeskAuth-* names; the array is made only when
- * one is found, so the usual request allocates nothing here. */
-static int strip_one(void *baton, const char *key, const char *value)
-{
-    request_rec *r = ((void **)baton)[0];
-    apr_array_header_t **spoofed = ((void **)baton)[1];
-
-    if (!strncasecmp(key, CLAIM_HEADER_PREFIX, sizeof(CLAIM_HEADER_PREFIX) - 1)) {
-        if (!*spoofed) {
-            *spoofed = apr_array_make(r->pool, 2, sizeof(const char *));
-        }
-        APR_ARRAY_PUSH(*spoofed, const char *) = key;
-    }
-    return 1;
-}
-
 int da_authn_strip_headers(request_rec *r)
 {
-    apr_array_header_t *spoofed = NULL;
-    void *baton[2] = { r, &spoofed };
-    int i;
-
-    apr_table_do(strip_one, baton, r->headers_in, NULL);
-    for (i = 0; spoofed && i < spoofed->nelts; i++) {
-        const char *key = APR_ARRAY_IDX(spoofed, i, const char *);
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, DA_LOGNO(00043)
-                      "removed incoming header %s", key);
-        apr_table_unset(r->headers_in, key);
-    }
+    remove_claim_names(r, r->headers_in, CLAIM_HEADER_PREFIX, "incoming header");
     return DECLINED;
 }

@@ -41,6 +41,9 @@ void da_authn_child_init(apr_pool_t *p, server_rec *s);
 
 /* Hooks */
 int da_authn_check(request_rec *r);
+/* header_parser, first of all: removes every incoming header whose name
+ * starts with X-DeskAuth- in any case and with '-' and '_' alike
+ * (X_DeskAuth_Role), on every request, protected or not. */
 int da_authn_strip_headers(request_rec *r);
 
 #endif

@@ -120,8 +120,10 @@ int da_handoff_parse(request_rec *r, apr_table_t *params, da_handoff_t **out)
             return rc;
         }
     }
-    if (device && da_text_valid(device, 100)) {
-        h->device_name = device;
+    if (device) {
+        /* Kept as it will be stored, also in the pages that carry it on. */
+        h->device_name = da_text_clean(r->pool, device, DA_DEVICE_NAME_MAX_CHARS);
+        apr_table_setn(params, "device_name", h->device_name);
     }
     *out = h;
     return OK;
@@ -177,10 +179,8 @@ int da_after_signin(request_rec *r, da_db_t *db, const da_user_t *u,
 const char *da_connect_inputs(request_rec *r, const da_client_t *client,
                               const char *action)
 {
-    return apr_pstrcat(r->pool,
-                       "<input type=\"hidden\" name=\"action\" value=\"", action, "\">\n"
-                       "<input type=\"hidden\" name=\"client_id\" value=\"",
-                       da_html_escape(r->pool, client->id), "\">\n", NULL);
+    return apr_pstrcat(r->pool, da_html_hidden(r->pool, "action", action), "\n",
+                       da_html_hidden(r->pool, "client_id", client->id), "\n", NULL);
 }
 
 /* The hand-off page: automatic navigation, a button, a QR code, and the

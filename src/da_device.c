@@ -183,12 +183,10 @@ static int authorization_request(request_rec *r, apr_table_t *form, da_device_t 
         return da_send_oauth_error(r, HTTP_BAD_REQUEST, "invalid_scope",
                                    "scope is malformed");
     }
-    if (name && *name && !da_text_valid(name, 100)) {
-        return da_send_oauth_error(r, HTTP_BAD_REQUEST, "invalid_request",
-                                   "device_name must be at most 100 characters of text");
-    }
     d->client_id = client->id;
-    d->device_name = name ? name : "";
+    /* a name the device chose never fails the request: made valid UTF-8
+     * and cut between characters, as for every other sign-in */
+    d->device_name = name ? da_text_clean(r->pool, name, DA_DEVICE_NAME_MAX_CHARS) : "";
     return OK;
 }
 

@@ -102,6 +102,12 @@ char *da_html_escape(apr_pool_t *p, const char *s)
     return b.data;
 }
 
+char *da_html_hidden(apr_pool_t *p, const char *name, const char *value)
+{
+    return apr_pstrcat(p, "<input type=\"hidden\" name=\"", da_html_escape(p, name),
+                       "\" value=\"", da_html_escape(p, value), "\">", NULL);
+}
+
 /**** templates ****/
 
 /* One parsed tag: its kind ('\0' for a plain variable, '{' for a raw one,

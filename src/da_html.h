@@ -18,6 +18,10 @@
 /* & < > " ' ` = escaped as entities. NULL gives "". */
 char *da_html_escape(apr_pool_t *p, const char *s);
 
+/* <input type="hidden" name="NAME" value="VALUE">, both escaped: every
+ * value put into a form built in C goes through here. NULL value gives "". */
+char *da_html_hidden(apr_pool_t *p, const char *name, const char *value);
+
 /* Render tpl with vars (apr_table_t of name -> value). */
 char *da_html_render(apr_pool_t *p, const char *tpl, apr_table_t *vars);
 

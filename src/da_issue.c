@@ -85,9 +85,11 @@ static apr_status_t issue_session(request_rec *r, da_db_t *db, const da_user_t *
     s.user_id = u->id;
     s.kind = spec->kind;
     s.client_id = spec->client_id;
-    s.user_agent = ua ? apr_pstrndup(r->pool, ua, 500) : "";
-    s.device_name = spec->device_name ? apr_pstrndup(r->pool, spec->device_name, 100)
-                                      : s.user_agent;
+    /* Whatever the browser or the app sent, the row holds valid UTF-8 that
+     * fits its column: a sign-in never fails on these. */
+    s.user_agent = da_text_clean(r->pool, ua, DA_USER_AGENT_MAX_CHARS);
+    s.device_name = da_text_clean(r->pool, spec->device_name ? spec->device_name : ua,
+                                  DA_DEVICE_NAME_MAX_CHARS);
     s.ip = da_client_ip(r);
     s.refresh_hash = da_sha256_b64url(r->pool, out->refresh_token);
     if (compat) {

@@ -367,8 +367,7 @@ apr_status_t da_link_issue(request_rec *r, da_db_t *db, const da_link_kind_t *k,
 /* The hash a token is stored under, or NULL for what cannot be one of ours. */
 static const char *token_hash(request_rec *r, const char *token)
 {
-    if (!token || strlen(token) != 43 || strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-            "abcdefghijklmnopqrstuvwxyz0123456789-_") != 43) {
+    if (!da_token32_valid(token)) {
         return NULL;
     }
     return da_sha256_b64url(r->pool, token);

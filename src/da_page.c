@@ -50,6 +50,15 @@ static const char *csrf_new(request_rec *r)
     return t;
 }
 
+/* The CSRF cookie when it is one we could have issued (43 base64url
+ * characters), else NULL: no other value is put into a page or compared. */
+static const char *csrf_cookie(request_rec *r)
+{
+    const char *t = da_cookie_get(r, "deskauth_csrf");
+
+    return da_token32_valid(t) ? t : NULL;
+}
+
 const char *da_csrf_token(request_rec *r)
 {
     const char *t = apr_table_get(r->notes, "deskauth-csrf");
@@ -57,8 +66,8 @@ const char *da_csrf_token(request_rec *r)
     if (t) {
         return t;
     }
-    t = da_cookie_get(r, "deskauth_csrf");
-    if (!t || strlen(t) != 43) {
+    t = csrf_cookie(r);
+    if (!t) {
         return csrf_new(r);
     }
     apr_table_setn(r->notes, "deskauth-csrf", t);
@@ -113,7 +122,7 @@ int da_origin_ok(request_rec *r)
 
 int da_csrf_check(request_rec *r, apr_table_t *form)
 {
-    const char *cookie = da_cookie_get(r, "deskauth_csrf");
+    const char *cookie = csrf_cookie(r);
     const char *sent = form ? apr_table_get(form, "csrf") : NULL;
 
     if (!da_origin_ok(r)) {
@@ -264,8 +273,7 @@ const char *da_hidden_inputs(apr_pool_t *p, apr_table_t *t,
     for (; *names; names++) {
         const char *v = apr_table_get(t, *names);
         if (v && *v) {
-            out = apr_pstrcat(p, out, "<input type=\"hidden\" name=\"", *names,
-                              "\" value=\"", da_html_escape(p, v), "\">\n", NULL);
+            out = apr_pstrcat(p, out, da_html_hidden(p, *names, v), "\n", NULL);
         }
     }
     return out;

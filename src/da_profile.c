@@ -60,7 +60,7 @@ static const char *connect_section(request_rec *r)
 {
     da_srv_conf_t *c = da_srv(r->server);
     const char *out = "", *action = da_html_escape(r->pool, da_url(r, "callback"));
-    const char *csrf = da_csrf_token(r);
+    const char *csrf = da_html_hidden(r->pool, "csrf", da_csrf_token(r));
     int i;
 
     if (!c->clients) {
@@ -73,13 +73,11 @@ static const char *connect_section(request_rec *r)
         }
         out = apr_pstrcat(r->pool, out,
             "<div class=\"field\"><p><strong>", da_html_escape(r->pool, cl->name),
-            "</strong></p>\n<form method=\"post\" action=\"", action, "\">\n"
-            "<input type=\"hidden\" name=\"csrf\" value=\"", csrf, "\">\n",
-            da_connect_inputs(r, cl, "file"),
+            "</strong></p>\n<form method=\"post\" action=\"", action, "\">\n",
+            csrf, "\n", da_connect_inputs(r, cl, "file"),
             "<button type=\"submit\" class=\"small\">Download connection file</button>\n"
-            "</form>\n<form method=\"post\" action=\"", action, "\">\n"
-            "<input type=\"hidden\" name=\"csrf\" value=\"", csrf, "\">\n",
-            da_connect_inputs(r, cl, "qr"),
+            "</form>\n<form method=\"post\" action=\"", action, "\">\n",
+            csrf, "\n", da_connect_inputs(r, cl, "qr"),
             "<button type=\"submit\" class=\"small\">Show QR code</button>\n"
             "</form></div>\n", NULL);
     }

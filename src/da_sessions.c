@@ -18,8 +18,12 @@ static json_object *session_json(request_rec *r, const da_session_t *s,
     da_json_set_str(o, "id", s->id);
     da_json_set_str(o, "kind", s->kind);
     da_json_set_str(o, "clientId", *s->client_id ? s->client_id : NULL);
-    da_json_set_str(o, "deviceName", s->device_name);
-    da_json_set_str(o, "userAgent", s->user_agent);
+    /* Rows written before values were cleaned on the way in may hold
+     * invalid UTF-8: the answer never does. */
+    da_json_set_str(o, "deviceName", da_text_clean(r->pool, s->device_name,
+                                                   DA_DEVICE_NAME_MAX_CHARS));
+    da_json_set_str(o, "userAgent", da_text_clean(r->pool, s->user_agent,
+                                                  DA_USER_AGENT_MAX_CHARS));
     da_json_set_str(o, "ip", s->ip);
     da_json_set_time(r->pool, o, "createdAt", s->created_at);
     da_json_set_time(r->pool, o, "lastUsedAt", s->last_used_at);
@@ -47,20 +51,21 @@ static const char *session_item(request_rec *r, const da_session_t *s,
 {
     apr_pool_t *p = r->pool;
     int here = !strcmp(s->id, current);
+    const char *device = da_text_clean(p, s->device_name, DA_DEVICE_NAME_MAX_CHARS);
 
     return apr_pstrcat(p, "<li class=\"session\"><div><strong>",
-        da_html_escape(p, *s->device_name ? s->device_name : "Unknown device"),
+        da_html_escape(p, *device ? device : "Unknown device"),
         "</strong>", here ? " <span class=\"badge\">This device</span>" : "",
         "<br><span class=\"hint\">", da_html_escape(p, kind_label(r, s)),
         " · ", da_html_escape(p, s->ip), " · signed in ",
-        da_rfc3339(p, s->created_at), " · last used ", da_rfc3339(p, s->last_used_at),
+        da_html_escape(p, da_rfc3339(p, s->created_at)), " · last used ",
+        da_html_escape(p, da_rfc3339(p, s->last_used_at)),
         "</span></div>",
         here ? "" : apr_pstrcat(p, "<form method=\"post\" action=\"",
-                                da_html_escape(p, da_url(r, "sessions")), "\">"
-                                "<input type=\"hidden\" name=\"csrf\" value=\"", csrf, "\">"
-                                "<input type=\"hidden\" name=\"action\" value=\"revoke\">"
-                                "<input type=\"hidden\" name=\"id\" value=\"",
-                                da_html_escape(p, s->id), "\">"
+                                da_html_escape(p, da_url(r, "sessions")), "\">",
+                                da_html_hidden(p, "csrf", csrf),
+                                da_html_hidden(p, "action", "revoke"),
+                                da_html_hidden(p, "id", s->id),
                                 "<button type=\"submit\" class=\"small\">Sign out</button>"
                                 "</form>", NULL),
         "</li>\n", NULL);

@@ -51,6 +51,13 @@ typedef struct {
     const da_resume_t *resume;            /* ... the resume's details (NULL: none) */
 } da_user_t;
 
+/* How much of a device name and a User-Agent a session keeps, in
+ * characters: well within the columns (VARCHAR(400) and VARCHAR(1000),
+ * counted in characters by PostgreSQL). Longer values are cut, never
+ * refused (da_text_clean). */
+#define DA_DEVICE_NAME_MAX_CHARS 100
+#define DA_USER_AGENT_MAX_CHARS  500
+
 typedef struct {
     const char *id;
     const char *user_id;

@@ -274,6 +274,58 @@ int da_text_valid(const char *s, apr_size_t maxlen)
     return chars <= maxlen;
 }
 
+/* The bytes u[0..n) of one well-formed character, copied to out as they
+ * are, a control character (C0, DEL, C1) as a space; returns the bytes
+ * written. */
+static apr_size_t put_char(char *out, const unsigned char *u, int n)
+{
+    if (*u < 0x20 || *u == 0x7f || (u[0] == 0xc2 && u[1] < 0xa0)) {
+        *out = ' ';
+        return 1;
+    }
+    memcpy(out, u, (apr_size_t)n);
+    return (apr_size_t)n;
+}
+
+int da_token32_valid(const char *s)
+{
+    return s && strlen(s) == 43
+           && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789-_") == 43;
+}
+
+const char *da_text_clean(apr_pool_t *p, const char *s, apr_size_t max_chars)
+{
+    const unsigned char *u;
+    apr_size_t len, chars = 0, o = 0;
+    char *out;
+
+    if (!s) {
+        return "";
+    }
+    len = strlen(s);
+    if (da_text_valid(s, max_chars)) {
+        return s;
+    }
+    /* Each input byte gives at most 3 output bytes (U+FFFD), each
+     * character at most 4. */
+    out = apr_palloc(p, (len * 3 < max_chars * 4 ? len * 3 : max_chars * 4) + 1);
+    for (u = (const unsigned char *)s; *u && chars < max_chars; chars++) {
+        int n = utf8_len(u);
+        if (n) {
+            o += put_char(out + o, u, n);
+            u += n;
+        }
+        else {
+            memcpy(out + o, "\xef\xbf\xbd", 3);          /* U+FFFD */
+            o += 3;
+            u++;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';

@@ -13,6 +13,10 @@ apr_status_t da_random_bytes(unsigned char *buf, apr_size_t n);
  * codes, CSRF tokens. NULL only if the CSPRNG fails. */
 const char *da_random_token(apr_pool_t *p, apr_size_t n);
 
+/* Is s a token as da_random_token(p, 32) makes them: exactly 43 base64url
+ * characters? (Mail links and the CSRF cookie accept nothing else.) */
+int da_token32_valid(const char *s);
+
 char *da_b64url_encode(apr_pool_t *p, const unsigned char *data, apr_size_t len);
 
 /* Strict decoder: rejects padding, '+', '/', whitespace and bad lengths.
@@ -55,6 +59,14 @@ int da_email_valid(const char *email);
 
 /* Valid UTF-8 without control characters (except none): for names. */
 int da_text_valid(const char *s, apr_size_t maxlen);
+
+/* s made fit to store and show, for free text taken from a request (a
+ * User-Agent, a device name): valid UTF-8, where a byte that starts no
+ * well-formed sequence becomes U+FFFD and a control character (C0, DEL,
+ * C1) a space, cut between two characters to at most max_chars
+ * characters (at most 4 * max_chars bytes). s itself when it already is
+ * so; NULL gives "". The result passes da_text_valid(result, max_chars). */
+const char *da_text_clean(apr_pool_t *p, const char *s, apr_size_t max_chars);
 
 #endif
 

@@ -10,7 +10,7 @@ use DeskAuthTest;
 use DeskAuthForge qw(claims_from jwt_sign key_path);
 use LWP::UserAgent;
 
-plan tests => 33;
+plan tests => 39;
 
 my $raw = LWP::UserAgent->new(max_redirect => 0, timeout => 30, cookie_jar => undef);
 
@@ -60,6 +60,22 @@ ok(defined $claims->{sub} && defined $claims->{sid}, 'the registration token car
     ok(!exists $hdr->{'x-deskauth-extra'}, 'a spoofed X-DeskAuth-Extra (no such claim) is removed');
     unlike($res->content, qr/ADMIN|evil\@example\.com|forged-sub|smuggled/,
            'no spoofed value reaches the application at all');
+}
+
+# DESKAUTH_* variables say what the token says, whatever the request
+# carried: a SetEnvIf rule of the location (t/conf/extra.conf.in) turns
+# X-Legacy-Role into DESKAUTH_ROLE, DESKAUTH_CLIENT_ID and DESKAUTH_ADMIN;
+# headers named like the variables become HTTP_* (or nothing) in a CGI.
+{
+    my ($res, $env, $hdr) = echo('/echo-env', bearer($token), 'X-Legacy-Role' => 'ADMIN',
+                                 ':DESKAUTH_ROLE' => 'ADMIN', 'Deskauth-Role' => 'ADMIN',
+                                 ':DESKAUTH_CLIENT_ID' => 'ADMIN', ':X_DeskAuth_Role' => 'ADMIN');
+    is($res->code, 200, '/echo-env with headers aimed at DESKAUTH_* is served');
+    is($env->{DESKAUTH_ROLE}, 'USER', 'DESKAUTH_ROLE is the token role, not the one a header set');
+    ok(!exists $env->{DESKAUTH_CLIENT_ID}, 'no DESKAUTH_CLIENT_ID: the token has no client_id, a header cannot add one');
+    ok(!exists $env->{DESKAUTH_ADMIN}, 'no DESKAUTH_* variable the token does not export (DESKAUTH_ADMIN)');
+    is($hdr->{'x-deskauth-role'}, 'USER', 'X-DeskAuth-Role (HTTP_X_DESKAUTH_ROLE) is the token role');
+    unlike($res->content, qr/ADMIN/, 'the value ADMIN reaches the application under no name');
 }
 
 # Control characters in a claim (a token signed with the server's key, as

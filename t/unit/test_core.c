@@ -111,6 +111,20 @@ static void test_tokens_and_hashes(void)
     ok(t1 && t2 && strcmp(t1, t2) != 0, "random_token_two_calls_differ");
     ok(t1 && strspn(t1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                         "0123456789-_") == 43, "random_token_is_base64url");
+    ok(da_token32_valid(t1) && da_token32_valid(t2), "token32_valid_accepts_random_tokens");
+    ok(da_token32_valid("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"),
+       "token32_valid_accepts_dash_and_underscore");
+    ok(!da_token32_valid(NULL) && !da_token32_valid(""), "token32_valid_refuses_null_and_empty");
+    ok(!da_token32_valid("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa")
+       && !da_token32_valid("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0A"),
+       "token32_valid_refuses_42_and_44_chars");
+    /* 43 bytes each: what used to pass a length check into the page */
+    ok(!da_token32_valid("\"><meta http-equiv=refresh content=0;url=x>")
+       && !da_token32_valid("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0")
+       && !da_token32_valid("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAF=0")
+       && !da_token32_valid("ungWv48Bz pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0")
+       && !da_token32_valid("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfI\xc3\xa9" "a0"),
+       "token32_valid_refuses_43_bytes_of_markup_plus_slash_padding_space_utf8");
     is_str(da_sha256_b64url(pool, "abc"), "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0",
            "sha256_b64url_of_abc");
     is_str(da_sha256_b64url(pool, ""), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU",
@@ -285,6 +299,75 @@ static void test_text(void)
        && da_text_valid("\xf0\x9f\x98\x80\xf0\x9f\x98\x80", 2) == 1
        && da_text_valid("\xf0\x9f\x98\x80\xf0\x9f\x98\x80", 1) == 0,
        "text_valid_length_limit_multibyte");
+}
+
+/* Every result of da_text_clean is valid text within the limit, at
+ * most 4 bytes a character: 2,000 random byte strings (fixed seed). */
+static void text_clean_fuzz(void)
+{
+    unsigned int seed = 12345;
+    int i, bad = 0;
+
+    for (i = 0; i < 2000 && !bad; i++) {
+        char in[64];
+        apr_size_t n = (apr_size_t)(i % 63), k, max = (apr_size_t)(i % 17);
+        const char *out;
+        for (k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            in[k] = (char)((seed >> 16) % 255 + 1);      /* no NUL */
+        }
+        in[n] = '\0';
+        out = da_text_clean(pool, in, max);
+        if (!da_text_valid(out, max) || strlen(out) > 4 * max) {
+            diag("input %d gave invalid or long text", i);
+            bad = 1;
+        }
+    }
+    ok(!bad, "text_clean_any_bytes_give_valid_text_within_the_limit");
+}
+
+static void test_text_clean(void)
+{
+    const char *plain = "Mozilla/5.0 (X11; Linux x86_64)";
+    /* 34 of U+65E5 (3 bytes each): 102 bytes */
+    char nihon[34 * 3 + 1];
+    int i;
+
+    for (i = 0; i < 34; i++) {
+        memcpy(nihon + 3 * i, "\xe6\x97\xa5", 3);
+    }
+    nihon[34 * 3] = '\0';
+
+    ok(da_text_clean(pool, plain, 500) == plain, "text_clean_keeps_clean_text_as_is");
+    is_str(da_text_clean(pool, NULL, 10), "", "text_clean_null_is_empty");
+    is_str(da_text_clean(pool, "caf\xe9 ok", 100), "caf\xef\xbf\xbd ok",
+           "text_clean_latin1_byte_becomes_replacement_char");
+    is_str(da_text_clean(pool, "a\x80z\xff", 100), "a\xef\xbf\xbdz\xef\xbf\xbd",
+           "text_clean_lone_continuation_and_ff_replaced");
+    is_str(da_text_clean(pool, "\xe6\x97", 100), "\xef\xbf\xbd\xef\xbf\xbd",
+           "text_clean_truncated_sequence_replaced_byte_by_byte");
+    is_str(da_text_clean(pool, "\xed\xa0\x80", 100), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+           "text_clean_surrogate_replaced");
+    is_str(da_text_clean(pool, "\xc0\xaf", 100), "\xef\xbf\xbd\xef\xbf\xbd",
+           "text_clean_overlong_replaced");
+    is_str(da_text_clean(pool, "a\tb\r\nc\x1b[0m\x7f", 100), "a b  c [0m ",
+           "text_clean_c0_and_del_become_spaces");
+    is_str(da_text_clean(pool, "a\xc2\x85z\xc2\xa0", 100), "a z\xc2\xa0",
+           "text_clean_c1_becomes_space_nbsp_kept");
+    is_str(da_text_clean(pool, "abcdef", 4), "abcd", "text_clean_cuts_ascii_at_the_limit");
+    is_int((long)strlen(da_text_clean(pool, nihon, 100)), 102,
+           "text_clean_34_cjk_characters_fit_100");
+    is_str(da_text_clean(pool, nihon, 2), "\xe6\x97\xa5\xe6\x97\xa5",
+           "text_clean_cuts_cjk_between_characters");
+    is_str(da_text_clean(pool, "ab\xf0\x9f\x98\x80yz", 3), "ab\xf0\x9f\x98\x80",
+           "text_clean_keeps_a_whole_emoji_at_the_cut");
+    is_str(da_text_clean(pool, "abc\xf0\x9f\x98\x80", 3), "abc",
+           "text_clean_drops_a_whole_emoji_past_the_cut");
+    is_str(da_text_clean(pool, "ab\xf0\x9f\x98", 3), "ab\xef\xbf\xbd",
+           "text_clean_cut_emoji_replaced_then_limited");
+    is_str(da_text_clean(pool, "\xe9\xe9\xe9\xe9", 2), "\xef\xbf\xbd\xef\xbf\xbd",
+           "text_clean_limit_counts_replacements");
+    text_clean_fuzz();
 }
 
 /* ------------------------------------------------------------------ */
@@ -1340,6 +1423,7 @@ int main(void)
     test_tokens_and_hashes();
     test_email();
     test_text();
+    test_text_clean();
     test_form();
     test_cookie();
     test_json();

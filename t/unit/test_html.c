@@ -49,6 +49,16 @@ static void test_escape(void)
            "escape_leaves_plain_text_and_utf8_alone");
     is_str(da_html_escape(pool, NULL), "", "escape_of_null_is_empty");
     is_str(da_html_escape(pool, ""), "", "escape_of_empty_is_empty");
+    is_str(da_html_hidden(pool, "csrf", "abc"),
+           "<input type=\"hidden\" name=\"csrf\" value=\"abc\">",
+           "hidden_input_plain");
+    is_str(da_html_hidden(pool, "csrf", "\"><meta http-equiv=refresh content=0>"),
+           "<input type=\"hidden\" name=\"csrf\" value=\"&quot;&gt;&lt;meta "
+           "http-equiv&#61;refresh content&#61;0&gt;\">",
+           "hidden_input_escapes_the_value");
+    is_str(da_html_hidden(pool, "a\"b", NULL),
+           "<input type=\"hidden\" name=\"a&quot;b\" value=\"\">",
+           "hidden_input_escapes_the_name_null_value_is_empty");
 }
 
 static void test_variables(void)
@@ -188,7 +198,7 @@ int main(void)
     apr_initialize();
     apr_pool_create(&pool, NULL);
 
-    plan(50);
+    plan(53);
     test_escape();
     test_variables();
     test_sections();
