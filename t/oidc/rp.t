@@ -14,15 +14,12 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test qw(-withtestmore);
 use DeskAuthTest ();
 use DeskAuthServer;
+use DeskAuthNode;
 use DeskAuthForge qw(key_path slurp_file);
 use File::Spec;
 
 my $OIDC_SO = '/usr/lib/apache2/modules/mod_auth_openidc.so';
-my $CHROMIUM = $ENV{DESKAUTH_CHROMIUM} || '/usr/bin/chromium';
-my $BROWSER = File::Spec->rel2abs("$FindBin::Bin/../browser");
-my ($node) = grep { -x $_ } map { "$_/node" } File::Spec->path;
-my @missing = grep { $_ } (!-f $OIDC_SO && $OIDC_SO), (!$node && 'node'), (!-x $CHROMIUM && $CHROMIUM),
-                          (!-f "$BROWSER/node_modules/playwright-core/package.json" && 't/browser/node_modules');
+my @missing = (DeskAuthNode::missing(), -f $OIDC_SO ? () : $OIDC_SO);
 plan skip_all => 'needs ' . join(', ', @missing) . ' (tools/deps --test)' if @missing;
 
 my $secret_file = key_path('client-secret.txt');
@@ -96,37 +93,9 @@ for my $rp ($one, $two) {
 }
 
 # --- Chromium through both ---------------------------------------------------------------------------------
-my $logs = Apache::Test::vars('t_logs');
-my $stderr = "$logs/browser-rp.stderr";
-my $pid = open(my $out, '-|') // die "fork: $!";
-if (!$pid) {
-    open STDERR, '>', $stderr or die "$stderr: $!";
-    chdir $BROWSER or die "$BROWSER: $!";
-    exec $node, 'rp.mjs', $issuer, $one->base, $two->base, $email, $password, $secret{one}
-        or die "exec node: $!";
-}
-my (@tests, $plan);
-eval {
-    local $SIG{ALRM} = sub { die "timeout\n" };
-    alarm 240;
-    while (my $line = <$out>) {
-        chomp $line;
-        if ($line =~ /^(not )?ok\b\s*\d*\s*(?:-\s*)?(.*)\z/) { push @tests, [!$1, $2, []] }
-        elsif ($line =~ /^1\.\.(\d+)/) { $plan = $1 }
-        elsif ($line =~ /^#\s?(.*)\z/ && @tests) { push @{ $tests[-1][2] }, $1 }
-    }
-    alarm 0;
-    1;
-} or kill 'TERM', $pid;
-close $out;
-my $status = $?;
-
-plan tests => @tests + 3;
-for my $t (@tests) {
-    ok($t->[0], "rp: $t->[1]") or diag(join "\n", @{ $t->[2] });
-}
-ok(defined $plan && $plan == @tests && ($status >> 8) <= 1, "rp.mjs ran to the end (" . scalar(@tests) . ' tests)')
-    or diag(do { local $/; open my $fh, '<', $stderr; <$fh> // '' });
+my $run = DeskAuthNode::run_script('rp', $issuer, $one->base, $two->base, $email, $password, $secret{one});
+plan tests => DeskAuthNode::count($run) + 2;
+DeskAuthNode::report($run);
 is_deeply([$op->crash_lines, $one->crash_lines, $two->crash_lines], [], 'no crash in any of the three servers');
 unlike($op->error_log, qr/\Q$secret{one}\E|\Q$secret{two}\E/, 'no client secret in the provider\'s log');
 $_->stop for $one, $two, $op;
