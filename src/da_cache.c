@@ -378,7 +378,15 @@ static void drop(request_rec *r, da_cache_t *cache, const char *sid)
     unlock(cache);
 }
 
-/* Forget sessions: ids[from..n-1], all but keep (may be NULL). */
+/* Move the revocation epoch on: every memo of every process lapses. */
+static void bump_epoch(da_cache_t *cache)
+{
+    if (cache->epoch) {
+        apr_atomic_inc32(cache->epoch);
+    }
+}
+
+/* Forget sessions: ids[0..n-1], all but keep (may be NULL). */
 static void forget(request_rec *r, const char *const *ids, int n, const char *keep)
 {
     da_cache_t *cache = da_srv(r->server)->cache_instance;
@@ -387,16 +395,17 @@ static void forget(request_rec *r, const char *const *ids, int n, const char *ke
     if (!cache) {
         return;
     }
-    /* The epoch first: a check that read the database before our
-     * revocation then drops what it stores after our remove. */
-    if (cache->epoch) {
-        apr_atomic_inc32(cache->epoch);
-    }
+    /* The epoch before the drops: a check that read the database before
+     * the revocation then drops what it stores after our remove. */
+    bump_epoch(cache);
     for (i = 0; i < n; i++) {
         if (!keep || strcmp(ids[i], keep)) {
             drop(r, cache, ids[i]);
         }
     }
+    /* And after them: a check that found an answer not yet dropped has
+     * memoised it under the epoch of the first bump, now over. */
+    bump_epoch(cache);
 }
 
 void da_session_forget(request_rec *r, const char *sid)

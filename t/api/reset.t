@@ -12,8 +12,6 @@ use URI ();
 use DeskAuthTest;
 use DeskAuthMail;
 use DeskAuthLoad;
-use DeskAuthOAuth qw(web_sign_in session_cookie);
-use HTTP::Request ();
 
 plan tests => 54 + 2 * 4;
 
@@ -217,25 +215,9 @@ my $NEWER = 'third horse 3';
 # sessions must be forgotten only once the reset is committed: forgotten
 # before, a check in between caches "valid" again from the old snapshot.
 
-# Sign the account in three times and return the requests the clients send.
-sub load_requests {
-    my ($email, $password) = @_;
-    my @req;
-    for (1 .. 2) {
-        my (undef, $j) = login_user($email, $password);
-        my $t = ref $j eq 'HASH' ? $j->{tokens}{accessToken} // 'none' : 'none';
-        push @req, sub { HTTP::Request->new(GET => url('/protected/'), [bearer($t)]) };
-    }
-    my $b = browser();
-    web_sign_in($b, $email, $password);
-    my $c = session_cookie($b) // 'none';
-    push @req, sub { HTTP::Request->new(GET => url('/cookie-only/'), [Cookie => "deskauth_session=$c"]) };
-    return \@req;
-}
-
 for my $how (qw(json form)) {
     my (undef, undef, $lf) = register_user();
-    my $requests = load_requests($lf->{email}, $PASSWORD);
+    my $requests = session_requests($lf->{email}, $PASSWORD);
     json_req(POST => $RESET, {email => $lf->{email}});
     my $token = link_token(reset_link($lf->{email}, 1));
     my $new = "load horse $how 9";

@@ -7,6 +7,7 @@ package DeskAuthCtl;
 #
 #   is(deskauthctl('user', 'disable', $email), 0, '...');
 #   my ($status, $out, $err) = deskauthctl_output('user', 'set-role', $email, 'ADMIN');
+#   my ($status, $out, $err) = db_sql("SELECT count(*) FROM deskauth_sessions");
 #
 # Technique taken from t/api/errors.t.
 use strict;
@@ -16,7 +17,7 @@ use Exporter 'import';
 use Apache::Test ();
 use File::Temp ();
 
-our @EXPORT = qw(deskauthctl deskauthctl_output);
+our @EXPORT = qw(deskauthctl deskauthctl_output db_sql);
 
 # (driver, params) of the test server's database, or an empty list.
 sub db_args {
@@ -39,7 +40,25 @@ sub deskauthctl_output {
     my $ctl = Apache::Test::vars('top_dir') . '/deskauthctl';
     return (-1, '', "deskauthctl or t/conf/deskauth-db.conf missing\n")
         unless defined $params && -x $ctl;
-    my @run = ($ctl, '--dbd-driver', $driver, '--dbd-params', $params, @args);
+    return run_as_child($ctl, '--dbd-driver', $driver, '--dbd-params', $params, @args);
+}
+
+# Run SQL on the test server's database with its own client (sqlite3 or
+# psql), for what no interface of the module makes: (exit status, stdout,
+# stderr), one row a line, columns separated by '|'.
+sub db_sql {
+    my ($sql) = @_;
+    my ($driver, $params) = db_args();
+    return (-1, '', "t/conf/deskauth-db.conf missing\n") unless defined $params;
+    return $driver eq 'pgsql'
+        ? run_as_child('psql', $params, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', $sql)
+        : run_as_child('sqlite3', '-bail', '-cmd', '.timeout 10000', $params, $sql);
+}
+
+# Run a command as the user the server's children run as; (exit status,
+# stdout, stderr).
+sub run_as_child {
+    my @run = @_;
     unshift @run, 'runuser', '-u', Apache::Test::vars('user'), '--' if $> == 0;
 
     my $out = File::Temp->new;

@@ -12,16 +12,20 @@ package DeskAuthLoad;
 #   $run->{rows}        [ [sent, status, request index], ... ] of every worker
 #   late_successes($run)   rows sent after done that got 200
 #   sent_after($run)       how many requests were sent after done
+#   session_requests($email, $password)   three fresh sessions' requests
 use strict;
 use warnings;
 
 use Exporter 'import';
 use File::Temp ();
+use HTTP::Request ();
 use LWP::UserAgent ();
 use POSIX ();
 use Time::HiRes ();
+use DeskAuthTest qw(login_user browser bearer url);
+use DeskAuthOAuth qw(web_sign_in session_cookie);
 
-our @EXPORT = qw(under_load late_successes sent_after);
+our @EXPORT = qw(under_load late_successes sent_after session_requests);
 
 # One worker: requests in turn, forever, one line per answer; keep-alive
 # like a real client, so that threads of one child share the load.
@@ -67,6 +71,23 @@ sub under_load {
         }
     }
     return { done => $done, rows => \@rows, action_result => \@result };
+}
+
+# Sign the account in three times (two Bearer tokens, one browser cookie)
+# and return the requests a client of each session sends: a protected page.
+sub session_requests {
+    my ($email, $password) = @_;
+    my @req;
+    for (1 .. 2) {
+        my (undef, $j) = login_user($email, $password);
+        my $t = ref $j eq 'HASH' ? $j->{tokens}{accessToken} // 'none' : 'none';
+        push @req, sub { HTTP::Request->new(GET => url('/protected/'), [bearer($t)]) };
+    }
+    my $b = browser();
+    web_sign_in($b, $email, $password);
+    my $c = session_cookie($b) // 'none';
+    push @req, sub { HTTP::Request->new(GET => url('/cookie-only/'), [Cookie => "deskauth_session=$c"]) };
+    return \@req;
 }
 
 sub late_successes {

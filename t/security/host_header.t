@@ -1,7 +1,7 @@
 # The request's Host header (and the absolute-URI request line, and the
 # X-Forwarded-* headers) never reaches a URL the module emits: the metadata
-# (cached publicly), the connection file, the links in mails, and the Origin
-# check all follow DeskAuthIssuer (docs/behaviour.md "Public origin").
+# (cached publicly), the connection file, the links in mails, the device
+# grant's verification URIs, and the Origin check all follow DeskAuthIssuer (docs/behaviour.md "Public origin").
 use strict;
 use warnings;
 use FindBin;
@@ -34,27 +34,35 @@ my @forged = (
         'Forwarded' => 'host=evil.example;proto=https'],
 );
 
-plan tests => 5 + 3 * @forged + 3 * 3 + 3 + 4;
+plan tests => 5 + 3 * @forged + 3 * 3 + 3 + 4 + 3 * @forged;
 
 # One raw HTTP/1.1 GET (so that the request line and Host are ours):
 # (status, lower-cased headers joined by ", ", body).
 sub raw_get {
     my ($target, @h) = @_;
+    return raw_request(GET => $target, undef, @h);
+}
+
+# The same with any method, and a form-encoded BODY when defined.
+sub raw_request {
+    my ($method, $target, $body, @h) = @_;
     my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $PORT, Timeout => 15)
         or return (0, {}, '');
-    my $req = "GET $target HTTP/1.1\r\n";
+    my $req = "$method $target HTTP/1.1\r\n";
     while (my ($k, $v) = splice @h, 0, 2) { $req .= "$k: $v\r\n" }
-    print $sock $req, "Accept: application/json\r\nConnection: close\r\n\r\n";
+    $req .= "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+          . length($body) . "\r\n" if defined $body;
+    print $sock $req, "Accept: application/json\r\nConnection: close\r\n\r\n", $body // '';
     my $resp = do { local $/; <$sock> } // '';
     close $sock;
-    my ($head, $body) = split /\r\n\r\n/, $resp, 2;
+    my ($head, $content) = split /\r\n\r\n/, $resp, 2;
     my ($status) = ($head // '') =~ m{\AHTTP/1\.\d (\d{3})};
     my %h;
     for (split /\r\n/, $head // '') {
         next unless /^([^:]+):\s*(.*)\z/;
         $h{lc $1} = exists $h{lc $1} ? "$h{lc $1}, $2" : $2;
     }
-    return ($status // 0, \%h, $body // '');
+    return ($status // 0, \%h, $content // '');
 }
 
 sub endpoints_ok {
@@ -155,4 +163,20 @@ sub mail_link_ok {
        'sign-in form with our host but the https scheme as Origin is 403');
     is($form->(Host => 'evil.example', Origin => $ORIGIN)->code, 303,
        'control: our own Origin passes whatever the Host header says');
+}
+
+# --- the device grant's verification URIs -------------------------------------------------
+# The TV shows them (and their QR code) to the person: a forged Host must not
+# send that person to the attacker's page to type the code there.
+for my $f (@forged) {
+    my ($name, $target, @hdr) = @$f;
+    (my $device = $target) =~ s/\Q$META\E\z/\/auth\/device/;
+    my ($s, undef, $body) = raw_request(POST => $device, 'client_id=tv-app', @hdr);
+    my $j = eval { JSON::PP->new->decode($body) };
+    $j = {} unless ref $j eq 'HASH';
+    is($s, 200, "device authorization with $name: 200") or diag $body;
+    is($j->{verification_uri} // '', "$ORIGIN/auth/device",
+       "device authorization with $name: verification_uri on DeskAuthIssuer");
+    is($j->{verification_uri_complete} // '', "$ORIGIN/auth/device?user_code=" . ($j->{user_code} // 'none'),
+       "device authorization with $name: verification_uri_complete on DeskAuthIssuer");
 }
