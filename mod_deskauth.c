@@ -1,67 +1,92 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* mod_deskauth: sign-in backend for a website and its desktop app.
  *
- * This file is the whole module on one screen: its handlers, hooks and
- * providers. Everything else is under src/ (see STYLE.md). */
+ * This file is the whole module on one screen: its routes, hooks and
+ * providers. Everything else is under src/: core/ (APR-only), httpd/ (the
+ * glue) and endpoints/ (one file per handler). */
 
-#include "src/da_private.h"
-#include "src/da_authn.h"
-#include "src/da_authz.h"
-#include "src/da_cache.h"
-#include "src/da_db.h"
-#include "src/da_handlers.h"
-#include "src/da_mail.h"
+#include "da_private.h"
+#include "da_authn.h"
+#include "da_authz.h"
+#include "da_session.h"
+#include "da_socache.h"
+#include "da_db.h"
+#include "da_http.h"
+#include "da_mail.h"
+#include "da_routes.h"
 
 #include <mod_auth.h>
 
-/* SetHandler deskauth-NAME -> the function serving it (SPEC §3). */
-static const struct {
-    const char *handler;
-    int (*serve)(request_rec *r);
-} handlers[] = {
-    { "deskauth-register", da_register_handler },
-    { "deskauth-login",    da_login_handler },
-    { "deskauth-callback", da_callback_handler },
-    { "deskauth-token",    da_token_handler },
-    { "deskauth-revoke",   da_revoke_handler },
-    { "deskauth-logout",   da_logout_handler },
-    { "deskauth-sessions", da_sessions_handler },
-    { "deskauth-admin",    da_admin_handler },
-    { "deskauth-profile",  da_profile_handler },
-    { "deskauth-jwks",     da_jwks_handler },
-    { "deskauth-metadata", da_metadata_handler },
-    { "deskauth-verify",   da_verify_handler },
-    { "deskauth-reset",    da_reset_handler },
-    { "deskauth-userinfo", da_userinfo_handler },
-    { "deskauth-device",   da_device_handler },
-    { NULL, NULL }
+/* The one route table: SetHandler deskauth-NAME -> the function serving it.
+ * Each line: the handler NAME, its URL when no <Location> or DeskAuthURL
+ * gives one, the methods it takes (others: 405 with Allow), the function
+ * (src/endpoints/da_NAME.c). Adding an endpoint: a line here, its file,
+ * its name in Makefile.am. */
+const da_route_t da_routes[] = {
+    { "register", "/auth/register",   DA_M(GET) | DA_M(POST), da_register_handler },
+    { "login",    "/auth/login",      DA_M(GET) | DA_M(POST), da_login_handler },
+    { "callback", "/auth/callback",   DA_M(GET) | DA_M(POST), da_callback_handler },
+    { "token",    "/auth/token",      DA_M(POST),             da_token_handler },
+    { "revoke",   "/auth/revoke",     DA_M(POST),             da_revoke_handler },
+    { "logout",   "/auth/logout",     DA_M(GET) | DA_M(POST), da_logout_handler },
+    { "sessions", "/auth/sessions",   DA_M(GET) | DA_M(POST) | DA_M(DELETE),
+                                                              da_sessions_handler },
+    { "admin",    "/auth/admin",      DA_M(GET) | DA_M(PATCH) | DA_M(DELETE),
+                                                              da_admin_handler },
+    { "profile",  "/api/auth/profile",
+                  DA_M(GET) | DA_M(POST) | DA_M(PUT) | DA_M(PATCH) | DA_M(DELETE),
+                                                              da_profile_handler },
+    { "jwks",     "/.well-known/jwks.json", DA_M(GET),        da_jwks_handler },
+    { "metadata", "/.well-known/oauth-authorization-server", DA_M(GET),
+                                                              da_metadata_handler },
+    { "verify",   "/auth/verify",     DA_M(GET) | DA_M(POST), da_verify_handler },
+    { "reset",    "/auth/reset",      DA_M(GET) | DA_M(POST), da_reset_handler },
+    { "device",   "/auth/device",     DA_M(GET) | DA_M(POST), da_device_handler },
+    { "userinfo", "/auth/userinfo",   DA_M(GET) | DA_M(POST), da_userinfo_handler },
+    { NULL, NULL, 0, NULL }
 };
 
 static int da_handler(request_rec *r)
 {
-    int i;
+    const da_route_t *route = da_route_find(r->handler);
 
-    if (!r->handler || strncmp(r->handler, "deskauth-", 9)) {
+    if (!route) {
         return DECLINED;
     }
-    for (i = 0; handlers[i].handler; i++) {
-        if (!strcmp(r->handler, handlers[i].handler)) {
-            return handlers[i].serve(r);
-        }
+    if (!da_route_takes(route, r->method_number)) {
+        return da_method_not_allowed(r, da_allow_list(r->pool, route->methods));
     }
-    return DECLINED;
+    return route->serve(r);
 }
 
 static void da_register_hooks(apr_pool_t *p)
 {
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
 
-    ap_hook_pre_config(da_cache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(da_socache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(da_config_check, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(da_socache_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_db_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
-    ap_hook_post_config(da_cache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(da_socache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(da_session_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(da_mail_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_db_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
-    ap_hook_child_init(da_cache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(da_socache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(da_session_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(da_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(da_authn_strip_headers, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_authn(da_authn_check, NULL, NULL, APR_HOOK_MIDDLE,

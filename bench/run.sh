@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/run.sh: the SPEC §8 benchmark of mod_deskauth (speed, sign-in, memory).
+# bench/run.sh: the docs/interface.md benchmark of mod_deskauth (speed, sign-in, memory).
 #
 # Expects the module built (`make`: .libs/mod_deskauth.so); builds nothing of
 # the module itself. Installs what is missing from Debian (wrk, ab, the two
@@ -29,7 +29,7 @@
 #     chunks, which goes first alternating: wall time and CPU time (httpd's
 #     against bcrypt_bench's) of both: at cost 4, one at a time, on the
 #     throughput server (shows the non-bcrypt part of a sign-in); at
-#     DeskAuthPasswordCost 12 (the default, SPEC §8's "configured cost"),
+#     DeskAuthPasswordCost 12 (the default, docs/interface.md's "configured cost"),
 #     2 x cores at a time (the server saturated: throughput), then cores at
 #     a time, on a second start of the same configuration with a single
 #     child process.
@@ -876,7 +876,7 @@ fi
     echo "$table"
     echo
     echo "Ratio = the location's req/s / the req/s of the /open/ run paired with it (run just before it"
-    echo "in odd rounds, just after it in even ones): SPEC §8's measure, one ratio per round; the"
+    echo "in odd rounds, just after it in even ones): the measure of docs/interface.md's qualities, one ratio per round; the"
     echo "median and the mean of the $ROUNDS ratios are shown. httpd CPU = user+system time of all"
     echo "httpd processes during the run / requests served; CPU ratio = the paired /open/ run's CPU"
     echo "per request / the location's. Both wrk and httpd share the 2 cores."

@@ -1,6 +1,21 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* fuzz_common.h: what every libFuzzer target of mod_deskauth shares.
  *
- * Each target calls the real APR-only core (src/da_*.c) with one APR pool,
+ * Each target calls the real APR-only core (src/core/da_*.c) with one APR pool,
  * created in LLVMFuzzerInitialize and cleared after every input, the way
  * httpd clears a request pool. pool_shim.c makes every apr_palloc() of that
  * pool a malloc() of its own, so AddressSanitizer sees the exact bounds of

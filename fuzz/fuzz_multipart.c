@@ -1,3 +1,18 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
 /* fuzz_multipart.c: the streaming multipart/form-data parser (da_mp_*)
  * fed in random chunk splits, and the file-name helpers of uploads and
  * downloads (da_filename_sanitize, da_content_disposition).
@@ -293,7 +308,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lim.max_part = 16 << ((flags >> 4) & 3);
         lim.max_total = 512 << ((flags >> 2) & 3);
     }
-    else {                                /* src/da_resume.c's */
+    else {                                /* src/endpoints/da_resume.c's */
         lim.max_parts = 8;
         lim.max_header = 4096;
         lim.max_part = 1024 * 1024;

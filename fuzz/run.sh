@@ -31,7 +31,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-src=$top/src
+src=$top/src/core
 build=$here/build
 out=$here/out
 

@@ -1,5 +1,5 @@
 # Runs last: nothing the suite did may have crashed a child process, and the
-# error log holds no secret handed out during the run (SPEC §5: "Tokens,
+# error log holds no secret handed out during the run (interface.md, Tokens: "Tokens,
 # codes, passwords and hashes never appear in logs").
 use strict;
 use warnings;

@@ -1,9 +1,9 @@
 #!/bin/sh
 # embed.sh: compile page templates and schema files into the module.
 #
-#   sh tools/embed.sh SRCDIR FILE... > src/da_assets.c
+#   sh tools/embed.sh SRCDIR FILE... > src/core/da_assets.c
 #
-# Prints a C file implementing src/da_assets.h: each FILE (a path relative
+# Prints a C file implementing src/core/da_assets.h: each FILE (a path relative
 # to SRCDIR) becomes a string literal looked up by its base name. Printable
 # ASCII is kept as is (one source line per input line, so the generated file
 # stays readable and diffable); backslash and quote are escaped, '?' too

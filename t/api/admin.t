@@ -1,11 +1,11 @@
 # The admin JSON API, deskauth-admin at /auth/admin behind Require
-# deskauth-role ADMIN (SPEC §6.7; routes in the header of src/da_admin.c):
+# deskauth-role ADMIN (interface.md, Administration; routes in the header of src/endpoints/da_admin.c):
 #   GET    /auth/admin/users[?q=&limit=&offset=]  list and search
 #   GET    /auth/admin/users/ID                   one user
 #   PATCH  /auth/admin/users/ID {isActive, role}  enable/disable, change role
 #   DELETE /auth/admin/users/ID/sessions          revoke a user's sessions
 # The ADMIN is made with `deskauthctl user set-role EMAIL ADMIN` (ADMIN is never
-# self-assignable, SPEC §4), then signs in again to get a token with that role.
+# self-assignable, docs/interface.md), then signs in again to get a token with that role.
 use strict;
 use warnings;
 use FindBin;
@@ -20,8 +20,6 @@ use JSON::PP ();
 plan tests => 7 + 9 + 7 + 4 + 8 + 6 + 4 + 6 + 3 + 5 + 5 + 8;
 
 my $PW = 'correct horse 1';
-my @USER_FIELDS = qw(id email firstName lastName fullName role company jobRole authType
-                     emailVerified isActive resume createdAt updatedAt lastLoginAt);
 
 sub h  { my ($j) = @_; return ref $j eq 'HASH' ? $j : {} }
 sub hd { my ($j) = @_; return h(h($j)->{data}) }
@@ -92,7 +90,7 @@ my $admin;
     ok(true_bool(h($j)->{success}), 'the list answer has "success": true');
     ok(ref hd($j)->{users} eq 'ARRAY' && @{ hd($j)->{users} } >= 2
        && !(grep { join(',', sort keys %{ h($_) }) ne join(',', sort @USER_FIELDS) } @{ hd($j)->{users} }),
-       'data.users is an array of user objects (every field of SPEC §6.1), the USER and the ADMIN at least');
+       'data.users is an array of user objects (every field of the user object), the USER and the ADMIN at least');
     like($res->content, qr/"total"\s*:\s*\d+\s*[,}]/, 'data.total is a JSON number');
     ok((hd($j)->{total} // -1) =~ /\A\d+\z/ && hd($j)->{total} >= @{ users_of($j) },
        'data.total is at least the number of users on the page');

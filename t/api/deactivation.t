@@ -1,5 +1,5 @@
 # Deactivating an account out of process, as another server or an admin's
-# shell would (SPEC §6.6 "A deactivated account cannot sign in (403
+# shell would (interface.md, Sessions and sign-out "A deactivated account cannot sign in (403
 # account_disabled) and all its sessions stop working", §6.7 deskauthctl,
 # §6.6/§9 revocation: "immediate on the server that revoked it ... and within
 # DeskAuthSessionCacheTTL elsewhere"). Here deskauthctl is the "elsewhere": it
@@ -23,7 +23,7 @@ plan tests => 4 + 6 + 3 + 5;
 
 sub h { my ($j) = @_; return ref $j eq 'HASH' ? $j : {} }
 
-# DeskAuthSessionCacheTTL of the test server: t/conf/extra.conf, else the default (SPEC §4).
+# DeskAuthSessionCacheTTL of the test server: t/conf/extra.conf, else the default (docs/interface.md).
 sub cache_ttl {
     my $ttl = 10;
     if (open my $fh, '<', Apache::Test::vars('t_conf') . '/extra.conf') {

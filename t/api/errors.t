@@ -1,4 +1,4 @@
-# SPEC §6.1 error table: every row is asserted somewhere in t/api and t/pages.
+# interface.md, Sign-up and sign-in error table: every row is asserted somewhere in t/api and t/pages.
 #
 #   400 invalid_request        register.t, login.t, profile.t; here: non-object JSON
 #   401 invalid_credentials    login.t
@@ -24,18 +24,9 @@ use HTTP::Request ();
 use DeskAuthTest;
 use DeskAuthServer;
 
-plan tests => 76;
+plan tests => 96;
 
-sub jbody { my $res = shift; return eval { JSON::PP->new->utf8->decode($res->content) } }
 
-sub raw_req {
-    my ($method, $path, $body, %h) = @_;
-    my $ua  = LWP::UserAgent->new(max_redirect => 0, timeout => 60);
-    my $req = HTTP::Request->new($method => url($path));
-    $req->header($_ => $h{$_}) for keys %h;
-    $req->content($body) if defined $body;
-    return $ua->request($req);
-}
 
 # Four assertions: status, JSON content type, the exact §6.1 shape, the code.
 sub error_ok {
@@ -124,6 +115,18 @@ is $rres->code, 201, 'errors_setup_registration_is_201';
     ok $allow =~ /\bGET\b/ && $allow =~ /\bPOST\b/, 'register_405_has_Allow_listing_GET_and_POST';
 }
 
+# Every route answers the methods it does not take from the route table: 405
+# with exactly the table's Allow (GET includes HEAD).
+for my $case (['PUT', '/.well-known/jwks.json', 'GET'],
+              ['DELETE', '/auth/token', 'POST'],
+              ['PUT', '/auth/callback', 'GET, POST'],
+              ['OPTIONS', '/auth/sessions', 'GET, POST, DELETE']) {
+    my ($m, $path, $allow) = @$case;
+    my ($r) = json_req($m => $path, undef);
+    error_ok($r, 405, 'method_not_allowed', "route_table_${m}_$path");
+    is $r->header('Allow'), $allow, "route_table_${m}_${path}_Allow_is_the_table_s";
+}
+
 # --- 413 payload_too_large ---------------------------------------------------------
 
 {
@@ -173,8 +176,8 @@ SKIP: {
     $srv->stop;
 }
 
-# --- 403 account_disabled (SPEC §6.6; the account is disabled with
-# deskauthctl, SPEC §6.7, which works on the live database) -------------------
+# --- 403 account_disabled (interface.md, Sessions and sign-out; the account is disabled with
+# deskauthctl, interface.md, Administration, which works on the live database) -------------------
 
 {
     my ($reg, undef, $f) = register_user();

@@ -1,4 +1,4 @@
-# SPEC §6.1, §9: POST /auth/login (JSON API).
+# interface.md, Sign-up and sign-in: POST /auth/login (JSON API).
 use strict;
 use warnings;
 use FindBin;
@@ -15,30 +15,10 @@ plan tests => 55;
 
 my $LOGIN   = '/auth/login';
 my $RFC3339 = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
-my @USER_FIELDS = qw(id email firstName lastName fullName role company jobRole
-                     authType emailVerified isActive resume createdAt updatedAt
-                     lastLoginAt);
 my %H = ('Content-Type' => 'application/json', 'Accept' => 'application/json');
 
-sub jbody { my $res = shift; return eval { JSON::PP->new->utf8->decode($res->content) } }
 
-sub jtype {
-    my $v = shift;
-    return 'null'   unless defined $v;
-    return 'bool'   if JSON::PP::is_bool($v);
-    return 'object' if ref $v eq 'HASH';
-    return 'array'  if ref $v eq 'ARRAY';
-    return JSON::PP->new->allow_nonref->encode($v) =~ /^"/ ? 'string' : 'number';
-}
 
-sub raw_req {
-    my ($method, $path, $body, %h) = @_;
-    my $ua  = LWP::UserAgent->new(max_redirect => 0, timeout => 60);
-    my $req = HTTP::Request->new($method => url($path));
-    $req->header($_ => $h{$_}) for keys %h;
-    $req->content($body) if defined $body;
-    return $ua->request($req);
-}
 
 sub claims {
     my $tok = shift // '';

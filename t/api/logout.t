@@ -1,4 +1,4 @@
-# SPEC §6.6 "POST /auth/logout ends the current session", §5 (the session
+# interface.md, Sessions and sign-out "POST /auth/logout ends the current session", §5 (the session
 # check of every token), docs/behaviour.md "Logout".
 use strict;
 use warnings;
@@ -14,7 +14,6 @@ plan tests => 24;
 my $LOGOUT  = '/auth/logout';
 my $PROFILE = '/api/auth/profile';
 
-sub jbody { my $res = shift; return eval { JSON::PP->new->utf8->decode($res->content) } }
 
 sub error_ok {
     my ($res, $status, $code, $name) = @_;

@@ -1,4 +1,4 @@
-# SPEC §6.5 (without the resume), §5 (verification failures), §9 "Profile":
+# interface.md, Profile and resume (without the resume), §5 (verification failures), §9 "Profile":
 # GET / PATCH / PUT /api/auth/profile and /api/auth/profile-with-token.
 use strict;
 use warnings;
@@ -16,30 +16,10 @@ use DeskAuthForge ();
 plan tests => 107;
 
 my $PROFILE = '/api/auth/profile';
-my @USER_FIELDS = qw(id email firstName lastName fullName role company jobRole
-                     authType emailVerified isActive resume createdAt updatedAt
-                     lastLoginAt);
 my %H = ('Content-Type' => 'application/json', 'Accept' => 'application/json');
 
-sub jbody { my $res = shift; return eval { JSON::PP->new->utf8->decode($res->content) } }
 
-sub jtype {
-    my $v = shift;
-    return 'null'   unless defined $v;
-    return 'bool'   if JSON::PP::is_bool($v);
-    return 'object' if ref $v eq 'HASH';
-    return 'array'  if ref $v eq 'ARRAY';
-    return JSON::PP->new->allow_nonref->encode($v) =~ /^"/ ? 'string' : 'number';
-}
 
-sub raw_req {
-    my ($method, $path, $body, %h) = @_;
-    my $ua  = LWP::UserAgent->new(max_redirect => 0, timeout => 60);
-    my $req = HTTP::Request->new($method => url($path));
-    $req->header($_ => $h{$_}) for keys %h;
-    $req->content($body) if defined $body;
-    return $ua->request($req);
-}
 
 sub b64url { my $s = MIME::Base64::encode_base64(shift, ''); $s =~ tr{+/}{-_}; $s =~ s/=+$//; $s }
 sub unb64url {

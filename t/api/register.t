@@ -1,4 +1,4 @@
-# SPEC §6.1, §2, §5, §9 and docs/behaviour.md "Accounts":
+# interface.md, Sign-up and sign-in; Storage; Tokens and docs/behaviour.md "Accounts":
 # POST /auth/register (JSON API).
 use strict;
 use warnings;
@@ -16,40 +16,15 @@ plan tests => 133;
 
 my $REGISTER = '/auth/register';
 my $RFC3339  = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
-my @USER_FIELDS = qw(id email firstName lastName fullName role company jobRole
-                     authType emailVerified isActive resume createdAt updatedAt
-                     lastLoginAt);
 
 # --- local helpers ---------------------------------------------------------
 
 # The response body as JSON, decoded afresh (so that number/string types are
 # still those of the wire), or undef.
-sub jbody {
-    my $res = shift;
-    my $j = eval { JSON::PP->new->utf8->decode($res->content) };
-    return $j;
-}
 
 # 'null', 'bool', 'object', 'array', 'string' or 'number' of a freshly
 # decoded value.
-sub jtype {
-    my $v = shift;
-    return 'null'   unless defined $v;
-    return 'bool'   if JSON::PP::is_bool($v);
-    return 'object' if ref $v eq 'HASH';
-    return 'array'  if ref $v eq 'ARRAY';
-    my $e = JSON::PP->new->allow_nonref->encode($v);
-    return $e =~ /^"/ ? 'string' : 'number';
-}
 
-sub raw_req {
-    my ($method, $path, $body, %h) = @_;
-    my $ua  = LWP::UserAgent->new(max_redirect => 0, timeout => 60);
-    my $req = HTTP::Request->new($method => url($path));
-    $req->header($_ => $h{$_}) for keys %h;
-    $req->content($body) if defined $body;
-    return $ua->request($req);
-}
 
 sub b64url_decode {
     my $s = shift // '';
@@ -139,14 +114,14 @@ ok defined $u->{lastLoginAt} && defined $u->{createdAt}
        && $u->{lastLoginAt} ge $u->{createdAt},
     'register_signs_the_person_in_so_lastLoginAt_is_set';
 
-# the browser session cookie (behaviour.md: deskauth_session; SPEC §4)
+# the browser session cookie (behaviour.md: deskauth_session; docs/interface.md)
 my ($sc) = grep { /^deskauth_session=[^;]+/ } $res->header('Set-Cookie');
 ok defined $sc, 'register_sets_deskauth_session_cookie';
 like $sc // '', qr/;\s*HttpOnly\b/i, 'register_session_cookie_is_HttpOnly';
 like $sc // '', qr/;\s*SameSite=Lax\b/i, 'register_session_cookie_is_SameSite_Lax';
 like $sc // '', qr{;\s*Path=/(?:;|\s*$)}i, 'register_session_cookie_has_Path_root';
 
-# --- the access token is an ES256 at+jwt (SPEC §5, §9) --------------------
+# --- the access token is an ES256 at+jwt (interface.md, Tokens) --------------------
 
 my @parts = split /\./, ($t->{accessToken} // ''), -1;
 is scalar(@parts), 3, 'register_access_token_is_a_three_part_jws';

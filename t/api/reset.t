@@ -1,4 +1,4 @@
-# SPEC §6.8, §9: "Forgot password" (deskauth-reset). Always the same neutral
+# interface.md, Mail: "Forgot password" (deskauth-reset). Always the same neutral
 # answer; the owner gets a one-time link (30 min) by mail; setting a new
 # password through it revokes every session of the account.
 use strict;

@@ -1,4 +1,4 @@
-# SPEC §6.5 and §9 "Profile": the resume. Upload as application/pdf (PUT
+# interface.md, Profile and resume "Profile": the resume. Upload as application/pdf (PUT
 # <profile>/resume) and as multipart/form-data (the page's form, Bearer
 # callers), the user object's `resume`, download (owner, ADMIN with
 # ?user=ID) with attachment + nosniff, delete; and every refusal: a PNG
@@ -27,7 +27,6 @@ my $RESUME  = "$PROFILE/resume";
 my $MAX     = 1048576;                  # DeskAuthResumeMaxSize in extra.conf.in
 my $B       = 'resumeTestBoundary7';
 
-sub jbody { my $res = shift; return eval { JSON::PP->new->utf8->decode($res->content) } }
 
 # The user object of a GET-shape answer (or of a sign-in answer), or {}.
 sub puser {
@@ -37,12 +36,10 @@ sub puser {
     return {};
 }
 
-sub raw_req {
+# raw_req that asks for JSON unless HEADERS say otherwise.
+sub json_raw_req {
     my ($method, $path, $body, @h) = @_;
-    my $ua  = LWP::UserAgent->new(max_redirect => 0, timeout => 60);
-    my $req = HTTP::Request->new($method => url($path), [Accept => 'application/json', @h]);
-    $req->content($body) if defined $body;
-    return $ua->request($req);
+    return raw_req($method, $path, $body, Accept => 'application/json', @h);
 }
 
 # Is RES the §6.1 error STATUS/CODE? One assertion; the body on failure.
@@ -68,7 +65,7 @@ sub mp_body {
 }
 sub mp_req {
     my ($method, $path, $body, @h) = @_;
-    return raw_req($method, $path, $body, 'Content-Type' => "multipart/form-data; boundary=$B", @h);
+    return json_raw_req($method, $path, $body, 'Content-Type' => "multipart/form-data; boundary=$B", @h);
 }
 
 # A small PDF with every byte value and near misses of the delimiter inside
@@ -81,7 +78,7 @@ sub pdf {
 }
 my $PNG = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR" . ("\0" x 40);
 
-sub profile { my ($tok) = @_; return raw_req(GET => $PROFILE, undef, bearer($tok)) }
+sub profile { my ($tok) = @_; return json_raw_req(GET => $PROFILE, undef, bearer($tok)) }
 sub resume_of { my ($tok) = @_; return puser(profile($tok))->{resume} }
 
 # --- setup: two people ----------------------------------------------------------
@@ -100,7 +97,7 @@ ok exists $ja->{user}{resume} && !defined $ja->{user}{resume},
 
 my $pdf1 = pdf('first');
 {
-    my $r = raw_req(PUT => $RESUME, $pdf1, 'Content-Type' => 'application/pdf',
+    my $r = json_raw_req(PUT => $RESUME, $pdf1, 'Content-Type' => 'application/pdf',
                     'X-Filename' => 'My CV.pdf', bearer($A));
     my $j = jbody($r) || {};
     my $res = puser($r)->{resume};
@@ -127,7 +124,7 @@ is((resume_of($A) || {})->{filename}, 'My CV.pdf', 'get_profile_shows_the_resume
 # --- download ---------------------------------------------------------------------
 
 {
-    my $r = raw_req(GET => $RESUME, undef, bearer($A));
+    my $r = json_raw_req(GET => $RESUME, undef, bearer($A));
     is $r->code, 200, 'download_by_the_owner_is_200';
     ok $r->content eq $pdf1, 'download_gives_the_uploaded_bytes_exactly';
     like $r->header('Content-Type') // '', qr{^application/pdf$}, 'download_content_type_is_application_pdf';
@@ -139,7 +136,7 @@ is((resume_of($A) || {})->{filename}, 'My CV.pdf', 'get_profile_shows_the_resume
     is $r->header('Content-Length'), length $pdf1, 'download_content_length_is_the_pdf_size';
 }
 {
-    my $r = raw_req(HEAD => $RESUME, undef, bearer($A));
+    my $r = json_raw_req(HEAD => $RESUME, undef, bearer($A));
     ok $r->code == 200 && !length $r->content && ($r->header('Content-Length') // '') == length $pdf1,
         'head_download_has_the_headers_and_no_body';
 }
@@ -154,7 +151,7 @@ my $pdf2 = pdf('second');
     is $r->code, 200, 'multipart_post_to_the_profile_url_is_200' or diag $r->content;
     is $res->{filename}, 'second.pdf', 'multipart_post_stores_the_part_filename';
     is $res->{size}, length $pdf2, 'multipart_post_stores_the_exact_size';
-    ok raw_req(GET => $RESUME, undef, bearer($A))->content eq $pdf2,
+    ok json_raw_req(GET => $RESUME, undef, bearer($A))->content eq $pdf2,
         'multipart_upload_replaces_the_resume_byte_for_byte';
 }
 my $pdf3 = pdf('third');
@@ -177,17 +174,17 @@ my $pdf3 = pdf('third');
 
 # --- someone else's resume ----------------------------------------------------------
 
-error_is(raw_req(GET => $RESUME, undef, bearer($Bt)), 404, 'not_found',
+error_is(json_raw_req(GET => $RESUME, undef, bearer($Bt)), 404, 'not_found',
          'another_user_without_a_resume_gets_404_not_someone_elses');
-error_is(raw_req(GET => "$RESUME?user=$A_ID", undef, bearer($Bt)), 403, 'forbidden',
+error_is(json_raw_req(GET => "$RESUME?user=$A_ID", undef, bearer($Bt)), 403, 'forbidden',
          'a_non_admin_asking_for_another_users_resume_gets_403');
 ok !defined resume_of($Bt), 'the_other_users_profile_has_resume_null';
-error_is(raw_req(DELETE => $RESUME, undef, bearer($Bt)), 404, 'not_found',
+error_is(json_raw_req(DELETE => $RESUME, undef, bearer($Bt)), 404, 'not_found',
          'another_user_cannot_delete_it_404');
-ok raw_req(GET => $RESUME, undef, bearer($A))->code == 200,
+ok json_raw_req(GET => $RESUME, undef, bearer($A))->code == 200,
     'the_owners_resume_is_still_there_after_the_other_users_attempts';
-error_is(raw_req(GET => $RESUME), 401, 'unauthorized', 'download_without_a_token_is_401');
-error_is(raw_req(PUT => $RESUME, $pdf1, 'Content-Type' => 'application/pdf'), 401,
+error_is(json_raw_req(GET => $RESUME), 401, 'unauthorized', 'download_without_a_token_is_401');
+error_is(json_raw_req(PUT => $RESUME, $pdf1, 'Content-Type' => 'application/pdf'), 401,
          'unauthorized', 'upload_without_a_token_is_401');
 
 # --- an ADMIN (deskauthctl user set-role) ---------------------------------------------
@@ -199,21 +196,21 @@ error_is(raw_req(PUT => $RESUME, $pdf1, 'Content-Type' => 'application/pdf'), 40
     my ($lr) = login_user($fc->{email}, $fc->{password});
     my $C = (jbody($lr) || {})->{tokens}{accessToken} // '';
     is puser($lr)->{role}, 'ADMIN', 'the_admin_signs_in_with_role_admin';
-    my $r = raw_req(GET => "$RESUME?user=$A_ID", undef, bearer($C));
+    my $r = json_raw_req(GET => "$RESUME?user=$A_ID", undef, bearer($C));
     is $r->code, 200, 'admin_download_of_another_users_resume_is_200';
     ok $r->content eq $pdf3, 'admin_download_gives_that_users_bytes';
     like $r->header('Content-Disposition') // '', qr/^attachment; filename="lwp\.pdf"/,
         'admin_download_is_an_attachment_too';
-    error_is(raw_req(GET => "$RESUME?user=nosuchuser", undef, bearer($C)), 404, 'not_found',
+    error_is(json_raw_req(GET => "$RESUME?user=nosuchuser", undef, bearer($C)), 404, 'not_found',
              'admin_download_of_an_unknown_user_is_404');
     # A role change ends the tokens of the old role (docs/behaviour.md "Roles").
-    error_is(raw_req(GET => "$RESUME?user=$A_ID", undef, bearer($stale)), 401, 'unauthorized',
+    error_is(json_raw_req(GET => "$RESUME?user=$A_ID", undef, bearer($stale)), 401, 'unauthorized',
              'a_token_issued_before_the_promotion_is_refused_401');
 }
 
 # --- refusals: raw bodies ---------------------------------------------------------------
 
-sub put_pdf { my ($body, @h) = @_; return raw_req(PUT => $RESUME, $body, 'Content-Type' => 'application/pdf', @h, bearer($A)) }
+sub put_pdf { my ($body, @h) = @_; return json_raw_req(PUT => $RESUME, $body, 'Content-Type' => 'application/pdf', @h, bearer($A)) }
 
 {
     my $e = error_is(put_pdf($PNG, 'X-Filename' => 'photo.pdf'), 415, 'unsupported_media_type',
@@ -226,9 +223,9 @@ sub put_pdf { my ($body, @h) = @_; return raw_req(PUT => $RESUME, $body, 'Conten
     error_is(put_pdf('%PDF'), 415, 'unsupported_media_type', 'a_4_byte_file_is_415');
     my $e0 = error_is(put_pdf(''), 400, 'invalid_request', 'an_empty_file_is_400');
     like $e0->{message} // '', qr/^resume\b/, 'the_empty_refusal_names_resume';
-    error_is(raw_req(PUT => $RESUME, $pdf1, 'Content-Type' => 'text/plain', bearer($A)), 415,
+    error_is(json_raw_req(PUT => $RESUME, $pdf1, 'Content-Type' => 'text/plain', bearer($A)), 415,
              'unsupported_media_type', 'a_text_plain_body_is_415');
-    error_is(raw_req(POST => $PROFILE, $pdf1, 'Content-Type' => 'application/pdf', bearer($A)), 415,
+    error_is(json_raw_req(POST => $PROFILE, $pdf1, 'Content-Type' => 'application/pdf', bearer($A)), 415,
              'unsupported_media_type', 'a_raw_pdf_posted_to_the_profile_url_itself_is_415');
     error_is(put_pdf('%PDF-' . ('x' x $MAX)), 413, 'payload_too_large',
              'a_pdf_one_byte_over_the_limit_is_413');
@@ -242,7 +239,7 @@ sub put_pdf { my ($body, @h) = @_; return raw_req(PUT => $RESUME, $body, 'Conten
     $r = put_pdf($exact, 'X-Filename' => 'exact.pdf');
     ok $r->code == 200 && (puser($r)->{resume} || {})->{size} == $MAX,
         'a_pdf_of_exactly_the_limit_is_accepted' or diag $r->code;
-    ok raw_req(GET => $RESUME, undef, bearer($A))->content eq $exact,
+    ok json_raw_req(GET => $RESUME, undef, bearer($A))->content eq $exact,
         'the_largest_pdf_downloads_intact';
 }
 
@@ -255,7 +252,7 @@ sub put_pdf { my ($body, @h) = @_; return raw_req(PUT => $RESUME, $body, 'Conten
                      'a_truncated_multipart_body_is_400');
     like $e->{message} // '', qr/closing boundary/, 'the_truncated_body_message_says_so';
 
-    $e = error_is(raw_req(POST => $RESUME, $good, 'Content-Type' => 'multipart/form-data',
+    $e = error_is(json_raw_req(POST => $RESUME, $good, 'Content-Type' => 'multipart/form-data',
                           bearer($A)), 400, 'invalid_request', 'multipart_without_a_boundary_is_400');
     like $e->{message} // '', qr/boundary/, 'the_missing_boundary_message_says_so';
 
@@ -302,14 +299,14 @@ sub put_pdf { my ($body, @h) = @_; return raw_req(PUT => $RESUME, $body, 'Conten
     is $r->code, 200, 'a_filename_with_dot_dot_slash_and_quotes_is_accepted';
     is((puser($r)->{resume} || {})->{filename}, q{ev'il;.pdf},
         'the_stored_name_has_no_path_and_no_quotes');
-    my $d = raw_req(GET => $RESUME, undef, bearer($A))->header('Content-Disposition') // '';
+    my $d = json_raw_req(GET => $RESUME, undef, bearer($A))->header('Content-Disposition') // '';
     is $d, q{attachment; filename="ev'il;.pdf"; filename*=UTF-8''ev%27il%3B.pdf},
         'the_served_name_is_the_sanitized_one_quoted_safely';
 
     $r = put_pdf($pdf1, 'X-Filename' => '..%2F..%2Fsecret%22x%22.pdf');
     is((puser($r)->{resume} || {})->{filename}, 'secretx.pdf',
         'a_percent_encoded_path_in_x_filename_is_sanitized_after_decoding');
-    $r = raw_req(PUT => "$RESUME?filename=..%2F..%2Fq%22uery.pdf", $pdf1,
+    $r = json_raw_req(PUT => "$RESUME?filename=..%2F..%2Fq%22uery.pdf", $pdf1,
                  'Content-Type' => 'application/pdf', bearer($A));
     is((puser($r)->{resume} || {})->{filename}, 'query.pdf', 'the_filename_query_parameter_is_sanitized');
     $r = put_pdf($pdf1);
@@ -317,7 +314,7 @@ sub put_pdf { my ($body, @h) = @_; return raw_req(PUT => $RESUME, $body, 'Conten
 
     $r = put_pdf($pdf1, 'X-Filename' => 'r%C3%A9sum%C3%A9.pdf');
     is((puser($r)->{resume} || {})->{filename}, "r\x{e9}sum\x{e9}.pdf", 'a_utf8_name_round_trips_in_json');
-    is raw_req(GET => $RESUME, undef, bearer($A))->header('Content-Disposition'),
+    is json_raw_req(GET => $RESUME, undef, bearer($A))->header('Content-Disposition'),
         q{attachment; filename="r_sum_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf},
         'a_utf8_name_is_served_with_an_ascii_fallback_and_filename_star';
 }
@@ -327,22 +324,22 @@ sub put_pdf { my ($body, @h) = @_; return raw_req(PUT => $RESUME, $body, 'Conten
 {
     my $before = puser(profile($A))->{updatedAt} // '';
     sleep 1;
-    my $r = raw_req(DELETE => $RESUME, undef, bearer($A));
+    my $r = json_raw_req(DELETE => $RESUME, undef, bearer($A));
     is $r->code, 200, 'delete_is_200';
     my $u = puser($r);
     ok exists $u->{resume} && !defined $u->{resume}, 'delete_answers_resume_null';
     ok length $before && ($u->{updatedAt} // '') gt $before, 'delete_moves_updatedAt_on';
-    error_is(raw_req(GET => $RESUME, undef, bearer($A)), 404, 'not_found', 'download_after_delete_is_404');
-    error_is(raw_req(DELETE => $RESUME, undef, bearer($A)), 404, 'not_found', 'a_second_delete_is_404');
+    error_is(json_raw_req(GET => $RESUME, undef, bearer($A)), 404, 'not_found', 'download_after_delete_is_404');
+    error_is(json_raw_req(DELETE => $RESUME, undef, bearer($A)), 404, 'not_found', 'a_second_delete_is_404');
 }
 
 # --- routing ----------------------------------------------------------------------------
 
 {
-    my $r = raw_req(PATCH => $RESUME, '{}', 'Content-Type' => 'application/json', bearer($A));
+    my $r = json_raw_req(PATCH => $RESUME, '{}', 'Content-Type' => 'application/json', bearer($A));
     error_is($r, 405, 'method_not_allowed', 'patch_on_resume_is_405');
     like $r->header('Allow') // '', qr/GET.*PUT.*POST.*DELETE/, 'the_405_lists_get_put_post_delete';
-    error_is(raw_req(GET => "$PROFILE/cv", undef, bearer($A)), 404, 'not_found',
+    error_is(json_raw_req(GET => "$PROFILE/cv", undef, bearer($A)), 404, 'not_found',
              'another_sub_path_is_404');
 }
 

@@ -1,4 +1,4 @@
-# Where a browser lands after signing in (SPEC §4 DeskAuthRoleHome, §9 "After a
+# Where a browser lands after signing in (docs/interface.md DeskAuthRoleHome, §9 "After a
 # browser sign-in with no app waiting, the person lands on DeskAuthRoleHome for
 # their role, else the profile page"; docs/behaviour.md "Form results").
 # t/conf/extra.conf.in: DeskAuthRoleHome EMPLOYER /employer/; USER has none.

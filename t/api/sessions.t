@@ -1,4 +1,4 @@
-# Connected devices: GET/DELETE /auth/sessions and its page (SPEC §6.6, §9 "A
+# Connected devices: GET/DELETE /auth/sessions and its page (interface.md, Sessions and sign-out "A
 # session's id in /auth/sessions is the sid of its tokens", §9 "Revocation is
 # immediate on the server that revoked it").
 #
@@ -24,7 +24,7 @@ my $PW      = 'correct horse 1';
 my $UA_REG  = 'DeskAuthTest-register/1.0 (sessions.t)';
 my $UA_LOG  = 'DeskAuthTest-login/2.0 (sessions.t)';
 my $DEVICE  = 'Work Laptop';
-my $WEB_TTL = 43200;                      # DeskAuthWebSessionTTL default (SPEC §4)
+my $WEB_TTL = 43200;                      # DeskAuthWebSessionTTL default (docs/directives.html)
 my @FIELDS  = qw(id kind clientId deviceName userAgent ip createdAt lastUsedAt expiresAt current);
 
 sub h { my ($j) = @_; return ref $j eq 'HASH' ? $j : {} }
@@ -122,7 +122,7 @@ my %want_client = (reg => undef, login => undef, browser => undef,
     $list //= [];
     is(scalar @$list, 5, 'data.sessions lists the five live sessions of the person');
     is_deeply([sort map { h($_)->{id} // '' } @$list], [sort grep { defined } values %sid],
-              'each session id is the sid claim of its tokens (SPEC §9), and only the caller\'s sessions are listed');
+              'each session id is the sid claim of its tokens, and only the caller\'s sessions are listed');
     is_deeply([grep { join(',', sort keys %{ h($_) }) ne join(',', sort @FIELDS) } @$list], [],
               'every session has exactly id, kind, clientId, deviceName, userAgent, ip, createdAt, lastUsedAt, expiresAt, current');
     $list = [map { h($_) } @$list];

@@ -1,4 +1,4 @@
-# DeskAuthRequireVerifiedEmail on (SPEC §4, §6.8): nobody is signed in
+# DeskAuthRequireVerifiedEmail on (interface.md, Mail): nobody is signed in
 # before the address is confirmed. On a server of its own (the main test
 # server does not require it), mailing through t/bin/capture-mail:
 #

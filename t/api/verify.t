@@ -1,4 +1,4 @@
-# SPEC §6.8, §9: email verification. Sign-up mails a one-time link to
+# interface.md, Mail: email verification. Sign-up mails a one-time link to
 # deskauth-verify; opening it (GET) confirms the address; a new link can be
 # asked for with a neutral answer. Mails are read from t/bin/capture-mail.
 #

@@ -1,5 +1,5 @@
 # DeskAuthPassClaims: claims exported as DESKAUTH_<CLAIM> env vars and
-# X-DeskAuth-<Claim> request headers (SPEC §4, §9); incoming X-DeskAuth-*
+# X-DeskAuth-<Claim> request headers (docs/interface.md); incoming X-DeskAuth-*
 # headers are removed on every request (docs/behaviour.md).
 use strict;
 use warnings;

@@ -1,4 +1,4 @@
-# AuthType DeskAuth on ordinary locations (SPEC §4 directory context, §5,
+# AuthType DeskAuth on ordinary locations (docs/interface.md directory context, §5,
 # docs/behaviour.md "Protected locations").
 use strict;
 use warnings;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // t/browser/appauth.mjs BASE_URL
 //
-// The desktop sign-in of SPEC §6.2 done the way an Electron main process does
+// The desktop sign-in (interface.md, Desktop hand-off) done the way an Electron main process does
 // it with AppAuth-JS (@openid/appauth, its Node support: NodeBasedHandler,
 // NodeRequestor, NodeCrypto, BaseTokenRequestHandler), with headless Chromium
 // standing in for the system browser. Prints TAP; exit status 0 only if every
@@ -378,7 +378,7 @@ async function main() {
     tap.ok(raw.status === 400 && raw.json && raw.json.error === 'invalid_grant',
         'the old refresh token gets 400 {"error":"invalid_grant"} (RFC 6749 §5.2)', `${raw.status} ${raw.text.slice(0, 200)}`);
 
-    // Presenting a rotated refresh token revokes the whole session (SPEC §5, RFC 9700 §4.14.2).
+    // Presenting a rotated refresh token revokes the whole session (interface.md, Tokens; RFC 9700 §4.14.2).
     if (newest.refreshToken) {
         const t4 = await appauthToken(tokenHandler, configuration, refreshReq(newest.refreshToken));
         tap.ok(!t4.response && t4.error,

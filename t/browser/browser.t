@@ -1,7 +1,8 @@
-# Real clients against the test server (SPEC §6.2-6.4, §7, §9): AppAuth-JS in
-# Node, the way an Electron main process signs a person in (appauth.mjs), the
-# pages in headless Chromium with screenshots and QR decoding (pages.mjs), and
-# openid-client as an OpenID Connect native app (oidc.mjs).
+# Real clients against the test server (interface.md, Desktop hand-off, Pages):
+# AppAuth-JS in Node, the way an Electron main process signs a person in
+# (appauth.mjs), the pages in headless Chromium with screenshots and QR
+# decoding (pages.mjs), and openid-client as an OpenID Connect native app
+# (oidc.mjs).
 # Each script prints TAP; every line of it becomes a test here, named after
 # the script, plus one test per script that it ran to the end (a crash, a
 # timeout or a missing plan fails it). Screenshots: t/logs/screenshots/;

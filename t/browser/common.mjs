@@ -156,7 +156,7 @@ export function uniqueEmail(tag) {
     return `${tag}${Date.now()}p${process.pid}n${emailCount}@example.com`;
 }
 
-// POST /auth/register (JSON API, SPEC §6.1): a fresh account to sign in with.
+// POST /auth/register (JSON API): a fresh account to sign in with.
 export async function registerUser(base, tag) {
     const fields = {
         email: uniqueEmail(tag),

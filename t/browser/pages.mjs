@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // t/browser/pages.mjs BASE_URL OUTDIR
 //
-// The pages of SPEC §7 in headless Chromium (Debian's /usr/bin/chromium), at
+// The pages (interface.md, Pages) in headless Chromium (Debian's /usr/bin/chromium), at
 // a desktop (1280x800) and a phone (390x844) size: sign-in, sign-up, profile,
 // the "Continue to APP as EMAIL" page and the hand-off page of the
-// compatibility flow (SPEC §6.3: /auth/login?redirect=equatorschatbot://...).
+// compatibility flow (interface.md, Desktop hand-off: /auth/login?redirect=equatorschatbot://...).
 // For each: a full-page screenshot in OUTDIR, no console error, page error or
 // CSP violation, no sideways scrolling. The hand-off page's QR code (its
 // svg[role=img]) is saved as SVG and decoded with zbarimg (zbar-tools), both

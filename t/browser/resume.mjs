@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // t/browser/resume.mjs BASE_URL [OUTDIR]
 //
-// The resume on the profile page (SPEC §6.5, §7) in headless Chromium
+// The resume on the profile page (interface.md, Profile and resume; Pages) in headless Chromium
 // (Debian's /usr/bin/chromium): sign in with the form, choose a small
 // generated PDF in the file input and press Upload (a real multipart/form-
 // data POST with the page's CSRF field before the file), land back on the

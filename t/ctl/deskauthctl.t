@@ -1,4 +1,4 @@
-# deskauthctl, the admin tool (SPEC §6.7, §9): runs the built ./deskauthctl
+# deskauthctl, the admin tool (interface.md, Administration): runs the built ./deskauthctl
 # on a fresh SQLite file, and on PostgreSQL when DESKAUTH_TEST_PG_PARAMS is
 # set. Plain Test::More: `prove t/ctl/deskauthctl.t` needs no test server
 # (Apache::Test also finds and runs it; it ignores the server).

@@ -1,5 +1,5 @@
 # Compatibility hand-off: /auth/login?redirect=APP_URI -> APP_URI?token=JWT
-# (SPEC §6.3, §9 redirect URIs; docs/behaviour.md "Desktop hand-off").
+# (interface.md, Desktop hand-off redirect URIs; docs/behaviour.md "Desktop hand-off").
 use strict;
 use warnings;
 use FindBin;

@@ -1,4 +1,4 @@
-# The connection file token.json and the QR code (SPEC §6.4, §9 "The
+# The connection file token.json and the QR code (interface.md, Desktop hand-off "The
 # connection file holds its own one-time code", §5 codes; docs/behaviour.md
 # "Connection file and QR code"): POST /auth/callback action=file from the
 # profile page's "Connect a desktop app" or the hand-off page, redeemed with
@@ -136,10 +136,10 @@ is(h($tj->{user})->{email}, $EMAIL, 'the redeem answer names the person (user.em
     my @mine = grep { /\[deskauth:/ } split /\n/, error_log_since($mark);
     is_deeply([grep { my $v = $_; defined $v && length $v > 8 && grep { index($_, $v) >= 0 } @mine }
                $fj->{code}, $tj->{access_token}, $tj->{refresh_token}], [],
-              'the module logs neither the connection code nor the tokens it gave for it (SPEC §5)');
+              'the module logs neither the connection code nor the tokens it gave for it');
 }
 
-# a second use fails and revokes what the first use issued (SPEC §5)
+# a second use fails and revokes what the first use issued (interface.md, Tokens)
 my ($r2, $j2) = redeem($fj->{code});
 is($r2->code, 400, 'redeeming the same file a second time is 400');
 is(err($j2), 'invalid_grant', 'the second redeem gets invalid_grant');

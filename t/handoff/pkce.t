@@ -1,4 +1,4 @@
-# Desktop hand-off with PKCE, end to end (SPEC §6.2, §5, §9 redirect URIs;
+# Desktop hand-off with PKCE, end to end (interface.md, Desktop hand-off; Tokens redirect URIs;
 # docs/behaviour.md "Desktop hand-off with PKCE"): a browser signs in at
 # /auth/login?client_id=...&code_challenge=..., lands on the hand-off page,
 # which links to REDIRECT_URI?code=CODE&state=S; the app exchanges the code
@@ -117,7 +117,7 @@ is(ref $th eq 'HASH' ? $th->{typ} : undef, 'at+jwt', 'the access token is typ at
 ok(defined $USER_ID && defined $tc->{sub} && $tc->{sub} eq $USER_ID, "the access token's sub is the person's user id");
 is($tc->{email}, $EMAIL, "the access token's email is the person's");
 
-# SPEC §5: codes and tokens never appear in logs. (The test server runs
+# interface.md, Tokens: codes and tokens never appear in logs. (The test server runs
 # LogLevel trace8, so httpd's core logs request headers; only the module's
 # own lines are checked.)
 {

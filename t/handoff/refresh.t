@@ -1,4 +1,4 @@
-# Refresh tokens at /auth/token (SPEC §5 "Refresh token", §6.2 step 5, §9
+# Refresh tokens at /auth/token (interface.md, Tokens "Refresh token", §6.2 step 5, §9
 # "/auth/token answers ..."; docs/behaviour.md "Desktop hand-off with PKCE";
 # RFC 6749 §6, RFC 9700 §4.14.2): rotation on every use, reuse of a rotated
 # token revokes the whole session, the compatibility shapes for existing apps.

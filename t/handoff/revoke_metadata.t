@@ -1,4 +1,4 @@
-# RFC 8414 metadata, the JWKS, and RFC 7009 revocation (SPEC §3, §5, §6.2
+# RFC 8414 metadata, the JWKS, and RFC 7009 revocation (interface.md, Handlers; Tokens; Desktop hand-off
 # step 6, §6.6; docs/behaviour.md "Revocation and metadata").
 use strict;
 use warnings;

@@ -1,5 +1,6 @@
 package DeskAuthCtl;
-# deskauthctl (SPEC §6.7) on the test server's own database, out of process,
+# deskauthctl (interface.md, Administration) on the test server's own
+# database, out of process,
 # as another server or an admin's shell would change it. The database is the
 # one t/run wrote into t/conf/deskauth-db.conf; the tool runs as the user the
 # server's children run as (when the suite runs as root), so that a SQLite

@@ -147,7 +147,8 @@ sub load {
     return $builtin{"mod_$name"} ? '' : qq{LoadModule ${name}_module "${\ libexec()}/mod_$name.so"\n};
 }
 
-# The whole configuration: every handler at its default URL (SPEC §3) and a
+# The whole configuration: every handler at its default URL (interface.md,
+# Handlers) and a
 # protected location, then the caller's directives.
 sub config {
     my ($self) = @_;

@@ -10,6 +10,9 @@ package DeskAuthTest;
 #   my $page = $ua->get('/auth/login');       # relative URLs go to the test server
 #   form_post($ua, '/auth/login', {csrf => csrf_from($page->content), ...});
 #
+#   my $res = raw_req(POST => '/auth/login', '{"email":', 'Content-Type' => 'application/json');
+#   is jtype(jbody($res)->{success}), 'bool';       # @USER_FIELDS: the user object
+#
 #   my $mark = -s error_log_path();
 #   ... requests ...
 #   unlike(error_log_since($mark), qr/correct horse/, 'no password in the log');
@@ -28,7 +31,13 @@ use URI ();
 our @EXPORT = qw(
     unique_email json_req register_user login_user bearer
     browser url csrf_from form_post error_log_since error_log_path
+    jbody jtype raw_req @USER_FIELDS
 );
+
+# Every field of the user object (docs/interface.md, Sign-up and sign-in).
+our @USER_FIELDS = qw(id email firstName lastName fullName role company jobRole
+                      authType emailVerified isActive resume createdAt updatedAt
+                      lastLoginAt);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
@@ -66,6 +75,33 @@ sub json_req {
     local $Apache::TestRequest::RedirectOK = 0;
     my $res = Apache::TestRequest::user_agent()->request($req);
     return ($res, decode_json_or_undef($res->content));
+}
+
+# The decoded JSON body of a response, or undef.
+sub jbody { my ($res) = @_; return decode_json_or_undef($res->content) }
+
+# The JSON type of a decoded value: null, bool, object, array, string, number.
+sub jtype {
+    my ($v) = @_;
+    return 'null'   unless defined $v;
+    return 'bool'   if JSON::PP::is_bool($v);
+    return 'object' if ref $v eq 'HASH';
+    return 'array'  if ref $v eq 'ARRAY';
+    return JSON::PP->new->allow_nonref->encode($v) =~ /^"/ ? 'string' : 'number';
+}
+
+# A request exactly as given: METHOD PATH, BODY (undef: none) and HEADERS
+# (name => value pairs, in order; a later one replaces an earlier one),
+# nothing added, redirects not followed.
+sub raw_req {
+    my ($method, $path, $body, @headers) = @_;
+    my $ua  = LWP::UserAgent->new(max_redirect => 0, timeout => 60);
+    my $req = HTTP::Request->new($method => url($path));
+    while (my ($name, $value) = splice @headers, 0, 2) {
+        $req->header($name => $value);
+    }
+    $req->content($body) if defined $body;
+    return $ua->request($req);
 }
 
 sub decode_json_or_undef {

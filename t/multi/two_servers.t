@@ -1,4 +1,4 @@
-# Several servers (SPEC §8 "Several servers", §2 socache, §6.6 and §9
+# Several servers (docs/interface.md "Several servers", §2 socache, §6.6 and §9
 # revocation timing): two extra httpd instances, A and B, share one database
 # and one memcached (DeskAuthCache memcache:HOST:PORT) and behave as one site.
 #

@@ -1,4 +1,4 @@
-# SPEC §7, §9 "Pages", docs/behaviour.md "Browser session and CSRF":
+# interface.md, Pages "Pages", docs/behaviour.md "Browser session and CSRF":
 # the sign-up, sign-in and profile pages as a browser sees them.
 use strict;
 use warnings;
@@ -35,7 +35,7 @@ sub jar_cookie {
 
 sub abs_url { my $l = shift // ''; return $l =~ m{^https?://} ? $l : url($l) }
 
-# Six assertions: the headers every page sends (SPEC §7).
+# Six assertions: the headers every page sends (interface.md, Pages).
 sub page_headers_ok {
     my ($res, $name) = @_;
     like $res->header('Content-Type') // '', qr{^text/html\b}i, "${name}_is_text_html";

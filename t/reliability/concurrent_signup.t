@@ -1,4 +1,4 @@
-# Concurrent sign-ups (SPEC §8 "No data lost: concurrent sign-ups of the same
+# Concurrent sign-ups (docs/interface.md "No data lost: concurrent sign-ups of the same
 # email produce exactly one account and 409s"; §2 emails unique
 # case-insensitively), on the main test server. Twenty connections are opened
 # first and the twenty requests written back to back, so that the server has

@@ -1,4 +1,4 @@
-# A database outage (SPEC §6.1 "503 unavailable: database down — never a
+# A database outage (interface.md, Sign-up and sign-in "503 unavailable: database down — never a
 # crash, never a 200"; §8 "a database outage gives 503 and recovers by itself
 # when the database returns"), with PostgreSQL, the only driver where the
 # database can go away under a running httpd: a throwaway cluster of its own

@@ -1,4 +1,4 @@
-# `apachectl graceful` under load drops no request (SPEC §8 "No data lost").
+# `apachectl graceful` under load drops no request (docs/interface.md "No data lost").
 # An httpd of its own (DESKAUTH_TEST_MPM, default event); 8 clients, each on
 # one keep-alive connection, send 2,000 requests in all, alternately a
 # protected page with a valid Bearer token (AuthType DeskAuth, session check

@@ -1,4 +1,4 @@
-# JSON bodies at their limits (SPEC §6.1 413 payload_too_large "JSON: 64 KiB",
+# JSON bodies at their limits (interface.md, Sign-up and sign-in 413 payload_too_large "JSON: 64 KiB",
 # §8 "every parser ... nothing crashes a child; every rejection is a clear
 # 4xx"; docs/behaviour.md "JSON nested deeper than 16 levels, not an object,
 # or malformed: 400 invalid_request"), on the main test server:

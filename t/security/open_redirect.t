@@ -1,4 +1,4 @@
-# Open redirects at the authorization endpoint (SPEC §6.2 step 1, §6.3, §9
+# Open redirects at the authorization endpoint (interface.md, Desktop hand-off step 1, §6.3, §9
 # "Redirect URIs compare as exact strings"; RFC 6749 §3.1.2, RFC 8252 §7.3,
 # RFC 9700 §4.1): every redirect URI that is not exactly a registered one
 # (loopback: any valid port) gets a 400 error page, no Location, and the page
@@ -86,7 +86,7 @@ my @pkce_uris = (
     '',                                                   # empty
 );
 
-# redirect= (compatibility, SPEC §6.3) for equatorschatbot://auth/callback.
+# redirect= (compatibility, interface.md, Desktop hand-off) for equatorschatbot://auth/callback.
 my @compat_uris = (
     'EQUATORSCHATBOT://auth/callback',
     'equatorschatbot://AUTH/callback',

@@ -1,4 +1,4 @@
-# Attacks on the authorization-code + PKCE hand-off (SPEC §5, §6.2, §9;
+# Attacks on the authorization-code + PKCE hand-off (interface.md, Tokens; Desktop hand-off;
 # docs/behaviour.md "Desktop hand-off with PKCE"; RFC 7636, RFC 6749 §4.1.3,
 # §5.2, RFC 9700 §4.5). Every attack must fail and issue nothing.
 #

@@ -1,4 +1,4 @@
-# Brute-force limits (SPEC §4 DeskAuthLoginLimit, §6.1 429 rate_limited, §9
+# Brute-force limits (docs/interface.md DeskAuthLoginLimit, §6.1 429 rate_limited, §9
 # "Rate limits count failures per account (email case-insensitive) and per
 # client IP as Apache sees it ... refused (429) attempts do not extend the
 # window"), on a server of its own: the main test server has huge limits.
@@ -126,7 +126,7 @@ my ($t_first_refusal, $ra_first);
     my $res = $post->($PW);
     is($res->code, 429, 'form sign-in: the fourth attempt, with the right password, is 429')
         or diag(show($res));
-    like($res->header('Content-Type') // '', qr{^text/html\b}i, 'the form gets the 429 as a page (SPEC §9)');
+    like($res->header('Content-Type') // '', qr{^text/html\b}i, 'the form gets the 429 as a page');
     like($res->content, qr/Too many failed sign-in attempts/i, 'the page says why');
     ok(retry_after_ok($res), "the 429 page has a numeric Retry-After between 1 and $WINDOW")
         or diag('Retry-After: ' . ($res->header('Retry-After') // 'none'));

@@ -1,6 +1,6 @@
 # Revocation is immediate in every process of the server that revoked it
-# (SPEC §6.6, §9), although each process remembers the sessions it saw valid
-# (the per-process memo in front of socache, src/da_cache.c).
+# (interface.md, Sessions and sign-out), although each process remembers the sessions it saw valid
+# (the per-process memo in front of socache, src/httpd/da_session.c).
 #
 # An httpd of its own with the prefork MPM: each keep-alive connection holds
 # one child, so four connections open at once are served by four processes

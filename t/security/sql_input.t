@@ -1,4 +1,4 @@
-# SQL-looking input everywhere a client can put text (SPEC §2 "every query is
+# SQL-looking input everywhere a client can put text (interface.md, Storage "every query is
 # parameterised", §8 "every rejection is a clear 4xx"): register, login,
 # profile PATCH, the admin search, /auth/token codes and refresh tokens, the
 # /auth/sessions/<id> path. Each value is stored and returned verbatim or

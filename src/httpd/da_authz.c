@@ -1,0 +1,140 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* da_authz.c: authorization providers over the claims of AuthType DeskAuth.
+ * Require lines are split into words once, at configuration time. */
+
+#include "da_private.h"
+#include "da_authn.h"
+#include "da_authz.h"
+#include "da_http.h"
+
+static const char *parse_words(cmd_parms *cmd, const char *line,
+                               const void **parsed)
+{
+    apr_array_header_t *words = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    const char *w;
+
+    while (*(w = ap_getword_conf(cmd->pool, &line))) {
+        APR_ARRAY_PUSH(words, const char *) = w;
+    }
+    if (!words->nelts) {
+        return "Require deskauth-role/deskauth-claim: expects at least one value";
+    }
+    *parsed = words;
+    return NULL;
+}
+
+static const char *parse_claim(cmd_parms *cmd, const char *line,
+                               const void **parsed)
+{
+    const char *err = parse_words(cmd, line, parsed);
+
+    if (!err && ((const apr_array_header_t *)*parsed)->nelts < 2) {
+        return "Require deskauth-claim: expects a claim name and at least one value";
+    }
+    return err;
+}
+
+/* Is v one of words[from..]? */
+static int listed(const apr_array_header_t *words, int from, const char *v)
+{
+    int i;
+
+    for (i = from; v && i < words->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(words, i, const char *), v)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A signed-in caller without the right role or claim: remember it, so the
+ * answer becomes 403 rather than mod_authz_core's "try again" 401. */
+static authz_status denied(request_rec *r)
+{
+    apr_table_setn(r->notes, "deskauth-forbidden", "1");
+    return AUTHZ_DENIED;
+}
+
+static authz_status check_role(request_rec *r, const char *line, const void *parsed)
+{
+    da_claims_t *cl = da_authn_claims(r);
+
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    return cl && listed(parsed, 0, cl->role) ? AUTHZ_GRANTED : denied(r);
+}
+
+void da_authz_forbidden(request_rec *r)
+{
+    const char *why = apr_table_get(r->notes, "deskauth-unauthorized");
+
+    /* API callers of a protected location get the JSON error shape too. */
+    if (r->status == HTTP_UNAUTHORIZED && why && !da_wants_html(r)) {
+        ap_custom_response(r, HTTP_UNAUTHORIZED,
+                           apr_psprintf(r->pool, "{\"success\":false,\"error\":"
+                                        "\"unauthorized\",\"message\":\"%s\"}\n", why));
+        ap_add_output_filter(DA_JSON_ERROR_FILTER, NULL, r, r->connection);
+        return;
+    }
+    if (r->status == HTTP_UNAUTHORIZED && r->user
+        && apr_table_get(r->notes, "deskauth-forbidden")) {
+        /* RFC 6750 §3.1: valid token, not enough rights: 403. */
+        r->status = HTTP_FORBIDDEN;
+        apr_table_unset(r->err_headers_out, "WWW-Authenticate");
+        ap_add_output_filter(DA_JSON_ERROR_FILTER, NULL, r, r->connection);
+        ap_custom_response(r, HTTP_UNAUTHORIZED,
+                           "{\"success\":false,\"error\":\"forbidden\","
+                           "\"message\":\"Your account is not allowed here\"}\n");
+    }
+}
+
+/* httpd labels its error bodies text/html after our hook ran: this
+ * filter, before the header filter, says what the body really is. */
+apr_status_t da_authz_json_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    ap_set_content_type(f->r, "application/json");
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+int da_authz_note_failure(request_rec *r, const char *type)
+{
+    if (strcasecmp(type, "DeskAuth")) {
+        return DECLINED;
+    }
+    return OK;
+}
+
+static authz_status check_claim(request_rec *r, const char *line, const void *parsed)
+{
+    const apr_array_header_t *words = parsed;
+    da_claims_t *cl = da_authn_claims(r);
+
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if (!cl) {
+        return AUTHZ_DENIED;
+    }
+    return listed(words, 1, da_claims_get(r->pool, cl,
+                                          APR_ARRAY_IDX(words, 0, const char *)))
+           ? AUTHZ_GRANTED : denied(r);
+}
+
+const authz_provider da_authz_role_provider = { check_role, parse_words };
+const authz_provider da_authz_claim_provider = { check_claim, parse_claim };

@@ -1,0 +1,81 @@
+/* Copyright 2026 the mod_deskauth authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* da_page.h: server-rendered pages (interface.md, Pages): templates,
+ * security headers,
+ * CSRF. */
+#ifndef DA_PAGE_H
+#define DA_PAGE_H
+
+#include "da_private.h"
+#include "da_http.h"
+
+typedef struct {
+    request_rec *r;
+    apr_table_t *vars;                    /* template variables */
+} da_page_t;
+
+/* A page with the layout variables filled: title, site name, nonce, CSS,
+ * csrf (the CSRF cookie is set when new), and the signed-in person's email
+ * when user_email is not NULL. */
+da_page_t *da_page_new(request_rec *r, const char *title, const char *user_email);
+
+/* Render template NAME inside layout.html and send it with status and the
+ * security headers. Returns OK or DONE. */
+int da_page_send(da_page_t *pg, int status, const char *name);
+
+/* A form of this page may end at uri after a 303 (an app's redirect URI,
+ * a post-logout URI): allow it in the page's CSP form-action, which
+ * browsers also apply to redirects. */
+void da_page_allow_form_target(da_page_t *pg, const char *uri);
+
+/* An error page. Returns DONE. */
+int da_page_error(request_rec *r, int status, const char *title,
+                  const char *message);
+
+/* The CSRF token of this browser (set as a cookie when new). */
+const char *da_csrf_token(request_rec *r);
+
+/* A new CSRF token, at sign-in: a value planted in the browser before (or
+ * read while it was signed out) is worth nothing once the person signs in. */
+void da_csrf_rotate(request_rec *r);
+
+/* OK when the form's csrf field equals the CSRF cookie and Origin, when
+ * sent, is this server's own; else HTTP_FORBIDDEN (logged at debug). */
+int da_csrf_check(request_rec *r, apr_table_t *form);
+
+/* Read a page's form and check its CSRF token and Origin: OK, or DONE
+ * after answering (403 page, 413, 400). */
+int da_read_page_form(request_rec *r, apr_table_t **form);
+
+/* Is the Origin header absent or this server's own configured origin
+ * (da_public_origin), with no Sec-Fetch-Site other than same-origin or
+ * none? "null" passes only with Sec-Fetch-Site: same-origin. A request
+ * authenticated by the cookie alone must pass this. */
+int da_origin_ok(request_rec *r);
+
+/* <input type="hidden"> elements for the given names of t that are set. */
+const char *da_hidden_inputs(apr_pool_t *p, apr_table_t *t,
+                             const char *const *names);
+
+/* 503 `unavailable`, page or JSON. Logs nothing: the caller (or what
+ * failed under it: da_db, da_db_fail, the store's callers) has logged. */
+int da_unavailable(request_rec *r);
+
+/* A refusal shown on the page: next to its field (the template variable
+ * FIELD_error) or, without a field, at the top ("error"). f may be NULL. */
+void da_page_refusal(da_page_t *pg, const da_refusal_t *f);
+
+#endif
