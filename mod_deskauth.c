@@ -56,6 +56,8 @@ const da_route_t da_routes[] = {
     { "verify",   "/auth/verify",     DA_M(GET) | DA_M(POST), da_verify_handler },
     { "reset",    "/auth/reset",      DA_M(GET) | DA_M(POST), da_reset_handler },
     { "device",   "/auth/device",     DA_M(GET) | DA_M(POST), da_device_handler },
+    { "passkey",  "/auth/passkey",
+                  DA_M(GET) | DA_M(POST) | DA_M(PATCH) | DA_M(DELETE), da_passkey_handler },
     { "userinfo", "/auth/userinfo",   DA_M(GET) | DA_M(POST), da_userinfo_handler },
     { NULL, NULL, 0, NULL }
 };

@@ -37,7 +37,7 @@ out=$here/out
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 CC=${FUZZ_CC:-clang}
-all_targets=(json form cookie jwt redirect multipart)
+all_targets=(json form cookie jwt redirect multipart attestation authdata)
 
 # The core sources each target needs, and the longest input it is fed.
 core_json="da_json.c da_util.c"
@@ -46,12 +46,16 @@ core_cookie="da_util.c"
 core_jwt="da_jwt.c da_json.c da_util.c"
 core_redirect="da_redirect.c da_util.c"
 core_multipart="da_multipart.c da_util.c"
+core_attestation="da_webauthn.c da_json.c da_util.c"
+core_authdata="da_webauthn.c da_json.c da_util.c"
 max_len_json=4096
 max_len_form=2048
 max_len_cookie=1024
 max_len_jwt=4096
 max_len_redirect=1024
 max_len_multipart=8192
+max_len_attestation=4096
+max_len_authdata=4096
 
 die() { echo "fuzz/run.sh: $*" >&2; exit 2; }
 
@@ -73,10 +77,10 @@ rm -f "${TMPDIR:-/tmp}/fuzz-probe.$$"*
 
 # shellcheck disable=SC2207
 cflags=($(apr-1-config --cppflags --includes) $(apu-1-config --includes)
-        $(pkg-config --cflags json-c openssl libqrencode))
+        $(pkg-config --cflags json-c openssl libqrencode libcbor))
 # shellcheck disable=SC2207
 libs=($(apr-1-config --link-ld --libs) $(apu-1-config --link-ld)
-      $(pkg-config --libs json-c openssl libqrencode) -ldl)
+      $(pkg-config --libs json-c openssl libqrencode libcbor) -ldl)
 san=(-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all)
 warn=(-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
 

@@ -124,3 +124,19 @@ CREATE TABLE IF NOT EXISTS deskauth_device_codes (
     expires_at     BIGINT        NOT NULL,
     decided_at     BIGINT        NOT NULL DEFAULT 0
 );
+
+-- Passkeys (WebAuthn discoverable credentials). credential_id is the
+-- credential's id in base64url; public_key its DER SubjectPublicKeyInfo in
+-- base64url, alg its COSE algorithm (-7 ES256, -257 RS256, -8 EdDSA).
+-- sign_count is the authenticator's last counter (0: it keeps none).
+CREATE TABLE IF NOT EXISTS deskauth_passkeys (
+    credential_id  VARCHAR(1400) NOT NULL PRIMARY KEY,
+    user_id        VARCHAR(64)   NOT NULL,
+    name           VARCHAR(400)  NOT NULL DEFAULT '',
+    public_key     TEXT          NOT NULL,
+    alg            INTEGER       NOT NULL,
+    sign_count     BIGINT        NOT NULL DEFAULT 0,
+    created_at     BIGINT        NOT NULL,
+    last_used_at   BIGINT        NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS deskauth_passkeys_user ON deskauth_passkeys (user_id);

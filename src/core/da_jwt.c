@@ -681,6 +681,22 @@ static const char *b64url_json(apr_pool_t *p, json_object *o)
     return da_b64url_encode(p, (const unsigned char *)s, strlen(s));
 }
 
+/* "hwk user mfa" -> ["hwk","user","mfa"]. */
+static json_object *words_json(const char *words)
+{
+    json_object *a = json_object_new_array();
+    const char *w = words, *end;
+
+    while (*w) {
+        w += strspn(w, " ");
+        end = w + strcspn(w, " ");
+        if (end > w)
+            json_object_array_add(a, json_object_new_string_len(w, (int)(end - w)));
+        w = end;
+    }
+    return a;
+}
+
 apr_status_t da_jwt_sign_json(apr_pool_t *p, const da_keyring_t *kr,
                               const char *typ, json_object *body, const char **token)
 {
@@ -729,6 +745,8 @@ apr_status_t da_jwt_sign(apr_pool_t *p, const da_keyring_t *kr,
     add_str(body, "name", c->name);
     add_str(body, "client_id", c->client_id);
     add_str(body, "scope", c->scope);
+    if (c->amr && *c->amr)
+        json_object_object_add(body, "amr", words_json(c->amr));
     return da_jwt_sign_json(p, kr, "at+jwt", body, token);
 }
 

@@ -41,6 +41,9 @@ typedef struct {
     const char *iss, *aud, *sub, *jti, *sid;
     const char *email, *role, *name, *client_id;
     const char *scope;                    /* granted scopes (RFC 9068 §2.2.3) */
+    const char *amr;                      /* RFC 8176 methods, space-separated
+                                           * ("hwk user"); a JSON array in the
+                                           * token; NULL: none */
     apr_int64_t exp, iat, nbf;
     json_object *payload;                 /* all claims, owned by the pool */
     const char *payload_json;             /* or as text (da_verified.c) */

@@ -18,6 +18,7 @@
  * their types (apr_dbd_pgsql declares them in PREPARE). */
 
 #include "da_store.h"
+#include "da_store_impl.h"
 
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -176,6 +177,7 @@ const da_stmt_t da_store_statements[] = {
       "OR (revoked_at > 0 AND revoked_at < %lld)" },
     { "deskauth_purge_codes",
       "DELETE FROM deskauth_codes WHERE expires_at < %lld" },
+    DA_STORE_PASSKEY_STATEMENTS
     { NULL, NULL }
 };
 
@@ -316,7 +318,7 @@ apr_status_t da_store_prepare_all(da_db_t *db)
 static const char *const schema_tables[] = {
     "deskauth_users", "deskauth_sessions", "deskauth_refresh_used",
     "deskauth_codes", "deskauth_resumes", "deskauth_consents", "deskauth_device_codes",
-    NULL
+    "deskauth_passkeys", NULL
 };
 
 /* Columns added after version 1, each with the statement that adds it to
@@ -1198,4 +1200,34 @@ apr_status_t da_store_device_set_issued(da_db_t *db, const char *device_hash,
     const char *args[] = { session_id, device_hash };
 
     return exec_one(db, "deskauth_device_set_issued", 2, args);
+}
+
+/* ------------------------------------------------------------------ */
+/* For the other store files (da_store_impl.h) */
+
+apr_status_t da_store_exec(da_db_t *db, const char *label, int *nrows, int nargs,
+                           const char **args)
+{
+    return exec(db, label, nrows, nargs, args);
+}
+
+apr_status_t da_store_query(da_db_t *db, const char *label, int nargs,
+                            const char **args, da_store_row_fn fn, void *baton)
+{
+    return query(db, label, nargs, args, fn, baton);
+}
+
+const char *da_store_col(da_db_t *db, apr_dbd_row_t *row, int n)
+{
+    return col(db, row, n);
+}
+
+apr_int64_t da_store_col_num(da_db_t *db, apr_dbd_row_t *row, int n)
+{
+    return col_num(db, row, n);
+}
+
+const char *da_store_num(da_db_t *db, apr_int64_t v)
+{
+    return num(db, v);
 }

@@ -23,6 +23,7 @@
 #include "da_http.h"
 #include "da_issue.h"
 #include "da_page.h"
+#include "da_pending.h"
 #include "da_password.h"
 #include "da_ratelimit.h"
 #include "da_util.h"
@@ -81,31 +82,6 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
     return OK;
 }
 
-/* Record the sign-in and create the browser session, in one transaction
- * (one commit to wait for), then set the session cookie. */
-static apr_status_t start_session(request_rec *r, da_db_t *db, da_user_t *u,
-                                  da_tokens_t *t)
-{
-    static const da_session_spec_t web = { "web", NULL, NULL, NULL, 0, "pwd", NULL };
-    apr_status_t rv;
-
-    u->last_login_at = da_now();
-    if ((rv = da_store_begin(db)) == APR_SUCCESS) {
-        rv = da_store_user_touch_login(db, u->id, u->last_login_at);
-        if (rv == APR_SUCCESS) {
-            rv = da_issue_session(r, db, u, &web, t);
-        }
-        rv = da_store_end(db, rv);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = da_issue_web_cookie(r, u, t);
-    }
-    if (rv != APR_SUCCESS) {
-        da_db_log_error(r, db, "creating a session");
-    }
-    return rv;
-}
-
 /* The sign-in page, with the waiting app's parameters kept in the form. */
 static int login_page(request_rec *r, int status, apr_table_t *params,
                       const da_handoff_t *h, const da_refusal_t *f)
@@ -136,6 +112,7 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
             da_page_allow_form_target(pg, h->redirect_uri);
         }
     }
+    da_pending_remember(r, h, params);
     if (params && apr_table_get(params, "email")) {
         apr_table_set(pg->vars, "email", apr_table_get(params, "email"));
     }
@@ -307,7 +284,7 @@ static int post_form(request_rec *r, da_db_t *db)
     if (rc != OK) {
         return login_page(r, f.status, form, h, &f);
     }
-    if (start_session(r, db, u, &t) != APR_SUCCESS) {
+    if (da_issue_browser_signin(r, db, u, NULL, &t) != APR_SUCCESS) {
         return da_unavailable(r);
     }
     if (h && !h->legacy) {
@@ -340,7 +317,7 @@ static int post_json(request_rec *r, da_db_t *db)
     if (rc != OK) {
         return da_send_error(r, f.status, f.code, f.message);
     }
-    if (start_session(r, db, u, &t) != APR_SUCCESS) {
+    if (da_issue_browser_signin(r, db, u, NULL, &t) != APR_SUCCESS) {
         return da_unavailable(r);
     }
     return da_send_json(r, HTTP_OK, da_auth_response(r, "Login successful", &t, u, 0));

@@ -149,6 +149,7 @@ apr_status_t da_authorize_needs_login(request_rec *r, da_db_t *db, da_handoff_t 
         return rv;
     }
     h->auth_time = s->auth_time ? s->auth_time : s->created_at;
+    h->amr = *s->amr ? s->amr : NULL;
     *yes = (h->prompt & DA_PROMPT_LOGIN)
            || (h->max_age >= 0 && da_now() - h->auth_time > h->max_age);
     return APR_SUCCESS;

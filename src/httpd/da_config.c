@@ -67,6 +67,7 @@ static const da_srv_conf_t srv_defaults = {
     .require_verified = 0,
     .mail_ok = 0,                         /* set by da_mail_post_config */
     .urls = NULL,                         /* discovered, else the route table's */
+    .webauthn = NULL,                     /* DeskAuthWebAuthn*: da_webauthn_conf.c */
     .mod = NULL,                          /* made by the main server's create */
 };
 
@@ -163,6 +164,7 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(mail_from);
     MERGE_VAL(require_verified);
     MERGE_PTR(urls);
+    c->webauthn = da_webauthn_conf_merge(p, base->webauthn, add->webauthn);
     c->keyring = NULL;                    /* per server, by da_config_check */
     c->mail_ok = 0;                       /* per server, by da_mail_post_config */
     c->mod = base->mod;                   /* the main server's, never a copy */
@@ -1094,6 +1096,7 @@ const command_rec da_cmds[] = {
         "From address of the mails (default noreply@ + ServerName)"),
     AP_INIT_FLAG("DeskAuthRequireVerifiedEmail", set_require_verified, NULL, RSRC_CONF,
         "refuse sign-in until the email address is confirmed (default off)"),
+    DA_WEBAUTHN_CMDS
     AP_INIT_TAKE2("DeskAuthURL", set_url, NULL, RSRC_CONF,
         "NAME PATH: where handler deskauth-NAME is mounted, for links"),
     AP_INIT_TAKE1("DeskAuthTokenFrom", set_token_from, NULL, OR_AUTHCFG,

@@ -109,6 +109,7 @@ typedef struct {
     int require_verified;                 /* DeskAuthRequireVerifiedEmail */
     int mail_ok;                          /* set by da_mail_post_config() */
     apr_table_t *urls;                    /* "login" -> "/auth/login" */
+    struct da_webauthn_conf *webauthn;    /* passkeys, da_webauthn_conf.c */
     da_mod_state_t *mod;                  /* shared by every server */
 } da_srv_conf_t;
 
@@ -125,6 +126,30 @@ typedef struct {
 #define DA_PASS_HEADERS 2
 
 extern const command_rec da_cmds[];
+
+/* Passkeys (da_webauthn_conf.c). */
+typedef struct da_webauthn_conf da_webauthn_conf_t;
+
+/* The merge rule of every field: the inner value when set. Either may be
+ * NULL (no directive in that server). */
+da_webauthn_conf_t *da_webauthn_conf_merge(apr_pool_t *p, const da_webauthn_conf_t *base,
+                                           const da_webauthn_conf_t *add);
+
+const char *da_webauthn_set_rp_id(cmd_parms *cmd, void *dc, const char *v);
+const char *da_webauthn_add_origin(cmd_parms *cmd, void *dc, const char *v);
+const char *da_webauthn_set_timeout(cmd_parms *cmd, void *dc, const char *v);
+const char *da_webauthn_set_uv(cmd_parms *cmd, void *dc, const char *v);
+
+#define DA_WEBAUTHN_CMDS \
+    AP_INIT_TAKE1("DeskAuthWebAuthnRPID", da_webauthn_set_rp_id, NULL, RSRC_CONF, \
+        "the passkeys' relying party ID, a host name (default: the issuer's host)"), \
+    AP_INIT_ITERATE("DeskAuthWebAuthnOrigin", da_webauthn_add_origin, NULL, RSRC_CONF, \
+        "origins passkey ceremonies may come from (default: the issuer's origin)"), \
+    AP_INIT_TAKE1("DeskAuthWebAuthnTimeout", da_webauthn_set_timeout, NULL, RSRC_CONF, \
+        "seconds a passkey challenge lives, at most 300 (default 300)"), \
+    AP_INIT_TAKE1("DeskAuthWebAuthnUserVerification", da_webauthn_set_uv, NULL, RSRC_CONF, \
+        "required|preferred (default preferred)"),
+
 
 void *da_config_create_srv(apr_pool_t *p, server_rec *s);
 void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv);

@@ -37,6 +37,7 @@ typedef struct {
     apr_int64_t max_age;                  /* -1: none */
     const char *login_hint;
     apr_int64_t auth_time;                /* when the person last authenticated */
+    const char *amr;                      /* and how (RFC 8176); NULL: "pwd" */
 } da_handoff_t;
 
 #define DA_PROMPT_NONE 1

@@ -22,11 +22,32 @@
 #include "da_authn.h"
 #include "da_oidc.h"
 
+static apr_status_t sign_access_token(request_rec *r, const da_user_t *u,
+                                      const char *sid, const char *client_id,
+                                      const char *scope, const char *amr,
+                                      apr_int64_t ttl, const char **token);
+
 apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
                                    const char *sid, const char *client_id,
                                    apr_int64_t ttl, const char **token)
 {
-    return da_issue_scoped_token(r, u, sid, client_id, NULL, ttl, token);
+    return sign_access_token(r, u, sid, client_id, NULL, NULL, ttl, token);
+}
+
+apr_status_t da_issue_access_token_amr(request_rec *r, const da_user_t *u,
+                                       const char *sid, const char *client_id,
+                                       const char *amr, apr_int64_t ttl,
+                                       const char **token)
+{
+    return sign_access_token(r, u, sid, client_id, NULL, amr, ttl, token);
+}
+
+apr_status_t da_issue_scoped_token(request_rec *r, const da_user_t *u,
+                                   const char *sid, const char *client_id,
+                                   const char *scope, apr_int64_t ttl,
+                                   const char **token)
+{
+    return sign_access_token(r, u, sid, client_id, scope, NULL, ttl, token);
 }
 
 apr_status_t da_issue_id_token(request_rec *r, const da_user_t *u,
@@ -50,10 +71,12 @@ apr_status_t da_issue_id_token(request_rec *r, const da_user_t *u,
     return da_oidc_id_token(r->pool, c->keyring, &t, token);
 }
 
-apr_status_t da_issue_scoped_token(request_rec *r, const da_user_t *u,
-                                   const char *sid, const char *client_id,
-                                   const char *scope, apr_int64_t ttl,
-                                   const char **token)
+/* An access token: client_id the app's or deskauth-web, the scope claim of
+ * the granted scopes, amr when said (both NULL: none). */
+static apr_status_t sign_access_token(request_rec *r, const da_user_t *u,
+                                      const char *sid, const char *client_id,
+                                      const char *scope, const char *amr,
+                                      apr_int64_t ttl, const char **token)
 {
     da_srv_conf_t *c = da_srv(r->server);
     da_claims_t cl;
@@ -70,6 +93,7 @@ apr_status_t da_issue_scoped_token(request_rec *r, const da_user_t *u,
     cl.name = apr_pstrcat(r->pool, u->first_name, " ", u->last_name, NULL);
     cl.client_id = client_id && *client_id ? client_id : DA_WEB_CLIENT_ID;
     cl.scope = scope && *scope ? scope : NULL;
+    cl.amr = amr;
     cl.iat = cl.nbf = now;
     cl.exp = now + ttl;
     if (!cl.jti) {
@@ -124,8 +148,9 @@ static apr_status_t issue_session(request_rec *r, da_db_t *db, const da_user_t *
     }
     out->sid = s.id;
     out->expires_in = da_access_ttl(c);
-    return da_issue_scoped_token(r, u, s.id, spec->client_id, spec->scope,
-                                 out->expires_in, &out->access_token);
+    out->amr = spec->amr;
+    return sign_access_token(r, u, s.id, spec->client_id, spec->scope, spec->amr,
+                             out->expires_in, &out->access_token);
 }
 
 apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,
@@ -145,7 +170,7 @@ apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
 {
     apr_int64_t ttl = da_web_ttl(da_srv(r->server));
     const char *jwt;
-    apr_status_t rv = da_issue_access_token(r, u, t->sid, NULL, ttl, &jwt);
+    apr_status_t rv = da_issue_access_token_amr(r, u, t->sid, NULL, t->amr, ttl, &jwt);
 
     if (rv == APR_SUCCESS) {
         da_cookie_set(r, "deskauth_session", jwt, ttl);
@@ -171,6 +196,29 @@ const char *da_code_issue(request_rec *r, da_db_t *db, da_code_t *code,
         return NULL;
     }
     return value;
+}
+
+apr_status_t da_issue_browser_signin(request_rec *r, da_db_t *db, da_user_t *u,
+                                     const char *amr, da_tokens_t *t)
+{
+    da_session_spec_t web = { "web", NULL, NULL, amr };
+    apr_status_t rv;
+
+    u->last_login_at = da_now();
+    if ((rv = da_store_begin(db)) == APR_SUCCESS) {
+        rv = da_store_user_touch_login(db, u->id, u->last_login_at);
+        if (rv == APR_SUCCESS) {
+            rv = da_issue_session(r, db, u, &web, t);
+        }
+        rv = da_store_end(db, rv);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = da_issue_web_cookie(r, u, t);
+    }
+    if (rv != APR_SUCCESS) {
+        da_db_log_error(r, db, "creating a session");
+    }
+    return rv;
 }
 
 /* The user object's `resume`: NULL (JSON null) or {"filename","size",

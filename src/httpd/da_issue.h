@@ -31,7 +31,10 @@ typedef struct {
     const char *device_name;              /* NULL: from the User-Agent */
     const char *scope;                    /* granted scopes (NULL: none) */
     apr_int64_t auth_time;                /* 0: now (a password just typed) */
-    const char *amr;                      /* NULL: "pwd" */
+    const char *amr;                      /* how the person signed in (RFC 8176),
+                                           * space-separated; NULL: none said in
+                                           * the access token, "pwd" for the
+                                           * session's ID tokens */
     const char *parent_id;                /* browser session it came from */
 } da_session_spec_t;
 
@@ -40,6 +43,7 @@ typedef struct {
     const char *access_token;
     const char *refresh_token;
     apr_int64_t expires_in;
+    const char *amr;                      /* the session's, in its tokens */
 } da_tokens_t;
 
 /* Create a session row for u and sign its first access token. The refresh
@@ -62,6 +66,13 @@ apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
                                    const char *sid, const char *client_id,
                                    apr_int64_t ttl, const char **token);
 
+/* The same, saying how the person signed in (amr, RFC 8176; NULL: not
+ * said). */
+apr_status_t da_issue_access_token_amr(request_rec *r, const da_user_t *u,
+                                       const char *sid, const char *client_id,
+                                       const char *amr, apr_int64_t ttl,
+                                       const char **token);
+
 /* The same with the scope claim (RFC 9068 §2.2.3) of the granted scopes. */
 apr_status_t da_issue_scoped_token(request_rec *r, const da_user_t *u,
                                    const char *sid, const char *client_id,
@@ -77,6 +88,12 @@ apr_status_t da_issue_id_token(request_rec *r, const da_user_t *u,
  * renewed (da_csrf_rotate). */
 apr_status_t da_issue_web_cookie(request_rec *r, const da_user_t *u,
                                  const da_tokens_t *t);
+
+/* A browser sign-in of u (amr: how, RFC 8176, NULL: not said):
+ * lastLoginAt and a web session in one transaction, then the session
+ * cookie. Failures are logged here. */
+apr_status_t da_issue_browser_signin(request_rec *r, da_db_t *db, da_user_t *u,
+                                     const char *amr, da_tokens_t *t);
 
 /* Store a new one-time code: code says its kind, user and what it is bound
  * to (client, redirect URI, PKCE challenge, device, browser session, state);

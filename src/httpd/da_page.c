@@ -175,6 +175,7 @@ da_page_t *da_page_new(request_rec *r, const char *title, const char *user_email
     apr_table_setn(pg->vars, "nonce", da_random_token(r->pool, 16));
     apr_table_setn(pg->vars, "css", template_text(r, "deskauth.css"));
     apr_table_setn(pg->vars, "csrf", da_csrf_token(r));
+    apr_table_setn(pg->vars, "passkey_url", da_url(r, "passkey"));
     if (user_email) {
         apr_table_set(pg->vars, "user_email", user_email);
         apr_table_setn(pg->vars, "logout_url", da_url(r, "logout"));
@@ -235,6 +236,10 @@ int da_page_send(da_page_t *pg, int status, const char *name)
                       "page template %s is missing", tpl ? "layout.html" : name);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    /* The passkey script, for the pages that include it (sign-in, profile). */
+    if (strstr(tpl, "{{{passkey_js}}}")) {
+        apr_table_setn(pg->vars, "passkey_js", template_text(r, "passkey.js"));
+    }
     apr_table_setn(pg->vars, "body", da_html_render(r->pool, tpl, pg->vars));
     html = da_html_render(r->pool, layout, pg->vars);
 
@@ -245,7 +250,7 @@ int da_page_send(da_page_t *pg, int status, const char *name)
     apr_table_setn(r->headers_out, "X-Frame-Options", "DENY");
     apr_table_setn(r->headers_out, "Content-Security-Policy",
                    apr_psprintf(r->pool, "default-src 'none'; style-src 'nonce-%s'; "
-                                "script-src 'nonce-%s'; img-src 'self' data:; "
+                                "script-src 'nonce-%s'; connect-src 'self'; img-src 'self' data:; "
                                 "form-action 'self'%s; frame-ancestors 'none'; "
                                 "base-uri 'none'", nonce, nonce,
                                 form_targets(pg)));

@@ -62,6 +62,7 @@ int da_revoke_handler(request_rec *r);
 int da_verify_handler(request_rec *r);
 int da_reset_handler(request_rec *r);
 int da_device_handler(request_rec *r);
+int da_passkey_handler(request_rec *r);
 int da_userinfo_handler(request_rec *r);
 
 #endif

@@ -95,9 +95,19 @@ my @bad = (
     ['DeskAuthIssuer with a query', qr/DeskAuthIssuer/, after => "DeskAuthIssuer https://a.example/?x=1\n"],
     ['DeskAuthIssuer with a fragment', qr/DeskAuthIssuer/, after => "DeskAuthIssuer https://a.example/#top\n"],
     ['DeskAuthIssuer with a user name', qr/DeskAuthIssuer/, after => "DeskAuthIssuer https://a.example\@evil.example\n"],
+    # Passkeys (docs/passkeys.md)
+    ['DeskAuthWebAuthnRPID with a scheme', qr/DeskAuthWebAuthnRPID/, after => "DeskAuthWebAuthnRPID https://example.com\n"],
+    ['DeskAuthWebAuthnRPID with a port', qr/DeskAuthWebAuthnRPID/, after => "DeskAuthWebAuthnRPID example.com:443/x\n"],
+    ['DeskAuthWebAuthnRPID in upper case', qr/DeskAuthWebAuthnRPID/, after => "DeskAuthWebAuthnRPID Example.com\n"],
+    ['DeskAuthWebAuthnOrigin with a path', qr/DeskAuthWebAuthnOrigin/, after => "DeskAuthWebAuthnOrigin https://example.com/\n"],
+    ['DeskAuthWebAuthnOrigin without a scheme', qr/DeskAuthWebAuthnOrigin/, after => "DeskAuthWebAuthnOrigin example.com\n"],
+    ['DeskAuthWebAuthnTimeout 301 (over 5 minutes)', qr/DeskAuthWebAuthnTimeout/, after => "DeskAuthWebAuthnTimeout 301\n"],
+    ['DeskAuthWebAuthnTimeout 5 (under 10 s)', qr/DeskAuthWebAuthnTimeout/, after => "DeskAuthWebAuthnTimeout 5\n"],
+    ['DeskAuthWebAuthnUserVerification discouraged', qr/DeskAuthWebAuthnUserVerification/,
+        after => "DeskAuthWebAuthnUserVerification discouraged\n"],
 );
 
-plan tests => 3 + 2 * @bad + 3;
+plan tests => 3 + 2 * @bad + 3 + 1;
 
 ok(-f $so, "the module is built ($so)") or diag('build the module first');
 
@@ -110,6 +120,15 @@ ok(-f $so, "the module is built ($so)") or diag('build the module first');
     my ($rc, $out) = configtest(config(key => "$hmac32nl hs"));
     ok($rc == 0 && $out =~ /^Syntax OK$/m,
        'an HMAC key file of 32 bytes and one trailing newline is accepted (newline dropped, 32 remain)')
+        or diag("exit $rc:\n$out");
+}
+
+{
+    my ($rc, $out) = configtest(config(after => "DeskAuthWebAuthnRPID example.com\n"
+        . "DeskAuthWebAuthnOrigin https://example.com https://www.example.com:8443\n"
+        . "DeskAuthWebAuthnTimeout 120\nDeskAuthWebAuthnUserVerification required\n"
+        . "<Location /auth/passkey>\n    SetHandler deskauth-passkey\n</Location>\n"));
+    ok($rc == 0 && $out =~ /^Syntax OK$/m, 'every passkey directive with a good value: "Syntax OK"')
         or diag("exit $rc:\n$out");
 }
 

@@ -1,0 +1,173 @@
+// Passkeys in a real browser: headless Chromium with its virtual
+// authenticator (DevTools protocol, WebAuthn domain: CTAP2, internal
+// transport, resident keys, user verification). A person signs up, adds a
+// passkey on the profile page, renames it, signs out, signs in with
+// "Sign in with a passkey", and then signs a waiting desktop app in with
+// the passkey alone (the sign-in page's pending hand-off: the JSON answer's
+// "redirect" is the hand-off page, which hands the app its code).
+//
+//   node passkey.mjs BASE_URL SCREENSHOT_DIR
+// BASE_URL must name a host (localhost): browsers refuse IP RP IDs.
+import crypto from 'node:crypto';
+import { Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, uniqueEmail } from './common.mjs';
+
+const tap = new Tap('passkey');
+let browser;
+const watchdog = guard(tap, { timeoutMs: 180000, cleanup: () => browser && browser.close() });
+const base = baseUrl(process.argv, 'node passkey.mjs BASE_URL SCREENSHOT_DIR');
+const shots = process.argv[3];
+
+browser = await launchChromium();
+const context = await browser.newContext();
+let page = await context.newPage();
+const errors = await watchErrors(page);
+let cdp = await context.newCDPSession(page);
+await cdp.send('WebAuthn.enable', { enableUI: false });
+let { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+        protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+        hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+    },
+});
+tap.ok(authenticatorId, 'a virtual CTAP2 authenticator (internal, resident keys, UV)');
+
+// Sign up on the page: the browser lands signed in.
+const email = uniqueEmail('pkweb');
+await page.goto(`${base}/auth/register`);
+await page.fill('input[name=email]', email);
+await page.fill('input[name=password]', 'correct horse 1');
+await page.fill('input[name=firstName]', 'Web');
+await page.fill('input[name=lastName]', 'Authn');
+await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]')]);
+
+// The profile page's Passkeys part: add one.
+await page.goto(`${base}/api/auth/profile`, { waitUntil: 'load' });
+const addButton = page.locator('[data-passkey-add]');
+await addButton.waitFor({ state: 'visible', timeout: 10000 });
+tap.ok(await page.getByRole('heading', { name: 'Passkeys' }).isVisible(), 'the profile page has a Passkeys part');
+await page.fill('[data-passkey-name]', 'Virtual key');
+await addButton.click();
+const item = page.locator('[data-passkey-list] li');
+await item.first().waitFor({ timeout: 15000 });
+tap.is(await item.first().locator('input').inputValue(), 'Virtual key', 'the new passkey is listed with its name');
+tap.like(await item.first().textContent(), /last used never/, 'a new passkey was never used');
+const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+tap.is(credentials.length, 1, 'the authenticator holds one credential');
+tap.ok(credentials[0] && credentials[0].isResidentCredential, 'it is a discoverable (resident) credential');
+tap.is(credentials[0] && credentials[0].rpId, new URL(base).hostname, 'its RP ID is the issuer host');
+if (shots) await page.screenshot({ path: `${shots}/passkey-profile.png`, fullPage: true });
+
+// Rename it.
+await item.first().locator('input').fill('Laptop passkey');
+const renamed = page.waitForResponse((r) => r.request().method() === 'PATCH');
+await item.first().locator('button:has-text("Rename")').click();
+tap.is((await renamed).status(), 200, 'rename from the profile page: 200');
+await page.reload({ waitUntil: 'load' });
+await item.first().waitFor({ timeout: 10000 });
+tap.is(await item.first().locator('input').inputValue(), 'Laptop passkey', 'the new name is listed after a reload');
+
+// Sign out; the sign-in page's conditional mediation (passkeys in the email
+// field's autofill) signs in: Chromium's virtual authenticator answers a
+// conditional request at once, as a person picking the passkey would.
+await context.clearCookies();
+const loginHtml = await (await fetch(`${base}/auth/login`)).text();
+tap.like(loginHtml, /<input id="email" name="email" type="email" autocomplete="username webauthn"/,
+         'the email field offers passkeys in autofill (conditional mediation)');
+await page.goto(`${base}/auth/login`);
+await page.waitForURL(/\/api\/auth\/profile/, { timeout: 20000 });
+tap.like(page.url(), /\/api\/auth\/profile/, 'conditional mediation signs in and lands on the profile page');
+
+// The button: a second tab where conditional mediation is unavailable,
+// with an authenticator holding the same passkey.
+const { credentials: held } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+await page.close();
+page = await context.newPage();
+const errors2 = await watchErrors(page);
+await page.addInitScript(() => {
+    // eslint-disable-next-line no-undef
+    PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+});
+cdp = await context.newCDPSession(page);
+await cdp.send('WebAuthn.enable', { enableUI: false });
+({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+        protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+        hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+    },
+}));
+await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: held[0] });
+await context.clearCookies();
+await page.goto(`${base}/auth/login`, { waitUntil: 'load' });
+const signIn = page.locator('[data-passkey-signin]');
+await signIn.waitFor({ state: 'visible', timeout: 10000 });
+tap.ok(await signIn.isVisible(), 'the sign-in page shows "Sign in with a passkey"');
+if (shots) await page.screenshot({ path: `${shots}/passkey-login.png`, fullPage: true });
+await Promise.all([page.waitForURL(/\/api\/auth\/profile/, { timeout: 20000 }), signIn.click()]);
+tap.like(page.url(), /\/api\/auth\/profile/, 'passkey sign-in lands on the profile page');
+await page.locator('[data-passkey-list] li').first().waitFor({ timeout: 10000 });
+tap.unlike = (got, re, name) => tap.ok(!re.test(got), name, got);
+tap.unlike(await page.locator('[data-passkey-list] li').first().textContent(), /last used never/,
+           'the passkey now has a last-used time');
+
+// A desktop app waits: the sign-in page remembers its request; the passkey
+// sign-in continues it to the hand-off page, with no password and no Continue.
+await context.clearCookies();
+const verifier = crypto.randomBytes(32).toString('base64url');
+const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
+const q = new URLSearchParams({
+    client_id: 'pkce-only', redirect_uri: 'myapp://auth/callback', response_type: 'code',
+    state: 'st-passkey', code_challenge: challenge, code_challenge_method: 'S256',
+});
+await page.goto(`${base}/auth/login?${q}`, { waitUntil: 'load' });
+tap.like(await page.textContent('body'), /PKCE App/, 'the sign-in page names the waiting app');
+const handoff = page.waitForResponse((r) => /\/auth\/passkey\/login$/.test(r.url()));
+const landed = page.waitForRequest((r) => /\/auth\/callback\?h=/.test(r.url()), { timeout: 20000 });
+// The hand-off page navigates to myapp:// at once; keep what it links to.
+const callback = page.waitForURL(/\/auth\/callback/, { timeout: 20000 });
+await page.locator('[data-passkey-signin]').click();
+const res = await handoff;
+tap.is(res.status(), 200, 'passkey sign-in with an app waiting: 200');
+tap.ok(await landed, 'the browser goes on to the hand-off page (the JSON answer\'s redirect)');
+await callback;
+const link = await page.locator('a[href^="myapp://auth/callback"]').first().getAttribute('href')
+    .catch(() => null);
+tap.like(link || '', /^myapp:\/\/auth\/callback\?code=[^&]+&state=st-passkey/,
+         'the hand-off page links the app with its code and state');
+if (link) {
+    const code = new URL(link.replace(/^myapp:/, 'http:')).searchParams.get('code');
+    const tok = await fetch(`${base}/auth/token`, {
+        method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier,
+                                    redirect_uri: 'myapp://auth/callback', client_id: 'pkce-only' }),
+    });
+    const json = await tok.json().catch(() => ({}));
+    tap.is(tok.status, 200, 'the app redeems its code with its PKCE verifier');
+    tap.ok(json.access_token && json.user && json.user.email === email, 'the app gets tokens for the passkey\'s owner');
+}
+else {
+    tap.ok(false, 'the app redeems its code with its PKCE verifier');
+    tap.ok(false, 'the app gets tokens for the passkey\'s owner');
+}
+
+// Remove the passkey from the profile page, in a new tab: the hand-off
+// page's tab is left asking the system to open myapp://, which can keep
+// input from reaching that tab.
+await page.close();
+page = await context.newPage();
+const errors3 = await watchErrors(page);
+await page.goto(`${base}/api/auth/profile`, { waitUntil: 'load' });
+await page.locator('[data-passkey-list] li').first().waitFor({ timeout: 10000 });
+const removeButton = page.locator('[data-passkey-list] li button:has-text("Remove")');
+await removeButton.click();
+tap.is(await removeButton.textContent(), 'Remove for good', 'Remove asks again on the button');
+await removeButton.click();
+const emptied = await page.locator('[data-passkey-empty]').waitFor({ state: 'visible', timeout: 10000 })
+    .then(() => true, () => false);
+tap.ok(emptied, 'remove from the profile page: "No passkeys yet."',
+       await page.locator('[data-passkey-error]').textContent());
+
+const real = [...errors, ...errors2, ...errors3].filter((e) => !siteNoise(e));
+tap.is(real.length, 0, 'no console error, page error or CSP violation', real.join('\n'));
+watchdog.clear();
+await browser.close();
+tap.done();
