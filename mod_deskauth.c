@@ -45,7 +45,7 @@ const da_route_t da_routes[] = {
     { "callback", "/auth/callback",   DA_M(GET) | DA_M(POST), da_callback_handler },
     { "token",    "/auth/token",      DA_M(POST),             da_token_handler },
     { "revoke",   "/auth/revoke",     DA_M(POST),             da_revoke_handler },
-    { "logout",   "/auth/logout",     DA_M(POST),             da_logout_handler },
+    { "logout",   "/auth/logout",     DA_M(GET) | DA_M(POST), da_logout_handler },
     { "sessions", "/auth/sessions",   DA_M(GET) | DA_M(POST) | DA_M(DELETE),
                                                               da_sessions_handler },
     { "admin",    "/auth/admin",      DA_M(GET) | DA_M(PATCH) | DA_M(DELETE),
@@ -62,6 +62,7 @@ const da_route_t da_routes[] = {
     { "passkey",  "/auth/passkey",
                   DA_M(GET) | DA_M(POST) | DA_M(PATCH) | DA_M(DELETE), da_passkey_handler },
     { "twofactor", "/auth/2fa",       DA_M(GET) | DA_M(POST), da_twofactor_handler },
+    { "userinfo", "/auth/userinfo",   DA_M(GET) | DA_M(POST), da_userinfo_handler },
     { NULL, NULL, 0, NULL }
 };
 

@@ -56,7 +56,9 @@ CREATE TABLE IF NOT EXISTS deskauth_sessions (
 CREATE INDEX IF NOT EXISTS deskauth_sessions_user ON deskauth_sessions (user_id);
 
 -- Hashes of rotated refresh tokens: presenting one again is a replay and
--- revokes its session (RFC 9700 §4.14.2).
+-- revokes its session (RFC 9700 §4.14.2), unless it is a retry within
+-- DeskAuthRefreshReuseInterval while its successor (next_hash, version 6)
+-- is unused.
 CREATE TABLE IF NOT EXISTS deskauth_refresh_used (
     refresh_hash  VARCHAR(64)  NOT NULL PRIMARY KEY,
     session_id    VARCHAR(64)  NOT NULL,
@@ -207,3 +209,30 @@ CREATE TABLE IF NOT EXISTS deskauth_mfa_pending (
 ALTER TABLE deskauth_sessions ADD COLUMN amr VARCHAR(64) NOT NULL DEFAULT 'pwd';
 INSERT INTO deskauth_schema_version (version) SELECT 5
     WHERE NOT EXISTS (SELECT 1 FROM deskauth_schema_version WHERE version = 5);
+
+-- version 6: OpenID Connect (granted scopes, when and how the person
+-- authenticated, consents, the refresh retry window)
+
+ALTER TABLE deskauth_sessions ADD COLUMN scope VARCHAR(400) NOT NULL DEFAULT '';
+ALTER TABLE deskauth_sessions ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;
+-- the browser session a desktop or client session came from
+ALTER TABLE deskauth_sessions ADD COLUMN parent_id VARCHAR(64) NOT NULL DEFAULT '';
+-- the hash of the refresh token that replaced this one ('' once a retry
+-- killed it)
+ALTER TABLE deskauth_refresh_used ADD COLUMN next_hash VARCHAR(64) NOT NULL DEFAULT '';
+ALTER TABLE deskauth_codes ADD COLUMN scope VARCHAR(400) NOT NULL DEFAULT '';
+ALTER TABLE deskauth_codes ADD COLUMN nonce VARCHAR(1000) NOT NULL DEFAULT '';
+ALTER TABLE deskauth_codes ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE deskauth_codes ADD COLUMN amr VARCHAR(64) NOT NULL DEFAULT '';
+
+-- Which person allowed which client (DeskAuthClient consent=once), and
+-- the scopes they allowed.
+CREATE TABLE IF NOT EXISTS deskauth_consents (
+    user_id       VARCHAR(64)   NOT NULL,
+    client_id     VARCHAR(200)  NOT NULL,
+    scope         VARCHAR(400)  NOT NULL DEFAULT '',
+    created_at    BIGINT        NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+);
+INSERT INTO deskauth_schema_version (version) SELECT 6
+    WHERE NOT EXISTS (SELECT 1 FROM deskauth_schema_version WHERE version = 6);

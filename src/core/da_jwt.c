@@ -681,12 +681,12 @@ static const char *b64url_json(apr_pool_t *p, json_object *o)
     return da_b64url_encode(p, (const unsigned char *)s, strlen(s));
 }
 
-apr_status_t da_jwt_sign(apr_pool_t *p, const da_keyring_t *kr,
-                         const da_claims_t *c, const char **token)
+apr_status_t da_jwt_sign_json(apr_pool_t *p, const da_keyring_t *kr,
+                              const char *typ, json_object *body, const char **token)
 {
     const da_key_t *key;
     const da_alg_t *a = alg_find(kr->alg);
-    json_object *hdr, *body;
+    json_object *hdr;
     const char *input;
     unsigned char *sig;
     apr_size_t siglen;
@@ -701,9 +701,21 @@ apr_status_t da_jwt_sign(apr_pool_t *p, const da_keyring_t *kr,
 
     hdr = da_json_object(p);
     add_str(hdr, "alg", a->name);
-    add_str(hdr, "typ", "at+jwt");
+    add_str(hdr, "typ", typ);
     add_str(hdr, "kid", key->kid);
-    body = da_json_object(p);
+    input = apr_pstrcat(p, b64url_json(p, hdr), ".", b64url_json(p, body), NULL);
+    rv = sign_input(p, key, a, input, strlen(input), &sig, &siglen);
+    if (rv != APR_SUCCESS)
+        return rv;
+    *token = apr_pstrcat(p, input, ".", da_b64url_encode(p, sig, siglen), NULL);
+    return APR_SUCCESS;
+}
+
+apr_status_t da_jwt_sign(apr_pool_t *p, const da_keyring_t *kr,
+                         const da_claims_t *c, const char **token)
+{
+    json_object *body = da_json_object(p);
+
     add_str(body, "iss", c->iss);
     add_str(body, "aud", c->aud);
     add_str(body, "sub", c->sub);
@@ -716,15 +728,10 @@ apr_status_t da_jwt_sign(apr_pool_t *p, const da_keyring_t *kr,
     add_str(body, "role", c->role);
     add_str(body, "name", c->name);
     add_str(body, "client_id", c->client_id);
+    add_str(body, "scope", c->scope);
     if (c->amr && *c->amr)
         json_object_object_add(body, "amr", da_words_json(c->amr));
-
-    input = apr_pstrcat(p, b64url_json(p, hdr), ".", b64url_json(p, body), NULL);
-    rv = sign_input(p, key, a, input, strlen(input), &sig, &siglen);
-    if (rv != APR_SUCCESS)
-        return rv;
-    *token = apr_pstrcat(p, input, ".", da_b64url_encode(p, sig, siglen), NULL);
-    return APR_SUCCESS;
+    return da_jwt_sign_json(p, kr, "at+jwt", body, token);
 }
 
 /* base64url part -> JSON object. */
@@ -745,7 +752,8 @@ static json_object *decode_part(apr_pool_t *p, const char *s, apr_size_t len)
 /* The pinned checks on the JOSE header; the key to verify with, or NULL
  * and *why. Nothing here trusts the header to choose an algorithm. */
 static const da_key_t *check_header(apr_pool_t *p, const da_keyring_t *kr,
-                                    json_object *hdr, const char **why)
+                                    json_object *hdr, const char *want_typ,
+                                    const char **why)
 {
     const char *alg = da_json_get_str(hdr, "alg");
     const char *typ = da_json_get_str(hdr, "typ");
@@ -757,8 +765,8 @@ static const da_key_t *check_header(apr_pool_t *p, const da_keyring_t *kr,
         *why = "alg is not the configured algorithm";
         return NULL;
     }
-    if (typ == NULL || strcmp(typ, "at+jwt") != 0) {
-        *why = "typ is not at+jwt";
+    if (typ == NULL || strcmp(typ, want_typ) != 0) {
+        *why = apr_pstrcat(p, "typ is not ", want_typ, NULL);
         return NULL;
     }
     for (i = 0; i < N_ELEMS(forbidden_headers); i++)
@@ -849,20 +857,18 @@ static int check_claims(json_object *body, const char *issuer, const char *audie
     return 1;
 }
 
-apr_status_t da_jwt_verify(apr_pool_t *p, const da_keyring_t *kr,
-                           const char *token, const char *issuer,
-                           const char *audience, apr_int64_t now,
-                           da_claims_t **claims, const char **why)
+apr_status_t da_jwt_verify_signed(apr_pool_t *p, const da_keyring_t *kr,
+                                  const char *token, const char *typ,
+                                  json_object **payload, const char **why)
 {
     const char *dot1, *dot2;
     apr_size_t len;
     const da_key_t *key;
-    json_object *hdr, *body;
+    json_object *hdr;
     unsigned char *sig;
     apr_size_t siglen;
-    da_claims_t *c;
 
-    *claims = NULL;
+    *payload = NULL;
     if (token == NULL || kr == NULL || kr->keys == NULL) {
         *why = "no token";
         return APR_EINVAL;
@@ -884,7 +890,7 @@ apr_status_t da_jwt_verify(apr_pool_t *p, const da_keyring_t *kr,
         *why = "malformed header";
         return APR_EINVAL;
     }
-    key = check_header(p, kr, hdr, why);
+    key = check_header(p, kr, hdr, typ, why);
     if (key == NULL)
         return APR_EINVAL;
     if (da_b64url_decode(p, dot2 + 1, len - (dot2 + 1 - token), &sig, &siglen) != APR_SUCCESS
@@ -893,11 +899,25 @@ apr_status_t da_jwt_verify(apr_pool_t *p, const da_keyring_t *kr,
         *why = "bad signature";
         return APR_EINVAL;
     }
-    body = decode_part(p, dot1 + 1, dot2 - (dot1 + 1));
-    if (body == NULL) {
+    *payload = decode_part(p, dot1 + 1, dot2 - (dot1 + 1));
+    if (*payload == NULL) {
         *why = "malformed payload";
         return APR_EINVAL;
     }
+    return APR_SUCCESS;
+}
+
+apr_status_t da_jwt_verify(apr_pool_t *p, const da_keyring_t *kr,
+                           const char *token, const char *issuer,
+                           const char *audience, apr_int64_t now,
+                           da_claims_t **claims, const char **why)
+{
+    json_object *body;
+    da_claims_t *c;
+
+    *claims = NULL;
+    if (da_jwt_verify_signed(p, kr, token, "at+jwt", &body, why) != APR_SUCCESS)
+        return APR_EINVAL;
     c = apr_pcalloc(p, sizeof(*c));
     if (!check_claims(body, issuer, audience, now, c, why))
         return APR_EINVAL;
@@ -908,6 +928,7 @@ apr_status_t da_jwt_verify(apr_pool_t *p, const da_keyring_t *kr,
     c->role = da_json_get_str(body, "role");
     c->name = da_json_get_str(body, "name");
     c->client_id = da_json_get_str(body, "client_id");
+    c->scope = da_json_get_str(body, "scope");
     c->payload = body;
     c->amr = da_claims_get(p, c, "amr");
     *claims = c;

@@ -40,6 +40,7 @@ typedef struct {
 typedef struct {
     const char *iss, *aud, *sub, *jti, *sid;
     const char *email, *role, *name, *client_id;
+    const char *scope;                    /* granted scopes (RFC 9068 §2.2.3) */
     const char *amr;                      /* RFC 8176 methods, space-separated
                                            * ("pwd otp mfa", "hwk user"); a
                                            * JSON array in the token */
@@ -73,9 +74,22 @@ int da_key_can_sign(const da_key_t *key);
 int da_key_alg_compatible(const da_key_t *key, const char *alg);
 
 /* Sign the claims (iss, aud, sub, exp, iat, nbf, jti, sid, email, role,
- * name, client_id, amr when set) with keys[0] and alg, header typ at+jwt, kid. */
+ * name, client_id, scope, amr when set) with keys[0] and alg, header typ
+ * at+jwt, kid. */
 apr_status_t da_jwt_sign(apr_pool_t *p, const da_keyring_t *kr,
                          const da_claims_t *c, const char **token);
+
+/* Sign any payload with keys[0] and alg, header typ (an ID token: "JWT")
+ * and kid. */
+apr_status_t da_jwt_sign_json(apr_pool_t *p, const da_keyring_t *kr,
+                              const char *typ, json_object *body, const char **token);
+
+/* The pinned header checks (alg, this typ, kid, no jku/x5u/jwk) and the
+ * signature, nothing about the claims: *payload is the signed JSON object.
+ * For an ID token coming back as id_token_hint (which may have expired). */
+apr_status_t da_jwt_verify_signed(apr_pool_t *p, const da_keyring_t *kr,
+                                  const char *token, const char *typ,
+                                  json_object **payload, const char **why);
 
 /* Verify: pinned alg, typ, kid, signature, then exp required, nbf/iat with
  * 60 s leeway against now, iss == issuer, aud == audience (a single string).

@@ -30,10 +30,11 @@
     "last_login_at"
 #define USER_NCOLS 13
 #define SESSION_COLS "id, user_id, kind, client_id, device_name, user_agent, " \
-    "ip, refresh_hash, created_at, last_used_at, expires_at, revoked_at, amr"
+    "ip, refresh_hash, created_at, last_used_at, expires_at, revoked_at, " \
+    "scope, auth_time, amr, parent_id"
 #define CODE_COLS "code_hash, kind, user_id, session_id, client_id, " \
     "redirect_uri, state, challenge, device_name, issued_session, " \
-    "created_at, expires_at, used_at"
+    "created_at, expires_at, used_at, scope, nonce, auth_time, amr"
 
 #define DEVICE_COLS "device_hash, user_code_hash, client_id, scope, device_name, " \
     "ip, status, user_id, poll_interval, last_poll_at, issued_session, " \
@@ -93,7 +94,7 @@ const da_stmt_t da_store_statements[] = {
       "UPDATE deskauth_users SET role = %s, updated_at = %lld WHERE id = %s" },
     { "deskauth_session_insert",
       "INSERT INTO deskauth_sessions (" SESSION_COLS ") VALUES (%s, %s, %s, %s, "
-      "%s, %s, %s, %s, %lld, %lld, %lld, %lld, %s)" },
+      "%s, %s, %s, %s, %lld, %lld, %lld, %lld, %s, %lld, %s, %s)" },
     { "deskauth_session_get",
       "SELECT " SESSION_COLS " FROM deskauth_sessions WHERE id = %s" },
     { "deskauth_session_valid",
@@ -112,10 +113,23 @@ const da_stmt_t da_store_statements[] = {
       "UPDATE deskauth_sessions SET refresh_hash = %s, last_used_at = %lld "
       "WHERE id = %s AND refresh_hash = %s AND revoked_at = 0" },
     { "deskauth_refresh_used_insert",
-      "INSERT INTO deskauth_refresh_used (refresh_hash, session_id, used_at) "
-      "VALUES (%s, %s, %lld)" },
+      "INSERT INTO deskauth_refresh_used (refresh_hash, session_id, used_at, next_hash) "
+      "VALUES (%s, %s, %lld, %s)" },
     { "deskauth_refresh_used_get",
-      "SELECT session_id FROM deskauth_refresh_used WHERE refresh_hash = %s" },
+      "SELECT session_id, used_at, next_hash FROM deskauth_refresh_used "
+      "WHERE refresh_hash = %s" },
+    { "deskauth_refresh_used_relink",
+      "UPDATE deskauth_refresh_used SET next_hash = %s WHERE refresh_hash = %s "
+      "AND next_hash = %s" },
+    { "deskauth_session_children",
+      "SELECT id FROM deskauth_sessions WHERE parent_id = %s AND client_id = %s "
+      "AND revoked_at = 0" },
+    { "deskauth_consent_get",
+      "SELECT scope FROM deskauth_consents WHERE user_id = %s AND client_id = %s" },
+    { "deskauth_consent_put",
+      "INSERT INTO deskauth_consents (user_id, client_id, scope, created_at) "
+      "VALUES (%s, %s, %s, %lld) ON CONFLICT (user_id, client_id) DO UPDATE "
+      "SET scope = excluded.scope, created_at = excluded.created_at" },
     { "deskauth_session_list_user",
       "SELECT " SESSION_COLS " FROM deskauth_sessions WHERE user_id = %s "
       "AND revoked_at = 0 AND expires_at > %lld ORDER BY created_at DESC, id" },
@@ -129,7 +143,7 @@ const da_stmt_t da_store_statements[] = {
       "AND revoked_at = 0" },
     { "deskauth_code_insert",
       "INSERT INTO deskauth_codes (" CODE_COLS ") VALUES (%s, %s, %s, %s, %s, %s, "
-      "%s, %s, %s, %s, %lld, %lld, %lld)" },
+      "%s, %s, %s, %s, %lld, %lld, %lld, %s, %s, %lld, %s)" },
     { "deskauth_code_use",
       "UPDATE deskauth_codes SET used_at = %lld WHERE code_hash = %s AND used_at = 0 "
       "AND expires_at > %lld" },
@@ -566,7 +580,10 @@ static void session_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
     s->last_used_at = col_num(db, row, 9);
     s->expires_at = col_num(db, row, 10);
     s->revoked_at = col_num(db, row, 11);
-    s->amr = col(db, row, 12);
+    s->scope = col(db, row, 12);
+    s->auth_time = col_num(db, row, 13);
+    s->amr = col(db, row, 14);
+    s->parent_id = col(db, row, 15);
     *(da_session_t **)baton = s;
 }
 
@@ -576,10 +593,10 @@ apr_status_t da_store_session_create(da_db_t *db, const da_session_t *s)
         s->id, s->user_id, s->kind, str(s->client_id), str(s->device_name),
         str(s->user_agent), str(s->ip), s->refresh_hash, num(db, s->created_at),
         num(db, s->last_used_at), num(db, s->expires_at), num(db, s->revoked_at),
-        s->amr && *s->amr ? s->amr : "pwd"
+        str(s->scope), num(db, s->auth_time), s->amr && *s->amr ? s->amr : "pwd", str(s->parent_id)
     };
 
-    return exec(db, "deskauth_session_insert", NULL, 13, args);
+    return exec(db, "deskauth_session_insert", NULL, 16, args);
 }
 
 apr_status_t da_store_session_get(da_db_t *db, const char *id, da_session_t **s)
@@ -661,7 +678,7 @@ apr_status_t da_store_session_rotate(da_db_t *db, const char *id,
                                      apr_int64_t now)
 {
     const char *rotate[] = { new_hash, num(db, now), id, old_hash };
-    const char *used[] = { old_hash, id, num(db, now) };
+    const char *used[] = { old_hash, id, num(db, now), new_hash };
     apr_status_t rv;
     int n = 0;
 
@@ -673,7 +690,35 @@ apr_status_t da_store_session_rotate(da_db_t *db, const char *id,
         rv = APR_NOTFOUND;              /* a concurrent rotation won */
     }
     if (rv == APR_SUCCESS) {
-        rv = exec(db, "deskauth_refresh_used_insert", NULL, 3, used);
+        rv = exec(db, "deskauth_refresh_used_insert", NULL, 4, used);
+    }
+    return da_store_end(db, rv);
+}
+
+apr_status_t da_store_session_retry(da_db_t *db, const da_refresh_used_t *u,
+                                    const char *old_hash, const char *new_hash,
+                                    apr_int64_t now)
+{
+    const char *rotate[] = { new_hash, num(db, now), u->session_id, u->next_hash };
+    const char *killed[] = { u->next_hash, u->session_id, num(db, now), "" };
+    const char *relink[] = { new_hash, old_hash, u->next_hash };
+    apr_status_t rv;
+    int n = 0;
+
+    if ((rv = da_store_begin(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* Only while the successor is still the session's token (never used):
+     * of two concurrent retries or a retry and a use, one wins. */
+    rv = exec(db, "deskauth_session_rotate", &n, 4, rotate);
+    if (rv == APR_SUCCESS && n != 1) {
+        rv = APR_NOTFOUND;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = exec(db, "deskauth_refresh_used_insert", NULL, 4, killed);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = exec(db, "deskauth_refresh_used_relink", NULL, 3, relink);
     }
     return da_store_end(db, rv);
 }
@@ -732,12 +777,49 @@ apr_status_t da_store_session_revoke_others(da_db_t *db, const char *user_id,
     return exec(db, "deskauth_session_revoke_others", nrevoked, 3, args);
 }
 
+static void refresh_used_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
+{
+    da_refresh_used_t *u = baton;
+
+    u->session_id = col(db, row, 0);
+    u->used_at = col_num(db, row, 1);
+    u->next_hash = col(db, row, 2);
+}
+
 apr_status_t da_store_refresh_used(da_db_t *db, const char *refresh_hash,
-                                   const char **session_id)
+                                   da_refresh_used_t *used)
 {
     const char *args[] = { refresh_hash };
 
-    return query(db, "deskauth_refresh_used_get", 1, args, first_col, session_id);
+    return query(db, "deskauth_refresh_used_get", 1, args, refresh_used_row, used);
+}
+
+apr_status_t da_store_session_children(da_db_t *db, const char *parent_id,
+                                       const char *client_id, apr_array_header_t **ids)
+{
+    const char *args[] = { parent_id, client_id };
+    apr_status_t rv;
+
+    *ids = apr_array_make(db->pool, 4, sizeof(const char *));
+    rv = query(db, "deskauth_session_children", 2, args, id_list_row, *ids);
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
+}
+
+apr_status_t da_store_consent_get(da_db_t *db, const char *user_id,
+                                  const char *client_id, const char **scope)
+{
+    const char *args[] = { user_id, client_id };
+
+    return query(db, "deskauth_consent_get", 2, args, first_col, scope);
+}
+
+apr_status_t da_store_consent_put(da_db_t *db, const char *user_id,
+                                  const char *client_id, const char *scope,
+                                  apr_int64_t now)
+{
+    const char *args[] = { user_id, client_id, str(scope), num(db, now) };
+
+    return exec(db, "deskauth_consent_put", NULL, 4, args);
 }
 
 /* ------------------------------------------------------------------ */
@@ -760,6 +842,10 @@ static void code_row(da_db_t *db, apr_dbd_row_t *row, void *baton)
     c->created_at = col_num(db, row, 10);
     c->expires_at = col_num(db, row, 11);
     c->used_at = col_num(db, row, 12);
+    c->scope = col(db, row, 13);
+    c->nonce = col(db, row, 14);
+    c->auth_time = col_num(db, row, 15);
+    c->amr = col(db, row, 16);
     *(da_code_t **)baton = c;
 }
 
@@ -768,10 +854,11 @@ apr_status_t da_store_code_create(da_db_t *db, const da_code_t *c)
     const char *args[] = {
         c->code_hash, c->kind, c->user_id, str(c->session_id), str(c->client_id),
         str(c->redirect_uri), str(c->state), str(c->challenge), str(c->device_name),
-        str(c->issued_session), num(db, c->created_at), num(db, c->expires_at), "0"
+        str(c->issued_session), num(db, c->created_at), num(db, c->expires_at), "0",
+        str(c->scope), str(c->nonce), num(db, c->auth_time), str(c->amr)
     };
 
-    return exec(db, "deskauth_code_insert", NULL, 13, args);
+    return exec(db, "deskauth_code_insert", NULL, 17, args);
 }
 
 apr_status_t da_store_code_consume(da_db_t *db, const char *code_hash,

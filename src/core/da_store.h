@@ -92,8 +92,11 @@ typedef struct {
     apr_int64_t last_used_at;
     apr_int64_t expires_at;
     apr_int64_t revoked_at;
+    const char *scope;                    /* granted scopes, space-separated */
+    apr_int64_t auth_time;                /* when the person authenticated */
     const char *amr;                      /* how it was signed in (RFC 8176),
                                            * space-separated: "pwd otp mfa" */
+    const char *parent_id;                /* the browser session it came from */
 } da_session_t;
 
 typedef struct {
@@ -110,9 +113,21 @@ typedef struct {
     apr_int64_t created_at;
     apr_int64_t expires_at;
     apr_int64_t used_at;
+    const char *scope;                    /* granted scopes, space-separated */
+    const char *nonce;                    /* OpenID Connect nonce or "" */
+    apr_int64_t auth_time;
+    const char *amr;
 } da_code_t;
 
 /* The tables are created and upgraded by da_schema.h. */
+
+/* A rotated-away refresh token: its session, when it was rotated, and the
+ * hash of the token that replaced it ("" when a retry killed it). */
+typedef struct {
+    const char *session_id;
+    apr_int64_t used_at;
+    const char *next_hash;
+} da_refresh_used_t;
 
 /* Prepare every statement on a connection we opened ourselves. */
 apr_status_t da_store_prepare_all(da_db_t *db);
@@ -193,10 +208,33 @@ apr_status_t da_store_session_rotate(da_db_t *db, const char *id,
                                      const char *old_hash, const char *new_hash,
                                      apr_int64_t now);
 
-/* The session a rotated-away refresh token belonged to (APR_NOTFOUND when
- * the hash was never rotated). */
+/* A rotated-away refresh token (APR_NOTFOUND when the hash was never
+ * rotated). */
 apr_status_t da_store_refresh_used(da_db_t *db, const char *refresh_hash,
-                                   const char **session_id);
+                                   da_refresh_used_t *used);
+
+/* The refresh retry window: old_hash (rotated away, described by u) is
+ * presented again while its successor u->next_hash is still the session's
+ * token. Atomically: the session's token becomes new_hash, the successor
+ * is remembered as killed (a later use of it revokes the session), and
+ * old_hash now leads to new_hash. APR_NOTFOUND when the successor was used
+ * meanwhile (or the session was revoked). */
+apr_status_t da_store_session_retry(da_db_t *db, const da_refresh_used_t *u,
+                                    const char *old_hash, const char *new_hash,
+                                    apr_int64_t now);
+
+/* The ids of the live sessions of client_id that the browser session
+ * parent_id started (for RP-initiated logout). */
+apr_status_t da_store_session_children(da_db_t *db, const char *parent_id,
+                                       const char *client_id, apr_array_header_t **ids);
+
+/* The scopes a person allowed a client (APR_NOTFOUND: never asked), and
+ * recording them. */
+apr_status_t da_store_consent_get(da_db_t *db, const char *user_id,
+                                  const char *client_id, const char **scope);
+apr_status_t da_store_consent_put(da_db_t *db, const char *user_id,
+                                  const char *client_id, const char *scope,
+                                  apr_int64_t now);
 
 apr_status_t da_store_code_create(da_db_t *db, const da_code_t *c);
 

@@ -39,6 +39,7 @@ static const apr_size_t claim_strings[] = {
     APR_OFFSETOF(da_claims_t, role), APR_OFFSETOF(da_claims_t, name),
     APR_OFFSETOF(da_claims_t, client_id), APR_OFFSETOF(da_claims_t, payload_json),
     APR_OFFSETOF(da_claims_t, amr),
+    APR_OFFSETOF(da_claims_t, scope),
 };
 #define NSTRINGS (sizeof(claim_strings) / sizeof(claim_strings[0]))
 #define CLAIM(c, i) (*(const char **)((char *)(c) + claim_strings[i]))

@@ -121,22 +121,14 @@ static int get_callback(request_rec *r)
         return da_page_error(r, HTTP_GONE, "This link has expired",
                              "The app is no longer registered on this site.");
     }
-    if (*code->challenge) {
+    if (*code->challenge || client->pkce_optional) {
         /* RFC 8252: the app gets a one-time code bound to its PKCE
          * challenge; its session is created when it redeems the code. */
-        da_code_t app = { .kind = "code", .user_id = u->id, .client_id = client->id,
-                          .session_id = cl->sid,     /* its amr goes to the app */
-                          .redirect_uri = code->redirect_uri,
-                          .challenge = code->challenge,
-                          .device_name = code->device_name };
-        const char *app_code = da_code_issue(r, db, &app,
-                                             da_code_ttl(da_srv(r->server)));
-        if (!app_code) {
+        const char *link = da_authorize_code(r, db, code);
+        if (!link) {
             return da_unavailable(r);
         }
-        return handoff_page(r, client, da_redirect_with(r->pool, code->redirect_uri,
-                            "code", app_code, "state",
-                            *code->state ? code->state : NULL, NULL), u->email);
+        return handoff_page(r, client, link, u->email);
     }
     if (!client->token_redirect) {
         return da_page_error(r, HTTP_GONE, "This link has expired",

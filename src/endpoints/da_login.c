@@ -32,6 +32,7 @@
 #include "da_auditlog.h"
 #include "da_audit.h"
 #include "da_util.h"
+#include "da_oidc.h"
 
 
 /* A refused sign-in in the audit log (u: the account, when the address
@@ -136,13 +137,39 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
     }
     if (h) {
         apr_table_set(pg->vars, "app_name", h->client->name);
+        if (!h->legacy) {
+            apr_table_setn(pg->vars, "cancel", "1");
+            apr_table_setn(pg->vars, "cancel_hidden", da_hidden_inputs(r->pool, params,
+                                                                       da_handoff_params));
+            da_page_allow_form_target(pg, h->redirect_uri);
+        }
     }
     da_pending_remember(r, h, params);
     if (params && apr_table_get(params, "email")) {
         apr_table_set(pg->vars, "email", apr_table_get(params, "email"));
     }
+    else if (h && h->login_hint) {
+        apr_table_set(pg->vars, "email", h->login_hint);
+    }
     da_page_refusal(pg, f);
     return da_page_send(pg, status, "login.html");
+}
+
+/* What the granted scopes let the app see, for the consent page. */
+static const char *scope_words(request_rec *r, const char *scope)
+{
+    const char *words = "your account";
+
+    if (da_scope_has(scope, "profile")) {
+        words = apr_pstrcat(r->pool, words, ", your name and profile", NULL);
+    }
+    if (da_scope_has(scope, "email")) {
+        words = apr_pstrcat(r->pool, words, ", your email address", NULL);
+    }
+    if (da_scope_has(scope, "offline_access")) {
+        words = apr_pstrcat(r->pool, words, ", also while you are away", NULL);
+    }
+    return words;
 }
 
 /* "Continue to APP as EMAIL": one click, never a silent hand-off. */
@@ -159,7 +186,52 @@ static int continue_page(request_rec *r, apr_table_t *params, const da_handoff_t
                    da_hidden_inputs(r->pool, params, da_handoff_params),
                    "<input type=\"hidden\" name=\"continue\" value=\"1\">\n", NULL));
     apr_table_setn(pg->vars, "switch_url", da_url(r, "logout"));
+    if (!h->legacy) {
+        apr_table_setn(pg->vars, "cancel", "1");
+        apr_table_setn(pg->vars, "cancel_hidden", da_hidden_inputs(r->pool, params,
+                                                                   da_handoff_params));
+        apr_table_setn(pg->vars, "asks", scope_words(r, h->scope));
+        da_page_allow_form_target(pg, h->redirect_uri);
+    }
     return da_page_send(pg, HTTP_OK, "continue.html");
+}
+
+/* A signed-in browser and a waiting app: the password again (prompt=login,
+ * max_age), the consent page, or straight on to the app. prompt=none
+ * never shows a page: what would need one goes back to the app as an
+ * error. */
+static int signed_in_app(request_rec *r, apr_table_t *params, da_handoff_t *h,
+                         const da_claims_t *cl)
+{
+    da_db_t *db = da_db(r);
+    da_user_t *u;
+    int login = 0, consent = 0;
+
+    if (h->legacy) {
+        return continue_page(r, params, h, cl);
+    }
+    if (!db || da_authorize_needs_login(r, db, h, cl->sid, &login) != APR_SUCCESS
+        || (!login && da_authorize_needs_consent(r, db, h, cl->sub, &consent))) {
+        if (db) {
+            da_db_log_error(r, db, "checking an app request");
+        }
+        return da_unavailable(r);
+    }
+    if (login) {
+        return h->prompt & DA_PROMPT_NONE
+               ? da_authorize_error(r, h, "login_required", "The person must sign in again")
+               : login_page(r, HTTP_OK, params, h, NULL);
+    }
+    if (consent || (h->prompt & DA_PROMPT_SELECT)) {
+        return h->prompt & DA_PROMPT_NONE
+               ? da_authorize_error(r, h, "consent_required", "The person must allow the app")
+               : continue_page(r, params, h, cl);
+    }
+    if (da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS) {
+        da_db_log_error(r, db, "loading the signed-in account");
+        return da_unavailable(r);
+    }
+    return da_after_signin(r, db, u, cl->sid, h, params);
 }
 
 static int get_login(request_rec *r)
@@ -177,14 +249,17 @@ static int get_login(request_rec *r)
         return da_unavailable(r);
     }
     if (rc == OK) {
-        return h ? continue_page(r, params, h, cl) : da_see_other(r, da_home_url(r, cl->role));
+        return h ? signed_in_app(r, params, h, cl) : da_see_other(r, da_home_url(r, cl->role));
+    }
+    if (h && (h->prompt & DA_PROMPT_NONE)) {
+        return da_authorize_error(r, h, "login_required", "The person is not signed in");
     }
     return login_page(r, HTTP_OK, params, h, NULL);
 }
 
 /* The signed-in browser confirms the hand-off to the waiting app. */
 static int post_continue(request_rec *r, da_db_t *db, apr_table_t *form,
-                         const da_handoff_t *h)
+                         da_handoff_t *h)
 {
     da_claims_t *cl;
     da_user_t *u;
@@ -196,7 +271,17 @@ static int post_continue(request_rec *r, da_db_t *db, apr_table_t *form,
     if (rc != OK) {
         return login_page(r, HTTP_UNAUTHORIZED, form, h, NULL);
     }
-    if (da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS) {
+    if (!h->legacy) {
+        int login = 1;
+        if (da_authorize_needs_login(r, db, h, cl->sid, &login) != APR_SUCCESS) {
+            return da_db_fail(r, db, "checking an app request");
+        }
+        if (login) {
+            return login_page(r, HTTP_OK, form, h, NULL);
+        }
+    }
+    if (da_store_user_by_id(db, cl->sub, &u) != APR_SUCCESS
+        || (!h->legacy && da_authorize_record_consent(r, db, h, u->id) != APR_SUCCESS)) {
         return da_db_fail(r, db, "loading the signed-in account");
     }
     return da_after_signin(r, db, u, cl->sid, h, form);
@@ -350,6 +435,9 @@ static int post_form(request_rec *r, da_db_t *db)
     if ((rc = da_handoff_parse(r, form, &h)) != OK) {
         return rc;
     }
+    if (h && !h->legacy && apr_table_get(form, "cancel")) {
+        return da_authorize_error(r, h, "access_denied", "The person cancelled");
+    }
     if (h && apr_table_get(form, "continue")) {
         return post_continue(r, db, form, h);
     }
@@ -366,6 +454,14 @@ static int post_form(request_rec *r, da_db_t *db)
     }
     if ((rc = after_password(r, db, u, form, h, &t)) != OK) {
         return rc;
+    }
+    if (h && !h->legacy) {
+        /* the password was typed for this very request: no consent page */
+        h->auth_time = u->last_login_at;
+        if (da_authorize_record_consent(r, db, h, u->id) != APR_SUCCESS) {
+            da_db_log_error(r, db, "recording a consent");
+            return da_unavailable(r);
+        }
     }
     return da_after_signin(r, db, u, t.sid, h, form);
 }

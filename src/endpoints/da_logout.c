@@ -25,6 +25,7 @@
 #include "da_http.h"
 #include "da_page.h"
 #include "da_util.h"
+#include "da_endsession.h"
 
 int da_logout_handler(request_rec *r)
 {
@@ -33,6 +34,12 @@ int da_logout_handler(request_rec *r)
     da_claims_t *cl;
     da_db_t *db;
 
+    if (r->method_number == M_GET) {
+        /* the end_session_endpoint of OpenID Connect RP-initiated logout */
+        return (form = da_query(r)) ? da_end_session(r, form, 0)
+               : da_page_error(r, HTTP_BAD_REQUEST, "Malformed request",
+                               "The sign-out request is malformed.");
+    }
     bearer = da_bearer(r) != NULL;
     /* The cookie alone is a browser: it must prove the form is ours. */
     if (!bearer) {
@@ -42,11 +49,18 @@ int da_logout_handler(request_rec *r)
         if ((rc = da_read_form(r, &form)) != OK) {
             return rc;
         }
+        /* an app's POST form of RP-initiated logout: ask the person first */
+        if (!apr_table_get(form, "csrf") && da_end_session_asked(form)) {
+            return da_end_session(r, form, 0);
+        }
         if (da_csrf_check(r, form) != OK) {
             return da_page_error(r, HTTP_FORBIDDEN, "Request refused",
                                  "This form has expired or did not come from this "
                                  "site. Go back, reload the page and try again.");
         }
+    }
+    if (form && apr_table_get(form, "confirm")) {
+        return da_end_session(r, form, 1);
     }
     rc = da_authn_token(r, bearer ? DA_FROM_HEADER : DA_FROM_COOKIE, 1, &cl, NULL);
     if (rc == HTTP_SERVICE_UNAVAILABLE) {

@@ -25,6 +25,8 @@
 #include "da_http.h"
 #include "da_page.h"
 #include "da_util.h"
+#include "da_clientauth.h"
+#include "da_oidc.h"
 
 /* The session a token belongs to, or NULL when it is not ours. */
 static const char *session_of(request_rec *r, da_db_t *db, const char *token,
@@ -37,7 +39,7 @@ static const char *session_of(request_rec *r, da_db_t *db, const char *token,
         if (da_authn_verify(r, token, 0, &cl) != OK) {
             return NULL;
         }
-        *client_id = cl->client_id ? cl->client_id : "";
+        *client_id = cl->client_id ? cl->client_id : DA_WEB_CLIENT_ID;
         *user_id = cl->sub;
         return cl->sid;
     }
@@ -45,17 +47,37 @@ static const char *session_of(request_rec *r, da_db_t *db, const char *token,
         != APR_SUCCESS) {
         return NULL;
     }
-    *client_id = s->client_id;
+    *client_id = *s->client_id ? s->client_id : DA_WEB_CLIENT_ID;
     *user_id = s->user_id;
     return s->id;
+}
+
+/* RFC 7009 §2.1: may this caller revoke a token of token_client? A named
+ * client only its own tokens; a confidential client's tokens only that
+ * client, authenticated. OK, or the refusal answered. */
+static int revoke_allowed(request_rec *r, const da_client_t *caller, int authenticated,
+                          const char *token_client)
+{
+    const da_client_t *owner = da_client(da_srv(r->server), token_client);
+
+    if (caller && strcmp(caller->id, token_client)) {
+        return da_oauth_error(r, HTTP_BAD_REQUEST, "unauthorized_client",
+                              "This token was not issued to this client");
+    }
+    if (owner && owner->secret && !authenticated) {
+        return da_oauth_error(r, HTTP_UNAUTHORIZED, "invalid_client",
+                              "This client must authenticate");
+    }
+    return OK;
 }
 
 int da_revoke_handler(request_rec *r)
 {
     apr_table_t *form;
-    const char *token, *client_id = NULL, *user_id = NULL, *sid, *asked;
+    const char *token, *client_id = NULL, *user_id = NULL, *sid;
+    const da_client_t *caller;
     da_db_t *db;
-    int rc;
+    int rc, authenticated;
 
     if (da_body_kind(r) != DA_BODY_FORM) {
         return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
@@ -64,21 +86,22 @@ int da_revoke_handler(request_rec *r)
     if ((rc = da_read_form(r, &form)) != OK) {
         return rc;
     }
+    if ((rc = da_client_auth(r, form, &caller, &authenticated)) != OK) {
+        return rc;
+    }
     token = apr_table_get(form, "token");
     if (!token || !*token) {
-        json_object *o = da_json_object(r->pool);
-        da_json_set_str(o, "error", "invalid_request");
-        da_json_set_str(o, "error_description", "token is required");
-        return da_send_json(r, HTTP_BAD_REQUEST, o);
+        return da_oauth_error(r, HTTP_BAD_REQUEST, "invalid_request", "token is required");
     }
     if (!(db = da_db(r))) {
         return da_unavailable(r);
     }
     sid = session_of(r, db, token, &client_id, &user_id);
-    asked = apr_table_get(form, "client_id");
-    /* A client may revoke only its own tokens (RFC 7009 §2.1); an unknown
-     * or foreign token is answered like a revoked one. */
-    if (sid && (!asked || !*client_id || !strcmp(asked, client_id))) {
+    /* An unknown token is answered like a revoked one (RFC 7009 §2.2). */
+    if (sid && (rc = revoke_allowed(r, caller, authenticated, client_id)) != OK) {
+        return rc;
+    }
+    if (sid) {
         da_audit_about_t a = { user_id, NULL, user_id, client_id, sid,
                                "revoked by its app (token revocation)" };
         if (da_session_revoke(r, db, sid) != APR_SUCCESS) {

@@ -31,6 +31,8 @@
 #include "da_issue.h"
 #include "da_ratelimit.h"
 #include "da_util.h"
+#include "da_clientauth.h"
+#include "da_oidc.h"
 
 #define GRANT_CONNECTION_FILE "urn:deskauth:connection-file"
 
@@ -40,6 +42,8 @@ typedef struct {
     apr_table_t *params;
     const char *secret;                   /* the code or token presented */
     int compat;                           /* JSON/Bearer caller: JSON error shape */
+    const da_client_t *client;            /* the calling client, if named */
+    int authenticated;                    /* it proved its secret */
 } da_grant_t;
 
 static int oauth_error(da_grant_t *g, int status, const char *error,
@@ -71,7 +75,33 @@ static int invalid_grant(da_grant_t *g, const char *description)
     return oauth_error(g, HTTP_BAD_REQUEST, "invalid_grant", description);
 }
 
-static int tokens_answer(da_grant_t *g, const da_tokens_t *t, const da_user_t *u)
+/* The OpenID Connect members of a token response for session s: scope,
+ * and an ID token when openid was granted. A confidential client gets a
+ * refresh token only with offline_access. */
+static apr_status_t oidc_members(da_grant_t *g, json_object *o, const da_user_t *u,
+                                 const da_session_t *s, const char *nonce)
+{
+    const da_client_t *cl = da_client(da_srv(g->r->server), s->client_id);
+    const char *id_token;
+    apr_status_t rv;
+
+    if (s->scope && *s->scope) {
+        da_json_set_str(o, "scope", s->scope);
+    }
+    if (cl && cl->secret && !da_scope_has(s->scope, "offline_access")) {
+        json_object_object_del(o, "refresh_token");
+    }
+    if (!da_scope_has(s->scope, "openid")) {
+        return APR_SUCCESS;
+    }
+    if ((rv = da_issue_id_token(g->r, u, s, nonce, &id_token)) == APR_SUCCESS) {
+        da_json_set_str(o, "id_token", id_token);
+    }
+    return rv;
+}
+
+static int tokens_answer(da_grant_t *g, const da_tokens_t *t, const da_user_t *u,
+                         const da_session_t *s, const char *nonce)
 {
     json_object *o = da_json_object(g->r->pool);
 
@@ -90,6 +120,9 @@ static int tokens_answer(da_grant_t *g, const da_tokens_t *t, const da_user_t *u
         if (u) {
             da_json_set(o, "user", da_user_json(g->r, u));
         }
+        if (s && oidc_members(g, o, u, s, nonce) != APR_SUCCESS) {
+            return da_unavailable(g->r);
+        }
     }
     return da_send_json(g->r, HTTP_OK, o);
 }
@@ -106,12 +139,14 @@ static const char *param(da_grant_t *g, const char *name)
 static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
 {
     request_rec *r = g->r;
-    const char *value = param(g, "code"), *client_id = param(g, "client_id");
+    const char *value = param(g, "code");
+    const char *client_id = g->client ? g->client->id : NULL;
     const char *hash;
     da_code_t *code;
     da_user_t *u;
     da_tokens_t t;
-    da_session_spec_t spec = { session_kind, NULL, NULL };
+    da_session_t s;
+    da_session_spec_t spec = { session_kind, NULL, NULL, NULL, 0, NULL, NULL };
     apr_status_t rv;
 
     if (!value || !client_id) {
@@ -145,7 +180,10 @@ static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
         if (!uri || strcmp(uri, code->redirect_uri)) {
             return invalid_grant(g, "redirect_uri does not match the authorization request");
         }
-        if (!verifier || !da_pkce_matches(r->pool, verifier, code->challenge)) {
+        if (!*code->challenge && g->client->pkce_optional && !verifier) {
+            /* pkce=optional: a confidential client that cannot send it */
+        }
+        else if (!verifier || !da_pkce_matches(r->pool, verifier, code->challenge)) {
             return invalid_grant(g, "The PKCE code_verifier does not match");
         }
     }
@@ -159,7 +197,10 @@ static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
     }
     spec.client_id = code->client_id;
     spec.device_name = *code->device_name ? code->device_name : NULL;
-    spec.amr = da_session_amr(r, g->db, code->session_id);
+    spec.scope = code->scope;
+    spec.auth_time = code->auth_time;
+    spec.amr = *code->amr ? code->amr : da_session_amr(r, g->db, code->session_id);
+    spec.parent_id = code->session_id;
     if (rv != APR_SUCCESS || da_issue_session(r, g->db, u, &spec, &t) != APR_SUCCESS
         || da_store_code_set_issued(g->db, hash, t.sid) != APR_SUCCESS) {
         return da_db_fail(r, g->db, "issuing tokens for a code");
@@ -167,18 +208,62 @@ static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00091)
                   "%s session %s created for client %s", session_kind, t.sid,
                   code->client_id);
-    return tokens_answer(g, &t, u);
+    memset(&s, 0, sizeof(s));
+    s.id = t.sid;
+    s.client_id = code->client_id;
+    s.scope = code->scope;
+    s.auth_time = code->auth_time;
+    s.amr = code->amr;
+    return tokens_answer(g, &t, u, &s, code->nonce);
 }
 
-/* A new access token and a rotated refresh token for session s. */
-static int rotate(da_grant_t *g, const da_session_t *s, const char *old_hash)
+/* RFC 9700 §4.14.2: a rotated token seen again means it leaked; end the
+ * whole session so neither holder can go on. */
+static void audit_reuse(request_rec *r, da_db_t *db, const char *sid);
+
+static int replayed(da_grant_t *g, const char *sid)
+{
+    da_session_revoke(g->r, g->db, sid);
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, g->r, DA_LOGNO(00092)
+                  "replayed refresh token: session %s revoked", sid);
+    audit_reuse(g->r, g->db, sid);
+    return invalid_grant(g, "The refresh token was already used");
+}
+
+/* May the caller refresh session s? A confidential client's session needs
+ * that client, authenticated; a named client must be the session's. OK or
+ * the error answered. */
+static int refresh_client_ok(da_grant_t *g, const da_session_t *s)
+{
+    const da_client_t *owner = da_client(da_srv(g->r->server), s->client_id);
+
+    if (owner && owner->secret && !g->authenticated) {
+        return oauth_error(g, HTTP_UNAUTHORIZED, "invalid_client",
+                           "This client must authenticate");
+    }
+    if (g->client && g->client != owner) {
+        return invalid_grant(g, "The refresh token was issued to another client");
+    }
+    return OK;
+}
+
+/* A new access token and a rotated refresh token for session s, whose
+ * current refresh token has hash old_hash; or, with retry, a retry within
+ * DeskAuthRefreshReuseInterval of the rotated-away old_hash. */
+static int rotate(da_grant_t *g, const da_session_t *s, const char *old_hash,
+                  const da_refresh_used_t *retry)
 {
     request_rec *r = g->r;
     da_srv_conf_t *c = da_srv(r->server);
+    const char *new_hash;
     da_user_t *u;
     da_tokens_t t;
     apr_status_t rv;
+    int rc;
 
+    if ((rc = refresh_client_ok(g, s)) != OK) {
+        return rc;
+    }
     rv = da_store_user_by_id(g->db, s->user_id, &u);
     if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !u->is_active)) {
         return invalid_grant(g, "The account is not available");
@@ -191,17 +276,48 @@ static int rotate(da_grant_t *g, const da_session_t *s, const char *old_hash)
     if (!(t.refresh_token = da_random_token(r->pool, 32))) {
         return da_unavailable(r);
     }
-    rv = da_store_session_rotate(g->db, s->id, old_hash,
-                                 da_sha256_b64url(r->pool, t.refresh_token), da_now());
+    new_hash = da_sha256_b64url(r->pool, t.refresh_token);
+    rv = retry ? da_store_session_retry(g->db, retry, old_hash, new_hash, da_now())
+               : da_store_session_rotate(g->db, s->id, old_hash, new_hash, da_now());
     if (rv == APR_NOTFOUND) {
-        return invalid_grant(g, "The refresh token was already used");
+        /* a retry whose successor was used meanwhile is a replay */
+        return retry ? replayed(g, s->id)
+                     : invalid_grant(g, "The refresh token was already used");
     }
-    if (rv != APR_SUCCESS || da_issue_access_token_amr(r, u, s->id, s->client_id, s->amr,
-                                                       t.expires_in, &t.access_token)) {
+    if (rv != APR_SUCCESS || da_issue_scoped_token(r, u, s->id, s->client_id, s->scope,
+                                                   s->amr, t.expires_in, &t.access_token)) {
         return da_db_fail(r, g->db, "rotating a refresh token");
     }
     da_stat(r, DA_STAT_REFRESH);
-    return tokens_answer(g, &t, u);
+    if (retry) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00503)
+                      "refresh retried within the reuse interval: session %s", s->id);
+    }
+    return tokens_answer(g, &t, u, s, NULL);
+}
+
+/* A rotated-away refresh token presented again: a retry of a lost
+ * response (within DeskAuthRefreshReuseInterval, its successor never
+ * used) gets a fresh pair; anything else revokes the session. */
+static int refresh_again(da_grant_t *g, const char *hash, const da_refresh_used_t *used)
+{
+    apr_int64_t now = da_now(), window = da_refresh_reuse(da_srv(g->r->server));
+    da_session_t *s;
+    apr_status_t rv;
+
+    if (!window || !*used->next_hash || now - used->used_at >= window) {
+        return replayed(g, used->session_id);
+    }
+    rv = da_store_session_get(g->db, used->session_id, &s);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        da_db_log_error(g->r, g->db, "looking up a session");
+        return da_unavailable(g->r);
+    }
+    if (rv == APR_NOTFOUND || s->revoked_at || s->expires_at <= now
+        || strcmp(s->refresh_hash, used->next_hash)) {
+        return replayed(g, used->session_id);
+    }
+    return rotate(g, s, hash, used);
 }
 
 /* A replayed refresh token in the audit log, with its session's account
@@ -223,7 +339,8 @@ static void audit_reuse(request_rec *r, da_db_t *db, const char *sid)
 static int refresh(da_grant_t *g, const char *token)
 {
     request_rec *r = g->r;
-    const char *hash, *sid;
+    const char *hash;
+    da_refresh_used_t used;
     da_session_t *s;
     apr_int64_t now = da_now();
     apr_status_t rv;
@@ -239,18 +356,12 @@ static int refresh(da_grant_t *g, const char *token)
         if (s->revoked_at || s->expires_at <= now) {
             return invalid_grant(g, "The session has ended");
         }
-        return rotate(g, s, hash);
+        return rotate(g, s, hash, NULL);
     }
     if (rv == APR_NOTFOUND) {
-        /* RFC 9700 §4.14.2: a rotated token seen again means it leaked;
-         * end the whole session so neither holder can go on. */
-        rv = da_store_refresh_used(g->db, hash, &sid);
+        rv = da_store_refresh_used(g->db, hash, &used);
         if (rv == APR_SUCCESS) {
-            da_session_revoke(r, g->db, sid);
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, DA_LOGNO(00092)
-                          "replayed refresh token: session %s revoked", sid);
-            audit_reuse(r, g->db, sid);
-            return invalid_grant(g, "The refresh token was already used");
+            return refresh_again(g, hash, &used);
         }
         if (rv == APR_NOTFOUND) {
             return invalid_grant(g, "The refresh token is invalid");
@@ -290,7 +401,7 @@ static int refresh_with_access_token(da_grant_t *g, const char *token)
         return invalid_grant(g, "This access token was already exchanged for a "
                                 "refresh token");
     }
-    return rotate(g, s, s->refresh_hash);
+    return rotate(g, s, s->refresh_hash, NULL);
 }
 
 /* The refresh of existing apps: a refresh token, or (interface.md, Desktop
@@ -310,6 +421,7 @@ static int compat_refresh(da_grant_t *g, const char *token)
 static int device_grant(da_grant_t *g)
 {
     da_device_poll_t p;
+    da_session_t s;
     int rc = da_device_grant(g->r, g->db, param(g, "device_code"),
                              param(g, "client_id"), &p);
 
@@ -322,14 +434,24 @@ static int device_grant(da_grant_t *g)
     if (rc != OK) {
         return oauth_error(g, HTTP_BAD_REQUEST, p.error, p.description);
     }
-    /* OpenID Connect hooks in here: an id_token when p.scope has openid. */
-    return tokens_answer(g, &p.tokens, p.user);
+    /* the session just created, for scope and an ID token (openid) */
+    memset(&s, 0, sizeof(s));
+    s.id = p.tokens.sid;
+    s.client_id = param(g, "client_id");
+    s.scope = p.scope;
+    s.auth_time = da_now();
+    s.amr = "pwd";
+    return tokens_answer(g, &p.tokens, p.user, &s, NULL);
 }
 
 static int form_grant(da_grant_t *g)
 {
     const char *type = param(g, "grant_type");
+    int rc;
 
+    if ((rc = da_client_auth(g->r, g->params, &g->client, &g->authenticated)) != OK) {
+        return rc;
+    }
     if (!type) {
         return oauth_error(g, HTTP_BAD_REQUEST, "invalid_request", "grant_type is required");
     }
@@ -374,7 +496,7 @@ static int json_grant(da_grant_t *g)
 
 int da_token_handler(request_rec *r)
 {
-    da_grant_t g = { r, NULL, NULL, NULL, 0 };
+    da_grant_t g = { r, NULL, NULL, NULL, 0, NULL, 0 };
     da_body_kind_t kind = da_body_kind(r);
     const char *bearer = da_bearer(r);
     int rc;

@@ -262,6 +262,7 @@ static void export_claims(request_rec *r, const da_claims_t *cl, int how)
         { "DESKAUTH_CLIENT_ID", "X-DeskAuth-Client-Id", APR_OFFSETOF(da_claims_t, client_id) },
         { "DESKAUTH_JTI", "X-DeskAuth-Jti", APR_OFFSETOF(da_claims_t, jti) },
         { "DESKAUTH_AMR", "X-DeskAuth-Amr", APR_OFFSETOF(da_claims_t, amr) },
+        { "DESKAUTH_SCOPE", "X-DeskAuth-Scope", APR_OFFSETOF(da_claims_t, scope) },
         { NULL, NULL, 0 }
     };
     int env = how & DA_PASS_ENV, hdr = how & DA_PASS_HEADERS, i;

@@ -19,6 +19,7 @@
 #include "da_redirect.h"
 #include "da_routes.h"
 #include "da_seal.h"
+#include "da_oidc.h"
 
 #include <http_main.h>
 #include <apr_optional.h>
@@ -42,6 +43,8 @@ static const da_srv_conf_t srv_defaults = {
     .refresh_ttl = 2592000,
     .web_ttl = 43200,
     .code_ttl = 60,
+    .id_token_ttl = 300,
+    .refresh_reuse = 30,
     .device_ttl = 600,
     .clients = NULL,
     .roles = NULL,                        /* USER only (da_default_role) */
@@ -101,6 +104,7 @@ void *da_config_create_srv(apr_pool_t *p, server_rec *s)
         c->mod = apr_pcalloc(p, sizeof(*c->mod));
     }
     c->access_ttl = c->refresh_ttl = c->web_ttl = c->code_ttl = DA_UNSET;
+    c->id_token_ttl = c->refresh_reuse = DA_UNSET;
     c->device_ttl = DA_UNSET;
     c->password_cost = c->password_min = DA_UNSET;
     c->schema_auto = c->cookie_secure = DA_UNSET;
@@ -141,6 +145,8 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_VAL(refresh_ttl);
     MERGE_VAL(web_ttl);
     MERGE_VAL(code_ttl);
+    MERGE_VAL(id_token_ttl);
+    MERGE_VAL(refresh_reuse);
     MERGE_VAL(device_ttl);
     MERGE_PTR(clients);
     MERGE_PTR(roles);
@@ -272,6 +278,21 @@ apr_int64_t da_web_ttl(const da_srv_conf_t *c)
 apr_int64_t da_code_ttl(const da_srv_conf_t *c)
 {
     return SRV_VAL(c, code_ttl);
+}
+
+apr_int64_t da_id_token_ttl(const da_srv_conf_t *c)
+{
+    return SRV_VAL(c, id_token_ttl);
+}
+
+apr_int64_t da_refresh_reuse(const da_srv_conf_t *c)
+{
+    return SRV_VAL(c, refresh_reuse);
+}
+
+int da_oidc_enabled(const da_srv_conf_t *c)
+{
+    return c->keyring && c->keyring->alg && c->keyring->alg[0] != 'H';
 }
 
 apr_int64_t da_device_ttl(const da_srv_conf_t *c)
@@ -441,6 +462,20 @@ int da_device_enabled(const da_srv_conf_t *c)
     return 0;
 }
 
+int da_client_uri_ok(const da_client_t *cl, const char *uri, int post_logout)
+{
+    const apr_array_header_t *list = post_logout ? cl->post_logout_uris
+                                                 : cl->redirect_uris;
+    int i;
+
+    for (i = 0; uri && list && i < list->nelts; i++) {
+        if (da_redirect_matches(APR_ARRAY_IDX(list, i, const char *), uri)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 const da_client_t *da_client_by_redirect(const da_srv_conf_t *c,
                                          const char *uri)
 {
@@ -604,6 +639,19 @@ static const char *set_int64(cmd_parms *cmd, void *dc, const char *v)
     return NULL;
 }
 
+/* DeskAuthRefreshReuseInterval: 0 (off) to a day. */
+static const char *set_refresh_reuse(cmd_parms *cmd, void *dc, const char *v)
+{
+    char *end;
+    apr_int64_t n = apr_strtoi64(v, &end, 10);
+
+    if (*end || !*v || n < 0 || n > 86400) {
+        return fail(cmd, "expects seconds from 0 (off) to 86400");
+    }
+    srv_of(cmd)->refresh_reuse = n;
+    return NULL;
+}
+
 /* N SECONDS: a count and a window, both positive. */
 static const char *set_limit(cmd_parms *cmd, void *dc, const char *n, const char *secs)
 {
@@ -666,6 +714,39 @@ static const char *set_password_min(cmd_parms *cmd, void *dc, const char *v)
     return NULL;
 }
 
+/* A redirect or post-logout URI of a client, checked and remembered. */
+static const char *client_uri(cmd_parms *cmd, apr_array_header_t *list,
+                              const char *uri)
+{
+    const char *why;
+
+    if (!da_redirect_registrable(uri, &why)) {
+        return fail(cmd, apr_psprintf(cmd->pool, "redirect URI '%s' refused: %s",
+                                      uri, why));
+    }
+    APR_ARRAY_PUSH(list, const char *) = uri;
+    return NULL;
+}
+
+/* An https or loopback URI: where a consent=never client may be sent. */
+static int uri_web_safe(const char *uri)
+{
+    static const char *const loopback[] = { "http://127.0.0.1", "http://[::1]",
+                                            "http://localhost", NULL };
+    int i;
+
+    if (!strncmp(uri, "https://", 8)) {
+        return 1;
+    }
+    for (i = 0; loopback[i]; i++) {
+        apr_size_t n = strlen(loopback[i]);
+        if (!strncmp(uri, loopback[i], n) && (uri[n] == ':' || uri[n] == '/')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* An on/off option of DeskAuthClient ("token-redirect=on"): 1, 0, or -1. */
 static int client_flag(const char *arg, apr_size_t prefix_len)
 {
@@ -675,53 +756,132 @@ static int client_flag(const char *arg, apr_size_t prefix_len)
     return strcasecmp(arg + prefix_len, "off") ? -1 : 0;
 }
 
+/* One name=value option of DeskAuthClient (argument a); NULL when fine. */
+static const char *client_option(cmd_parms *cmd, da_client_t *cl, const char *a)
+{
+    const char *v = strchr(a, '=') + 1, *err;
+
+    if (!strncasecmp(a, "name=", 5)) {
+        cl->name = v;
+    }
+    else if (!strncasecmp(a, "token-redirect=", 15)) {
+        if ((cl->token_redirect = client_flag(a, 15)) < 0) {
+            return fail(cmd, "token-redirect must be on or off");
+        }
+    }
+    else if (!strncasecmp(a, "device=", 7)) {
+        if ((cl->device = client_flag(a, 7)) < 0) {
+            return fail(cmd, "device must be on or off");
+        }
+    }
+    else if (!strncasecmp(a, "secret=", 7)) {
+        if (da_secret_load(cmd->pool, ap_server_root_relative(cmd->temp_pool, v),
+                           &cl->secret, &cl->secret_len, &err) != APR_SUCCESS) {
+            return fail(cmd, apr_pstrcat(cmd->pool, "secret of client '", cl->id,
+                                         "': ", err, NULL));
+        }
+    }
+    else if (!strncasecmp(a, "auth=", 5)) {
+        cl->auth_methods = !strcmp(v, "client_secret_basic") ? DA_AUTH_BASIC
+                         : !strcmp(v, "client_secret_post") ? DA_AUTH_POST : 0;
+        if (!cl->auth_methods) {
+            return fail(cmd, "auth must be client_secret_basic or client_secret_post");
+        }
+    }
+    else if (!strncasecmp(a, "consent=", 8)) {
+        cl->consent = !strcasecmp(v, "always") ? DA_CONSENT_ALWAYS
+                    : !strcasecmp(v, "once") ? DA_CONSENT_ONCE
+                    : !strcasecmp(v, "never") ? DA_CONSENT_NEVER : DA_UNSET;
+        if (cl->consent == DA_UNSET) {
+            return fail(cmd, "consent must be always, once or never");
+        }
+    }
+    else if (!strncasecmp(a, "scope=", 6)) {
+        if (!da_scope_known(v)) {
+            return fail(cmd, "scope lists only " DA_SCOPES_SUPPORTED);
+        }
+        cl->scopes = v;
+    }
+    else if (!strncasecmp(a, "post-logout=", 12)) {
+        return client_uri(cmd, cl->post_logout_uris, v);
+    }
+    else if (!strncasecmp(a, "pkce=", 5)) {
+        if (strcasecmp(v, "optional") && strcasecmp(v, "required")) {
+            return fail(cmd, "pkce must be required or optional");
+        }
+        cl->pkce_optional = !strcasecmp(v, "optional");
+    }
+    else {
+        return fail(cmd, apr_psprintf(cmd->pool, "unknown option '%s'", a));
+    }
+    return NULL;
+}
+
+/* The rules between a client's options, once all are read. */
+static const char *client_complete(cmd_parms *cmd, da_client_t *cl)
+{
+    int i;
+
+    if (!cl->secret && (cl->auth_methods || cl->pkce_optional)) {
+        return fail(cmd, "auth= and pkce=optional need secret=FILE");
+    }
+    if (cl->consent == DA_UNSET) {
+        cl->consent = cl->secret ? DA_CONSENT_ONCE : DA_CONSENT_ALWAYS;
+    }
+    if (cl->consent == DA_CONSENT_NEVER) {
+        if (!cl->secret) {
+            return fail(cmd, "consent=never is only for confidential clients (secret=)");
+        }
+        for (i = 0; i < cl->redirect_uris->nelts; i++) {
+            if (!uri_web_safe(APR_ARRAY_IDX(cl->redirect_uris, i, const char *))) {
+                return fail(cmd, "consent=never needs https or loopback redirect URIs");
+            }
+        }
+    }
+    if (!cl->name) {
+        cl->name = cl->id;
+    }
+    return NULL;
+}
+
 /* DeskAuthClient ID REDIRECT_URI... [name=TEXT] [token-redirect=on]
- * [device=on]; a device=on client needs no redirect URI. */
+ * [device=on] [secret=FILE] [auth=METHOD] [consent=always|once|never]
+ * [scope=LIST] [post-logout=URI]... [pkce=optional]; a device=on client
+ * needs no redirect URI. */
 static const char *add_client(cmd_parms *cmd, void *dc, int argc,
                               char *const argv[])
 {
     da_srv_conf_t *c = srv_of(cmd);
     da_client_t *cl;
-    const char *why;
+    const char *err;
     int i;
 
     if (argc < 2) {
         return fail(cmd, "expects a client id and at least one redirect URI or device=on");
     }
-    if (da_client(c, argv[0])) {
-        return fail(cmd, apr_psprintf(cmd->pool, "client '%s' is defined twice",
-                                      argv[0]));
+    if (da_client(c, argv[0]) || !strcmp(argv[0], DA_WEB_CLIENT_ID)) {
+        return fail(cmd, apr_psprintf(cmd->pool, "client '%s' is defined twice or "
+                                      "reserved", argv[0]));
     }
     cl = apr_pcalloc(cmd->pool, sizeof(*cl));
     cl->id = argv[0];
+    cl->consent = DA_UNSET;
     cl->redirect_uris = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    cl->post_logout_uris = apr_array_make(cmd->pool, 2, sizeof(const char *));
     for (i = 1; i < argc; i++) {
-        if (!strncasecmp(argv[i], "name=", 5)) {
-            cl->name = argv[i] + 5;
-        }
-        else if (!strncasecmp(argv[i], "token-redirect=", 15)) {
-            if ((cl->token_redirect = client_flag(argv[i], 15)) < 0) {
-                return fail(cmd, "token-redirect must be on or off");
-            }
-        }
-        else if (!strncasecmp(argv[i], "device=", 7)) {
-            if ((cl->device = client_flag(argv[i], 7)) < 0) {
-                return fail(cmd, "device must be on or off");
-            }
-        }
-        else if (!da_redirect_registrable(argv[i], &why)) {
-            return fail(cmd, apr_psprintf(cmd->pool, "redirect URI '%s' refused: %s",
-                                          argv[i], why));
-        }
-        else {
-            APR_ARRAY_PUSH(cl->redirect_uris, const char *) = argv[i];
+        const char *eq = strchr(argv[i], '='), *colon = strchr(argv[i], ':');
+        /* name=value options have no ':' before their '=' (URIs do) */
+        err = eq && (!colon || eq < colon) ? client_option(cmd, cl, argv[i])
+                                           : client_uri(cmd, cl->redirect_uris, argv[i]);
+        if (err) {
+            return err;
         }
     }
     if (!cl->redirect_uris->nelts && !cl->device) {
         return fail(cmd, "expects at least one redirect URI (or device=on)");
     }
-    if (!cl->name) {
-        cl->name = cl->id;
+    if ((err = client_complete(cmd, cl))) {
+        return err;
     }
     if (!c->clients) {
         c->clients = apr_array_make(cmd->pool, 4, sizeof(da_client_t *));
@@ -939,8 +1099,14 @@ const command_rec da_cmds[] = {
         "browser session lifetime in seconds (default 43200)"),
     AP_INIT_TAKE1("DeskAuthCodeTTL", set_int64, SRV_OFFSET(code_ttl), RSRC_CONF,
         "one-time code lifetime in seconds (default 60)"),
+    AP_INIT_TAKE1("DeskAuthIDTokenTTL", set_int64, SRV_OFFSET(id_token_ttl), RSRC_CONF,
+        "SECONDS: lifetime of ID tokens (default 300)"),
+    AP_INIT_TAKE1("DeskAuthRefreshReuseInterval", set_refresh_reuse, NULL, RSRC_CONF, "SECONDS: a lost refresh response may be retried this long "
+        "(default 30, 0 = off)"),
     AP_INIT_TAKE_ARGV("DeskAuthClient", add_client, NULL, RSRC_CONF,
-        "ID REDIRECT_URI... [name=TEXT] [token-redirect=on] [device=on]"),
+        "ID REDIRECT_URI... [name=TEXT] [token-redirect=on] [secret=FILE] "
+        "[auth=METHOD] [consent=always|once|never] [scope=LIST] [post-logout=URI] "
+        "[pkce=optional] [device=on]"),
     AP_INIT_TAKE1("DeskAuthDeviceCodeTTL", set_int64, SRV_OFFSET(device_ttl), RSRC_CONF,
         "device grant code lifetime in seconds (default 600)"),
     AP_INIT_ITERATE("DeskAuthRoles", add_role, NULL, RSRC_CONF,
@@ -1116,6 +1282,25 @@ static const char *build_keyring(apr_pool_t *p, server_rec *s, da_srv_conf_t *c,
     return NULL;
 }
 
+/* With an HMAC key the server is no OpenID provider: say so when a client
+ * is configured for OpenID Connect (a secret, a scope list with openid,
+ * post-logout URIs). */
+static void warn_oidc_without_provider(server_rec *s, const da_srv_conf_t *c)
+{
+    int i;
+
+    for (i = 0; c->clients && !da_oidc_enabled(c) && i < c->clients->nelts; i++) {
+        const da_client_t *cl = APR_ARRAY_IDX(c->clients, i, const da_client_t *);
+        if (cl->secret || cl->post_logout_uris->nelts || da_scope_has(cl->scopes, "openid")) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, DA_LOGNO(00500)
+                         "DeskAuthClient %s: uses OpenID Connect, but the signing "
+                         "key is HMAC (%s): this server is not an OpenID provider "
+                         "(configure an EC or RSA DeskAuthSigningKey)", cl->id,
+                         c->keyring->alg);
+        }
+    }
+}
+
 int da_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
@@ -1149,6 +1334,7 @@ int da_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, v, DA_LOGNO(00004) "%s", err);
             return !OK;
         }
+        warn_oidc_without_provider(v, c);
         /* Discovered URLs fill what DeskAuthURL did not set. */
         if (!c->urls) {
             c->urls = apr_table_make(pconf, 16);

@@ -56,8 +56,22 @@ typedef struct {
     const char *name;                     /* shown to people; id if unset */
     apr_array_header_t *redirect_uris;    /* const char *, exact */
     int token_redirect;                   /* token in the redirect (compatibility) */
+    const char *secret;                   /* secret=FILE: a confidential client */
+    apr_size_t secret_len;
+    int auth_methods;                     /* DA_AUTH_* bits allowed (auth=) */
+    int consent;                          /* DA_CONSENT_* */
+    const char *scopes;                   /* scope= list, NULL: any known scope */
+    apr_array_header_t *post_logout_uris; /* const char *, post-logout= */
+    int pkce_optional;                    /* pkce=optional (confidential only) */
     int device;                           /* device=on: the device grant (RFC 8628) */
 } da_client_t;
+
+#define DA_AUTH_BASIC 1                   /* client_secret_basic */
+#define DA_AUTH_POST 2                    /* client_secret_post */
+
+#define DA_CONSENT_ALWAYS 0
+#define DA_CONSENT_ONCE 1
+#define DA_CONSENT_NEVER 2
 
 typedef struct {
     const char *signing_file;             /* DeskAuthSigningKey */
@@ -71,6 +85,8 @@ typedef struct {
     apr_int64_t refresh_ttl;
     apr_int64_t web_ttl;
     apr_int64_t code_ttl;
+    apr_int64_t id_token_ttl;             /* DeskAuthIDTokenTTL */
+    apr_int64_t refresh_reuse;            /* DeskAuthRefreshReuseInterval */
     apr_int64_t device_ttl;               /* DeskAuthDeviceCodeTTL */
     apr_array_header_t *clients;          /* da_client_t *, in order */
     apr_array_header_t *roles;            /* const char *, first = default */
@@ -171,6 +187,12 @@ apr_int64_t da_access_ttl(const da_srv_conf_t *c);
 apr_int64_t da_refresh_ttl(const da_srv_conf_t *c);
 apr_int64_t da_web_ttl(const da_srv_conf_t *c);
 apr_int64_t da_code_ttl(const da_srv_conf_t *c);
+apr_int64_t da_id_token_ttl(const da_srv_conf_t *c);
+apr_int64_t da_refresh_reuse(const da_srv_conf_t *c);
+
+/* Is the server an OpenID provider? Not with an HMAC signing key: a
+ * public client cannot check an HMAC signature. */
+int da_oidc_enabled(const da_srv_conf_t *c);
 apr_int64_t da_device_ttl(const da_srv_conf_t *c);
 int da_password_cost(const da_srv_conf_t *c);
 int da_password_min(const da_srv_conf_t *c);
@@ -201,6 +223,9 @@ const char *da_url(const request_rec *r, const char *name);
 /* The registered client of that id, or NULL. */
 const da_client_t *da_client(const da_srv_conf_t *c, const char *id);
 
+/* Is uri one of the client's redirect URIs (post_logout: of its
+ * post-logout= URIs)? Exact, loopback on any port. */
+int da_client_uri_ok(const da_client_t *cl, const char *uri, int post_logout);
 /* Does some client have device=on? */
 int da_device_enabled(const da_srv_conf_t *c);
 

@@ -73,6 +73,7 @@ static int redeem(request_rec *r, da_db_t *db, const da_device_t *d,
                                *d->device_name ? d->device_name : NULL };
     apr_status_t rv;
 
+    spec.scope = d->scope;                /* recorded on the session (OIDC) */
     if ((rv = da_store_begin(db)) != APR_SUCCESS) {
         da_db_log_error(r, db, "starting a device redemption");
         return HTTP_SERVICE_UNAVAILABLE;

@@ -29,7 +29,9 @@
 
 const char *const da_handoff_params[] = {
     "redirect", "client_id", "redirect_uri", "response_type", "state",
-    "code_challenge", "code_challenge_method", "device_name", "return", NULL
+    "code_challenge", "code_challenge_method", "device_name", "return",
+    "scope", "nonce", "prompt", "max_age", "login_hint", "request", "request_uri",
+    NULL
 };
 
 static int count_values(void *baton, const char *key, const char *value)
@@ -99,45 +101,30 @@ int da_handoff_parse(request_rec *r, apr_table_t *params, da_handoff_t **out)
         h->legacy = 1;
     }
     else {
-        const char *method = apr_table_get(params, "code_challenge_method");
-        const char *type = apr_table_get(params, "response_type");
         const char *state = apr_table_get(params, "state");
-        int i;
+        int rc;
 
         h->client = da_client(c, apr_table_get(params, "client_id"));
         if (!h->client) {
             return refuse_app(r, "This app is not registered on this site.");
         }
-        for (i = 0; uri && i < h->client->redirect_uris->nelts; i++) {
-            if (da_redirect_matches(APR_ARRAY_IDX(h->client->redirect_uris, i,
-                                                  const char *), uri)) {
-                break;
-            }
-        }
-        if (!uri || i == h->client->redirect_uris->nelts) {
+        if (!da_client_uri_ok(h->client, uri, 0)) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00072)
                           "refused an unregistered redirect URI for client %s",
                           h->client->id);
             return refuse_app(r, "The app asked to be sent to an address this site "
                               "does not know for it. Nothing was sent to it.");
         }
-        if (!type || strcmp(type, "code")) {
-            return refuse_app(r, "Only response_type=code is supported.");
-        }
-        /* RFC 7636 §4.3: no method means plain, and plain is refused. */
-        if (!method || strcmp(method, "S256")) {
-            return refuse_app(r, "The app must use PKCE with "
-                              "code_challenge_method=S256 (plain is not accepted).");
-        }
-        h->challenge = apr_table_get(params, "code_challenge");
-        if (!h->challenge || !da_pkce_valid(h->challenge)) {
-            return refuse_app(r, "The PKCE code_challenge is missing or malformed.");
-        }
+        /* A state that cannot be echoed safely is refused here, before
+         * any error goes back to the app. */
         if (state && (strlen(state) > 1000 || !da_text_valid(state, 1000))) {
             return refuse_app(r, "The state parameter is malformed.");
         }
         h->redirect_uri = uri;
         h->state = state;
+        if ((rc = da_authorize_parse(r, params, h)) != OK) {
+            return rc;
+        }
     }
     if (device) {
         /* Kept as it will be stored, also in the pages that carry it on. */
@@ -169,6 +156,16 @@ int da_after_signin(request_rec *r, da_db_t *db, const da_user_t *u,
     code.state = h->state;
     code.challenge = h->challenge;
     code.device_name = h->device_name;
+    code.scope = h->scope;
+    code.nonce = h->nonce;
+    code.amr = h->amr ? h->amr : "pwd";
+    code.auth_time = h->auth_time ? h->auth_time : da_now();
+    if (!h->legacy && (h->client->secret || (h->prompt & DA_PROMPT_NONE))) {
+        /* A web application (or prompt=none) gets the authorization
+         * response at once: no page in between. */
+        const char *link = da_authorize_code(r, db, &code);
+        return link ? da_see_other(r, link) : da_unavailable(r);
+    }
     if (!(id = da_code_issue(r, db, &code, HANDOFF_TTL))) {
         return da_unavailable(r);
     }

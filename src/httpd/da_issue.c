@@ -23,6 +23,12 @@
 #include "da_page.h"
 #include "da_util.h"
 #include "da_authn.h"
+#include "da_oidc.h"
+
+static apr_status_t sign_access_token(request_rec *r, const da_user_t *u,
+                                      const char *sid, const char *client_id,
+                                      const char *scope, const char *amr,
+                                      apr_int64_t ttl, const char **token);
 
 #define DA_AMR_DEFAULT "pwd"
 
@@ -30,7 +36,7 @@ apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
                                    const char *sid, const char *client_id,
                                    apr_int64_t ttl, const char **token)
 {
-    return da_issue_access_token_amr(r, u, sid, client_id, NULL, ttl, token);
+    return sign_access_token(r, u, sid, client_id, NULL, NULL, ttl, token);
 }
 
 const char *da_session_amr(request_rec *r, da_db_t *db, const char *sid)
@@ -49,6 +55,45 @@ apr_status_t da_issue_access_token_amr(request_rec *r, const da_user_t *u,
                                        const char *amr, apr_int64_t ttl,
                                        const char **token)
 {
+    return sign_access_token(r, u, sid, client_id, NULL, amr, ttl, token);
+}
+
+apr_status_t da_issue_scoped_token(request_rec *r, const da_user_t *u,
+                                   const char *sid, const char *client_id,
+                                   const char *scope, const char *amr, apr_int64_t ttl,
+                                   const char **token)
+{
+    return sign_access_token(r, u, sid, client_id, scope, amr, ttl, token);
+}
+
+apr_status_t da_issue_id_token(request_rec *r, const da_user_t *u,
+                               const da_session_t *s, const char *nonce,
+                               const char **token)
+{
+    da_srv_conf_t *c = da_srv(r->server);
+    da_id_token_t t;
+
+    memset(&t, 0, sizeof(t));
+    t.iss = da_issuer(r);
+    t.client_id = s->client_id;
+    t.user = u;
+    t.sid = s->id;
+    t.scope = s->scope;
+    t.nonce = nonce;
+    t.amr = s->amr;
+    t.auth_time = s->auth_time ? s->auth_time : s->created_at;
+    t.iat = da_now();
+    t.ttl = da_id_token_ttl(c);
+    return da_oidc_id_token(r->pool, c->keyring, &t, token);
+}
+
+/* An access token: client_id the app's or deskauth-web, the scope claim of
+ * the granted scopes (NULL: none), amr (NULL: "pwd"). */
+static apr_status_t sign_access_token(request_rec *r, const da_user_t *u,
+                                      const char *sid, const char *client_id,
+                                      const char *scope, const char *amr,
+                                      apr_int64_t ttl, const char **token)
+{
     da_srv_conf_t *c = da_srv(r->server);
     da_claims_t cl;
     apr_int64_t now = da_now();
@@ -62,7 +107,8 @@ apr_status_t da_issue_access_token_amr(request_rec *r, const da_user_t *u,
     cl.email = u->email;
     cl.role = u->role;
     cl.name = apr_pstrcat(r->pool, u->first_name, " ", u->last_name, NULL);
-    cl.client_id = client_id && *client_id ? client_id : NULL;
+    cl.client_id = client_id && *client_id ? client_id : DA_WEB_CLIENT_ID;
+    cl.scope = scope && *scope ? scope : NULL;
     cl.amr = amr && *amr ? amr : DA_AMR_DEFAULT;
     cl.iat = cl.nbf = now;
     cl.exp = now + ttl;
@@ -108,6 +154,9 @@ static apr_status_t issue_session(request_rec *r, da_db_t *db, const da_user_t *
         out->refresh_token = NULL;
     }
     s.created_at = s.last_used_at = now;
+    s.scope = spec->scope;
+    s.auth_time = spec->auth_time ? spec->auth_time : now;
+    s.parent_id = spec->parent_id;
     /* A browser's session lives DeskAuthWebSessionTTL, an app's as long
      * as its refresh token. */
     s.expires_at = now + (strcmp(spec->kind, "web") ? da_refresh_ttl(c) : da_web_ttl(c));
@@ -116,8 +165,8 @@ static apr_status_t issue_session(request_rec *r, da_db_t *db, const da_user_t *
     }
     out->sid = s.id;
     out->expires_in = da_access_ttl(c);
-    return da_issue_access_token_amr(r, u, s.id, spec->client_id, s.amr,
-                                     out->expires_in, &out->access_token);
+    return sign_access_token(r, u, s.id, spec->client_id, spec->scope, s.amr,
+                             out->expires_in, &out->access_token);
 }
 
 apr_status_t da_issue_session(request_rec *r, da_db_t *db, const da_user_t *u,

@@ -29,8 +29,11 @@ typedef struct {
     const char *kind;                     /* "web", "desktop", "file" */
     const char *client_id;                /* NULL for the website */
     const char *device_name;              /* NULL: from the User-Agent */
+    const char *scope;                    /* granted scopes (NULL: none) */
+    apr_int64_t auth_time;                /* 0: now (a password just typed) */
     const char *amr;                      /* how the person signed in (RFC 8176),
                                            * space-separated; NULL: "pwd" */
+    const char *parent_id;                /* browser session it came from */
 } da_session_spec_t;
 
 typedef struct {
@@ -56,7 +59,8 @@ apr_status_t da_issue_compat_session(request_rec *r, da_db_t *db, const da_user_
                                      const da_session_spec_t *spec, da_tokens_t *out);
 
 /* An access token for an existing session, living ttl seconds, saying
- * the session was signed in with a password (amr "pwd"). */
+ * the session was signed in with a password (amr "pwd"). Its client_id is
+ * the app's, or deskauth-web for the website's sessions. */
 apr_status_t da_issue_access_token(request_rec *r, const da_user_t *u,
                                    const char *sid, const char *client_id,
                                    apr_int64_t ttl, const char **token);
@@ -70,6 +74,18 @@ apr_status_t da_issue_access_token_amr(request_rec *r, const da_user_t *u,
 /* The amr of a session, or "pwd" when unknown (logged when the database
  * fails). */
 const char *da_session_amr(request_rec *r, da_db_t *db, const char *sid);
+
+/* The same with the scope claim (RFC 9068 §2.2.3) of the granted scopes
+ * and the session's amr (NULL: "pwd"). */
+apr_status_t da_issue_scoped_token(request_rec *r, const da_user_t *u,
+                                   const char *sid, const char *client_id,
+                                   const char *scope, const char *amr, apr_int64_t ttl,
+                                   const char **token);
+
+/* An ID token for session s of client_id (nonce NULL on refresh). */
+apr_status_t da_issue_id_token(request_rec *r, const da_user_t *u,
+                               const da_session_t *s, const char *nonce,
+                               const char **token);
 
 /* Sign the browser in: a web session and its cookie; the CSRF token is
  * renewed (da_csrf_rotate). */

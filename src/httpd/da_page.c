@@ -184,6 +184,46 @@ da_page_t *da_page_new(request_rec *r, const char *title, const char *user_email
     return pg;
 }
 
+/* The CSP source of a URI a form of this page may end up at (after a
+ * 303): scheme://host[:port] or, for an app's own scheme, "scheme:". NULL
+ * when the URI has characters a source expression cannot hold. */
+static const char *csp_source(apr_pool_t *p, const char *uri)
+{
+    apr_size_t scheme = strspn(uri, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    const char *host;
+    apr_size_t n;
+
+    if (!scheme || uri[scheme] != ':') {
+        return NULL;
+    }
+    if (strncmp(uri + scheme, "://", 3)) {
+        return apr_pstrndup(p, uri, scheme + 1);
+    }
+    host = uri + scheme + 3;
+    n = strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]");
+    if (!n || (host[n] && host[n] != '/' && host[n] != '?')) {
+        return NULL;
+    }
+    return apr_pstrndup(p, uri, (host - uri) + n);
+}
+
+void da_page_allow_form_target(da_page_t *pg, const char *uri)
+{
+    const char *src = uri ? csp_source(pg->r->pool, uri) : NULL;
+
+    if (src) {
+        apr_table_set(pg->vars, "_form_targets",
+                      apr_pstrcat(pg->r->pool, " ", src, NULL));
+    }
+}
+
+static const char *form_targets(da_page_t *pg)
+{
+    const char *t = apr_table_get(pg->vars, "_form_targets");
+
+    return t ? t : "";
+}
+
 int da_page_send(da_page_t *pg, int status, const char *name)
 {
     request_rec *r = pg->r;
@@ -211,8 +251,9 @@ int da_page_send(da_page_t *pg, int status, const char *name)
     apr_table_setn(r->headers_out, "Content-Security-Policy",
                    apr_psprintf(r->pool, "default-src 'none'; style-src 'nonce-%s'; "
                                 "script-src 'nonce-%s'; connect-src 'self'; img-src 'self' data:; "
-                                "form-action 'self'; frame-ancestors 'none'; "
-                                "base-uri 'none'", nonce, nonce));
+                                "form-action 'self'%s; frame-ancestors 'none'; "
+                                "base-uri 'none'", nonce, nonce,
+                                form_targets(pg)));
     ap_set_content_type(r, "text/html; charset=utf-8");
     ap_set_content_length(r, strlen(html));
     if (!r->header_only) {

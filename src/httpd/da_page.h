@@ -36,6 +36,11 @@ da_page_t *da_page_new(request_rec *r, const char *title, const char *user_email
  * security headers. Returns OK or DONE. */
 int da_page_send(da_page_t *pg, int status, const char *name);
 
+/* A form of this page may end at uri after a 303 (an app's redirect URI,
+ * a post-logout URI): allow it in the page's CSP form-action, which
+ * browsers also apply to redirects. */
+void da_page_allow_form_target(da_page_t *pg, const char *uri);
+
 /* An error page. Returns DONE. */
 int da_page_error(request_rec *r, int status, const char *title,
                   const char *message);

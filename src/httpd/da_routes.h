@@ -64,5 +64,6 @@ int da_reset_handler(request_rec *r);
 int da_device_handler(request_rec *r);
 int da_passkey_handler(request_rec *r);
 int da_twofactor_handler(request_rec *r);
+int da_userinfo_handler(request_rec *r);
 
 #endif

@@ -95,11 +95,12 @@ is $rres->code, 201, 'errors_setup_registration_is_201';
 # --- 405 method_not_allowed, with Allow -------------------------------------------
 
 {
-    my ($r) = json_req(GET => '/auth/logout', undef);
-    error_ok($r, 405, 'method_not_allowed', 'logout_GET');
+    # GET is the OpenID Connect end_session_endpoint (a "Sign out?" page)
+    my ($r) = json_req(PUT => '/auth/logout', undef);
+    error_ok($r, 405, 'method_not_allowed', 'logout_PUT');
     like $r->header('Allow') // '', qr/\bPOST\b/, 'logout_405_has_Allow_listing_POST';
     my $allow = $r->header('Allow') // '';
-    ok length($allow) && $allow !~ /\bGET\b/, 'logout_405_Allow_does_not_list_GET';
+    ok length($allow) && $allow !~ /\bPUT\b/, 'logout_405_Allow_does_not_list_PUT';
 }
 {
     my ($r) = json_req(PUT => '/auth/login', {});

@@ -150,7 +150,7 @@ ok defined $pl->{iat} && abs($pl->{iat} - $now) < 300, 'access_token_iat_is_now'
 ok defined $pl->{nbf} && defined $pl->{exp} && $pl->{nbf} <= $pl->{iat}
        && $pl->{nbf} < $pl->{exp},
     'access_token_nbf_is_not_after_iat';
-ok !exists $pl->{client_id}, 'access_token_of_website_sign_up_has_no_client_id';
+is $pl->{client_id}, 'deskauth-web', 'access_token_of_website_sign_up_has_client_id_deskauth_web';
 
 # --- ids ------------------------------------------------------------------
 

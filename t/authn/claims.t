@@ -72,7 +72,8 @@ ok(defined $claims->{sub} && defined $claims->{sid}, 'the registration token car
                                  ':DESKAUTH_CLIENT_ID' => 'ADMIN', ':X_DeskAuth_Role' => 'ADMIN');
     is($res->code, 200, '/echo-env with headers aimed at DESKAUTH_* is served');
     is($env->{DESKAUTH_ROLE}, 'USER', 'DESKAUTH_ROLE is the token role, not the one a header set');
-    ok(!exists $env->{DESKAUTH_CLIENT_ID}, 'no DESKAUTH_CLIENT_ID: the token has no client_id, a header cannot add one');
+    is($env->{DESKAUTH_CLIENT_ID}, 'deskauth-web',
+       'DESKAUTH_CLIENT_ID is the token\'s (deskauth-web for the website), not the one a header set');
     ok(!exists $env->{DESKAUTH_ADMIN}, 'no DESKAUTH_* variable the token does not export (DESKAUTH_ADMIN)');
     is($hdr->{'x-deskauth-role'}, 'USER', 'X-DeskAuth-Role (HTTP_X_DESKAUTH_ROLE) is the token role');
     unlike($res->content, qr/ADMIN/, 'the value ADMIN reaches the application under no name');

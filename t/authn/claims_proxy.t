@@ -38,7 +38,7 @@ my @variants = (
 );
 my $spoofed = qr/ADMIN|evil-app|forged-sub|evil\@example\.com|forged-sid|Mallory|forged-jti|smuggled/;
 
-plan tests => 3 + 7 + 2 * 3 + scalar(@variants);
+plan tests => 3 + 8 + 2 * 3 + scalar(@variants);
 
 # --- the backend ----------------------------------------------------------------
 unlink $sock;
@@ -119,8 +119,10 @@ ok(defined $claims->{sub} && defined $claims->{sid}, 'setup: a web session token
     is_deeply($h->{'x-deskauth-sub'}, [$claims->{sub}], 'X-DESKAUTH_SUB is gone; the token sub arrives once');
     is_deeply($h->{'x-deskauth-sid'}, [$claims->{sid}], 'X_DESKAUTH-SID is gone; the token sid arrives once');
     is_deeply($h->{'x-deskauth-email'}, [$claims->{email}], 'x-deskauth-email is gone; the token email arrives once');
-    ok(!exists $h->{'x-deskauth-client-id'} && !exists $h->{'x-deskauth-extra'},
-       'x_deskauth_client_id and X_DeskAuth_Extra (claims this token lacks) do not arrive at all')
+    # a website token's client_id is deskauth-web (RFC 9068: every token has one)
+    is_deeply($h->{'x-deskauth-client-id'}, ['deskauth-web'],
+              'x_deskauth_client_id is gone; the token client_id (deskauth-web) arrives once');
+    ok(!exists $h->{'x-deskauth-extra'}, 'X_DeskAuth_Extra (a claim this token lacks) does not arrive at all')
         or diag(explain($h));
     ok(!grep({ $_->[1] =~ $spoofed } @$got), 'no spoofed value reaches the backend under any name')
         or diag(explain($got));

@@ -364,6 +364,13 @@ async function main() {
     tap.is(prot2.status, 200, 'the refreshed access token opens /protected/');
     tap.is(jwtParts(tok2.accessToken).payload?.sid, payload && payload.sid, 'the refreshed token stays in the same session');
 
+    // The new refresh token is used once: from then on the old one is a
+    // replay, no longer the retry of a lost answer (DeskAuthRefreshReuseInterval).
+    const t2b = tok2.refreshToken
+        ? await appauthToken(tokenHandler, configuration, refreshReq(tok2.refreshToken)) : {};
+    const newest = t2b.response || {};
+    tap.ok(newest.refreshToken && newest.accessToken, 'AppAuth refreshes again with the new refresh token');
+
     const t3 = await appauthToken(tokenHandler, configuration, refreshReq(tok.refreshToken));
     tap.ok(!t3.response && t3.error, 'AppAuth refreshing with the old (rotated) refresh token fails',
         t3.response ? `got tokens: ${show(t3.response.toJson())}` : undefined);
@@ -372,11 +379,11 @@ async function main() {
         'the old refresh token gets 400 {"error":"invalid_grant"} (RFC 6749 §5.2)', `${raw.status} ${raw.text.slice(0, 200)}`);
 
     // Presenting a rotated refresh token revokes the whole session (interface.md, Tokens; RFC 9700 §4.14.2).
-    if (tok2.refreshToken) {
-        const t4 = await appauthToken(tokenHandler, configuration, refreshReq(tok2.refreshToken));
+    if (newest.refreshToken) {
+        const t4 = await appauthToken(tokenHandler, configuration, refreshReq(newest.refreshToken));
         tap.ok(!t4.response && t4.error,
             'after the reuse of a rotated refresh token, the newest refresh token fails too (session revoked)');
-        const prot3 = await getProtected(tok2.accessToken);
+        const prot3 = await getProtected(newest.accessToken);
         tap.is(prot3.status, 401, "after the reuse, the session's access token is refused at /protected/ (401)");
     } else {
         tap.skip('after the reuse of a rotated refresh token, the newest refresh token fails too', 'no rotated token');

@@ -1,6 +1,8 @@
-# Real clients against the test server (interface.md, Desktop hand-off-6.4, §7, §9): AppAuth-JS in
-# Node, the way an Electron main process signs a person in (appauth.mjs), and
-# the pages in headless Chromium with screenshots and QR decoding (pages.mjs).
+# Real clients against the test server (interface.md, Desktop hand-off, Pages):
+# AppAuth-JS in Node, the way an Electron main process signs a person in
+# (appauth.mjs), the pages in headless Chromium with screenshots and QR
+# decoding (pages.mjs), and openid-client as an OpenID Connect native app
+# (oidc.mjs).
 # Each script prints TAP; every line of it becomes a test here, named after
 # the script, plus one test per script that it ran to the end (a crash, a
 # timeout or a missing plan fails it). Screenshots: t/logs/screenshots/;
@@ -20,7 +22,7 @@ use DeskAuthNode;
 use File::Path qw(make_path);
 use File::Spec::Functions qw(catdir catfile);
 
-my @missing = DeskAuthNode::missing('@openid/appauth');
+my @missing = DeskAuthNode::missing('@openid/appauth', 'openid-client');
 plan skip_all => 'needs ' . join(', ', @missing) . ' (tools/deps --test installs them)' if @missing;
 
 my $base = url('/');
@@ -34,6 +36,7 @@ my @runs = (
     DeskAuthNode::run_script('appauth', $base),
     DeskAuthNode::run_script('pages', $base, $shots),
     DeskAuthNode::run_script('resume', $base, $shots),
+    DeskAuthNode::run_script('oidc', $base),
 );
 
 plan tests => DeskAuthNode::count(@runs);

@@ -9,7 +9,7 @@
 import { Issuer, errors } from 'openid-client';
 import {
     Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, httpJson, registerUser,
-    withTimeout,
+    withTimeout, show,
 } from './common.mjs';
 
 const BASE = baseUrl(process.argv, 'node t/browser/device.mjs BASE_URL SCREENSHOT_DIR');
@@ -45,7 +45,12 @@ async function main() {
     const issuer = await Issuer.discover(`${BASE}/.well-known/oauth-authorization-server`);
     tap.is(issuer.device_authorization_endpoint, `${BASE}/auth/device`,
         'openid-client discovers device_authorization_endpoint from the RFC 8414 metadata');
-    const client = new issuer.Client({ client_id: CLIENT_ID, token_endpoint_auth_method: 'none' });
+    // openid-client asks for scope openid: the ID tokens are signed with the
+    // one algorithm the discovery lists (ES256 here, not the RS256 default)
+    const client = new issuer.Client({
+        client_id: CLIENT_ID, token_endpoint_auth_method: 'none',
+        id_token_signed_response_alg: (issuer.metadata.id_token_signing_alg_values_supported || ['RS256'])[0],
+    });
 
     const reg = await registerUser(BASE, 'device');
     tap.is(reg.status, 201, 'a person has an account');
@@ -69,6 +74,8 @@ async function main() {
     const tokens = await withTimeout(polled, 60000, 'handle.poll()');
     tap.ok(tokens.access_token && tokens.refresh_token && tokens.token_type.toLowerCase() === 'bearer',
         'handle.poll() resolves with an access and a refresh token');
+    tap.ok(tokens.id_token && typeof tokens.claims().sub === 'string' && tokens.claims().aud === CLIENT_ID,
+        'and (scope openid) an ID token for this client, validated by openid-client', show(tokens.scope));
     const prot = await httpJson('GET', `${BASE}/protected/`,
         { headers: { Authorization: `Bearer ${tokens.access_token}` } });
     tap.is(prot.status, 200, 'the device\'s access token opens a protected location');

@@ -12,7 +12,7 @@ use DeskAuthOAuth;
 use DeskAuthForge qw(jwt_decode token_sid);
 use JSON::PP ();
 
-plan tests => 2 + 14 + 3 + 6 + 7 + 24 + 8 + 8 + 3 + 4;
+plan tests => 1 + 2 + 14 + 3 + 6 + 7 + 24 + 8 + 8 + 3 + 4;
 
 my $JWT_RE = qr/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\z/;
 my (undef, undef, $fields) = register_user();
@@ -85,7 +85,13 @@ ok(!grep({ /^(?:accessToken|refreshToken|success)$/ } keys %$j), 'a form refresh
 ok(defined $j->{access_token} && $j->{access_token} ne ($a1 // '') && token_sid($j->{access_token}) eq (token_sid($a1) // ''),
    'the rotated pair stays in the session of the hand-off');
 
-# the old refresh token is dead, and presenting it revokes the whole session
+# Once its successor was used, the old refresh token is no retry of a lost
+# answer (DeskAuthRefreshReuseInterval) but a replay: it revokes the session.
+{
+    my ($r, $jj) = refresh_form($r2);
+    is($r->code, 200, 'the new refresh token works (its successor is now in use)');
+    ($a2, $r2) = @{ h($jj) }{qw(access_token refresh_token)};
+}
 ($res, $json) = refresh_form($r1);
 is($res->code, 400, 'the old (rotated) refresh token is refused (400)');
 is(err($json), 'invalid_grant', 'the old refresh token gets invalid_grant');

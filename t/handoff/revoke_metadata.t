@@ -43,8 +43,8 @@ sub refresh {
     ok($g{authorization_code}, 'grant_types_supported contains authorization_code');
     ok($g{refresh_token}, 'grant_types_supported contains refresh_token');
     ok(!$g{implicit} && !$g{password}, 'grant_types_supported lists neither implicit nor password');
-    is_deeply($m->{token_endpoint_auth_methods_supported}, ['none'],
-              'token_endpoint_auth_methods_supported is ["none"] (public clients)');
+    is_deeply($m->{token_endpoint_auth_methods_supported}, ['none', 'client_secret_basic', 'client_secret_post'],
+              'token_endpoint_auth_methods_supported is none (public clients), client_secret_basic and client_secret_post');
     my ($post) = token_request(POST => '/.well-known/oauth-authorization-server', '{}', 'Content-Type' => 'application/json');
     is($post->code, 405, 'POST to the metadata is 405');
     my ($jw, $jj) = token_request(GET => $m->{jwks_uri} // '/none');

@@ -75,7 +75,7 @@ push @missing, "$key (t/run generates it)" unless -f $key;
 push @missing, "an httpd binary ($httpd)" unless -x $httpd;
 plan skip_all => 'needs ' . join(', ', @missing) if @missing;
 
-plan tests => 42;
+plan tests => 43;
 
 # --- processes and files, cleaned up in END ---------------------------------------
 my (%procs, $tmp);              # name => pid (each the leader of its own process group)
@@ -380,6 +380,11 @@ ok($res->code == 200 && $at_r && $rt_r && $rt_r ne $rt_b,
 is(token_sid($at_r // ''), token_sid($at_b // ''), 'the pair from A belongs to the session of the login on B');
 is(protected(B => $at_r), 200, "the access token from A's refresh opens B's /protected/");
 
+# the new token is used once, so the old one is a replay (not the retry of a
+# lost answer within DeskAuthRefreshReuseInterval)
+($res, $json) = req(B => POST => '/auth/token', form => [grant_type => 'refresh_token', refresh_token => $rt_r // 'none']);
+($at_r, $rt_r) = @{ h($json) }{qw(access_token refresh_token)};
+ok($res->code == 200 && $rt_r, "the new refresh token rotates on B") or diag($res->as_string);
 ($res, $json) = req(B => POST => '/auth/token', form => [grant_type => 'refresh_token', refresh_token => $rt_b // 'none']);
 ok($res->code == 400 && (h($json)->{error} // '') eq 'invalid_grant' && !h($json)->{access_token},
    'the rotated-away refresh token, replayed on B: 400 invalid_grant, nothing issued') or diag($res->as_string);

@@ -12,6 +12,7 @@ use Apache::Test qw(-withtestmore);
 use DeskAuthTest;
 use DeskAuthOAuth;
 use JSON::PP ();
+use URI;
 
 my $CLIENT = 'example-app';
 my $URI    = LOOPBACK_URI;    # http://127.0.0.1:54321/callback
@@ -120,21 +121,29 @@ refused(do { my $g = code_for(); exchange(code => $g->{code}, code_verifier => $
                                           client_id => 'equatorschatbot') },
         'invalid_grant', 'client_id at /auth/token another registered client (equatorschatbot)');
 
-# --- refused authorization requests: 400 page, no Location, nothing to the app ------------------
+# --- refused authorization requests of a valid client and redirect URI: the
+# error goes back to the app (RFC 6749 §4.1.2.1, RFC 7636 §4.4.1) with state
+# and iss (RFC 9207), never a code, never a page to sign in on ---------------
 my $signed_in = browser();
 web_sign_in($signed_in, $email, $password);
+my $ISSUER = (token_request(GET => '/.well-known/oauth-authorization-server'))[1]{issuer};
 for my $case (@bad_requests) {
     my ($name, %change) = @$case;
     my ($v, $c) = pkce_pair();
     my %p = (client_id => $CLIENT, redirect_uri => $URI, response_type => 'code', state => 'xyz',
              code_challenge => $c, code_challenge_method => 'S256', %change);
     my @pairs = map { ($_ => $p{$_}) } qw(client_id redirect_uri response_type state code_challenge code_challenge_method);
+    my $want = $name =~ /response_type/ ? 'unsupported_response_type' : 'invalid_request';
     for my $who (['signed out', browser()], ['signed in', $signed_in]) {
         my $res = get_page($who->[1], authorize_url(@pairs));
-        is($res->code, 400, "$name ($who->[0]): 400 error page");
-        ok(!defined $res->header('Location'), "$name ($who->[0]): no Location header");
-        is_deeply([app_links($res->content, $URI), grep { /127\.0\.0\.1:54321/ } url_attrs($res->content)], [],
-                  "$name ($who->[0]): the page never links to the redirect URI");
+        is($res->code, 303, "$name ($who->[0]): 303 back to the app");
+        my $loc = URI->new($res->header('Location') // '');
+        my %q = $loc->query_form;
+        is($loc->scheme && ($loc->scheme . '://' . $loc->host_port . $loc->path), $URI,
+           "$name ($who->[0]): to the registered redirect URI");
+        is_deeply([@q{qw(error state iss)}, defined $q{code} ? 'code!' : ()],
+                  [$want, 'xyz', $ISSUER],
+                  "$name ($who->[0]): error=$want with state and iss, no code");
         ok(!password_form($res->content) && !continue_form($res->content),
            "$name ($who->[0]): no sign-in or Continue form is offered for it");
     }

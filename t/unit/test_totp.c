@@ -237,7 +237,7 @@ static da_db_t *open_upgraded(const char *dir)
     ok(da_schema_upgrade(db, old_schema(schema), NULL, NULL) == APR_SUCCESS
        && apr_dbd_query(driver, handle, &n, "SELECT amr FROM deskauth_sessions") != 0,
        "store_old_schema_has_no_amr");
-    ok(da_schema_upgrade(db, schema, &from, &to) == APR_SUCCESS && from == 4 && to == 5,
+    ok(da_schema_upgrade(db, schema, &from, &to) == APR_SUCCESS && from == 4 && to >= 5,
        "store_upgrade_to_two_step");
     ok(apr_dbd_query(driver, handle, &n, "SELECT amr FROM deskauth_sessions") == 0,
        "store_upgrade_adds_amr_column");
