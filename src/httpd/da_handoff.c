@@ -158,7 +158,7 @@ int da_after_signin(request_rec *r, da_db_t *db, const da_user_t *u,
     code.device_name = h->device_name;
     code.scope = h->scope;
     code.nonce = h->nonce;
-    code.amr = h->amr ? h->amr : "pwd";
+    code.amr = h->amr ? h->amr : da_session_amr(r, db, browser_sid);
     code.auth_time = h->auth_time ? h->auth_time : da_now();
     if (!h->legacy && (h->client->secret || (h->prompt & DA_PROMPT_NONE))) {
         /* A web application (or prompt=none) gets the authorization

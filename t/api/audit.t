@@ -159,6 +159,9 @@ my ($email, $uid, $access, $refresh) = account();
     my ($e3, $id3, $a3, $r3) = account();
     my ($res, $j) = token_post([grant_type => 'refresh_token', refresh_token => $r3]);
     is($res->code, 200, 'a refresh rotates the refresh token');
+    # its successor used: presenting the old one is a replay, not a retry
+    # of a lost response (DeskAuthRefreshReuseInterval)
+    token_post([grant_type => 'refresh_token', refresh_token => $j->{refresh_token}]);
     ($res) = token_post([grant_type => 'refresh_token', refresh_token => $r3]);
     is($res->code, 400, 'the rotated token presented again is refused');
     my $r = row($id3, 'refresh_reuse_detected');

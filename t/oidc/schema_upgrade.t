@@ -40,8 +40,9 @@ unlike(columns('deskauth_sessions'), qr/\bscope\b/, 'setup: a version-1 sessions
 $s->start or BAIL_OUT('server on the v1 database: ' . $s->why);
 my ($res, $json) = $s->req(POST => '/auth/login', json => { email => $email, password => 'correct horse 1' });
 is($res->code, 200, 'the account made on the version-1 database signs in');
-like(columns('deskauth_sessions'), qr/\bscope\b.*\bauth_time\b.*\bamr\b.*\bparent_id\b/,
-     'deskauth_sessions got scope, auth_time, amr, parent_id');
+my %sc = map { $_ => 1 } split ' ', columns('deskauth_sessions');
+ok(!grep({ !$sc{$_} } qw(scope auth_time amr parent_id)),
+   'deskauth_sessions got scope, auth_time, amr, parent_id');
 like(columns('deskauth_codes'), qr/\bscope\b.*\bnonce\b.*\bauth_time\b.*\bamr\b/, 'deskauth_codes got scope, nonce, auth_time, amr');
 like(columns('deskauth_refresh_used'), qr/\bnext_hash\b/, 'deskauth_refresh_used got next_hash');
 like(columns('deskauth_consents'), qr/\buser_id\b.*\bclient_id\b.*\bscope\b/, 'the table deskauth_consents exists');

@@ -23,6 +23,8 @@ my $PW = 'correct horse 1';
 my $srv = DeskAuthServer->new(
     name => 'status', mpm => 'prefork',
     conf => DeskAuthServer::load('status') . "DeskAuthLoginLimit 3 60\n"
+          # a rotated token presented again is a replay, never a retry
+          . "DeskAuthRefreshReuseInterval 0\n"
           . "StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\n",
     locations => "<Location /server-status>\n    SetHandler server-status\n</Location>\n");
 my $db = DeskAuthDB::fresh('status', $srv->{params}) or BAIL_OUT('no database');
