@@ -45,33 +45,6 @@ typedef struct {
 #define DA_PROMPT_CONSENT 4
 #define DA_PROMPT_SELECT 8
 
-/* The OpenID Connect part of an authorization request (scope, nonce,
- * prompt, max_age, login_hint, request objects refused), read into h once
- * its client and redirect URI are known good. OK, or the error was sent
- * back to the app (the status to return). */
-int da_authorize_parse(request_rec *r, apr_table_t *params, da_handoff_t *h);
-
-/* Send an error back to the app (RFC 6749 §4.1.2.1, RFC 9207): 303 to its
- * redirect URI with error, error_description, state and iss. */
-int da_authorize_error(request_rec *r, const da_handoff_t *h, const char *error,
-                       const char *description);
-
-/* Must the signed-in person (browser session sid of user) type their
- * password again for this request (prompt=login, max_age passed)? Fills
- * h->auth_time. APR_SUCCESS with *yes, or a database failure. */
-apr_status_t da_authorize_needs_login(request_rec *r, da_db_t *db, da_handoff_t *h,
-                                      const char *sid, int *yes);
-
-/* Must the person be asked before the app gets in (the client's consent=,
- * prompt=consent, the scopes they allowed before)? */
-apr_status_t da_authorize_needs_consent(request_rec *r, da_db_t *db,
-                                        const da_handoff_t *h, const char *user_id,
-                                        int *yes);
-
-/* Remember that the person allowed the app (consent=once clients). */
-apr_status_t da_authorize_record_consent(request_rec *r, da_db_t *db,
-                                         const da_handoff_t *h, const char *user_id);
-
 /* The query/form parameters that carry a waiting app (and a return path)
  * through the sign-in and sign-up pages. NULL-terminated. */
 extern const char *const da_handoff_params[];

@@ -1,4 +1,4 @@
-# A version-1 database (t/oidc/data/schema-v1.sql, the schema of part one)
+# A version-1 database (t/data/schema_v1.sql, the schema of part one)
 # with an account and a session in it: with DeskAuthSchema auto the module
 # adds the columns and the table of version 2 at its first connection, the
 # old rows keep working, and OpenID Connect works on the upgraded tables.
@@ -22,7 +22,7 @@ my $s = DeskAuthServer->new(name => 'upgrade', conf => <<'CONF');
 </Location>
 CONF
 my $db = $s->{params};
-my $v1 = "$FindBin::Bin/data/schema-v1.sql";
+my $v1 = "$FindBin::Bin/../data/schema_v1.sql";
 system("$sqlite/sqlite3", $db, ".read $v1") == 0 or BAIL_OUT("sqlite3 $db < $v1 failed");
 # an account written as part one wrote it (deskauthctl would upgrade the schema)
 my $email = DeskAuthTest::unique_email();
