@@ -201,7 +201,7 @@ const char *da_code_issue(request_rec *r, da_db_t *db, da_code_t *code,
 apr_status_t da_issue_browser_signin(request_rec *r, da_db_t *db, da_user_t *u,
                                      const char *amr, da_tokens_t *t)
 {
-    da_session_spec_t web = { "web", NULL, NULL, amr };
+    da_session_spec_t web = { .kind = "web", .amr = amr };
     apr_status_t rv;
 
     u->last_login_at = da_now();
