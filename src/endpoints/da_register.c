@@ -159,7 +159,7 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
 {
     da_srv_conf_t *c = da_srv(r->server);
     da_user_t *u = apr_pcalloc(r->pool, sizeof(*u));
-    da_session_spec_t web = { "web", NULL, NULL, NULL, 0, "pwd", NULL };
+    da_session_spec_t web = { .kind = "web", .amr = "pwd" };
     apr_int64_t wait;
     apr_status_t rv;
     int signin = !da_require_verified(c);

@@ -45,6 +45,8 @@ void da_pending_remember(request_rec *r, const da_handoff_t *h, apr_table_t *par
         code.challenge = h->challenge;
         code.device_name = h->device_name;
         code.session_id = h->legacy ? "legacy" : "";
+        code.scope = h->scope;            /* OpenID Connect (oidc.md) */
+        code.nonce = h->nonce;
     }
     else {
         code.redirect_uri = back;
@@ -91,6 +93,9 @@ static da_handoff_t *handoff_of(request_rec *r, const da_code_t *code)
     h->challenge = *code->challenge ? code->challenge : NULL;
     h->device_name = *code->device_name ? code->device_name : NULL;
     h->legacy = !strcmp(code->session_id, "legacy");
+    h->scope = code->scope;
+    h->nonce = *code->nonce ? code->nonce : NULL;
+    h->max_age = -1;
     return h;
 }
 
@@ -104,6 +109,9 @@ int da_pending_continue(request_rec *r, da_db_t *db, const da_user_t *u,
 
     if (code && !*code->client_id) {
         apr_table_set(params, "return", code->redirect_uri);
+    }
+    if (h && da_authorize_needs_login(r, db, h, browser_sid, &rc) != APR_SUCCESS) {
+        return da_db_fail(r, db, "reading the new browser session");
     }
     /* The form's own continuation answers with a 303: take its Location. */
     rc = da_after_signin(r, db, u, browser_sid, h, params);

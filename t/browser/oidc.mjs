@@ -96,7 +96,8 @@ async function main() {
 
     // --- the browser: sign in ---------------------------------------------------------------
     browser = await launchChromium();
-    const page = await browser.newPage();
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
     const errors = await watchErrors(page);
     const first = await page.goto(authUrl, { waitUntil: 'load' });
     tap.is(first && first.status(), 200, 'the browser gets the sign-in page');
@@ -147,19 +148,24 @@ async function main() {
         id_token_hint: refreshed.id_token, state: 'bye',
         post_logout_redirect_uri: `http://127.0.0.1:${port}/logged-out`,
     });
-    const confirm = await page.goto(endUrl, { waitUntil: 'load' });
+    // a new tab of the same browser (its cookies): the hand-off page may
+    // still navigate to the app by itself and would cut this navigation
+    await page.close();
+    const page2 = await ctx.newPage();
+    const errors2 = await watchErrors(page2);
+    const confirm = await page2.goto(endUrl, { waitUntil: 'load' });
     tap.is(confirm && confirm.status(), 200, 'end_session_endpoint: a "Sign out?" page');
-    const text = await page.locator('main').innerText().catch(() => '');
+    const text = await page2.locator('main').innerText().catch(() => '');
     tap.like(text, /Sign out of/, 'the page asks "Sign out of SITE?"');
     const gone = loopback.next('/logged-out');
-    page.locator('form:has(input[name=confirm]) button[type=submit]').first().click({ noWaitAfter: true }).catch(() => {});
+    page2.locator('form:has(input[name=confirm]) button[type=submit]').first().click({ noWaitAfter: true }).catch(() => {});
     const back = await withTimeout(gone, 20000, 'the post-logout redirect').catch((e) => { tap.diag(e.message); return null; });
     tap.ok(back && back.searchParams.get('state') === 'bye', 'after "Sign out" the browser goes to post_logout_redirect_uri?state=bye', show(back && back.href));
     const dead = await rejects(client.refresh(refreshed.refresh_token));
     tap.ok(dead, 'after the logout the refresh token no longer works', show(dead && dead.message));
     const noInfo = await rejects(client.userinfo(refreshed.access_token));
     tap.ok(noInfo, 'after the logout UserInfo refuses the access token');
-    const pageErrors = errors.filter((e) => !siteNoise(e));
+    const pageErrors = [...errors, ...errors2].filter((e) => !siteNoise(e));
     tap.ok(pageErrors.length === 0, 'no console errors or CSP violations on the pages', pageErrors.join('\n'));
 }
 
