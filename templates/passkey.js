@@ -56,6 +56,7 @@
 
   function signIn(box, mediation, abort) {
     var error = box.querySelector('[data-passkey-error]');
+    var chosen = false;                 // the person picked a passkey
     return post(box.getAttribute('data-options'), {}).then(function (o) {
       if (o.status !== 200) throw new Error(o.json.message || 'The sign-in could not start.');
       var opts = {
@@ -70,12 +71,17 @@
       return navigator.credentials.get(opts);
     }).then(function (cred) {
       if (!cred) throw new Error('No passkey was chosen.');
+      chosen = true;
       return post(box.getAttribute('data-login'), assertionJson(cred));
     }).then(function (res) {
       if (res.status !== 200) throw new Error(res.json.message || 'The passkey was not accepted.');
       window.location.assign(res.json.redirect);
     }).catch(function (e) {
       if (e && e.name === 'AbortError') return;
+      // The autofill offer starts by itself: nothing the person did failed
+      // until they pick a passkey, so nothing is shown (the button still
+      // reports its own errors).
+      if (mediation === 'conditional' && !chosen) return;
       show(error, e && e.name === 'NotAllowedError'
         ? 'The passkey sign-in was cancelled or timed out. Try again.'
         : (e && e.message) || 'The passkey sign-in failed.');
