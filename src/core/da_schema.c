@@ -216,7 +216,6 @@ apr_status_t da_schema_upgrade(da_db_t *db, const char *schema_sql, int *from,
 
     for (attempt = 0; attempt < UPGRADE_TRIES; attempt++) {
         da_schema_version(db, &version);
-        first = first < 0 ? version : first;
         if (version >= latest) {
             rv = APR_SUCCESS;
             break;
@@ -225,9 +224,15 @@ apr_status_t da_schema_upgrade(da_db_t *db, const char *schema_sql, int *from,
         if ((rv = upgrade_once(db, steps, preamble, version)) != APR_SUCCESS) {
             apr_sleep(apr_time_from_msec(100 * (attempt + 1)));
         }
+        else if (first < 0) {
+            first = version;            /* this process upgraded from here */
+        }
     }
     if (rv == APR_SUCCESS) {
         da_schema_version(db, &version);
+    }
+    if (first < 0) {
+        first = version;                /* nothing applied here */
     }
     if (rv == APR_SUCCESS && version < latest) {
         db->error = apr_psprintf(db->pool, "the schema file's step %d does not "

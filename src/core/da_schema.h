@@ -32,7 +32,7 @@ apr_status_t da_schema_version(da_db_t *db, int *version);
 
 /* Apply every step of schema_sql after the database's version, each in
  * its own transaction. *from and *to (either may be NULL) get the version
- * before and after. Safe when several processes or servers upgrade at
+ * before and after (equal when another process did the upgrade). Safe when several processes or servers upgrade at
  * once: a step that loses the race rolls back and the version is read
  * again (a few tries). The driver's text is in db->error on failure. */
 apr_status_t da_schema_upgrade(da_db_t *db, const char *schema_sql, int *from,

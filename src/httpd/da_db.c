@@ -28,41 +28,24 @@
 #include <mod_dbd.h>
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
-static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
+
+/* The label of the last statement prepare() makes: a connection whose
+ * table has it has every one (prepare() stops at the first failure). */
+static const char *last_label;
 
 int da_db_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                       server_rec *s)
 {
-    server_rec *v;
-    module *dbd_mod;
-    apr_hash_t *done;
     const da_stmt_t *const *set;
-    int i;
+    const da_stmt_t *t;
 
+    for (set = da_store_statement_sets; *set; set++) {
+        for (t = *set; t->label; t++) {
+            last_label = t->label;
+        }
+    }
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
-    dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
-    if (!dbd_prepare) {
-        return OK;  /* da_config_check() refused the config if we need it */
-    }
-    /* A virtual host without DBD directives shares the main server's
-     * mod_dbd configuration: prepare once per distinct configuration, or
-     * mod_dbd warns about "conflicting SQL statements". */
-    dbd_mod = ap_find_linked_module("mod_dbd.c");
-    done = apr_hash_make(ptemp);
-    for (v = s; v; v = v->next) {
-        void *dbd_conf = dbd_mod ? ap_get_module_config(v->module_config, dbd_mod) : v;
-        if (dbd_conf && apr_hash_get(done, &dbd_conf, sizeof(dbd_conf))) {
-            continue;
-        }
-        apr_hash_set(done, apr_pmemdup(ptemp, &dbd_conf, sizeof(dbd_conf)),
-                     sizeof(dbd_conf), "");
-        for (set = da_store_statement_sets; *set; set++) {
-            for (i = 0; (*set)[i].label; i++) {
-                dbd_prepare(v, (*set)[i].sql, (*set)[i].label);
-            }
-        }
-    }
-    return OK;
+    return OK;  /* without mod_dbd, da_config_check() refused what needs it */
 }
 
 /* DBDriver and DBDParams of the main server as mod_dbd will use them (the
@@ -225,28 +208,42 @@ void da_db_child_init(apr_pool_t *p, server_rec *s)
     apr_atomic_set32(&c->mod->schema_ready, ready);
 }
 
-/* Prepare every statement again for this connection, allocating from the
- * connection's own pool, into the table mod_dbd keeps for it (the pgsql
- * driver reuses the statement object; the sqlite3 driver makes a new one,
- * which must replace the old in the table). */
-static apr_status_t reprepare(void *baton)
+/* Prepare the statements on this connection into the table mod_dbd keeps
+ * for it, allocating from the connection's own pool: on its first use the
+ * ones the table lacks (all = 0), and every one again when they were lost
+ * (all = 1; the sqlite3 driver makes a new statement object, which must
+ * replace the old one). mod_dbd is given no statements: it would prepare
+ * them when it opens a connection, at child start too, where SQLite
+ * refuses while another process writes ("database is locked") and mod_dbd
+ * gives up with "child init failed". */
+static apr_status_t prepare(da_db_t *db, int all)
 {
-    da_db_t *db = baton;
     const da_stmt_t *const *set;
     const da_stmt_t *t;
+    int rc;
 
     for (set = da_store_statement_sets; *set; set++) {
         for (t = *set; t->label; t++) {
             apr_dbd_prepared_t *st = apr_hash_get(db->prepared, t->label,
                                                   APR_HASH_KEY_STRING);
-            if (!st || apr_dbd_prepare(db->driver, db->conn_pool, db->handle,
-                                       t->sql, t->label, &st)) {
+            if (st && !all) {
+                continue;
+            }
+            if ((rc = apr_dbd_prepare(db->driver, db->conn_pool, db->handle,
+                                      t->sql, t->label, &st))) {
+                const char *e = apr_dbd_error(db->driver, db->handle, rc);
+                db->error = apr_pstrdup(db->pool, e ? e : "unknown database error");
                 return APR_EGENERAL;
             }
             apr_hash_set(db->prepared, t->label, APR_HASH_KEY_STRING, st);
         }
     }
     return APR_SUCCESS;
+}
+
+static apr_status_t reprepare(void *db)
+{
+    return prepare(db, 1);
 }
 
 da_db_t *da_db(request_rec *r)
@@ -268,8 +265,6 @@ da_db_t *da_db(request_rec *r)
     }
     dbd = dbd_acquire(r);
     for (attempt = 0; !dbd && attempt < 4; attempt++) {
-        /* SQLite refuses to prepare while another connection writes
-         * ("database is locked"): a new connection may succeed soon. */
         apr_sleep(apr_time_from_msec(50 << attempt));
         dbd = dbd_acquire(r);
     }
@@ -286,6 +281,19 @@ da_db_t *da_db(request_rec *r)
     db->prepared = dbd->prepared;
     db->conn_pool = dbd->pool;
     db->reprepare = reprepare;
+    /* A new connection: SQLite refuses to prepare while another
+     * connection writes ("database is locked"); that passes soon. */
+    for (attempt = 0; !apr_hash_get(db->prepared, last_label, APR_HASH_KEY_STRING);
+         attempt++) {
+        if (prepare(db, 0) == APR_SUCCESS) {
+            break;
+        }
+        if (attempt == 4) {
+            da_db_log_error(r, db, "preparing the statements");
+            return NULL;
+        }
+        apr_sleep(apr_time_from_msec(50 << attempt));
+    }
     return db;
 }
 

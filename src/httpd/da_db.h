@@ -21,12 +21,13 @@
 #include "da_private.h"
 #include "da_store.h"
 
-/* post_config: register every statement with mod_dbd (ap_dbd_prepare). */
+/* post_config: find mod_dbd. The statements are prepared on each
+ * connection's first use (da_db()), not by mod_dbd. */
 int da_db_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                       server_rec *s);
 
 /* child_init: create the schema (DeskAuthSchema auto) before mod_dbd opens
- * connections, which prepare statements against the tables. */
+ * its first connections. */
 void da_db_child_init(apr_pool_t *p, server_rec *s);
 
 /* The request's database handle, or NULL when the database cannot be

@@ -165,9 +165,6 @@ sub config {
     $c .= qq{User $self->{user}\nGroup $self->{group}\n} if defined $self->{user};
     $c .= qq{TypesConfig /etc/mime.types\n} if -f '/etc/mime.types';
     $c .= qq{DBDriver $self->{driver}\nDBDParams "$self->{params}"\n};
-    # As conf/deskauth.conf advises for SQLite: no connection opened at
-    # child start, where a writer elsewhere makes mod_dbd's prepare fail.
-    $c .= "DBDMin 0\n" if $self->{driver} eq 'sqlite3';
     $c .= qq{DeskAuthSigningKey "${\ signing_key()}" test-es256\n}
         . qq{DeskAuthIssuer http://127.0.0.1:$port\nDeskAuthSiteName "DeskAuth $self->{name}"\n}
         . qq{DeskAuthPasswordCost $self->{cost}\nDeskAuthStateDir "$dir/state"\n}
