@@ -361,12 +361,38 @@ apr_status_t da_store_prepare_all(da_db_t *db)
     return APR_SUCCESS;
 }
 
-/* Plain BEGIN/COMMIT/ROLLBACK (the same words on SQLite and PostgreSQL):
- * apr_dbd_transaction_start of apr-util's pgsql driver dereferences NULL
- * when the server is gone, which crashed a child during an outage. */
+apr_status_t da_store_connected(da_db_t *db)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rc;
+
+    if (strcmp(apr_dbd_name(db->driver), "sqlite3")) {
+        return APR_SUCCESS;
+    }
+    /* a select: the pragma answers with a row */
+    rc = apr_dbd_select(db->driver, db->pool, db->handle, &res,
+                        apr_psprintf(db->pool, "PRAGMA busy_timeout = %d",
+                                     DA_STORE_LOCK_WAIT_MS), 0);
+    if (rc) {
+        return driver_error(db, rc);
+    }
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+    }
+    return APR_SUCCESS;
+}
+
+/* Plain BEGIN/COMMIT/ROLLBACK: apr_dbd_transaction_start of apr-util's
+ * pgsql driver dereferences NULL when the server is gone, which crashed a
+ * child during an outage. On SQLite, BEGIN IMMEDIATE: every transaction
+ * here writes, and one that takes the write lock only at its first write
+ * can find another writer committed since it began reading ("database is
+ * locked" at once, which no wait cures); IMMEDIATE waits at BEGIN. */
 apr_status_t da_store_begin(da_db_t *db)
 {
-    int n = 0, rc = apr_dbd_query(db->driver, db->handle, &n, "BEGIN");
+    const char *begin = strcmp(apr_dbd_name(db->driver), "sqlite3") ? "BEGIN"
+                                                                     : "BEGIN IMMEDIATE";
+    int n = 0, rc = apr_dbd_query(db->driver, db->handle, &n, begin);
 
     return rc ? driver_error(db, rc) : APR_SUCCESS;
 }

@@ -132,6 +132,15 @@ typedef struct {
 /* Prepare every statement on a connection we opened ourselves. */
 apr_status_t da_store_prepare_all(da_db_t *db);
 
+/* A new connection's settings: on SQLite, a statement that meets another
+ * connection's lock waits for it up to DA_STORE_LOCK_WAIT_MS, and the
+ * sqlite3 driver tries it 15 times 100 ms apart (about 17 s in all; the
+ * driver alone gave up after 1.5 s, which a busy disk could exceed),
+ * instead of failing with "database is locked". A prepare (reading the
+ * tables' definitions) waits too. Nothing to do on PostgreSQL. */
+#define DA_STORE_LOCK_WAIT_MS 1000
+apr_status_t da_store_connected(da_db_t *db);
+
 /* A transaction on the handle: end commits when rv is APR_SUCCESS, else
  * rolls back; it returns rv, or the commit's failure. */
 apr_status_t da_store_begin(da_db_t *db);

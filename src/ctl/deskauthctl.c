@@ -357,6 +357,7 @@ static int ctl_connect(ctl_t *c)
                          err && *err ? err : "the driver gave no reason");
     }
     apr_pool_cleanup_register(c->pool, db, db_close, apr_pool_cleanup_null);
+    da_store_connected(db);     /* a failure shows in the next statement */
     c->db = db;
     return CTL_OK;
 }

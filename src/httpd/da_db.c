@@ -141,8 +141,10 @@ static apr_status_t open_own(apr_pool_t *p, server_rec *s, const char *when, da_
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, DA_LOGNO(00031)
                      "cannot open the database to check the schema: %s "
                      "(will retry on the next request)", err ? err : "unknown error");
+        return rv;
     }
-    return rv;
+    da_store_connected(db);     /* a failure shows in the next statement */
+    return APR_SUCCESS;
 }
 
 /* Bring the schema up to date on db (DeskAuthSchema auto), then the
@@ -285,7 +287,7 @@ da_db_t *da_db(request_rec *r)
      * connection writes ("database is locked"); that passes soon. */
     for (attempt = 0; !apr_hash_get(db->prepared, last_label, APR_HASH_KEY_STRING);
          attempt++) {
-        if (prepare(db, 0) == APR_SUCCESS) {
+        if (da_store_connected(db) == APR_SUCCESS && prepare(db, 0) == APR_SUCCESS) {
             break;
         }
         if (attempt == 4) {
