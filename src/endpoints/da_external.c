@@ -342,19 +342,25 @@ static int read_params(ext_call_t *x)
     return OK;
 }
 
-/* The identity's row (NULL: unknown); DONE when the database failed. */
+/* The identity's row and its account (*id NULL: unknown); DONE when the
+ * database failed. A row whose account is gone (deleted) is dropped and
+ * the identity is unknown again. */
 static int find_identity(ext_call_t *x, da_external_id_t **id, da_user_t **owner)
 {
     apr_status_t rv = da_store_external_get(x->db, x->p.pv->name, x->p.subject, id);
 
+    if (rv == APR_SUCCESS) {
+        rv = da_store_user_by_id(x->db, (*id)->user_id, owner);
+        if (rv == APR_NOTFOUND) {
+            rv = da_store_external_unlink(x->db, (*id)->user_id, x->p.pv->name);
+            rv = rv == APR_SUCCESS ? APR_NOTFOUND : rv;
+        }
+    }
     if (rv == APR_NOTFOUND) {
         *id = NULL;
         return OK;
     }
-    if (rv != APR_SUCCESS || da_store_user_by_id(x->db, (*id)->user_id, owner) != APR_SUCCESS) {
-        return da_db_fail(x->r, x->db, "looking up a provider's identity");
-    }
-    return OK;
+    return rv == APR_SUCCESS ? OK : da_db_fail(x->r, x->db, "looking up a provider's identity");
 }
 
 int da_external_handler(request_rec *r)

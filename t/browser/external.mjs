@@ -78,6 +78,13 @@ async function appTokens(app, ms = 30000) {
 }
 
 // --- the browser -----------------------------------------------------------------------
+// The hand-off page has sent the browser to the app: wait until that
+// navigation is over before the page is used again.
+async function settle(page, app) {
+    await page.waitForURL((u) => String(u).startsWith(app.redirectUri), { timeout: 15000 }).catch(() => {});
+    await page.waitForLoadState('load').catch(() => {});
+}
+
 async function mainText(page) {
     return page.locator('main').innerText().catch(() => '');
 }
@@ -142,6 +149,7 @@ async function newAccount() {
         'authType is the provider, names from given/family, emailVerified from the upstream', show(u));
     const amr = jwtParts(t.json.access_token).payload;
     tap.ok(amr && JSON.stringify(amr.amr) === '["ext"]', 'the access token says amr ["ext"]', show(amr && amr.amr));
+    await settle(page, app);
     const login = await downLogin(EMAIL.fresh, PASSWORD);
     tap.is(login.error, 'invalid_credentials', 'the new account has no password: the upstream password does not sign in at down');
 
@@ -212,6 +220,7 @@ async function takeover() {
     const t = await appTokens(app);
     tap.ok(t.status === 200 && t.json.user && t.json.user.id === ownId && t.json.user.authType === 'password',
         'linked after the proof: the app gets tokens of the existing account', show(t.json.user));
+    await settle(page, app);
 
     // the profile page: unlink, then link again while signed in
     await page.goto(`${DOWN}/api/auth/profile`, { waitUntil: 'load' });

@@ -10,6 +10,7 @@
 # unverified upstream emails, linking and unlinking on the profile page,
 # and the refusal of an unknown identity on "closed". Here: the audit rows
 # the links left, and no crash in any server.
+# Every server uses the run's database (SQLite or PostgreSQL).
 # The upstream answers at http://localhost:PORT and the others at
 # http://127.0.0.1:PORT: browsers keep cookies per host name, not per port,
 # and both run mod_deskauth with the same cookie names.
@@ -23,19 +24,31 @@ use Apache::Test qw(-withtestmore);
 use DeskAuthTest ();
 use DeskAuthServer;
 use DeskAuthNode;
+use DeskAuthDB;
 use DeskAuthForge qw(key_path slurp_file);
 use JSON::PP ();
 
 my $OIDC_SO = '/usr/lib/apache2/modules/mod_auth_openidc.so';
-my @missing = (DeskAuthNode::missing('playwright-core'), -f $OIDC_SO ? () : $OIDC_SO);
+my @missing = (DeskAuthNode::missing('playwright-core'), DeskAuthServer::missing(), DeskAuthDB::missing(),
+               -f $OIDC_SO ? () : $OIDC_SO);
 plan skip_all => 'needs ' . join(', ', @missing) . ' (tools/deps --test)' if @missing;
 
 my $secret_file = key_path('client-secret.txt');
 (my $secret = slurp_file($secret_file)) =~ s/\n\z//;
 my $PATH = '/auth/external/upstream';
 
+# A server of its own on the run's database (a fresh SQLite file or
+# PostgreSQL schema).
+sub server {
+    my ($name) = @_;
+    my $s = DeskAuthServer->new(name => $name);
+    my $db = DeskAuthDB::fresh($name, $s->{params}) or BAIL_OUT("$name: no database");
+    @$s{qw(driver params)} = @$db{qw(driver params)};
+    return $s;
+}
+
 # --- the upstream provider ------------------------------------------------------------
-my $up = DeskAuthServer->new(name => 'upstream');
+my $up = server('upstream');
 my $issuer = 'http://localhost:' . $up->port;
 $up->{conf} = <<"CONF";
 DeskAuthIssuer $issuer
@@ -56,7 +69,7 @@ $up->start or BAIL_OUT('upstream: ' . $up->why);
 # --- the two servers that sign people in through it -----------------------------------
 sub downstream {
     my ($name, $extra) = @_;
-    my $s = DeskAuthServer->new(name => $name);
+    my $s = server($name);
     my $base = $s->base;
     $s->{conf} = <<"CONF";
 LoadModule auth_openidc_module "$OIDC_SO"
