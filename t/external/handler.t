@@ -15,6 +15,10 @@ use Apache::Test qw(-withtestmore);
 use DeskAuthServer;
 use DeskAuthDB;
 use MIME::Base64 qw(encode_base64);
+use Digest::SHA qw(sha256);
+use URI;
+use URI::Escape ();
+use DeskAuthForge qw(claims_from);
 
 my @missing = (DeskAuthServer::missing(), DeskAuthDB::missing());
 push @missing, 'htpasswd' if system('sh', '-c', 'command -v htpasswd >/dev/null 2>&1');
@@ -91,6 +95,30 @@ is($res->code, 303, 'another r->user with the same email address is not signed i
 like($res->header('Location') // '', qr{^/auth/login\?return=%2Fext%2Fbasic&email=ada\.basic%40example\.com&external=basic$},
      '... but sent to prove the account that has it') or diag($res->header('Location'));
 ok(!session_of($res), 'and gets no session');
+
+# --- a waiting OpenID Connect request rides in the query (as on the buttons) ---------------
+my $verifier = 'v' x 50;
+(my $challenge = encode_base64(sha256($verifier), '')) =~ tr{+/=}{-_}d;
+my $redirect = 'http://127.0.0.1:5555/callback';
+my $q = URI->new('/ext/basic');
+$q->query_form(client_id => 'example-app', redirect_uri => $redirect, response_type => 'code',
+               state => 'st-1', code_challenge => $challenge, code_challenge_method => 'S256',
+               scope => 'openid email', nonce => 'n-0S6');
+$res = page("$q", basic('ada', 'basic horse 1'));
+like($res->header('Location') // '', qr{^/auth/callback\?h=}, 'with an app request: on to the hand-off page')
+    or diag($res->as_string);
+my $handoff = page($res->header('Location') // '/', Cookie => session_of($res) // '');
+(my $html = $handoff->content) =~ s/&#61;/=/g;     # the page escapes '=' in the link
+my ($code) = $html =~ /[?;]code=([A-Za-z0-9_-]+)/;
+ok($code && $html =~ /state=st-1/, 'which shows the app its code and state') or diag($handoff->code);
+my ($tok, $tj) = $s->req(POST => '/auth/token', form => [grant_type => 'authorization_code', code => $code // '',
+    code_verifier => $verifier, redirect_uri => $redirect, client_id => 'example-app']);
+my $id = $tj && $tj->{id_token} ? claims_from($tj->{id_token}) : {};
+ok($tok->code == 200 && $id->{nonce} && $id->{nonce} eq 'n-0S6' && ($id->{amr} // [])->[0] eq 'ext'
+   && $id->{sub} eq $u->{id} && $id->{email} eq $mail,
+   'the app gets an ID token with its nonce, amr ["ext"] and the account') or diag(explain([$tok->code, $tj, $id]));
+$res = page('/ext/basic?return=' . URI::Escape::uri_escape('/auth/device?user_code=BCDF-GHJK'), basic('ada', 'basic horse 1'));
+is($res->header('Location'), '/auth/device?user_code=BCDF-GHJK', 'a return path (device approval) is where the browser goes next');
 
 # --- what cannot work ----------------------------------------------------------------------------
 $res = page('/ext/nomail', basic('ada', 'basic horse 1'));
