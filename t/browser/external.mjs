@@ -18,7 +18,7 @@ import { Tap, guard, launchChromium, freeLoopbackPort, withTimeout, jwtParts, sh
 
 const cfg = JSON.parse(process.argv[2] || '{}');
 const { upstream: UP, down: DOWN, closed: CLOSED, path: PATH, password: PASSWORD,
-        ownPassword: OWN_PASSWORD, email: EMAIL } = cfg;
+        ownPassword: OWN_PASSWORD, email: EMAIL, shots: SHOTS } = cfg;
 const tap = new Tap('external.mjs');
 let browser;
 const loopbacks = [];
@@ -107,12 +107,18 @@ async function viaUpstream(page, email, password = PASSWORD) {
     return atUpstream;
 }
 
+// A screenshot under t/logs/screenshots/ (for people; nothing is asserted).
+async function shot(page, name) {
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/external-${name}.png`, fullPage: true }).catch(() => {});
+}
+
 // A hand-off from a fresh browser through the upstream as email.
 async function handoffVia(email) {
     const context = await browser.newContext();
     const page = await context.newPage();
     const app = await startApp();
     await page.goto(app.url, { waitUntil: 'load' });
+    await shot(page, 'login');
     const button = await page.locator('a[data-external=upstream]').first().getAttribute('href').catch(() => null);
     const atUpstream = await viaUpstream(page, email);
     return { context, page, app, button, atUpstream };
@@ -206,6 +212,7 @@ async function takeover() {
     tap.ok(url.href.startsWith(`${DOWN}/auth/login?`) && (url.searchParams.get('return') || '').startsWith(`${PATH}?`),
         'unknown identity with the email of an account: back to the sign-in page, the request kept in return', url.href);
     tap.like(await mainText(page), /exists already\. Sign in to it to link Upstream/, 'the page says why');
+    await shot(page, 'prove');
     tap.is((await whoAmI(context)).status, 401, 'nobody is signed in: no silent takeover');
     tap.is(await page.locator('input[name=email]').inputValue().catch(() => ''), EMAIL.taken.toLowerCase(),
         'the email field holds the address');
@@ -216,6 +223,7 @@ async function takeover() {
         page.locator('form:has(input[type=password]) button[type=submit]').first().click(),
     ]);
     tap.like(await mainText(page), /Link Upstream to your account\?/, 'after the password: "Link Upstream to your account?"');
+    await shot(page, 'link');
     await page.locator('form:has(input[name=link]) button[type=submit]').click();
     const t = await appTokens(app);
     tap.ok(t.status === 200 && t.json.user && t.json.user.id === ownId && t.json.user.authType === 'password',
@@ -228,6 +236,7 @@ async function takeover() {
         page.waitForURL(`${DOWN}/api/auth/profile?unlinked=1`, { timeout: 15000 }).catch(() => {}),
         page.locator('li[data-external=upstream][data-linked] button[type=submit]').click(),
     ]);
+    await shot(page, 'profile-unlinked');
     tap.ok(/The provider was unlinked/.test(await mainText(page))
            && await page.locator('li[data-external=upstream]:not([data-linked])').count() === 1,
         'Unlink on the profile page (a password remains): Upstream is no longer linked');

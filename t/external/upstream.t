@@ -27,6 +27,8 @@ use DeskAuthNode;
 use DeskAuthDB;
 use DeskAuthForge qw(key_path slurp_file);
 use JSON::PP ();
+use File::Path qw(make_path);
+use File::Spec;
 
 my $OIDC_SO = '/usr/lib/apache2/modules/mod_auth_openidc.so';
 my @missing = (DeskAuthNode::missing('playwright-core'), DeskAuthServer::missing(), DeskAuthDB::missing(),
@@ -119,7 +121,9 @@ for my $who (qw(taken unverified_taken)) {
 my $args = JSON::PP->new->canonical->encode({
     upstream => $issuer, down => $down->base, closed => $closed->base, path => $PATH,
     password => $password, ownPassword => $own_password, email => \%email,
+    shots => File::Spec->catdir(Apache::Test::vars('t_logs'), 'screenshots'),
 });
+make_path(File::Spec->catdir(Apache::Test::vars('t_logs'), 'screenshots'));
 my $run = DeskAuthNode::run_script('external', $args);
 plan tests => DeskAuthNode::count($run) + 5;
 DeskAuthNode::report($run);
