@@ -375,7 +375,7 @@ int da_external_handler(request_rec *r)
     if (!pv) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00803)
                       "deskauth-external at %s: no DeskAuthExternalProvider has this "
-                      "PATH", r->uri);
+                      "PATH", ap_escape_logitem(r->pool, r->uri));
         return da_page_error(r, HTTP_NOT_FOUND, "Not found", "No such sign-in.");
     }
     if ((rc = read_person(r, pv, &x.p)) != OK || (rc = read_params(&x)) != OK
