@@ -120,6 +120,16 @@ ok($tok->code == 200 && $id->{nonce} && $id->{nonce} eq 'n-0S6' && ($id->{amr} /
 $res = page('/ext/basic?return=' . URI::Escape::uri_escape('/auth/device?user_code=BCDF-GHJK'), basic('ada', 'basic horse 1'));
 is($res->header('Location'), '/auth/device?user_code=BCDF-GHJK', 'a return path (device approval) is where the browser goes next');
 
+# --- an identity whose account was deleted is unknown again ---------------------------------
+ok(DeskAuthDB::sql($db, "DELETE FROM deskauth_users WHERE id = '$u->{id}';\n", $s->{user}),
+   'setup: the account is deleted behind the module\'s back');
+$res = page('/ext/basic', basic('ada', 'basic horse 1'));
+my (undef, $fresh) = $s->req(GET => '/api/auth/profile', headers => { Cookie => session_of($res) // '' });
+ok($fresh && $fresh->{data}{user}{id} && $fresh->{data}{user}{id} ne $u->{id} && $fresh->{data}{user}{email} eq $mail,
+   'the identity of a deleted account signs up again (a new account, not a 503)') or diag(explain($fresh));
+is(DeskAuthDB::value($db, "SELECT COUNT(*) FROM deskauth_external_identities WHERE user_id = '$u->{id}'"), 0,
+   'and the stale identity row is gone');
+
 # --- what cannot work ----------------------------------------------------------------------------
 $res = page('/ext/nomail', basic('ada', 'basic horse 1'));
 ok($res->code == 400 && $res->content =~ /No Mail did not share a usable email address/,
