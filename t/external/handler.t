@@ -36,6 +36,8 @@ DeskAuthExternalProvider basic "Basic" /ext/basic
 DeskAuthExternalClaims basic subject=BASIC_SUBJECT email=BASIC_MAIL verified=BASIC_OK given=BASIC_GIVEN
 DeskAuthExternalProvider nomail "No Mail" /ext/nomail
 DeskAuthExternalProvider open "Open" /ext/open
+DeskAuthExternalProvider unsure "Unsure" /ext/unsure
+DeskAuthExternalClaims unsure email=UNSURE_MAIL verified=UNSURE_OK
 <Location /ext/basic>
     AuthType Basic
     AuthName "basic"
@@ -53,6 +55,16 @@ DeskAuthExternalProvider open "Open" /ext/open
     AuthBasicProvider file
     AuthUserFile "$users"
     Require valid-user
+    SetHandler deskauth-external
+</Location>
+<Location /ext/unsure>
+    AuthType Basic
+    AuthName "basic"
+    AuthBasicProvider file
+    AuthUserFile "$users"
+    Require valid-user
+    SetEnv UNSURE_MAIL unsure\@example.com
+    SetEnv UNSURE_OK false
     SetHandler deskauth-external
 </Location>
 <Location /ext/open>
@@ -141,6 +153,17 @@ is($res->code, 404, 'deskauth-external outside every provider PATH: 404');
 my $log = $s->error_log;
 like($log, qr/DA00800: .*no authenticated user/, 'the unprotected location is logged');
 like($log, qr/DA00803: .*no DeskAuthExternalProvider/, 'and so is the handler outside every PATH');
+
+# --- DeskAuthRequireVerifiedEmail on: an address the provider does not vouch for -------------
+$s->stop;
+$s->{conf} .= "DeskAuthRequireVerifiedEmail on\n";
+DeskAuthServer::spew($s->conf_file, $s->config);
+$s->start or BAIL_OUT($s->why);
+$res = page('/ext/unsure', basic('bob', 'basic horse 2'));
+ok($res->code == 403 && $res->content =~ /Unsure has not confirmed your email address/ && !session_of($res),
+   'DeskAuthRequireVerifiedEmail on: "false" from the provider gets 403, no session') or diag($res->code);
+is(DeskAuthDB::value($db, "SELECT COUNT(*) FROM deskauth_users WHERE email = 'unsure\@example.com'"), 0,
+   'and no account');
 is_deeply([$s->crash_lines], [], 'no crash');
 $s->stop;
 done_testing();
