@@ -63,6 +63,7 @@ const da_route_t da_routes[] = {
                   DA_M(GET) | DA_M(POST) | DA_M(PATCH) | DA_M(DELETE), da_passkey_handler },
     { "twofactor", "/auth/2fa",       DA_M(GET) | DA_M(POST), da_twofactor_handler },
     { "userinfo", "/auth/userinfo",   DA_M(GET) | DA_M(POST), da_userinfo_handler },
+    { "external", "/auth/external",   DA_M(GET) | DA_M(POST), da_external_handler },
     { NULL, NULL, 0, NULL }
 };
 

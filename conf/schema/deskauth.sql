@@ -236,3 +236,24 @@ CREATE TABLE IF NOT EXISTS deskauth_consents (
 );
 INSERT INTO deskauth_schema_version (version) SELECT 6
     WHERE NOT EXISTS (SELECT 1 FROM deskauth_schema_version WHERE version = 6);
+
+-- version 7: sign-in through another provider (DeskAuthExternalProvider)
+
+-- Which account each external identity belongs to: provider is the
+-- DeskAuthExternalProvider NAME, subject the provider's stable id of the
+-- person (OIDC_CLAIM_sub by default). One account per identity; an account
+-- may have several. email is the address the provider gave when it was
+-- linked (shown on the profile page, never used to sign in).
+CREATE TABLE IF NOT EXISTS deskauth_external_identities (
+    provider      VARCHAR(64)   NOT NULL,
+    subject       VARCHAR(255)  NOT NULL,
+    user_id       VARCHAR(64)   NOT NULL,
+    email         VARCHAR(254)  NOT NULL DEFAULT '',
+    created_at    BIGINT        NOT NULL,
+    last_used_at  BIGINT        NOT NULL DEFAULT 0,
+    PRIMARY KEY (provider, subject)
+);
+CREATE INDEX IF NOT EXISTS deskauth_external_identities_user
+    ON deskauth_external_identities (user_id);
+INSERT INTO deskauth_schema_version (version) SELECT 7
+    WHERE NOT EXISTS (SELECT 1 FROM deskauth_schema_version WHERE version = 7);

@@ -39,6 +39,8 @@
 #define DA_AUDIT_ENABLED          "account_enabled"
 #define DA_AUDIT_ROLE_CHANGED     "role_changed"
 #define DA_AUDIT_RATE_LIMITED     "rate_limited"
+#define DA_AUDIT_EXTERNAL_LINKED  "external_linked"
+#define DA_AUDIT_EXTERNAL_UNLINKED "external_unlinked"
 
 /* Who did it when it is not the account itself nor an admin's account. */
 #define DA_AUDIT_ACTOR_CTL        "deskauthctl"

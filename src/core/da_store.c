@@ -216,6 +216,7 @@ const da_stmt_t da_store_statements[] = {
     { "deskauth_purge_codes",
       "DELETE FROM deskauth_codes WHERE expires_at < %lld" },
     DA_STORE_PASSKEY_STATEMENTS
+    DA_STORE_EXTERNAL_STATEMENTS
     { NULL, NULL }
 };
 

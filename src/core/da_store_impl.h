@@ -59,4 +59,22 @@ const char *da_store_num(da_db_t *db, apr_int64_t v);
     { "deskauth_passkey_delete", \
       "DELETE FROM deskauth_passkeys WHERE credential_id = %s AND user_id = %s" },
 
+/* External identities (da_store_external.c). */
+#define DA_EXTERNAL_COLS "provider, subject, user_id, email, created_at, last_used_at"
+#define DA_STORE_EXTERNAL_STATEMENTS \
+    { "deskauth_external_insert", \
+      "INSERT INTO deskauth_external_identities (" DA_EXTERNAL_COLS ") VALUES " \
+      "(%s, %s, %s, %s, %lld, %lld)" }, \
+    { "deskauth_external_get", \
+      "SELECT " DA_EXTERNAL_COLS " FROM deskauth_external_identities " \
+      "WHERE provider = %s AND subject = %s" }, \
+    { "deskauth_external_list_user", \
+      "SELECT " DA_EXTERNAL_COLS " FROM deskauth_external_identities " \
+      "WHERE user_id = %s ORDER BY created_at, provider, subject" }, \
+    { "deskauth_external_touch", \
+      "UPDATE deskauth_external_identities SET last_used_at = %lld " \
+      "WHERE provider = %s AND subject = %s" }, \
+    { "deskauth_external_delete", \
+      "DELETE FROM deskauth_external_identities WHERE user_id = %s AND provider = %s" },
+
 #endif

@@ -33,6 +33,7 @@
 #include "da_audit.h"
 #include "da_util.h"
 #include "da_oidc.h"
+#include "da_external_ui.h"
 
 
 /* A refused sign-in in the audit log (u: the account, when the address
@@ -120,6 +121,7 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
 {
     da_page_t *pg = da_page_new(r, "Sign in", NULL);
     const char *query = r->args ? apr_pstrcat(r->pool, "?", r->args, NULL) : "";
+    const da_external_provider_t *pv;
 
     apr_table_setn(pg->vars, "action", da_url(r, "login"));
     apr_table_setn(pg->vars, "hidden", da_hidden_inputs(r->pool, params,
@@ -135,6 +137,13 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
         apr_table_setn(pg->vars, "notice", "Your password has been changed. "
                        "Sign in with the new one.");
     }
+    else if (!f && params && (pv = da_external_provider_named(r, apr_table_get(params,
+                                                                          "external")))) {
+        apr_table_set(pg->vars, "notice", apr_pstrcat(r->pool, "An account with this "
+                      "email address exists already. Sign in to it to link ", pv->label,
+                      " to it.", NULL));
+    }
+    apr_table_setn(pg->vars, "external", da_external_buttons(r, params));
     if (h) {
         apr_table_set(pg->vars, "app_name", h->client->name);
         if (!h->legacy) {

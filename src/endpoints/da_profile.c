@@ -28,6 +28,10 @@
 #include "da_redirect.h"
 #include "da_resume.h"
 #include "da_util.h"
+#include "da_external_ui.h"
+
+/* An Unlink refused, for the page (unlink_external -> profile_page). */
+#define EXTERNAL_ERROR_NOTE "deskauth-external-error"
 
 /* The fields a person may change, with their JSON and template names. */
 static const struct {
@@ -117,6 +121,9 @@ static void notices(request_rec *r, apr_table_t *vars)
     else if (v && !strcmp(v, "deleted")) {
         apr_table_setn(vars, "resume_notice", "Your resume was deleted.");
     }
+    if (q && apr_table_get(q, "unlinked")) {
+        apr_table_setn(vars, "external_notice", "The provider was unlinked.");
+    }
 }
 
 /* The page; error goes next to the field bad_field (or -1), resume_error
@@ -156,6 +163,11 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
     }
     if ((v = connect_section(r))) {
         apr_table_setn(pg->vars, "connect", v);
+    }
+    if (da_db(r) && (v = da_external_profile_html(r, da_db(r), u))) {
+        apr_table_setn(pg->vars, "external", v);
+        apr_table_set(pg->vars, "external_error", apr_table_get(r->notes,
+                                                                EXTERNAL_ERROR_NOTE));
     }
     da_resume_page_vars(r, u, pg->vars);
     if (resume_error) {
@@ -253,6 +265,25 @@ static int resume_resource(request_rec *r, da_db_t *db, da_user_t *u,
     return resume_answer(r, u, 0, &res, "saved");
 }
 
+/* The profile page's Unlink of a provider: 303 back to the page, or the
+ * page with the reason (the last way to sign in stays). */
+static int unlink_external(request_rec *r, da_db_t *db, const da_user_t *u,
+                           const char *provider)
+{
+    da_refusal_t f;
+
+    if (da_external_unlink(r, db, u, provider, &f) == OK) {
+        return da_see_other(r, apr_pstrcat(r->pool, da_url(r, "profile"), "?unlinked=1",
+                                           NULL));
+    }
+    if (f.status == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    /* shown in the page's providers part (profile_page) */
+    apr_table_set(r->notes, EXTERNAL_ERROR_NOTE, f.message);
+    return profile_page(r, f.status, u, NULL, -1, NULL, NULL);
+}
+
 /* The page's form: 303 back to the page, or the page with the error. The
  * resume's Delete button is this form with action=delete-resume. */
 static int update_form(request_rec *r, da_db_t *db, da_user_t *u)
@@ -272,6 +303,9 @@ static int update_form(request_rec *r, da_db_t *db, da_user_t *u)
             res.status = OK;            /* a second click: it is gone either way */
         }
         return resume_answer(r, u, 1, &res, "deleted");
+    }
+    if (action && !strcmp(action, "unlink-external")) {
+        return unlink_external(r, db, u, apr_table_get(form, "provider"));
     }
     for (i = 0; editable[i].json; i++) {
         const char *v = apr_table_get(form, editable[i].json);

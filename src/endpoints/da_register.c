@@ -30,6 +30,7 @@
 #include "da_auditlog.h"
 #include "da_audit.h"
 #include "da_util.h"
+#include "da_external_ui.h"
 
 #include <apr_lib.h>
 
@@ -268,6 +269,7 @@ static int register_page(request_rec *r, int status, apr_table_t *params,
     if (h) {
         apr_table_set(pg->vars, "app_name", h->client->name);
     }
+    apr_table_setn(pg->vars, "external", da_external_buttons(r, params));
     for (i = 0; params && fields[i].name; i++) {
         const char *v = fields[i].tpl ? apr_table_get(params, fields[i].name) : NULL;
         if (v) {

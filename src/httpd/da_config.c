@@ -70,6 +70,7 @@ static const da_srv_conf_t srv_defaults = {
     .mail_ok = 0,                         /* set by da_mail_post_config */
     .urls = NULL,                         /* discovered, else the route table's */
     .webauthn = NULL,                     /* DeskAuthWebAuthn*: da_webauthn_conf.c */
+    .external = NULL,                     /* DeskAuthExternal*: da_external_conf.c */
     .data_key = NULL,                     /* TOTP keys stored unsealed (configtest warns) */
     .require_2fa = NULL,                  /* no role must enrol */
     .mod = NULL,                          /* made by the main server's create */
@@ -173,6 +174,7 @@ void *da_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(require_2fa);
     MERGE_PTR(urls);
     c->webauthn = da_webauthn_conf_merge(p, base->webauthn, add->webauthn);
+    c->external = da_external_conf_merge(p, base->external, add->external);
     c->keyring = NULL;                    /* per server, by da_config_check */
     c->mail_ok = 0;                       /* per server, by da_mail_post_config */
     c->mod = base->mod;                   /* the main server's, never a copy */
@@ -1147,6 +1149,7 @@ const command_rec da_cmds[] = {
     AP_INIT_FLAG("DeskAuthRequireVerifiedEmail", set_require_verified, NULL, RSRC_CONF,
         "refuse sign-in until the email address is confirmed (default off)"),
     DA_WEBAUTHN_CMDS
+    DA_EXTERNAL_CMDS
     AP_INIT_TAKE1("DeskAuthDataKey", set_data_key, NULL, RSRC_CONF,
                   "file with the 32-byte key that seals authenticator-app keys"),
     AP_INIT_ITERATE("DeskAuthRequire2FA", add_required_role, NULL, RSRC_CONF,

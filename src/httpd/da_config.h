@@ -114,6 +114,7 @@ typedef struct {
     apr_array_header_t *require_2fa;      /* DeskAuthRequire2FA roles */
     apr_table_t *urls;                    /* "login" -> "/auth/login" */
     struct da_webauthn_conf *webauthn;    /* passkeys, da_webauthn_conf.c */
+    struct da_external_conf *external;    /* other providers, da_external_conf.c */
     da_mod_state_t *mod;                  /* shared by every server */
 } da_srv_conf_t;
 
@@ -153,6 +154,29 @@ const char *da_webauthn_set_uv(cmd_parms *cmd, void *dc, const char *v);
         "seconds a passkey challenge lives, at most 300 (default 300)"), \
     AP_INIT_TAKE1("DeskAuthWebAuthnUserVerification", da_webauthn_set_uv, NULL, RSRC_CONF, \
         "required|preferred (default preferred)"),
+
+/* Sign-in through another provider (da_external_conf.c). */
+typedef struct da_external_conf da_external_conf_t;
+
+/* The merge rule of every field: the inner value when set. */
+da_external_conf_t *da_external_conf_merge(apr_pool_t *p, const da_external_conf_t *base,
+                                           const da_external_conf_t *add);
+
+const char *da_external_add_provider(cmd_parms *cmd, void *dc, const char *name,
+                                     const char *label, const char *path);
+const char *da_external_set_claims(cmd_parms *cmd, void *dc, int argc,
+                                   char *const argv[]);
+const char *da_external_set_signup(cmd_parms *cmd, void *dc, int on);
+
+#define DA_EXTERNAL_CMDS \
+    AP_INIT_TAKE3("DeskAuthExternalProvider", da_external_add_provider, NULL, RSRC_CONF, \
+        "NAME \"LABEL\" PATH: sign-in through the authentication module protecting " \
+        "PATH, where SetHandler deskauth-external is mounted"), \
+    AP_INIT_TAKE_ARGV("DeskAuthExternalClaims", da_external_set_claims, NULL, RSRC_CONF, \
+        "NAME subject=VAR email=VAR [verified=VAR] [given=VAR] [family=VAR]: the " \
+        "variables the provider's module sets (default: mod_auth_openidc's OIDC_CLAIM_*)"), \
+    AP_INIT_FLAG("DeskAuthExternalSignup", da_external_set_signup, NULL, RSRC_CONF, \
+        "On: an unknown identity gets a new account (default on)"),
 
 
 void *da_config_create_srv(apr_pool_t *p, server_rec *s);

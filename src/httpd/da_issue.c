@@ -24,6 +24,7 @@
 #include "da_util.h"
 #include "da_authn.h"
 #include "da_oidc.h"
+#include "da_store_external.h"
 
 static apr_status_t sign_access_token(request_rec *r, const da_user_t *u,
                                       const char *sid, const char *client_id,
@@ -304,7 +305,7 @@ json_object *da_user_json(request_rec *r, const da_user_t *u)
     da_json_set_str(o, "role", u->role);
     da_json_set_str(o, "company", u->company);
     da_json_set_str(o, "jobRole", u->job_role);
-    da_json_set_str(o, "authType", "password");
+    da_json_set_str(o, "authType", da_external_auth_type(u->password_hash));
     da_json_set_bool(o, "emailVerified", u->email_verified);
     da_json_set_bool(o, "isActive", u->is_active);
     da_json_set(o, "resume", resume_json(r, u));

@@ -65,5 +65,6 @@ int da_device_handler(request_rec *r);
 int da_passkey_handler(request_rec *r);
 int da_twofactor_handler(request_rec *r);
 int da_userinfo_handler(request_rec *r);
+int da_external_handler(request_rec *r);
 
 #endif

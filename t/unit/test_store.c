@@ -19,6 +19,7 @@
 #include "da_assets.h"
 #include "da_schema.h"
 #include "da_store.h"
+#include "da_store_external.h"
 #include "da_util.h"
 
 /* ------------------------------------------------------------------ */
@@ -324,6 +325,46 @@ static void test_store_codes(da_db_t *db, apr_int64_t now)
            "store_code_expired_attempt_did_not_burn_code");
 }
 
+/* External identities: one account per (provider, subject), listed per
+ * account, touched, unlinked per provider; authType of the stored hash. */
+static void test_store_external(da_db_t *db, apr_int64_t now)
+{
+    da_external_id_t a = { "google", "sub-1", "u-ext", "ada@example.com", now, 0 };
+    da_external_id_t b = { "github", "42", "u-ext", "", now + 1, 0 };
+    da_external_id_t taken = { "google", "sub-1", "u-other", "eve@example.com", now, 0 };
+    da_external_id_t *got = NULL;
+    apr_array_header_t *list = NULL;
+
+    is_int(da_store_external_link(db, &a), APR_SUCCESS, "store_external_link");
+    is_int(da_store_external_link(db, &b), APR_SUCCESS, "store_external_link_second_provider");
+    is_int(da_store_external_link(db, &taken), APR_EEXIST,
+           "store_external_link_of_a_linked_identity_is_eexist");
+    is_int(da_store_external_get(db, "google", "sub-1", &got), APR_SUCCESS, "store_external_get");
+    ok(got && !strcmp(got->user_id, "u-ext") && !strcmp(got->email, "ada@example.com")
+       && got->created_at == now && got->last_used_at == 0,
+       "store_external_get_returns_the_first_owner_and_every_field");
+    is_int(da_store_external_get(db, "github", "sub-1", &got), APR_NOTFOUND,
+           "store_external_get_is_per_provider");
+    is_int(da_store_external_touch(db, "google", "sub-1", now + 5), APR_SUCCESS,
+           "store_external_touch");
+    ok(da_store_external_get(db, "google", "sub-1", &got) == APR_SUCCESS
+       && got->last_used_at == now + 5, "store_external_touch_sets_last_used_at");
+    ok(da_store_external_list_user(db, "u-ext", &list) == APR_SUCCESS && list->nelts == 2
+       && !strcmp(APR_ARRAY_IDX(list, 0, da_external_id_t *)->provider, "google"),
+       "store_external_list_user_oldest_first");
+    is_int(da_store_external_unlink(db, "u-other", "google"), APR_NOTFOUND,
+           "store_external_unlink_of_another_account_is_notfound");
+    is_int(da_store_external_unlink(db, "u-ext", "google"), APR_SUCCESS,
+           "store_external_unlink");
+    ok(da_store_external_list_user(db, "u-ext", &list) == APR_SUCCESS && list->nelts == 1,
+       "store_external_unlink_leaves_the_other_provider");
+    is_str(da_external_auth_type("!ext:google"), "google", "external_auth_type_of_a_provider_account");
+    is_str(da_external_auth_type("$2y$04$abcdefghijklmnopqrstuu"), "password",
+           "external_auth_type_of_a_password_account");
+    is_str(da_external_auth_type("!ext:"), "password", "external_auth_type_without_a_name");
+    is_str(da_external_auth_type(NULL), "password", "external_auth_type_of_null");
+}
+
 static void test_store_transaction(da_db_t *db, apr_int64_t now)
 {
     da_user_t *got = NULL;
@@ -434,6 +475,7 @@ static void test_store(void)
         test_store_users(&db, now);
         test_store_sessions(&db, now);
         test_store_codes(&db, now);
+        test_store_external(&db, now);
         test_store_transaction(&db, now);
     }
     else {
