@@ -57,12 +57,13 @@ static int refuse_app(request_rec *r, const char *message)
 }
 
 /* A redirect URI as the log names it: without its query and fragment
- * (which may carry anything), at most 200 bytes, escaped. */
+ * (which may carry anything), at most 200 bytes (httpd escapes the
+ * control characters and quotes of error log lines). */
 static const char *uri_for_log(request_rec *r, const char *uri)
 {
     apr_size_t n = strcspn(uri, "?#");
 
-    return ap_escape_logitem(r->pool, apr_pstrndup(r->pool, uri, n > 200 ? 200 : n));
+    return apr_pstrndup(r->pool, uri, n > 200 ? 200 : n);
 }
 
 /* A redirect URI this site does not know (for this client): the page
