@@ -186,8 +186,10 @@ da_page_t *da_page_new(request_rec *r, const char *title, const char *user_email
 }
 
 /* The CSP source of a URI a form of this page may end up at (after a
- * 303): scheme://host[:port] or, for an app's own scheme, "scheme:". NULL
- * when the URI has characters a source expression cannot hold. */
+ * 303): scheme://host[:port] for http(s) or, for an app's own scheme,
+ * "scheme:" (Chromium parses no host in myapp://auth/..., so a host
+ * source never matches it and Cancel's redirect to the app was blocked).
+ * NULL when the URI has characters a source expression cannot hold. */
 static const char *csp_source(apr_pool_t *p, const char *uri)
 {
     apr_size_t scheme = strspn(uri, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
@@ -197,7 +199,8 @@ static const char *csp_source(apr_pool_t *p, const char *uri)
     if (!scheme || uri[scheme] != ':') {
         return NULL;
     }
-    if (strncmp(uri + scheme, "://", 3)) {
+    if (strncmp(uri + scheme, "://", 3)
+        || (strncasecmp(uri, "http:", 5) && strncasecmp(uri, "https:", 6))) {
         return apr_pstrndup(p, uri, scheme + 1);
     }
     host = uri + scheme + 3;
