@@ -96,8 +96,7 @@ static int head_callback(request_rec *r, da_db_t *db, const da_claims_t *cl,
 
 /* The signed-in browser of the hand-off page, or DONE after answering
  * (503, 401 page). */
-static int handoff_browser(request_rec *r, da_claims_t **cl, da_db_t **db,
-                           const char *why)
+static int handoff_browser(request_rec *r, da_claims_t **cl, da_db_t **db)
 {
     int rc = da_authn_token(r, DA_FROM_COOKIE, 1, cl, NULL);
 
@@ -105,8 +104,30 @@ static int handoff_browser(request_rec *r, da_claims_t **cl, da_db_t **db,
         return da_unavailable(r);
     }
     if (rc != OK) {
-        return da_page_error(r, HTTP_UNAUTHORIZED, "Signed out", why);
+        return da_page_error(r, HTTP_UNAUTHORIZED, "Signed out", "Your session has "
+                             "ended. Return to the app and sign in again.");
     }
+    return OK;
+}
+
+/* Use hand-off id up: OK with *code, and *first when this call used it,
+ * for a live hand-off of this browser (one opened before too); else DONE
+ * after the 410 page or a 503. */
+static int handoff_take(request_rec *r, da_db_t *db, const da_claims_t *cl,
+                        const char *id, da_code_t **code, int *first)
+{
+    apr_status_t rv = APR_NOTFOUND;
+
+    if (id) {
+        rv = da_store_code_consume(db, da_sha256_b64url(r->pool, id), da_now(), code);
+    }
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND && rv != APR_EEXIST) {
+        return da_db_fail(r, db, "using a hand-off");
+    }
+    if (rv == APR_NOTFOUND || !handoff_live(*code, cl)) {
+        return handoff_gone(r);
+    }
+    *first = rv == APR_SUCCESS;
     return OK;
 }
 
@@ -160,28 +181,22 @@ static int get_callback(request_rec *r)
     da_claims_t *cl;
     da_code_t *code;
     da_db_t *db;
-    apr_status_t rv;
-    int rc;
+    int rc, first;
 
     if (!id) {
         return da_page_error(r, HTTP_BAD_REQUEST, "Nothing to hand off",
                              "Start from the desktop app: it opens this page for you.");
     }
-    if ((rc = handoff_browser(r, &cl, &db, "Your session has ended. Return to the "
-                              "app and sign in again.")) != OK) {
+    if ((rc = handoff_browser(r, &cl, &db)) != OK) {
         return rc;
     }
     if (r->header_only) {
         return head_callback(r, db, cl, id);
     }
-    rv = da_store_code_consume(db, da_sha256_b64url(r->pool, id), da_now(), &code);
-    if (rv != APR_SUCCESS && rv != APR_NOTFOUND && rv != APR_EEXIST) {
-        return da_db_fail(r, db, "using a hand-off");
+    if ((rc = handoff_take(r, db, cl, id, &code, &first)) != OK) {
+        return rc;
     }
-    if (rv == APR_NOTFOUND || !handoff_live(code, cl)) {
-        return handoff_gone(r);
-    }
-    if (rv == APR_SUCCESS) {
+    if (first) {
         return handoff_issue(r, db, cl, id, code);
     }
     client = da_client(da_srv(r->server), code->client_id);
@@ -200,22 +215,13 @@ static int post_renew(request_rec *r, apr_table_t *form)
     da_claims_t *cl;
     da_code_t *code;
     da_db_t *db;
-    apr_status_t rv;
-    int rc;
+    int rc, first;
 
-    if ((rc = handoff_browser(r, &cl, &db, "Your session has ended. Return to the "
-                              "app and sign in again.")) != OK) {
+    if ((rc = handoff_browser(r, &cl, &db)) != OK) {
         return rc;
     }
-    if (!id) {
-        return handoff_gone(r);
-    }
-    rv = da_store_code_consume(db, da_sha256_b64url(r->pool, id), da_now(), &code);
-    if (rv != APR_SUCCESS && rv != APR_NOTFOUND && rv != APR_EEXIST) {
-        return da_db_fail(r, db, "using a hand-off");
-    }
-    if (rv == APR_NOTFOUND || !handoff_live(code, cl)) {
-        return handoff_gone(r);
+    if ((rc = handoff_take(r, db, cl, id, &code, &first)) != OK) {
+        return rc;
     }
     if (!(fresh = da_code_issue(r, db, code, code->expires_at - da_now()))) {
         return da_unavailable(r);
