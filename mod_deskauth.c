@@ -28,6 +28,7 @@
 #include "da_http.h"
 #include "da_mail.h"
 #include "da_mfa.h"
+#include "da_page.h"
 #include "da_routes.h"
 #include "da_stats.h"
 
@@ -46,6 +47,7 @@ const da_route_t da_routes[] = {
     { "token",    "/auth/token",      DA_M(POST),             da_token_handler },
     { "revoke",   "/auth/revoke",     DA_M(POST),             da_revoke_handler },
     { "logout",   "/auth/logout",     DA_M(GET) | DA_M(POST), da_logout_handler },
+    { "error",    "/auth/error",      DA_M(GET),              da_error_handler },
     { "sessions", "/auth/sessions",   DA_M(GET) | DA_M(POST) | DA_M(DELETE),
                                                               da_sessions_handler },
     { "admin",    "/auth/admin",      DA_M(GET) | DA_M(PATCH) | DA_M(DELETE),
@@ -109,7 +111,7 @@ static void da_register_hooks(apr_pool_t *p)
                               AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(da_authz_note_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(da_authz_forbidden, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_register_output_filter(DA_JSON_ERROR_FILTER, da_authz_json_filter, NULL,
+    ap_register_output_filter(DA_ERROR_TYPE_FILTER, da_error_type_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
     ap_hook_handler(da_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -123,6 +123,18 @@ char *da_html_hidden(apr_pool_t *p, const char *name, const char *value)
                        "\" value=\"", da_html_escape(p, value), "\">", NULL);
 }
 
+const char *da_html_duration(apr_pool_t *p, apr_int64_t seconds)
+{
+    static const struct { apr_int64_t unit; const char *one, *many; } units[] = {
+        { 3600, "hour", "hours" }, { 60, "minute", "minutes" }, { 1, "second", "seconds" }
+    };
+    int i = seconds >= 5400 ? 0 : seconds >= 60 ? 1 : 2;
+    apr_int64_t n = seconds < 1 ? 1 : (seconds + units[i].unit - 1) / units[i].unit;
+
+    return apr_psprintf(p, "%" APR_INT64_T_FMT " %s", n,
+                        n == 1 ? units[i].one : units[i].many);
+}
+
 /**** templates ****/
 
 /* One parsed tag: its kind ('\0' for a plain variable, '{' for a raw one,

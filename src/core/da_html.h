@@ -37,6 +37,10 @@ char *da_html_escape(apr_pool_t *p, const char *s);
  * value put into a form built in C goes through here. NULL value gives "". */
 char *da_html_hidden(apr_pool_t *p, const char *name, const char *value);
 
+/* A duration in words for people, rounded up: "45 seconds", "5 minutes",
+ * "2 hours" (minutes from 60 s, hours from 90 min; at least "1 second"). */
+const char *da_html_duration(apr_pool_t *p, apr_int64_t seconds);
+
 /* Render tpl with vars (apr_table_t of name -> value). */
 char *da_html_render(apr_pool_t *p, const char *tpl, apr_table_t *vars);
 

@@ -359,7 +359,7 @@ static int find_pending(request_rec *r, da_db_t *db, const char *typed,
     if ((wait = guess_take(r, &hold)) > 0) {
         da_limit_retry_after(r, wait);
         return code_page(r, HTTP_TOO_MANY_REQUESTS, typed,
-                         "Too many wrong codes. Try again later.");
+                         da_limit_try_again(r, "Too many wrong codes.", wait));
     }
     *canonical = user_code_canonical(r->pool, typed);
     rv = *canonical ? da_store_device_by_user_code(db, user_code_hash(r->pool, *canonical), d)

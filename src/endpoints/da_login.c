@@ -76,7 +76,7 @@ static int check_credentials(request_rec *r, da_db_t *db, const char *email,
     if ((wait = da_limit_take(r, DA_LIMIT_LOGIN, email, &hold)) > 0) {
         da_limit_retry_after(r, wait);
         da_audit_rate_limited(r, db, "sign-in", email);
-        return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL, "Too many failed sign-in attempts. Try again later.");
+        return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL, da_limit_try_again(r, "Too many failed sign-in attempts.", wait));
     }
     rv = da_store_user_by_email(db, email, u);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
@@ -164,42 +164,53 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
     return da_page_send(pg, status, "login.html");
 }
 
-/* What the granted scopes let the app see, for the consent page. */
-static const char *scope_words(request_rec *r, const char *scope)
+/* What the app receives, as <li> items for the consent page: what every
+ * access token carries, what the granted scopes add, and whether it stays
+ * signed in (a refresh token: desktop apps always, web applications with
+ * offline_access). */
+static const char *receives_items(request_rec *r, const da_handoff_t *h,
+                                  const char *email)
 {
-    const char *words = "your account";
+    const char *items = apr_pstrcat(r->pool, "<li>Your name, your role and your email "
+                                    "address (", da_html_escape(r->pool, email),
+                                    ")</li>", NULL);
 
-    if (da_scope_has(scope, "profile")) {
-        words = apr_pstrcat(r->pool, words, ", your name and profile", NULL);
+    if (!h->legacy && da_scope_has(h->scope, "profile")) {
+        items = apr_pstrcat(r->pool, items, "<li>Your profile: company and job "
+                            "role</li>", NULL);
     }
-    if (da_scope_has(scope, "email")) {
-        words = apr_pstrcat(r->pool, words, ", your email address", NULL);
+    if (!h->legacy && da_scope_has(h->scope, "email")) {
+        items = apr_pstrcat(r->pool, items, "<li>Whether your email address is "
+                            "confirmed</li>", NULL);
     }
-    if (da_scope_has(scope, "offline_access")) {
-        words = apr_pstrcat(r->pool, words, ", also while you are away", NULL);
+    if (!h->client->secret || da_scope_has(h->scope, "offline_access")) {
+        items = apr_pstrcat(r->pool, items, "<li>Access to your account until you "
+                            "sign it out (also while you are away)</li>", NULL);
     }
-    return words;
+    return items;
 }
 
-/* "Continue to APP as EMAIL": one click, never a silent hand-off. */
+/* "Continue to APP as EMAIL": one click, never a silent hand-off; Cancel
+ * (access_denied to the app) and "Use another account" (signed out, then
+ * the sign-in page with the same request). */
 static int continue_page(request_rec *r, apr_table_t *params, const da_handoff_t *h,
                          const da_claims_t *cl)
 {
     da_page_t *pg = da_page_new(r, apr_pstrcat(r->pool, "Continue to ",
                                                h->client->name, NULL), cl->email);
+    const char *request = da_hidden_inputs(r->pool, params, da_handoff_params);
 
     apr_table_set(pg->vars, "app_name", h->client->name);
     apr_table_set(pg->vars, "email", cl->email);
     apr_table_setn(pg->vars, "action", da_url(r, "login"));
-    apr_table_setn(pg->vars, "hidden", apr_pstrcat(r->pool,
-                   da_hidden_inputs(r->pool, params, da_handoff_params),
+    apr_table_setn(pg->vars, "hidden", apr_pstrcat(r->pool, request,
                    "<input type=\"hidden\" name=\"continue\" value=\"1\">\n", NULL));
-    apr_table_setn(pg->vars, "switch_url", da_url(r, "logout"));
+    apr_table_setn(pg->vars, "switch_action", da_url(r, "logout"));
+    apr_table_setn(pg->vars, "switch_hidden", request);
+    apr_table_setn(pg->vars, "receives", receives_items(r, h, cl->email));
     if (!h->legacy) {
         apr_table_setn(pg->vars, "cancel", "1");
-        apr_table_setn(pg->vars, "cancel_hidden", da_hidden_inputs(r->pool, params,
-                                                                   da_handoff_params));
-        apr_table_setn(pg->vars, "asks", scope_words(r, h->scope));
+        apr_table_setn(pg->vars, "cancel_hidden", request);
         da_page_allow_form_target(pg, h->redirect_uri);
     }
     return da_page_send(pg, HTTP_OK, "continue.html");

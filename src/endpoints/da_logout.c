@@ -26,6 +26,22 @@
 #include "da_page.h"
 #include "da_util.h"
 #include "da_endsession.h"
+#include "da_handoff.h"
+#include "da_redirect.h"
+
+/* "Use another account" (consent page) and "Switch account" (403 page):
+ * once signed out, the sign-in page with the app request or return path
+ * the form carried; the sign-in page checks them as it checks any. */
+static const char *switch_target(request_rec *r, apr_table_t *form)
+{
+    const char *url = da_url(r, "login");
+    const char *const *name;
+
+    for (name = da_handoff_params; *name; name++) {
+        url = da_redirect_with(r->pool, url, *name, apr_table_get(form, *name), NULL);
+    }
+    return url;
+}
 
 int da_logout_handler(request_rec *r)
 {
@@ -89,5 +105,6 @@ int da_logout_handler(request_rec *r)
     }
     /* A browser is signed out whatever state its cookie was in. */
     da_cookie_set(r, "deskauth_session", "", 0);
-    return da_see_other(r, da_url(r, "login"));
+    return da_see_other(r, form && apr_table_get(form, "switch") ? switch_target(r, form)
+                                                                 : da_url(r, "login"));
 }

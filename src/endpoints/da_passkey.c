@@ -88,7 +88,7 @@ static int login_failed(request_rec *r, const char *why)
                       "passkey sign-in refused from %s (%s): too many failures",
                       da_client_ip(r), why);
         return da_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                             "Too many failed sign-in attempts. Try again later.");
+                             da_limit_try_again(r, "Too many failed sign-in attempts.", wait));
     }
     return ceremony_failed(r, why);
 }

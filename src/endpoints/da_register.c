@@ -169,7 +169,7 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
         da_limit_retry_after(r, wait);
         da_audit_rate_limited(r, db, "sign-up", s->email);
         return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
-                      "Too many sign-ups from your network. Try again later.");
+                      da_limit_try_again(r, "Too many sign-ups from your network.", wait));
     }
 
     u->id = da_random_token(r->pool, 16);

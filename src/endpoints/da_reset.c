@@ -81,7 +81,7 @@ static int request_link(request_rec *r, const char *email, da_refusal_t *f)
         da_limit_retry_after(r, wait);
         da_audit_rate_limited(r, da_db(r), "password reset", email);
         return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
-                      "Too many requests. Try again later.");
+                      da_limit_try_again(r, "Too many requests.", wait));
     }
     if (!(db = da_db(r))
         || da_link_request(r, db, &da_link_reset,

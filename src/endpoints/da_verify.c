@@ -193,7 +193,7 @@ static int post_verify(request_rec *r)
                               NULL)) > 0) {
         da_limit_retry_after(r, wait);
         return da_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                             "Too many requests. Try again later.");
+                             da_limit_try_again(r, "Too many requests.", wait));
     }
     if (!(db = da_db(r))) {
         return da_unavailable(r);

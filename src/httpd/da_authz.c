@@ -19,7 +19,11 @@
 #include "da_private.h"
 #include "da_authn.h"
 #include "da_authz.h"
+#include "da_handoff.h"
+#include "da_html.h"
 #include "da_http.h"
+#include "da_page.h"
+#include "da_redirect.h"
 
 static const char *parse_words(cmd_parms *cmd, const char *line,
                                const void **parsed)
@@ -79,37 +83,61 @@ static authz_status check_role(request_rec *r, const char *line, const void *par
     return cl && listed(parsed, 0, cl->role) ? AUTHZ_GRANTED : denied(r);
 }
 
+/* The page of a browser refused at a protected location (the status
+ * stays what httpd answers): with no valid token, "Sign in" and back here;
+ * signed in without the right role or claim, who they are, "Switch
+ * account" (signed out, then the sign-in page, then back here) and their
+ * home page. */
+static void refusal_page(request_rec *r, int forbidden)
+{
+    da_claims_t *cl = da_authn_claims(r);
+    const char *here = da_local_path_safe(r->unparsed_uri) ? r->unparsed_uri : NULL;
+    da_page_t *pg;
+
+    if (!forbidden || !cl) {
+        pg = da_error_page_new(r, HTTP_UNAUTHORIZED, "Sign in to see this page",
+                               "This page is only for people who are signed in.");
+        apr_table_setn(pg->vars, "next_url", da_redirect_with(r->pool, da_url(r, "login"),
+                                                              "return", here, NULL));
+        apr_table_setn(pg->vars, "next_label", "Sign in");
+    }
+    else {
+        pg = da_error_page_new(r, HTTP_FORBIDDEN, "You can’t open this page",
+                               "Your account is not allowed to see this page. "
+                               "Switch to an account that is, or go back to your own pages.");
+        apr_table_set(pg->vars, "signed_in_as", cl->email);
+        apr_table_setn(pg->vars, "switch_action", da_url(r, "logout"));
+        apr_table_setn(pg->vars, "switch_hidden", da_html_hidden(r->pool, "return", here));
+        apr_table_setn(pg->vars, "next_url", da_home_url(r, cl->role));
+        apr_table_setn(pg->vars, "next_label", "Go to your home page");
+    }
+    da_page_as_error_response(pg, HTTP_UNAUTHORIZED, "error.html");
+}
+
 void da_authz_forbidden(request_rec *r)
 {
     const char *why = apr_table_get(r->notes, "deskauth-unauthorized");
+    int forbidden = r->user && apr_table_get(r->notes, "deskauth-forbidden");
 
-    /* API callers of a protected location get the JSON error shape too. */
-    if (r->status == HTTP_UNAUTHORIZED && why && !da_wants_html(r)) {
-        ap_custom_response(r, HTTP_UNAUTHORIZED,
-                           apr_psprintf(r->pool, "{\"success\":false,\"error\":"
-                                        "\"unauthorized\",\"message\":\"%s\"}\n", why));
-        ap_add_output_filter(DA_JSON_ERROR_FILTER, NULL, r, r->connection);
+    if (r->status != HTTP_UNAUTHORIZED || (!why && !forbidden)) {
         return;
     }
-    if (r->status == HTTP_UNAUTHORIZED && r->user
-        && apr_table_get(r->notes, "deskauth-forbidden")) {
+    if (forbidden) {
         /* RFC 6750 §3.1: valid token, not enough rights: 403. */
         r->status = HTTP_FORBIDDEN;
         apr_table_unset(r->err_headers_out, "WWW-Authenticate");
-        ap_add_output_filter(DA_JSON_ERROR_FILTER, NULL, r, r->connection);
-        ap_custom_response(r, HTTP_UNAUTHORIZED,
-                           "{\"success\":false,\"error\":\"forbidden\","
-                           "\"message\":\"Your account is not allowed here\"}\n");
     }
-}
-
-/* httpd labels its error bodies text/html after our hook ran: this
- * filter, before the header filter, says what the body really is. */
-apr_status_t da_authz_json_filter(ap_filter_t *f, apr_bucket_brigade *bb)
-{
-    ap_set_content_type(f->r, "application/json");
-    ap_remove_output_filter(f);
-    return ap_pass_brigade(f->next, bb);
+    if (da_wants_html(r)) {
+        refusal_page(r, forbidden);
+        return;
+    }
+    /* API callers of a protected location get the JSON error shape. */
+    ap_add_output_filter(DA_ERROR_TYPE_FILTER, NULL, r, r->connection);
+    ap_custom_response(r, HTTP_UNAUTHORIZED, forbidden
+                       ? "{\"success\":false,\"error\":\"forbidden\","
+                         "\"message\":\"Your account is not allowed here\"}\n"
+                       : apr_psprintf(r->pool, "{\"success\":false,\"error\":"
+                                      "\"unauthorized\",\"message\":\"%s\"}\n", why));
 }
 
 int da_authz_note_failure(request_rec *r, const char *type)

@@ -20,18 +20,15 @@
 #define DA_AUTHZ_H
 
 #include <mod_auth.h>
-#include <util_filter.h>
 
 extern const authz_provider da_authz_role_provider;
 extern const authz_provider da_authz_claim_provider;
 
 /* insert_error_filter hook: a DeskAuth caller refused by one of our
- * providers gets 403 `forbidden`, not 401; an API caller refused by the
- * access checker gets the JSON error body with its 401. */
+ * providers gets 403 `forbidden`, not 401; an API caller gets the JSON
+ * error body (401 or 403), a browser (Accept) the page: "Sign in" for a
+ * 401, "Signed in as X. Switch account" for a 403. */
 void da_authz_forbidden(request_rec *r);
-
-#define DA_JSON_ERROR_FILTER "DESKAUTH_JSON_ERROR"
-apr_status_t da_authz_json_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 /* note_auth_failure hook of AuthType DeskAuth (WWW-Authenticate is set by
  * the access checker). */

@@ -349,7 +349,7 @@ static int pending_load(request_rec *r, da_db_t *db, const char *token,
     if ((wait = da_limit_take(r, DA_LIMIT_LOGIN, (*u)->email, hold)) > 0) {
         da_limit_retry_after(r, wait);
         return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
-                         "Too many failed sign-in attempts. Try again later.");
+                         da_limit_try_again(r, "Too many failed sign-in attempts.", wait));
     }
     return OK;
 }
@@ -484,7 +484,7 @@ static int code_proven(request_rec *r, da_db_t *db, const da_user_t *u, const ch
     if ((wait = da_limit_take(r, DA_LIMIT_LOGIN, u->email, &hold)) > 0) {
         da_limit_retry_after(r, wait);
         return da_refuse(f, HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
-                         "Too many wrong codes. Try again later.");
+                         da_limit_try_again(r, "Too many wrong codes.", wait));
     }
     rv = code_use(r, db, u->id, code);
     if (rv == APR_NOTFOUND) {

@@ -19,6 +19,7 @@
 #include "da_assets.h"
 #include "da_html.h"
 #include "da_http.h"
+#include "da_redirect.h"
 #include "da_util.h"
 
 #include <apr_file_io.h>
@@ -185,8 +186,10 @@ da_page_t *da_page_new(request_rec *r, const char *title, const char *user_email
 }
 
 /* The CSP source of a URI a form of this page may end up at (after a
- * 303): scheme://host[:port] or, for an app's own scheme, "scheme:". NULL
- * when the URI has characters a source expression cannot hold. */
+ * 303): scheme://host[:port] for http(s) or, for an app's own scheme,
+ * "scheme:" (Chromium parses no host in myapp://auth/..., so a host
+ * source never matches it and Cancel's redirect to the app was blocked).
+ * NULL when the URI has characters a source expression cannot hold. */
 static const char *csp_source(apr_pool_t *p, const char *uri)
 {
     apr_size_t scheme = strspn(uri, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
@@ -196,7 +199,8 @@ static const char *csp_source(apr_pool_t *p, const char *uri)
     if (!scheme || uri[scheme] != ':') {
         return NULL;
     }
-    if (strncmp(uri + scheme, "://", 3)) {
+    if (strncmp(uri + scheme, "://", 3)
+        || (strncasecmp(uri, "http:", 5) && strncasecmp(uri, "https:", 6))) {
         return apr_pstrndup(p, uri, scheme + 1);
     }
     host = uri + scheme + 3;
@@ -224,36 +228,54 @@ static const char *form_targets(da_page_t *pg)
     return t ? t : "";
 }
 
-int da_page_send(da_page_t *pg, int status, const char *name)
+/* The page's HTML: template NAME rendered inside layout.html. NULL (logged)
+ * when a template is missing. */
+static const char *page_html(da_page_t *pg, const char *name)
 {
     request_rec *r = pg->r;
     const char *tpl = template_text(r, name), *layout = template_text(r, "layout.html");
-    const char *nonce = apr_table_get(pg->vars, "nonce");
-    char *html;
 
     if (!tpl || !layout) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00023)
                       "page template %s is missing", tpl ? "layout.html" : name);
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
     /* The passkey script, for the pages that include it (sign-in, profile). */
     if (strstr(tpl, "{{{passkey_js}}}")) {
         apr_table_setn(pg->vars, "passkey_js", template_text(r, "passkey.js"));
     }
     apr_table_setn(pg->vars, "body", da_html_render(r->pool, tpl, pg->vars));
-    html = da_html_render(r->pool, layout, pg->vars);
+    return da_html_render(r->pool, layout, pg->vars);
+}
 
-    r->status = status;
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    apr_table_setn(r->headers_out, "Referrer-Policy", "no-referrer");
-    apr_table_setn(r->headers_out, "X-Frame-Options", "DENY");
-    apr_table_setn(r->headers_out, "Content-Security-Policy",
-                   apr_psprintf(r->pool, "default-src 'none'; style-src 'nonce-%s'; "
+/* The headers every page carries, into t (headers_out, or err_headers_out
+ * for a page sent as httpd's error response). */
+static void page_headers(da_page_t *pg, apr_table_t *t)
+{
+    const char *nonce = apr_table_get(pg->vars, "nonce");
+
+    apr_table_setn(t, "Cache-Control", "no-store");
+    apr_table_setn(t, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(t, "Referrer-Policy", "no-referrer");
+    apr_table_setn(t, "X-Frame-Options", "DENY");
+    apr_table_setn(t, "Content-Security-Policy",
+                   apr_psprintf(pg->r->pool, "default-src 'none'; style-src 'nonce-%s'; "
                                 "script-src 'nonce-%s'; connect-src 'self'; img-src 'self' data:; "
                                 "form-action 'self'%s; frame-ancestors 'none'; "
                                 "base-uri 'none'", nonce, nonce,
                                 form_targets(pg)));
+}
+
+int da_page_send(da_page_t *pg, int status, const char *name)
+{
+    request_rec *r = pg->r;
+    const char *html = page_html(pg, name);
+
+    if (!html) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    r->status = status;
+    page_headers(pg, r->headers_out);
     ap_set_content_type(r, "text/html; charset=utf-8");
     ap_set_content_length(r, strlen(html));
     if (!r->header_only) {
@@ -262,15 +284,78 @@ int da_page_send(da_page_t *pg, int status, const char *name)
     return status >= 400 ? DONE : OK;
 }
 
-int da_page_error(request_rec *r, int status, const char *title,
-                  const char *message)
+apr_status_t da_error_type_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    ap_set_content_type(f->r, f->ctx ? (const char *)f->ctx : "application/json");
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+int da_page_as_error_response(da_page_t *pg, int status, const char *name)
+{
+    request_rec *r = pg->r;
+    const char *html = page_html(pg, name);
+
+    if (!html) {
+        return 0;
+    }
+    page_headers(pg, r->err_headers_out);
+    ap_custom_response(r, status, html);
+    ap_add_output_filter(DA_ERROR_TYPE_FILTER, "text/html; charset=utf-8", r,
+                         r->connection);
+    return 1;
+}
+
+/* Where a person goes from an error page: the sign-in page (which sends a
+ * signed-in person on to their home page); after a 503, the same page
+ * again. */
+static void error_next_step(da_page_t *pg, int status)
+{
+    request_rec *r = pg->r;
+
+    if (status == HTTP_SERVICE_UNAVAILABLE && r->method_number == M_GET
+        && da_local_path_safe(r->unparsed_uri)) {
+        apr_table_set(pg->vars, "next_url", r->unparsed_uri);
+        apr_table_setn(pg->vars, "next_label", "Try again");
+        return;
+    }
+    apr_table_setn(pg->vars, "next_url", da_url(r, "login"));
+    apr_table_setn(pg->vars, "next_label", "Go to the sign-in page");
+}
+
+da_page_t *da_error_page_new(request_rec *r, int status, const char *title,
+                             const char *message)
 {
     da_page_t *pg = da_page_new(r, title, NULL);
+    const char *retry = apr_table_get(r->err_headers_out, "Retry-After");
 
     apr_table_setn(pg->vars, "status", apr_itoa(r->pool, status));
     apr_table_set(pg->vars, "message", message);
+    if (status == HTTP_TOO_MANY_REQUESTS && retry) {
+        apr_table_set(pg->vars, "retry", apr_pstrcat(r->pool, "Try again in ",
+                      da_html_duration(r->pool, apr_atoi64(retry)), ".", NULL));
+    }
+    error_next_step(pg, status);
+    return pg;
+}
+
+int da_page_error_about(request_rec *r, int status, const char *title,
+                        const char *message, const char *label, const char *detail)
+{
+    da_page_t *pg = da_error_page_new(r, status, title, message);
+
+    if (detail) {
+        apr_table_set(pg->vars, "detail_label", label);
+        apr_table_set(pg->vars, "detail", detail);
+    }
     da_page_send(pg, status, "error.html");
     return DONE;
+}
+
+int da_page_error(request_rec *r, int status, const char *title,
+                  const char *message)
+{
+    return da_page_error_about(r, status, title, message, NULL, NULL);
 }
 
 int da_unavailable(request_rec *r)

@@ -22,6 +22,8 @@
 #include "da_private.h"
 #include "da_http.h"
 
+#include <util_filter.h>
+
 typedef struct {
     request_rec *r;
     apr_table_t *vars;                    /* template variables */
@@ -41,9 +43,33 @@ int da_page_send(da_page_t *pg, int status, const char *name);
  * browsers also apply to redirects. */
 void da_page_allow_form_target(da_page_t *pg, const char *uri);
 
-/* An error page. Returns DONE. */
+/* An error page: what happened (title, message) and where to go next (the
+ * sign-in page, or the same page again after a 503); a 429 says when to
+ * try again (its Retry-After). Returns DONE. */
 int da_page_error(request_rec *r, int status, const char *title,
                   const char *message);
+
+/* The same with detail, a value the page names as it is (escaped) after
+ * label, such as a refused redirect URI. */
+int da_page_error_about(request_rec *r, int status, const char *title,
+                        const char *message, const char *label, const char *detail);
+
+/* The error page's variables, to add more before da_page_send(..,
+ * "error.html") or da_page_as_error_response. */
+da_page_t *da_error_page_new(request_rec *r, int status, const char *title,
+                             const char *message);
+
+/* From an insert_error_filter hook: make template NAME the body of httpd's
+ * error response for status (the status the request failed with), with
+ * the page's headers and its Content-Type. 0 when a template is missing
+ * (logged): httpd's own body is sent. */
+int da_page_as_error_response(da_page_t *pg, int status, const char *name);
+
+/* Output filter for an error response, which httpd labels text/html after
+ * the insert_error_filter hooks ran: sets the Content-Type the body really
+ * has, its ctx (a string), application/json without one. */
+#define DA_ERROR_TYPE_FILTER "DESKAUTH_ERROR_TYPE"
+apr_status_t da_error_type_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 /* The CSRF token of this browser (set as a cookie when new). */
 const char *da_csrf_token(request_rec *r);

@@ -20,6 +20,7 @@
 
 #include "da_stats.h"
 #include "da_ratelimit.h"
+#include "da_html.h"
 #include "da_socache.h"
 #include "da_http.h"
 #include "da_util.h"
@@ -141,6 +142,12 @@ void da_limit_clear(request_rec *r, da_limit_kind_t kind, const char *account)
     if (account && h->n == HOLD_MAX) {
         da_socache_counters(r, &h->keys[1], 1, reset, NULL);
     }
+}
+
+const char *da_limit_try_again(request_rec *r, const char *what, apr_int64_t wait)
+{
+    return apr_pstrcat(r->pool, what, " Try again in ",
+                       da_html_duration(r->pool, wait > 0 ? wait : 1), ".", NULL);
 }
 
 void da_limit_retry_after(request_rec *r, apr_int64_t wait)

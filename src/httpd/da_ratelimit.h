@@ -62,4 +62,8 @@ void da_limit_clear(request_rec *r, da_limit_kind_t kind, const char *account);
 /* Retry-After for a refused attempt (the caller sends the 429 body). */
 void da_limit_retry_after(request_rec *r, apr_int64_t wait);
 
+/* The message of a refused attempt that must wait, for people: what,
+ * then "Try again in 15 minutes." */
+const char *da_limit_try_again(request_rec *r, const char *what, apr_int64_t wait);
+
 #endif

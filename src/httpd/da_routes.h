@@ -52,6 +52,7 @@ int da_register_handler(request_rec *r);
 int da_login_handler(request_rec *r);
 int da_callback_handler(request_rec *r);
 int da_logout_handler(request_rec *r);
+int da_error_handler(request_rec *r);
 int da_profile_handler(request_rec *r);
 int da_sessions_handler(request_rec *r);
 int da_admin_handler(request_rec *r);

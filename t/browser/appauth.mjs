@@ -263,7 +263,7 @@ async function main() {
     const shown = await withTimeout(handoffSeen, 5000, 'the hand-off page').catch((e) => ({ error: e.message }));
     tap.ok(shown.href, `the hand-off page shows an "Open ${APP_NAME}" link`, show(shown));
     tap.like(shown.title || '', new RegExp(`Opening ${APP_NAME}`), `the hand-off page says "Opening ${APP_NAME}…"`);
-    tap.ok(shown.qr, 'the hand-off page shows a QR code (svg[role=img])');
+    tap.ok(!shown.qr, 'the hand-off page shows no QR code (svg[role=img]): no phone can redeem a PKCE-bound code');
     const hrefAbs = shown.href ? new URL(shown.href, shown.url).href : null;
     if (hitUrl) {
         tap.is(hrefAbs, new URL(hitUrl).href, 'the automatic navigation goes to exactly the "Open" link');

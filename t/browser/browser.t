@@ -2,7 +2,8 @@
 # AppAuth-JS in Node, the way an Electron main process signs a person in
 # (appauth.mjs), the pages in headless Chromium with screenshots and QR
 # decoding (pages.mjs), and openid-client as an OpenID Connect native app
-# (oidc.mjs).
+# (oidc.mjs); the consent, hand-off and error pages with axe-core at two
+# sizes, light and dark (ux_handoff.mjs).
 # Each script prints TAP; every line of it becomes a test here, named after
 # the script, plus one test per script that it ran to the end (a crash, a
 # timeout or a missing plan fails it). Screenshots: t/logs/screenshots/;
@@ -22,7 +23,7 @@ use DeskAuthNode;
 use File::Path qw(make_path);
 use File::Spec::Functions qw(catdir catfile);
 
-my @missing = DeskAuthNode::missing('@openid/appauth', 'openid-client');
+my @missing = DeskAuthNode::missing('@openid/appauth', 'openid-client', 'axe-core');
 plan skip_all => 'needs ' . join(', ', @missing) . ' (tools/deps --test installs them)' if @missing;
 
 my $base = url('/');
@@ -37,6 +38,7 @@ my @runs = (
     DeskAuthNode::run_script('pages', $base, $shots),
     DeskAuthNode::run_script('resume', $base, $shots),
     DeskAuthNode::run_script('oidc', $base),
+    DeskAuthNode::run_script('ux_handoff', $base, $shots),
 );
 
 plan tests => DeskAuthNode::count(@runs);

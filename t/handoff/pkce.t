@@ -13,7 +13,7 @@ use DeskAuthOAuth;
 use DeskAuthForge qw(jwt_decode token_sid);
 use URI;
 
-plan tests => 42 + 2 * 8 + 17 + 4 + 3;
+plan tests => 43 + 2 * 8 + 17 + 4 + 3;
 
 my $CLIENT   = 'example-app';
 my $APP_NAME = 'Example App';
@@ -87,8 +87,8 @@ my @links = app_links($html, $URI);
 ok(@links && !grep({ $_ ne ($link // '') } @links),
    'every link to the app on the hand-off page (button, automatic navigation) carries the same code');
 like(text_of($html), qr/Open \Q$APP_NAME\E/, "the hand-off page has a visible \"Open $APP_NAME\" button");
-ok((grep { length > 2000 } $html =~ m{(<svg\b.*?</svg\s*>)}gis),
-   'the hand-off page shows a QR code of the link (a large inline SVG)');
+ok(!(grep { length > 2000 } $html =~ m{(<svg\b.*?</svg\s*>)}gis),
+   'the hand-off page shows no QR code of the link (no phone can redeem a PKCE-bound code)');
 like(text_of($html), qr/Download connection file/, 'the hand-off page offers "Download connection file"');
 like($hp ? $hp->header('Cache-Control') // '' : '', qr/no-store/, 'the hand-off page is Cache-Control: no-store');
 
@@ -139,8 +139,10 @@ is_deeply($s ? { map { $_ => $s->{$_} } qw(kind clientId deviceName) } : undef,
           '/auth/sessions lists the new session as kind desktop, clientId example-app, deviceName "Test Laptop"');
 
 my $again = get_page($b, $handoff // url('/auth/callback?h=none'));
-is($again->code, 410, 'opening the hand-off page a second time is 410');
+is($again->code, 200, 'opening the hand-off page a second time (a reload) is 200, not 410');
 is(code_link($again->content, $URI), undef, 'the second opening shows no code');
+like(text_of($again->content), qr/Did \Q$APP_NAME\E open\?.*Get a new link/s,
+     'the second opening asks "Did APP open?" and offers "Get a new link"');
 
 
 # the same person, signed in again by a new browser: a new, separate session

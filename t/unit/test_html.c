@@ -208,13 +208,25 @@ static void test_qr(void)
     }
 }
 
+static void test_duration(void)
+{
+    is_str(da_html_duration(pool, 0), "1 second", "duration_zero_is_one_second");
+    is_str(da_html_duration(pool, 45), "45 seconds", "duration_45_seconds");
+    is_str(da_html_duration(pool, 59), "59 seconds", "duration_59_seconds");
+    is_str(da_html_duration(pool, 90), "2 minutes", "duration_90_seconds_rounds_up");
+    is_str(da_html_duration(pool, 300), "5 minutes", "duration_300_seconds");
+    is_str(da_html_duration(pool, 60), "1 minute", "duration_60_seconds_is_a_minute");
+    is_str(da_html_duration(pool, 5400), "2 hours", "duration_90_minutes_rounds_up");
+}
+
 int main(void)
 {
     apr_initialize();
     apr_pool_create(&pool, NULL);
 
-    plan(53);
+    plan(53 + 7);
     test_escape();
+    test_duration();
     test_variables();
     test_sections();
     test_malformed();
