@@ -18,7 +18,7 @@ my @members = qw(issuer authorization_endpoint token_endpoint userinfo_endpoint 
                  claims_supported prompt_values_supported
                  authorization_response_iss_parameter_supported request_parameter_supported);
 
-plan tests => 4 + @members + 12;
+plan tests => 4 + @members + 12 + 9;
 
 my ($or, $oidc) = token_request(GET => '/.well-known/openid-configuration');
 my ($ar, $oauth) = token_request(GET => '/.well-known/oauth-authorization-server');
@@ -41,6 +41,21 @@ is_deeply($oidc->{subject_types_supported}, ['public'], 'subject_types_supported
 is_deeply($oidc->{prompt_values_supported}, [qw(none login consent select_account)], 'prompt_values_supported');
 ok($oidc->{authorization_response_iss_parameter_supported} && !$oidc->{request_parameter_supported},
    'iss in authorization responses is announced; request objects are not');
+for my $k (qw(authorization_endpoint token_endpoint jwks_uri revocation_endpoint)) {
+    like($oidc->{$k} // '', qr{^\Q$oidc->{issuer}\E/\S+\z}, "$k is an absolute URL under the issuer");
+}
+is_deeply($oidc->{response_types_supported}, ['code'], 'response_types_supported: code only');
+is_deeply($oidc->{code_challenge_methods_supported}, ['S256'], 'code_challenge_methods_supported: S256 only');
+is_deeply($oidc->{token_endpoint_auth_methods_supported}, [qw(none client_secret_basic client_secret_post)],
+          'token_endpoint_auth_methods_supported: none, client_secret_basic, client_secret_post');
+my %grants = map { $_ => 1 } @{ $oidc->{grant_types_supported} // [] };
+ok($grants{authorization_code} && $grants{refresh_token} && !$grants{implicit} && !$grants{password},
+   'grant_types_supported: authorization_code and refresh_token, no implicit or password grant')
+    or diag(join ' ', keys %grants);
+my $raw = $or->content;
+ok($raw =~ /"authorization_response_iss_parameter_supported"\s*:\s*true\b/
+   && $raw =~ /"request_parameter_supported"\s*:\s*false\b/,
+   'the two flags are the JSON booleans true and false') or diag($raw);
 my %claims = map { $_ => 1 } @{ $oidc->{claims_supported} // [] };
 ok(!grep({ !$claims{$_} } qw(sub iss aud exp iat auth_time nonce sid amr name email email_verified)),
    'claims_supported lists the ID token and scope claims');
