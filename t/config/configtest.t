@@ -150,7 +150,7 @@ my @bad = (
         after => "DeskAuthRefreshReuseInterval 86401\n"],
 );
 
-plan tests => 3 + 2 * @bad + 3 + 1 + 1;
+plan tests => 3 + 2 * @bad + 3 + 1 + 1 + 1;
 
 ok(-f $so, "the module is built ($so)") or diag('build the module first');
 
@@ -183,6 +183,26 @@ ok(-f $so, "the module is built ($so)") or diag('build the module first');
         . "DeskAuthIDTokenTTL 600\nDeskAuthRefreshReuseInterval 0\n"));
     ok($rc == 0 && $out =~ /^Syntax OK$/m, 'every OpenID Connect client option and directive with a good value '
        . '(a secret of 32 bytes and a newline): "Syntax OK"') or diag("exit $rc:\n$out");
+}
+
+# The OpenID Connect examples of conf/deskauth.conf, uncommented (their
+# secret files made real), are a valid configuration.
+{
+    open my $fh, '<', "$top/conf/deskauth.conf" or die "conf/deskauth.conf: $!";
+    my $shipped = do { local $/; <$fh> };
+    my ($section) = $shipped =~ /^# --- OpenID Connect -+\n(.*?)^# ---/ms;
+    my ($examples, $open) = ('', 0);
+    for my $line (split /\n/, $section // '') {
+        next unless $open || $line =~ /^# DeskAuth/;
+        (my $directive = $line) =~ s/^#\s?//;
+        $examples .= "$directive\n";
+        $open = $line =~ /\\\s*\z/;
+    }
+    $examples =~ s{secret=/etc/apache2/\S+}{secret=$secret32nl}g;
+    my ($rc, $out) = configtest(config(client => $examples));
+    ok($rc == 0 && $out =~ /^Syntax OK$/m && ($examples =~ tr/\n//) >= 8 && $examples =~ /consent=never/,
+       'the OpenID Connect examples of conf/deskauth.conf, uncommented: "Syntax OK"')
+        or diag("exit $rc:\n$out\n$examples");
 }
 
 for my $case (@bad) {
