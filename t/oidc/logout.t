@@ -34,7 +34,7 @@ sub variants {
 }
 my @variants = variants();
 
-plan tests => 2 * @variants + 33 + 4 + 3;
+plan tests => 3 * @variants + 33 + 4 + 3;
 
 sub h { ref $_[0] eq 'HASH' ? $_[0] : {} }
 
@@ -208,4 +208,9 @@ for my $v (@variants) {
     my ($fm) = grep { exists $_->{value}{confirm} } forms($p->content);
     my $x = submit_form($ua, $p, $fm, post_logout_redirect_uri => $v);
     ok($x->code == 400 && !defined $x->header('Location'), "confirming with $shown: 400, no redirect");
+    # an app's POST form (no CSRF token) with it: the same 400 page
+    my $f = browser()->post(url('/auth/logout'), [client_id => 'example-app', post_logout_redirect_uri => $v, state => 's'],
+                            Accept => 'text/html');
+    ok($f->code == 400 && !defined $f->header('Location') && $f->content !~ /name="confirm"/,
+       "an app's POST form with $shown: 400 page, no redirect, no sign-out form");
 }

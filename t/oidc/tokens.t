@@ -16,7 +16,7 @@ use DeskAuthOIDC;
 use DeskAuthForge qw(jwt_decode claims_from);
 use Apache::TestRequest ();
 
-plan tests => 45 + 3 + 4 + 4;
+plan tests => 45 + 3 + 4 + 4 + 2;
 
 sub h { ref $_[0] eq 'HASH' ? $_[0] : {} }
 
@@ -62,6 +62,10 @@ my $rid = claims_from($r->{id_token} // '');
 is($rid->{auth_time}, $id->{auth_time}, 'the new ID token keeps auth_time');
 ok(!exists $rid->{nonce}, 'the new ID token has no nonce');
 is($rid->{sid}, $id->{sid}, 'the new ID token has the same sid');
+is_deeply([@$rid{qw(iss sub aud azp)}, $rid->{amr}], [@$id{qw(iss sub aud azp)}, $id->{amr}],
+          'the new ID token has the same iss, sub, aud, azp and amr');
+is_deeply([@$rid{qw(email name family_name)}], [@$id{qw(email name family_name)}],
+          'the new ID token has the claims of the granted scopes');
 is($r->{scope}, $ALL, 'the refresh answer has the scope');
 is(claims_from($r->{access_token} // '')->{scope}, $ALL, 'the refreshed access token keeps the scope claim');
 
