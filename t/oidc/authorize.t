@@ -17,7 +17,7 @@ use DeskAuthForge qw(claims_from);
 use URI;
 use URI::Escape qw(uri_escape_utf8);
 
-plan tests => 50 + 2 * 6 + 5 + 11 + 1;
+plan tests => 50 + 2 * 6 + 5 + 11 + 1 + 1;
 
 sub h { ref $_[0] eq 'HASH' ? $_[0] : {} }
 
@@ -132,6 +132,10 @@ back_with(ask($in, prompt => 'none', scope => 'openid'), 'consent_required',
        'signed out, consent=once: the sign-in itself is enough (code right after the password)')
         or diag(join ' ', map { $_->code } @{ $f->{steps} });
     is($f->{params}{iss}, ISSUER, 'the 303 to a web app after its sign-in carries iss');
+    my $d = oidc_signin(ua => browser(), email => $email, password => $password, scope => 'openid');
+    ok($d->{params}{code} && @{ $d->{steps} } == 3 && handoff_location($d->{steps}[1]),
+       'signed out, a public client (consent=always): the password, then the hand-off page, no Continue')
+        or diag(join ' ', map { $_->code } @{ $d->{steps} });
 }
 
 # --- prompt=login, max_age, login_hint ----------------------------------------------------------------
