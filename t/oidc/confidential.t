@@ -15,7 +15,7 @@ use DeskAuthOAuth;
 use DeskAuthOIDC;
 use DeskAuthForge qw(claims_from);
 
-plan tests => 46 + 3 + 3;
+plan tests => 46 + 3 + 3 + 6;
 
 sub h { ref $_[0] eq 'HASH' ? $_[0] : {} }
 my $ALL = 'openid profile email offline_access';
@@ -72,13 +72,21 @@ for my $case (['a wrong secret (Basic)', secret => 'x' x 43, basic => 1],
 # --- unknown client ids anywhere ------------------------------------------------------------------------
 for my $form ([grant_type => 'authorization_code', code => 'x', client_id => 'nobody'],
               [grant_type => 'refresh_token', refresh_token => 'x', client_id => 'nobody'],
-              [grant_type => 'urn:deskauth:connection-file', code => 'x', client_id => 'nobody']) {
+              [grant_type => 'urn:deskauth:connection-file', code => 'x', client_id => 'nobody'],
+              [grant_type => 'urn:ietf:params:oauth:grant-type:device_code', device_code => 'x', client_id => 'nobody'],
+              [grant_type => 'password', username => 'a@example.com', password => 'x', client_id => 'nobody'],
+              [grant_type => 'client_credentials', client_id => 'nobody'],
+              [client_id => 'nobody'],
+              [grant_type => 'authorization_code', code => 'x', client_id => 'nobody', client_secret => 'y' x 40]) {
     my ($r, $j) = token_post($form);
-    invalid_client($r, $j, "unknown client_id with grant $form->[1]");
+    invalid_client($r, $j, "unknown client_id with " . ($form->[0] eq 'grant_type' ? "grant $form->[1]" : 'no grant')
+                           . (grep({ $_ eq 'client_secret' } @$form) ? ' and a secret' : ''));
 }
 {
     my ($r, $j) = token_post([grant_type => 'authorization_code', code => 'x'], basic_auth('nobody', 'secret'));
     invalid_client($r, $j, 'unknown client in Basic', 1);
+    ($r, $j) = token_post([token => 'x', client_id => 'nobody'], path => '/auth/revoke');
+    invalid_client($r, $j, 'unknown client_id at the revocation endpoint');
     my (undef, undef, $fields) = register_user();
     my $p = oidc_signin(email => $fields->{email}, password => $fields->{password}, scope => 'openid');
     ($r, $j) = oidc_exchange($p, secret => 'a-secret-for-a-public-client');
