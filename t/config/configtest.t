@@ -36,6 +36,7 @@ my $secret32nl = write_file('secret32nl.txt', random_text(32) . "\n");
 my $secret31nl = write_file('secret31nl.txt', random_text(31) . "\n");
 my $secret16   = write_file('secret16.txt', random_text(16));
 my $secret_empty = write_file('secret0.txt', '');
+my $secret_nul = write_file('secret-nul.txt', random_text(20) . "\0" . random_text(20) . "\n");
 
 # Modules compiled into this httpd need no LoadModule.
 my %builtin = map { /^\s*(\S+)\.c\s*$/ ? ($1 => 1) : () } `"$httpd" -l 2>/dev/null`;
@@ -127,6 +128,8 @@ my @bad = (
         after => "DeskAuthClient c https://rp.example/cb secret=$secret16\n"],
     ['an empty client secret file', qr/DeskAuthClient.*?secret/,
         after => "DeskAuthClient c https://rp.example/cb secret=$secret_empty\n"],
+    ['a client secret with a NUL byte (no client could send it)', qr/DeskAuthClient.*?NUL/,
+        after => "DeskAuthClient c https://rp.example/cb secret=$secret_nul\n"],
     ['an unreadable client secret file', qr/DeskAuthClient.*?secret/,
         after => "DeskAuthClient c https://rp.example/cb secret=$dir/no-such-secret.txt\n"],
     ['auth=client_secret_jwt (not supported)', qr/DeskAuthClient.*?auth/,
