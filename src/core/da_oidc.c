@@ -163,6 +163,13 @@ apr_status_t da_secret_load(apr_pool_t *p, const char *path, const char **secret
         *err = apr_psprintf(p, "%s holds fewer than %d bytes", path, SECRET_MIN);
         return APR_EINVAL;
     }
+    /* A client sends its secret as text: one with a NUL byte could never
+     * match, so it is refused now rather than at every request. */
+    if (memchr(buf, '\0', n)) {
+        *err = apr_psprintf(p, "%s holds a NUL byte, which no client can send "
+                            "(use text: openssl rand -base64 48)", path);
+        return APR_EINVAL;
+    }
     buf[n] = '\0';
     *secret = buf;
     *len = n;

@@ -55,7 +55,8 @@ apr_status_t da_oidc_id_token(apr_pool_t *p, const da_keyring_t *kr,
                               const da_id_token_t *t, const char **token);
 
 /* Read a client secret file: its bytes, one trailing newline dropped, at
- * least 32 bytes. On failure *err is one line naming the problem. */
+ * least 32 bytes and no NUL byte (*secret is NUL-terminated). On failure
+ * *err is one line naming the problem. */
 apr_status_t da_secret_load(apr_pool_t *p, const char *path, const char **secret,
                             apr_size_t *len, const char **err);
 

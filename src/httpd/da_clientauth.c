@@ -9,6 +9,7 @@
 #include <apr_base64.h>
 
 #define BASIC_MAX 2048
+#define SHA256_B64URL_LEN 43            /* what da_sha256_b64url() gives */
 
 int da_oauth_error(request_rec *r, int status, const char *error,
                    const char *description)
@@ -92,8 +93,10 @@ static int check_secret(request_rec *r, const da_client_t *cl, int method,
         return da_oauth_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
                               "Too many failed attempts. Try again later.");
     }
-    if (strlen(secret) != cl->secret_len
-        || !da_ct_memeq(secret, cl->secret, cl->secret_len)) {
+    /* SHA-256 digests, equally long whatever was sent: the time of the
+     * comparison shows neither the secret's bytes nor its length. */
+    if (!da_ct_memeq(da_sha256_b64url(r->pool, secret),
+                     da_sha256_b64url(r->pool, cl->secret), SHA256_B64URL_LEN)) {
         return invalid_client(r, method == DA_AUTH_BASIC, "Client authentication failed");
     }
     da_limit_release(r, hold);

@@ -117,6 +117,7 @@ const challenge = crypto.createHash('sha256').update(verifier).digest('base64url
 const q = new URLSearchParams({
     client_id: 'pkce-only', redirect_uri: 'myapp://auth/callback', response_type: 'code',
     state: 'st-passkey', code_challenge: challenge, code_challenge_method: 'S256',
+    scope: 'openid email', nonce: 'n-passkey',
 });
 await page.goto(`${base}/auth/login?${q}`, { waitUntil: 'load' });
 tap.like(await page.textContent('body'), /PKCE App/, 'the sign-in page names the waiting app');
@@ -143,10 +144,18 @@ if (link) {
     const json = await tok.json().catch(() => ({}));
     tap.is(tok.status, 200, 'the app redeems its code with its PKCE verifier');
     tap.ok(json.access_token && json.user && json.user.email === email, 'the app gets tokens for the passkey\'s owner');
+    // The OpenID Connect request survives the passkey sign-in: its scope and nonce.
+    let id = {};
+    try { id = JSON.parse(Buffer.from((json.id_token || '').split('.')[1] || '', 'base64url').toString()); } catch { id = {}; }
+    tap.ok(id.nonce === 'n-passkey' && id.email === email && json.scope === 'openid email',
+           'its ID token has the request\'s nonce and the email scope', JSON.stringify(id));
+    tap.is(JSON.stringify(id.amr), '["hwk","user","mfa"]', 'the ID token says amr ["hwk","user","mfa"] (a passkey with user verification, RFC 8176)');
 }
 else {
     tap.ok(false, 'the app redeems its code with its PKCE verifier');
     tap.ok(false, 'the app gets tokens for the passkey\'s owner');
+    tap.ok(false, 'its ID token has the request\'s nonce and the email scope');
+    tap.ok(false, 'the ID token says amr ["hwk","user","mfa"] (a passkey with user verification, RFC 8176)');
 }
 
 // Remove the passkey from the profile page, in a new tab: the hand-off

@@ -31,6 +31,12 @@ openssl_out('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024', 
 my $hmac16   = write_file('hmac16.key', random_bytes(16));
 my $hmac31nl = write_file('hmac31nl.key', random_text(31) . "\n");
 my $hmac32nl = write_file('hmac32nl.key', random_text(32) . "\n");
+# Client secrets (secret=FILE): at least 32 bytes once one trailing newline is dropped.
+my $secret32nl = write_file('secret32nl.txt', random_text(32) . "\n");
+my $secret31nl = write_file('secret31nl.txt', random_text(31) . "\n");
+my $secret16   = write_file('secret16.txt', random_text(16));
+my $secret_empty = write_file('secret0.txt', '');
+my $secret_nul = write_file('secret-nul.txt', random_text(20) . "\0" . random_text(20) . "\n");
 
 # Modules compiled into this httpd need no LoadModule.
 my %builtin = map { /^\s*(\S+)\.c\s*$/ ? ($1 => 1) : () } `"$httpd" -l 2>/dev/null`;
@@ -105,9 +111,49 @@ my @bad = (
     ['DeskAuthWebAuthnTimeout 5 (under 10 s)', qr/DeskAuthWebAuthnTimeout/, after => "DeskAuthWebAuthnTimeout 5\n"],
     ['DeskAuthWebAuthnUserVerification discouraged', qr/DeskAuthWebAuthnUserVerification/,
         after => "DeskAuthWebAuthnUserVerification discouraged\n"],
+    # OpenID Connect clients (docs/oidc.md): the rules between options hold at
+    # startup; each message says which rule (plain http to another host is
+    # refused as a redirect URI before consent=never is looked at)
+    ['consent=never on a public client', qr/DeskAuthClient.*?consent=never/,
+        after => "DeskAuthClient pub https://pub.example/cb consent=never\n"],
+    ['consent=never with a custom-scheme redirect URI', qr/DeskAuthClient.*?consent=never/,
+        after => "DeskAuthClient c com.example.c:/cb secret=$secret32nl consent=never\n"],
+    ['consent=never with an https and a custom-scheme redirect URI', qr/DeskAuthClient.*?consent=never/,
+        after => "DeskAuthClient c https://rp.example/cb com.example.c:/cb secret=$secret32nl consent=never\n"],
+    ['consent=sometimes', qr/DeskAuthClient.*?consent/,
+        after => "DeskAuthClient c https://rp.example/cb secret=$secret32nl consent=sometimes\n"],
+    ['a client secret of 31 bytes and a newline', qr/DeskAuthClient.*?secret/,
+        after => "DeskAuthClient c https://rp.example/cb secret=$secret31nl\n"],
+    ['a client secret of 16 bytes', qr/DeskAuthClient.*?secret/,
+        after => "DeskAuthClient c https://rp.example/cb secret=$secret16\n"],
+    ['an empty client secret file', qr/DeskAuthClient.*?secret/,
+        after => "DeskAuthClient c https://rp.example/cb secret=$secret_empty\n"],
+    ['a client secret with a NUL byte (no client could send it)', qr/DeskAuthClient.*?NUL/,
+        after => "DeskAuthClient c https://rp.example/cb secret=$secret_nul\n"],
+    ['an unreadable client secret file', qr/DeskAuthClient.*?secret/,
+        after => "DeskAuthClient c https://rp.example/cb secret=$dir/no-such-secret.txt\n"],
+    ['auth=client_secret_jwt (not supported)', qr/DeskAuthClient.*?auth/,
+        after => "DeskAuthClient c https://rp.example/cb secret=$secret32nl auth=client_secret_jwt\n"],
+    ['auth= on a public client', qr/DeskAuthClient.*?auth=/,
+        after => "DeskAuthClient c https://rp.example/cb auth=client_secret_basic\n"],
+    ['pkce=optional on a public client', qr/DeskAuthClient.*?pkce=optional/,
+        after => "DeskAuthClient c http://127.0.0.1/cb pkce=optional\n"],
+    ['a scope list with an unknown scope', qr/DeskAuthClient.*?scope/,
+        after => qq{DeskAuthClient c https://rp.example/cb "scope=openid phone"\n}],
+    ['post-logout=javascript:alert(1)', qr/DeskAuthClient.*?javascript/,
+        after => "DeskAuthClient c https://rp.example/cb post-logout=javascript:alert(1)\n"],
+    ['post-logout=http://evil.example/bye (plain http, not loopback)', qr/DeskAuthClient.*?evil\.example/,
+        after => "DeskAuthClient c https://rp.example/cb post-logout=http://evil.example/bye\n"],
+    ['the reserved client id deskauth-web', qr/DeskAuthClient.*?deskauth-web/,
+        after => "DeskAuthClient deskauth-web https://rp.example/cb\n"],
+    ['DeskAuthIDTokenTTL 0', qr/DeskAuthIDTokenTTL/, after => "DeskAuthIDTokenTTL 0\n"],
+    ['DeskAuthIDTokenTTL 5m', qr/DeskAuthIDTokenTTL/, after => "DeskAuthIDTokenTTL 5m\n"],
+    ['DeskAuthRefreshReuseInterval -1', qr/DeskAuthRefreshReuseInterval/, after => "DeskAuthRefreshReuseInterval -1\n"],
+    ['DeskAuthRefreshReuseInterval 86401 (over a day)', qr/DeskAuthRefreshReuseInterval/,
+        after => "DeskAuthRefreshReuseInterval 86401\n"],
 );
 
-plan tests => 3 + 2 * @bad + 3 + 1;
+plan tests => 3 + 2 * @bad + 3 + 1 + 1 + 1;
 
 ok(-f $so, "the module is built ($so)") or diag('build the module first');
 
@@ -130,6 +176,36 @@ ok(-f $so, "the module is built ($so)") or diag('build the module first');
         . "<Location /auth/passkey>\n    SetHandler deskauth-passkey\n</Location>\n"));
     ok($rc == 0 && $out =~ /^Syntax OK$/m, 'every passkey directive with a good value: "Syntax OK"')
         or diag("exit $rc:\n$out");
+}
+
+{
+    my ($rc, $out) = configtest(config(after => "DeskAuthClient web https://rp.example/cb http://127.0.0.1/rp/cb "
+        . qq{"name=Web" secret=$secret32nl auth=client_secret_post consent=never "scope=openid email" }
+        . "post-logout=https://rp.example/bye pkce=optional\n"
+        . "DeskAuthClient app com.example.app:/cb post-logout=com.example.app:/bye consent=always\n"
+        . "DeskAuthIDTokenTTL 600\nDeskAuthRefreshReuseInterval 0\n"));
+    ok($rc == 0 && $out =~ /^Syntax OK$/m, 'every OpenID Connect client option and directive with a good value '
+       . '(a secret of 32 bytes and a newline): "Syntax OK"') or diag("exit $rc:\n$out");
+}
+
+# The OpenID Connect examples of conf/deskauth.conf, uncommented (their
+# secret files made real), are a valid configuration.
+{
+    open my $fh, '<', "$top/conf/deskauth.conf" or die "conf/deskauth.conf: $!";
+    my $shipped = do { local $/; <$fh> };
+    my ($section) = $shipped =~ /^# --- OpenID Connect -+\n(.*?)^# ---/ms;
+    my ($examples, $open) = ('', 0);
+    for my $line (split /\n/, $section // '') {
+        next unless $open || $line =~ /^# DeskAuth/;
+        (my $directive = $line) =~ s/^#\s?//;
+        $examples .= "$directive\n";
+        $open = $line =~ /\\\s*\z/;
+    }
+    $examples =~ s{secret=/etc/apache2/\S+}{secret=$secret32nl}g;
+    my ($rc, $out) = configtest(config(client => $examples));
+    ok($rc == 0 && $out =~ /^Syntax OK$/m && ($examples =~ tr/\n//) >= 8 && $examples =~ /consent=never/,
+       'the OpenID Connect examples of conf/deskauth.conf, uncommented: "Syntax OK"')
+        or diag("exit $rc:\n$out\n$examples");
 }
 
 for my $case (@bad) {

@@ -40,6 +40,7 @@ use constant WEB_URI => 'https://rp.example/cb';
 use constant SSO_URI => 'https://sso.example/cb';
 
 my %SECRET_FILE = ('web-app' => 'client-secret.txt', 'basic-app' => 'client-secret.txt',
+                   'post-app' => 'client-secret.txt',
                    'lax-app' => 'client-secret.txt', 'sso-app' => 'sso-secret.txt');
 
 # The secret of a confidential client of the test server (undef: public).

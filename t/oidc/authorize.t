@@ -3,7 +3,8 @@
 # error_description, state and iss; request objects, implicit, missing PKCE,
 # invalid scope, prompt=none (login_required, consent_required: never a page),
 # Cancel on the sign-in and consent pages (access_denied), prompt=login and
-# max_age (the password again), consent=always|once|never, login_hint.
+# max_age (the password again), consent=always|once|never, login_hint; PKCE
+# of confidential clients, malformed nonces, prompt=none in every situation.
 use strict;
 use warnings;
 use FindBin;
@@ -16,7 +17,7 @@ use DeskAuthForge qw(claims_from);
 use URI;
 use URI::Escape qw(uri_escape_utf8);
 
-plan tests => 50;
+plan tests => 50 + 2 * 6 + 5 + 11 + 1 + 1;
 
 sub h { ref $_[0] eq 'HASH' ? $_[0] : {} }
 
@@ -130,6 +131,11 @@ back_with(ask($in, prompt => 'none', scope => 'openid'), 'consent_required',
     ok($f->{params}{code} && @{ $f->{steps} } == 2,
        'signed out, consent=once: the sign-in itself is enough (code right after the password)')
         or diag(join ' ', map { $_->code } @{ $f->{steps} });
+    is($f->{params}{iss}, ISSUER, 'the 303 to a web app after its sign-in carries iss');
+    my $d = oidc_signin(ua => browser(), email => $email, password => $password, scope => 'openid');
+    ok($d->{params}{code} && @{ $d->{steps} } == 3 && handoff_location($d->{steps}[1]),
+       'signed out, a public client (consent=always): the password, then the hand-off page, no Continue')
+        or diag(join ' ', map { $_->code } @{ $d->{steps} });
 }
 
 # --- prompt=login, max_age, login_hint ----------------------------------------------------------------
@@ -150,6 +156,78 @@ back_with(ask($in, prompt => 'none', scope => 'openid'), 'consent_required',
     my $hinted = ask(browser(), scope => 'openid', login_hint => 'hint@example.com');
     my $form = password_form($hinted->content);
     is($form && $form->{value}{email}, 'hint@example.com', 'login_hint pre-fills the email');
+}
+
+# --- PKCE is required of every client, confidential ones too (not plain, not malformed) ----
+for my $who (['signed out', browser()], ['signed in', $in]) {
+    my ($w, $ua) = @$who;
+    my @web = (client_id => 'web-app', redirect_uri => WEB_URI, scope => 'openid');
+    back_with(ask($ua, @web, code_challenge => undef, code_challenge_method => undef), 'invalid_request',
+              "a confidential client without PKCE ($w)", WEB_URI);
+    back_with(ask($ua, @web, code_challenge_method => 'plain'), 'invalid_request',
+              "a confidential client with plain PKCE ($w)", WEB_URI);
+    back_with(ask($ua, @web, code_challenge_method => undef), 'invalid_request',
+              "a challenge without a method (plain by default) ($w)", WEB_URI);
+    back_with(ask($ua, @web, code_challenge => 'too-short'), 'invalid_request',
+              "a malformed code_challenge ($w)", WEB_URI);
+    my @lax = (client_id => 'lax-app', redirect_uri => 'https://lax.example/cb', scope => 'openid');
+    back_with(ask($ua, @lax, code_challenge_method => 'plain'), 'invalid_request',
+              "pkce=optional still refuses plain ($w)", 'https://lax.example/cb');
+    back_with(ask($ua, @lax, code_challenge_method => undef), 'invalid_request',
+              "pkce=optional still refuses a challenge without a method ($w)", 'https://lax.example/cb');
+}
+
+# --- the nonce: malformed ones are refused, never half-echoed --------------------------------
+back_with(ask($in, scope => 'openid', nonce => 'n' x 1001), 'invalid_request', 'a nonce of 1001 bytes');
+back_with(ask($in, scope => 'openid', nonce => "n-1\nn-2"), 'invalid_request', 'a nonce with a newline');
+back_with(ask($in, scope => 'openid', nonce => "n\x{7f}"), 'invalid_request', 'a nonce with DEL');
+back_with(ask($in, scope => 'openid', nonce => "n\x{85}"), 'invalid_request', 'a nonce with a C1 control character');
+{
+    # a NUL byte would cut the nonce short: refused whole (the 400 page of a
+    # malformed request, or invalid_request), never a code
+    my (undef, $c) = pkce_pair();
+    my $u = url('/auth/login') . '?client_id=example-app&redirect_uri=' . uri_escape_utf8(LOOPBACK_URI)
+          . "&response_type=code&state=st-1&scope=openid&code_challenge=$c&code_challenge_method=S256&nonce=n%00x";
+    my $res = get_page($in, $u);
+    my $q = authorization_response($res, LOOPBACK_URI);
+    ok($q ? ($q->{error} // '') eq 'invalid_request' && !exists $q->{code}
+          : $res->code == 400 && !defined $res->header('Location') && $res->content !~ /code=/,
+       'a nonce with a NUL byte (n%00x): refused whole, no code') or diag($res->code . ' ' . ($res->header('Location') // ''));
+}
+
+# --- prompt=none never shows a page, whatever else the request says -------------------------
+# ($in signed in again above, more than 2 s ago: max_age=0 has passed)
+{
+    my $out = browser();
+    # a person who allowed web-app "openid" only
+    my (undef, undef, $other) = register_user();
+    my $once = browser();
+    web_sign_in($once, @$other{qw(email password)});
+    my $page = ask($once, scope => 'openid', client_id => 'web-app', redirect_uri => WEB_URI);
+    submit_form($once, $page, continue_form($page->content));
+    my @web = (client_id => 'web-app', redirect_uri => WEB_URI);
+    my @sso = (client_id => 'sso-app', redirect_uri => SSO_URI);
+    for my $case (['signed out, a consent=never client', $out, 'login_required', @sso],
+                  ['signed out, a consent=once client', $out, 'login_required', @web],
+                  ['signed out, with login_hint', $out, 'login_required', login_hint => $email],
+                  ['signed out, prompt=none login', $out, 'invalid_request', prompt => 'none login'],
+                  ['signed in, max_age=0 on a consent=never client', $in, 'login_required', @sso, max_age => 0],
+                  ['signed in, consent=once, more scopes than allowed', $once, 'consent_required', @web,
+                   scope => 'openid email'],
+                  ['signed in, consent=once, the scopes allowed', $once, 'code', @web],
+                  ['signed in, consent=never', $in, 'code', @sso],
+                  ['signed in, a public client without scope (plain OAuth)', $in, 'consent_required', scope => undef],
+                  ['signed in, prompt=none consent', $in, 'invalid_request', @sso, prompt => 'none consent'],
+                  ['signed in, prompt=none select_account', $in, 'invalid_request', @sso, prompt => 'none select_account']) {
+        my ($name, $ua, $want, %p) = @$case;
+        my $uri = $p{redirect_uri} // LOOPBACK_URI;
+        my $res = ask($ua, scope => 'openid', prompt => 'none', %p);
+        my $q = authorization_response($res, $uri);
+        ok($q && ($q->{iss} // '') eq ISSUER && ($q->{state} // '') eq 'st-1'
+           && ($want eq 'code' ? $q->{code} && !exists $q->{error} : ($q->{error} // '') eq $want && !exists $q->{code}),
+           "prompt=none, $name: 303 back to the app with " . ($want eq 'code' ? 'a code' : "error=$want") . ', state and iss')
+            or diag($res->code . ' ' . ($res->header('Location') // $res->content =~ s/\s+/ /gr));
+    }
 }
 
 # --- iss in every authorization response --------------------------------------------------------------

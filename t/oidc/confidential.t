@@ -1,7 +1,8 @@
 # Confidential clients (secret=FILE): client_secret_basic and
 # client_secret_post, 401 invalid_client for a wrong or missing secret and
 # for an unknown client_id anywhere at /auth/token (WWW-Authenticate: Basic
-# when Basic was used), auth= restricting the method, refresh tokens bound to
+# when Basic was used), auth= restricting the method (either way), client_id
+# in the access tokens of a confidential client, refresh tokens bound to
 # their client, pkce=optional, revocation of another client's token refused
 # (RFC 7009 §2.1).
 use strict;
@@ -14,7 +15,7 @@ use DeskAuthOAuth;
 use DeskAuthOIDC;
 use DeskAuthForge qw(claims_from);
 
-plan tests => 46;
+plan tests => 46 + 3 + 3 + 6;
 
 sub h { ref $_[0] eq 'HASH' ? $_[0] : {} }
 my $ALL = 'openid profile email offline_access';
@@ -71,13 +72,21 @@ for my $case (['a wrong secret (Basic)', secret => 'x' x 43, basic => 1],
 # --- unknown client ids anywhere ------------------------------------------------------------------------
 for my $form ([grant_type => 'authorization_code', code => 'x', client_id => 'nobody'],
               [grant_type => 'refresh_token', refresh_token => 'x', client_id => 'nobody'],
-              [grant_type => 'urn:deskauth:connection-file', code => 'x', client_id => 'nobody']) {
+              [grant_type => 'urn:deskauth:connection-file', code => 'x', client_id => 'nobody'],
+              [grant_type => 'urn:ietf:params:oauth:grant-type:device_code', device_code => 'x', client_id => 'nobody'],
+              [grant_type => 'password', username => 'a@example.com', password => 'x', client_id => 'nobody'],
+              [grant_type => 'client_credentials', client_id => 'nobody'],
+              [client_id => 'nobody'],
+              [grant_type => 'authorization_code', code => 'x', client_id => 'nobody', client_secret => 'y' x 40]) {
     my ($r, $j) = token_post($form);
-    invalid_client($r, $j, "unknown client_id with grant $form->[1]");
+    invalid_client($r, $j, "unknown client_id with " . ($form->[0] eq 'grant_type' ? "grant $form->[1]" : 'no grant')
+                           . (grep({ $_ eq 'client_secret' } @$form) ? ' and a secret' : ''));
 }
 {
     my ($r, $j) = token_post([grant_type => 'authorization_code', code => 'x'], basic_auth('nobody', 'secret'));
     invalid_client($r, $j, 'unknown client in Basic', 1);
+    ($r, $j) = token_post([token => 'x', client_id => 'nobody'], path => '/auth/revoke');
+    invalid_client($r, $j, 'unknown client_id at the revocation endpoint');
     my (undef, undef, $fields) = register_user();
     my $p = oidc_signin(email => $fields->{email}, password => $fields->{password}, scope => 'openid');
     ($r, $j) = oidc_exchange($p, secret => 'a-secret-for-a-public-client');
@@ -91,6 +100,19 @@ for my $form ([grant_type => 'authorization_code', code => 'x', client_id => 'no
     invalid_client($r, $j, 'auth=client_secret_basic client using client_secret_post', 0);
     ($r, $j) = oidc_exchange($g);
     is($r->code, 200, 'auth=client_secret_basic client using Basic: 200');
+    $g = oidc_signin(client_id => 'post-app', redirect_uri => 'https://post.example/cb', scope => 'openid');
+    ($r, $j) = oidc_exchange($g);
+    invalid_client($r, $j, 'auth=client_secret_post client using Basic', 1);
+    ($r, $j) = oidc_exchange($g, auth => 'post');
+    is($r->code, 200, 'auth=client_secret_post client using client_secret_post: 200') or diag($r->as_string);
+}
+# --- client_id in every access token of a confidential client, refreshed too ------------------------
+{
+    is(claims_from($tok->{access_token} // '')->{client_id}, 'web-app', "web-app's access token carries client_id web-app");
+    is(claims_from($tok->{id_token} // '')->{aud}, 'web-app', 'its ID token is for web-app');
+    my ($r, $j) = oidc_refresh('web-app', $tok->{refresh_token});
+    is(claims_from(h($j)->{access_token} // '')->{client_id}, 'web-app', 'the refreshed access token keeps client_id web-app');
+    $tok->{refresh_token} = h($j)->{refresh_token} if h($j)->{refresh_token};
 }
 {
     my ($r, $j) = oidc_refresh('web-app', $tok->{refresh_token}, secret => undef);

@@ -2,7 +2,8 @@
 # client cannot check an HMAC signature): the OIDC discovery document is 404,
 # the RFC 8414 one lacks the OIDC members, openid is refused with
 # invalid_scope sent back to the app, and configtest warns about a client
-# configured for OpenID Connect. A server of its own (t/lib/DeskAuthServer.pm).
+# configured for OpenID Connect. With no device=on client the device grant
+# is not announced either. A server of its own (t/lib/DeskAuthServer.pm).
 use strict;
 use warnings;
 use FindBin;
@@ -13,7 +14,7 @@ use DeskAuthServer;
 use DeskAuthForge qw(key_path);
 use DeskAuthOAuth qw(query_params pkce_pair challenge_of);
 
-plan tests => 8;
+plan tests => 9;
 
 my $hs = key_path('hs256.key');
 my $secret = key_path('client-secret.txt');
@@ -36,6 +37,9 @@ is($m->code, 200, 'the RFC 8414 document is still served');
 ok(!exists $j->{id_token_signing_alg_values_supported} && !exists $j->{userinfo_endpoint},
    'it announces no ID token algorithm and no UserInfo endpoint');
 ok(!grep({ $_ eq 'openid' } @{ $j->{scopes_supported} // [] }), 'openid is not in scopes_supported');
+ok(!exists $j->{device_authorization_endpoint}
+   && !grep({ /device_code/ } @{ $j->{grant_types_supported} // [] }),
+   'no client has device=on here: no device_authorization_endpoint, no device grant announced');
 
 my (undef, $c) = pkce_pair();
 for my $scope ('openid', 'openid profile email') {

@@ -3,7 +3,8 @@
 # page, its POST (CSRF), the sessions it ends, the 303 with state. Attacks:
 # every redirect-URI variant of t/security/open_redirect.t as a
 # post_logout_redirect_uri, an ID token of another client as the hint, forged
-# and altered hints, a POST without the page's CSRF token.
+# and altered hints, a POST without the page's CSRF token. The sessions the
+# browser started for other clients are not ended.
 use strict;
 use warnings;
 use FindBin;
@@ -16,6 +17,7 @@ use DeskAuthForge qw(claims_from jwt_decode jwt_sign key_path new_ec_key b64url)
 use URI;
 use JSON::PP ();
 use URI::Escape qw(uri_escape_utf8);
+use Apache::TestRequest ();
 
 my $BYE = 'http://127.0.0.1:40123/logged-out';
 
@@ -32,7 +34,7 @@ sub variants {
 }
 my @variants = variants();
 
-plan tests => 2 * @variants + 33;
+plan tests => 3 * @variants + 33 + 4 + 3;
 
 sub h { ref $_[0] eq 'HASH' ? $_[0] : {} }
 
@@ -130,6 +132,23 @@ ok(!session_cookie($s->{ua}), 'the browser session cookie is cleared');
     is(protected_status($a->{tok}{access_token}), 401, "it ends A's own browser and app sessions");
 }
 
+# --- the sessions the browser started for another client live on ----------------------------------
+{
+    my $t = signed_in_app();
+    my $w = oidc_signin(ua => $t->{ua}, email => $t->{f}{email}, password => $t->{f}{password},
+                        client_id => 'web-app', redirect_uri => WEB_URI, scope => 'openid offline_access');
+    my (undef, $wj) = oidc_exchange($w);
+    my $web = h($wj);
+    ok($web->{access_token} && $web->{refresh_token}, 'setup: the same browser also signed in to web-app');
+    my $p = get_page($t->{ua}, end_session_url(id_token_hint => $t->{tok}{id_token}, client_id => 'example-app'));
+    my ($fm) = grep { exists $_->{value}{confirm} } forms($p->content);
+    submit_form($t->{ua}, $p, $fm);
+    is(protected_status($t->{tok}{access_token}), 401, "example-app's logout ends example-app's session");
+    is(protected_status($web->{access_token}), 200, "web-app's session, started by the same browser, lives on");
+    my ($wr) = oidc_refresh('web-app', $web->{refresh_token});
+    is($wr->code, 200, "and web-app's refresh token still works");
+}
+
 # --- hints that are not ours or not for this client -------------------------------------------------------------
 {
     my $w = oidc_signin(client_id => 'web-app', redirect_uri => WEB_URI, scope => 'openid');
@@ -156,6 +175,20 @@ ok(!session_cookie($s->{ua}), 'the browser session cookie is cleared');
                            es256 => key_path('es256.pem'));
     my $ok = get_page(browser(), end_session_url(id_token_hint => $expired, post_logout_redirect_uri => $BYE));
     ok($ok->code == 200 && $ok->content =~ /name="confirm"/, 'an expired ID token of ours is accepted as a hint');
+    # an ID token of the suite's other server: our key and typ JWT, another issuer
+    my $old = Apache::TestRequest::module();
+    Apache::TestRequest::module('deskauth_passkey_strict');
+    my $o = oidc_signin(scope => 'openid');
+    my (undef, $oj) = oidc_exchange($o);
+    Apache::TestRequest::module($old // 'default');
+    my $foreign = h($oj)->{id_token};
+    ok($foreign && claims_from($foreign)->{iss} ne ISSUER && id_token_valid($foreign),
+       'setup: an ID token signed with the same key by another issuer');
+    refused_page(get_page(browser(), end_session_url(id_token_hint => $foreign)),
+                 'an ID token of another issuer (same key) as the hint');
+    refused_page(get_page(browser(), end_session_url(id_token_hint => $web_hint, client_id => 'sso-app',
+                                                     post_logout_redirect_uri => 'https://sso.example/bye')),
+                 "web-app's ID token with sso-app's client_id and post-logout URI");
     refused_page(get_page(browser(), end_session_url(client_id => 'nobody')), 'an unknown client_id');
     refused_page(get_page(browser(), end_session_url(post_logout_redirect_uri => $BYE)),
                  'a post_logout_redirect_uri without client_id or hint');
@@ -175,4 +208,9 @@ for my $v (@variants) {
     my ($fm) = grep { exists $_->{value}{confirm} } forms($p->content);
     my $x = submit_form($ua, $p, $fm, post_logout_redirect_uri => $v);
     ok($x->code == 400 && !defined $x->header('Location'), "confirming with $shown: 400, no redirect");
+    # an app's POST form (no CSRF token) with it: the same 400 page
+    my $f = browser()->post(url('/auth/logout'), [client_id => 'example-app', post_logout_redirect_uri => $v, state => 's'],
+                            Accept => 'text/html');
+    ok($f->code == 400 && !defined $f->header('Location') && $f->content !~ /name="confirm"/,
+       "an app's POST form with $shown: 400 page, no redirect, no sign-out form");
 }

@@ -4,7 +4,8 @@
 # unused successor dies; outside the window, or once the successor was used,
 # the reuse revokes the session; the killed successor, if it is ever
 # presented, revokes the session too. The window's end is tested on a
-# server of its own with a 1 s interval, and 0 (off).
+# server of its own with a 1 s interval, and 0 (off); that it is counted
+# from the first rotation on one with 4 s.
 use strict;
 use warnings;
 use FindBin;
@@ -15,7 +16,7 @@ use DeskAuthOAuth;
 use DeskAuthOIDC;
 use DeskAuthServer;
 
-plan tests => 21;
+plan tests => 21 + 3;
 
 sub h { ref $_[0] eq 'HASH' ? $_[0] : {} }
 sub pair {
@@ -88,5 +89,31 @@ for my $case ([1, 'DeskAuthRefreshReuseInterval 1'], [0, 'DeskAuthRefreshReuseIn
                            : "$conf: R1 again at once: refused (no window)");
     ($res) = $s->req(POST => '/auth/token', form => [grant_type => 'refresh_token', refresh_token => $r2]);
     is($res->code, 400, "$conf: and the session is revoked (R2 fails)");
+    $s->stop;
+}
+
+# --- the window is counted from the first rotation, not from the last retry ------------------------
+# (4 s: a retry 2 s after the rotation is inside; another 2.5 s later is 4.5 s
+# after the rotation, outside, though only 2.5 s after the retry)
+{
+    my $s = DeskAuthServer->new(name => 'reuse4', conf => "DeskAuthRefreshReuseInterval 4\n");
+    $s->start or BAIL_OUT('server with DeskAuthRefreshReuseInterval 4: ' . $s->why);
+    my $email = DeskAuthTest::unique_email();
+    $s->ctl_add_user($email, 'correct horse 1') or BAIL_OUT($s->why);
+    my (undef, $lj) = $s->req(POST => '/auth/login', json => { email => $email, password => 'correct horse 1' });
+    my $r1 = h(h($lj)->{tokens})->{refreshToken};
+    my $refresh = sub {
+        my ($res, $j) = $s->req(POST => '/auth/token', form => [grant_type => 'refresh_token', refresh_token => $_[0]]);
+        return ($res->code, h($j)->{refresh_token});
+    };
+    my (undef, $r2) = $refresh->($r1);
+    sleep 2;
+    my ($c3, $r3) = $refresh->($r1);
+    is($c3, 200, 'DeskAuthRefreshReuseInterval 4: R1 retried 2 s after its rotation: a fresh pair');
+    select undef, undef, undef, 2.5;
+    my ($c4) = $refresh->($r1);
+    is($c4, 400, 'R1 again 4.5 s after its rotation (2.5 s after the retry): refused');
+    my ($c5) = $refresh->($r3 // 'x');
+    is($c5, 400, 'and the session is revoked (R3 fails)');
     $s->stop;
 }

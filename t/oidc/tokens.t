@@ -3,7 +3,8 @@
 # every access token (deskauth-web for the website), the ID token's claims
 # (signature checked with openssl), nonce echoed exactly, a new ID token on
 # refresh with the same auth_time and no nonce, offline_access for
-# confidential clients, a client's scope list.
+# confidential clients, a client's scope list; nonces echoed byte for byte
+# and never mixed between two requests of one browser; DeskAuthIDTokenTTL.
 use strict;
 use warnings;
 use FindBin;
@@ -13,8 +14,9 @@ use DeskAuthTest;
 use DeskAuthOAuth;
 use DeskAuthOIDC;
 use DeskAuthForge qw(jwt_decode claims_from);
+use Apache::TestRequest ();
 
-plan tests => 45;
+plan tests => 45 + 3 + 4 + 4 + 2;
 
 sub h { ref $_[0] eq 'HASH' ? $_[0] : {} }
 
@@ -60,6 +62,10 @@ my $rid = claims_from($r->{id_token} // '');
 is($rid->{auth_time}, $id->{auth_time}, 'the new ID token keeps auth_time');
 ok(!exists $rid->{nonce}, 'the new ID token has no nonce');
 is($rid->{sid}, $id->{sid}, 'the new ID token has the same sid');
+is_deeply([@$rid{qw(iss sub aud azp)}, $rid->{amr}], [@$id{qw(iss sub aud azp)}, $id->{amr}],
+          'the new ID token has the same iss, sub, aud, azp and amr');
+is_deeply([@$rid{qw(email name family_name)}], [@$id{qw(email name family_name)}],
+          'the new ID token has the claims of the granted scopes');
 is($r->{scope}, $ALL, 'the refresh answer has the scope');
 is(claims_from($r->{access_token} // '')->{scope}, $ALL, 'the refreshed access token keeps the scope claim');
 
@@ -90,6 +96,67 @@ ok($res->code == 200 && !exists h($json)->{id_token} && !exists h($json)->{scope
     is(claims_from(h($j1)->{id_token} // '')->{nonce}, $n2, 'the nonce of a second request is its own');
     ok($r2->code == 400 && !h($j2)->{id_token}, 'the same code a second time: 400, no second ID token with the nonce');
     is(protected_status(h($j1)->{access_token}), 401, 'and the session of the first use is revoked');
+}
+
+# --- a nonce is echoed byte for byte, whatever text it is ----------------------------------
+for my $n ('n "quoted" <b>&amp; + = % / ?#', "caf\x{e9} \x{65e5}\x{672c} \x{1F600}", 'x' x 1000) {
+    my $g = oidc_signin(scope => 'openid', nonce => $n);
+    my (undef, $gj) = oidc_exchange($g);
+    my $got = claims_from(h($gj)->{id_token} // '')->{nonce};
+    is($got, $n, 'the nonce ' . (length $n > 40 ? 'of 1000 bytes' : 'with spaces, quotes, markup or non-ASCII') . ' comes back exactly');
+}
+
+# --- two requests at once in one browser: each ID token has its own nonce -------------------
+# (both consent pages open, confirmed in the other order; a code redeemed
+# with another request's verifier gives nothing)
+{
+    my (undef, undef, $fields) = register_user();
+    my $ua = browser();
+    web_sign_in($ua, @$fields{qw(email password)});
+    my %v = map { $_ => (pkce_pair())[0] } qw(a b c);
+    my %common = (client_id => 'example-app', redirect_uri => LOOPBACK_URI, response_type => 'code',
+                  scope => 'openid', code_challenge_method => 'S256');
+    my %page = map { $_ => get_page($ua, authorize_url(%common, state => $_, nonce => "nonce-$_",
+                                                       code_challenge => challenge_of($v{$_}))) } qw(a b c);
+    my %code;
+    for my $t (qw(b a c)) {
+        my $res = submit_form($ua, $page{$t}, continue_form($page{$t}->content));
+        my $hand = handoff_location($res);
+        my $link = $hand ? code_link(get_page($ua, $hand)->content, LOOPBACK_URI) : undef;
+        my $q = query_params($link // '');
+        $code{$t} = [$q->{state}, $q->{code} // 'none'];
+    }
+    my %nonce;
+    for my $t (qw(a b)) {
+        my (undef, $j) = token_post([grant_type => 'authorization_code', code => $code{$t}[1],
+                                     code_verifier => $v{$t}, redirect_uri => LOOPBACK_URI, client_id => 'example-app']);
+        $nonce{$t} = [$code{$t}[0], claims_from(h($j)->{id_token} // '')->{nonce}];
+    }
+    is_deeply($nonce{a}, ['a', 'nonce-a'], 'the first page, confirmed second: its own state and nonce');
+    is_deeply($nonce{b}, ['b', 'nonce-b'], 'the second page, confirmed first: its own state and nonce');
+    my ($cr, $cj) = token_post([grant_type => 'authorization_code', code => $code{c}[1],
+                                code_verifier => $v{a}, redirect_uri => LOOPBACK_URI, client_id => 'example-app']);
+    ok($cr->code == 400 && !h($cj)->{id_token}, "a code redeemed with another request's verifier: 400, no ID token");
+    (undef, $cj) = token_post([grant_type => 'authorization_code', code => $code{c}[1],
+                               code_verifier => $v{c}, redirect_uri => LOOPBACK_URI, client_id => 'example-app']);
+    ok(!h($cj)->{id_token}, 'and that try used the code up: no ID token with nonce-c afterwards');
+}
+
+# --- DeskAuthIDTokenTTL 120 (the deskauth_passkey_strict server of the suite) ---------------------
+{
+    my $old = Apache::TestRequest::module();
+    Apache::TestRequest::module('deskauth_passkey_strict');
+    my $g = oidc_signin(scope => 'openid');
+    my ($gr, $gj) = oidc_exchange($g);
+    my $gid = claims_from(h($gj)->{id_token} // '');
+    is($gr->code, 200, 'the code exchange on the server with DeskAuthIDTokenTTL 120') or diag($gr->as_string);
+    is(($gid->{exp} // 0) - ($gid->{iat} // 0), 120, 'its ID token lives 120 s');
+    my (undef, $rj) = oidc_refresh('example-app', h($gj)->{refresh_token});
+    my $rid2 = claims_from(h($rj)->{id_token} // '');
+    is(($rid2->{exp} // 0) - ($rid2->{iat} // 0), 120, 'the ID token of a refresh lives 120 s too');
+    isnt(claims_from(h($gj)->{access_token} // '')->{exp} - claims_from(h($gj)->{access_token} // '')->{iat}, 120,
+         'the access token keeps its own lifetime');
+    Apache::TestRequest::module($old // 'default');
 }
 
 # --- the website's own tokens -----------------------------------------------------------------

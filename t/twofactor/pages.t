@@ -4,7 +4,7 @@
 # then asks for a code after the password, without a session cookie before
 # it (second step skipped: nothing protected opens), and a pending desktop
 # hand-off (PKCE) survives the second step: the app gets its code, and its
-# tokens say amr ["pwd","otp","mfa"].
+# tokens (and ID token: scope and nonce kept) say amr ["pwd","otp","mfa"].
 use strict;
 use warnings;
 use FindBin;
@@ -16,7 +16,7 @@ use DeskAuthForge qw(jwt_decode);
 use DeskAuthTotp qw(have_oathtool totp_code);
 
 plan skip_all => 'needs oathtool (tools/deps --test)' unless have_oathtool();
-plan tests => 27;
+plan tests => 27 + 1;
 
 my ($reg, $regj, $fields) = register_user();
 my ($email, $password) = @$fields{qw(email password)};
@@ -69,7 +69,7 @@ my ($verifier, $challenge) = pkce_pair();
 my $app = browser();
 my $page = get_page($app, authorize_url(client_id => 'example-app', redirect_uri => $URI,
                     response_type => 'code', state => 's2', code_challenge => $challenge,
-                    code_challenge_method => 'S256'));
+                    code_challenge_method => 'S256', scope => 'openid email', nonce => 'n-2fa'));
 $r = sign_in($app, $page, $email, $password);
 is($r->code, 200, 'the right password: the code page (200), no redirect yet');
 like($r->content, qr/Two-step sign-in/, 'asks for the code');
@@ -93,3 +93,8 @@ my ($tr, $tj) = token_post([grant_type => 'authorization_code', code => query_pa
                             client_id => 'example-app']);
 is($tr->code, 200, 'the app redeems the code');
 is(amr_of($tj->{access_token} // ''), 'pwd otp mfa', "the app's token says amr pwd otp mfa");
+my $idc = eval { (jwt_decode($tj->{id_token} // ''))[1] } || {};
+ok(amr_of($tj->{id_token} // '') eq 'pwd otp mfa' && ($idc->{nonce} // '') eq 'n-2fa' && ($idc->{email} // '') eq $email
+   && ($tj->{scope} // '') eq 'openid email',
+   'the OpenID Connect request survives the second step: its ID token has amr pwd otp mfa, the nonce and the email scope')
+    or diag(explain($idc), $tj->{scope} // 'no scope');
