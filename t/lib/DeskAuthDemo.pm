@@ -1,0 +1,176 @@
+package DeskAuthDemo;
+# The demo of the README (tools/demo) as the quickstarts' server: the
+# configuration `tools/demo config` writes (conf/deskauth.conf, the
+# examples' clients from examples/clients.conf, SQLite, http://localhost),
+# in a temporary directory, on a free port, started in the foreground in a
+# process group of its own and stopped in END. Used by t/quickstart/*.t,
+# which run the examples exactly as docs/quickstart-*.md shows, with
+# http://localhost:PORT in place of http://localhost:8080.
+#
+#   my $demo = DeskAuthDemo->start or plan skip_all => DeskAuthDemo::why();
+#   my $p = $demo->person;                    # { ua, email, password }, signed in
+#   my $link = $demo->browser_sign_in($url, $p);   # the app link of the hand-off page
+#   $demo->approve_device($p, 'WDJB-MJHT', 'allow');
+use strict;
+use warnings;
+
+use DeskAuthOAuth qw(forms password_form continue_form code_link attrs_of);
+use DeskAuthServer ();
+use File::Path qw(remove_tree);
+use File::Spec;
+use File::Temp qw(tempdir);
+use HTTP::Request ();
+use HTTP::Request::Common ();
+use JSON::PP ();
+use LWP::UserAgent ();
+use POSIX ();
+use Time::HiRes ();
+use URI ();
+
+my $JSON = JSON::PP->new->utf8->canonical;
+my (@demos, $why);
+my $owner_pid = $$;
+
+sub why { return $why // '' }
+
+# Write the demo's configuration with tools/demo config and start httpd;
+# the object once GET /auth/login answers 200 (within 20 s), else undef
+# (why() says what went wrong).
+sub start {
+    my ($class) = @_;
+    my $top = DeskAuthServer::top_dir();
+    my $self = bless { port => DeskAuthServer::free_port(),
+                       dir => tempdir('deskauth-demo-XXXXXX', TMPDIR => 1) }, $class;
+    push @demos, $self;
+    $self->{base} = "http://localhost:$self->{port}";
+    local $ENV{DESKAUTH_DEMO_DIR} = $self->{dir};
+    local $ENV{DESKAUTH_DEMO_PORT} = $self->{port};
+    my $out = `"$top/tools/demo" config 2>&1`;
+    if ($?) { $why = "tools/demo config: $out"; return undef }
+    $self->{conf} = "$self->{dir}/httpd.conf";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        POSIX::setsid();
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', "$self->{dir}/logs/stdout.log";
+        open STDERR, '>&', \*STDOUT;
+        exec { DeskAuthServer::httpd() } DeskAuthServer::httpd(), '-DFOREGROUND', '-f', $self->{conf}
+            or POSIX::_exit(127);
+    }
+    $self->{pid} = $pid;
+    my $ua = LWP::UserAgent->new(timeout => 3, keep_alive => 0);
+    my $end = Time::HiRes::time() + 20;
+    while (Time::HiRes::time() < $end) {
+        last if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        return $self if $ua->get($self->url('/auth/login'))->code == 200;
+        Time::HiRes::sleep(0.1);
+    }
+    $why = "the demo did not start:\n" . DeskAuthServer::slurp("$self->{dir}/logs/stdout.log")
+         . DeskAuthServer::slurp("$self->{dir}/logs/error_log");
+    return undef;
+}
+
+sub base { $_[0]{base} }
+sub port { $_[0]{port} }
+sub conf { $_[0]{conf} }
+sub url  { my ($self, $path) = @_; return $self->{base} . $path }
+sub error_log { my ($self) = @_; return DeskAuthServer::slurp("$self->{dir}/logs/error_log") }
+
+# A browser of its own: cookies, no redirects followed, pages wanted.
+sub browser {
+    my $ua = LWP::UserAgent->new(cookie_jar => {}, requests_redirectable => [],
+                                 agent => 'DeskAuthDemo-browser', timeout => 30);
+    $ua->default_header(Accept => 'text/html');
+    return $ua;
+}
+
+# A new account (JSON sign-up, which also signs this browser in):
+# { ua, email, password, res }.
+sub person {
+    my ($self) = @_;
+    my $p = { ua => browser(), password => 'correct horse 1',
+              email => sprintf('qs%dp%dn%d@example.com', time, $$, ++$self->{people}) };
+    $p->{res} = $p->{ua}->request(HTTP::Request->new(POST => $self->url('/auth/register'),
+        ['Content-Type' => 'application/json', Accept => 'application/json'],
+        $JSON->encode({ email => $p->{email}, password => $p->{password},
+                        firstName => 'Ada', lastName => 'Lovelace' })));
+    return $p;
+}
+
+# Submit FORM of PAGE (an HTTP::Response) as a browser does, FILL added.
+sub submit {
+    my ($self, $ua, $page, $form, %fill) = @_;
+    my %data = map { $_ => $form->{value}{$_} }
+               grep { $form->{type}{$_} ne 'submit' } keys %{ $form->{value} };
+    @data{keys %fill} = values %fill;
+    my $action = URI->new_abs($form->{action} // '', $page->request->uri);
+    return $ua->post($action, [%data], Origin => $self->{base});
+}
+
+# Follow 303s (GET) from RES within this server; the last response.
+sub follow {
+    my ($self, $ua, $res) = @_;
+    for (1 .. 5) {
+        last unless $res->code == 303 || $res->code == 302;
+        my $to = URI->new_abs($res->header('Location') // '', $res->request->uri);
+        last unless index("$to", $self->{base}) == 0;
+        $res = $ua->get($to);
+    }
+    return $res;
+}
+
+# A person in a fresh browser opens AUTH_URL (the app's authorization
+# request), signs in with the form (or presses Continue), and lands on the
+# hand-off page. Returns (the app link "REDIRECT_URI?code=..." of that page
+# or undef, the last page).
+sub browser_sign_in {
+    my ($self, $auth_url, $p, $redirect_uri) = @_;
+    my $ua = browser();
+    my $page = $ua->get($auth_url);
+    my $form = password_form($page->content);
+    my $res = $form ? $self->submit($ua, $page, $form, email => $p->{email}, password => $p->{password})
+            : (continue_form($page->content) ? $self->submit($ua, $page, continue_form($page->content))
+               : $page);
+    $res = $self->follow($ua, $res);
+    return (code_link($res->content, $redirect_uri), $res);
+}
+
+# The signed-in person P types USER_CODE and presses DECISION (allow or
+# deny) on the device pages; the response to the approval POST.
+sub approve_device {
+    my ($self, $p, $user_code, $decision) = @_;
+    my $page = $p->{ua}->get($self->url("/auth/device?user_code=$user_code"));
+    my @forms = grep { ($_->{action} // '') =~ m{/auth/device} } forms($page->content);
+    my ($typed) = grep { exists $_->{value}{user_code} } @forms;
+    return $page unless $typed;
+    my $confirm = $self->follow($p->{ua}, $self->submit($p->{ua}, $page, $typed, user_code => $user_code));
+    my ($approve) = grep { exists $_->{value}{decision} || ($_->{action} // '') =~ /approve/ }
+                    forms($confirm->content);
+    return $confirm unless $approve;
+    return $self->submit($p->{ua}, $confirm, $approve, decision => $decision);
+}
+
+sub stop {
+    my ($self) = @_;
+    my $pid = delete $self->{pid} or return;
+    kill 'TERM', -$pid;
+    my $end = Time::HiRes::time() + 10;
+    while (Time::HiRes::time() < $end) {
+        return if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        Time::HiRes::sleep(0.1);
+    }
+    kill 'KILL', -$pid;
+    waitpid $pid, 0;
+}
+
+END {
+    if ($$ == $owner_pid) {
+        local $?;
+        for my $d (@demos) {
+            $d->stop;
+            remove_tree($d->{dir}) if $d->{dir} && -d $d->{dir} && !$ENV{DESKAUTH_TEST_KEEP};
+        }
+    }
+}
+
+1;
