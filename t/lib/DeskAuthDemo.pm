@@ -150,6 +150,80 @@ sub approve_device {
     return $self->submit($p->{ua}, $confirm, $approve, decision => $decision);
 }
 
+# --- the quickstarts' commands ----------------------------------------------------------
+
+# The command line of DOC (a path under the top directory) that matches RE,
+# with the demo's URL http://localhost:8080 replaced by this demo's base.
+# undef when the document has no such line.
+sub doc_command {
+    my ($self, $doc, $re) = @_;
+    my $text = DeskAuthServer::slurp(DeskAuthServer::top_dir() . "/$doc");
+    my ($line) = grep { $_ =~ $re } split /\n/, $text;
+    return undef unless defined $line;
+    $line =~ s/^\s*(?:\$\s+)?//;
+    $line =~ s{http://localhost:8080}{$self->{base}}g;
+    return $line;
+}
+
+# Start COMMAND (a shell command line, run by sh in the top directory, with
+# ENV added to the environment): { pid, out (file of its stdout), err (its
+# stderr handle), said (stderr read so far) }.
+sub run_command {
+    my ($self, $command, %env) = @_;
+    my $out = File::Temp->new;
+    my $err_rd;
+    pipe($err_rd, my $err_wr) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        close $err_rd;
+        chdir DeskAuthServer::top_dir() or POSIX::_exit(126);
+        @ENV{keys %env} = values %env;
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', $out->filename or POSIX::_exit(126);
+        open STDERR, '>&', $err_wr or POSIX::_exit(126);
+        exec '/bin/sh', '-c', "exec $command" or POSIX::_exit(127);
+    }
+    close $err_wr;
+    return { pid => $pid, out => $out, err => $err_rd, said => '' };
+}
+
+# Read RUN's stderr until a line matches RE (or it ends, or SECONDS pass);
+# the captures of RE (empty list when it never matched).
+sub read_until {
+    my ($self, $run, $re, $seconds) = @_;
+    my @found;
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm($seconds // 30);
+        while (my $line = readline $run->{err}) {
+            $run->{said} .= $line;
+            last if @found = $line =~ $re;
+        }
+        alarm 0;
+        1;
+    } or alarm 0;
+    return @found;
+}
+
+# Wait for RUN to end (killed after SECONDS); (exit status, stdout, all of stderr).
+sub finish {
+    my ($self, $run, $seconds) = @_;
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm($seconds // 60);
+        while (my $line = readline $run->{err}) { $run->{said} .= $line }
+        waitpid $run->{pid}, 0;
+        alarm 0;
+        1;
+    } or do {
+        alarm 0;
+        kill 'TERM', $run->{pid};
+        waitpid $run->{pid}, 0;
+        $run->{said} .= "(killed after $seconds s)\n";
+    };
+    return ($? >> 8, DeskAuthServer::slurp($run->{out}->filename), $run->{said});
+}
+
 sub stop {
     my ($self) = @_;
     my $pid = delete $self->{pid} or return;
