@@ -22,7 +22,7 @@
 
 const http = require('node:http');
 const os = require('node:os');
-const { Issuer, generators, errors } = require('openid-client');
+const { Issuer, custom, generators, errors } = require('openid-client');
 
 const CONNECTION_FILE_GRANT = 'urn:deskauth:connection-file';
 const SCOPE = 'openid profile email';
@@ -95,6 +95,9 @@ class DeskAuthClient {
         token_endpoint_auth_method: 'none',          // a public client: no secret
         id_token_signed_response_alg: issuer.metadata.id_token_signing_alg_values_supported[0],
       });
+      // A computer's clock may be a little off: accept ID token times
+      // within 60 s, the leeway the server allows for its own tokens.
+      this.oidc[custom.clock_tolerance] = 60;
     }
     return this.oidc;
   }
