@@ -43,18 +43,34 @@ for my $f (@files) {
 }
 ok(!@outside, 'no pointer to a specification outside the repository') or diag(join "\n", @outside);
 
-# Markdown links to files of the repository.
+# The anchors of a Markdown file's headings, as GitHub makes them.
+sub anchors {
+    my ($text) = @_;
+    my %a;
+    for my $h ($text =~ /^#+\s+(.+?)\s*$/mg) {
+        (my $slug = lc $h) =~ s/[^\w\- ]//g;
+        $slug =~ tr/ /-/;
+        $a{$slug} = 1;
+    }
+    return \%a;
+}
+
+# Markdown links to files of the repository, and to their headings.
 my @broken;
 for my $f (grep { /\.md\z/ || m{(?:^|/)README\z} } @files) {
     my $text = slurp($f);
     (my $dir = $f) =~ s{[^/]*\z}{};
-    while ($text =~ /\]\(([^)\s#]+)(?:#[^)]*)?\)/g) {
-        my $target = $1;
+    while ($text =~ /\]\(([^)\s#]*)(?:#([^)\s]*))?\)/g) {
+        my ($target, $anchor) = ($1, $2);
         next if $target =~ m{^[a-z][a-z0-9+.-]*:}i;
-        push @broken, "$f: ($target)" unless -e "$top/$dir$target";
+        my $path = length $target ? "$dir$target" : $f;
+        if (!-e "$top/$path") { push @broken, "$f: ($target)"; next }
+        next unless defined $anchor && $path =~ /\.md\z/;
+        push @broken, "$f: ($target#$anchor)" unless anchors(slurp($path))->{$anchor};
     }
 }
-ok(!@broken, 'every Markdown link to a file of the repository leads to one') or diag(join "\n", @broken);
+ok(!@broken, 'every Markdown link to a file of the repository (and its heading) leads to one')
+    or diag(join "\n", @broken);
 
 # Code blocks that say where they come from.
 my @quickstarts = sort grep { m{^docs/quickstart-[\w-]+\.md\z} } @files;
