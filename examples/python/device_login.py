@@ -51,6 +51,10 @@ def poll(client, meta, codes):
     """The token response once approved; SystemExit when denied or expired."""
     interval = codes.get('interval', 5)
     while True:
+        # A server closes a kept-alive connection after a few idle seconds
+        # (Apache: KeepAliveTimeout 5, as long as the interval), maybe just
+        # as the next poll reuses it: each poll takes a new connection.
+        client.close()
         time.sleep(interval)
         try:
             return client.fetch_token(meta['token_endpoint'], grant_type=DEVICE_GRANT,

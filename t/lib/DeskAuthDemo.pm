@@ -76,6 +76,20 @@ sub conf { $_[0]{conf} }
 sub url  { my ($self, $path) = @_; return $self->{base} . $path }
 sub error_log { my ($self) = @_; return DeskAuthServer::slurp("$self->{dir}/logs/error_log") }
 
+# Lines of the demo's error log that show a crashed child or a fatal error.
+sub crash_lines {
+    my ($self) = @_;
+    return grep { /exit signal|Segmentation fault|AddressSanitizer|runtime error:|\bcore dumped\b|\[(?:[a-z_]+:)?(?:emerg|alert|crit)\]/ }
+           split /\n/, $self->error_log;
+}
+
+# Which of SECRETS (tokens, codes, passwords) appear in the demo's logs.
+sub leaked {
+    my ($self, @secrets) = @_;
+    my $logs = $self->error_log . DeskAuthServer::slurp("$self->{dir}/logs/access_log");
+    return grep { defined && length && index($logs, $_) >= 0 } @secrets;
+}
+
 # A browser of its own: cookies, no redirects followed, pages wanted.
 sub browser {
     my $ua = LWP::UserAgent->new(cookie_jar => {}, requests_redirectable => [],

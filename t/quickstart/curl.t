@@ -16,7 +16,7 @@ use JSON::PP ();
 my $DOC = 'docs/quickstart-curl.md';
 plan skip_all => 'needs ' . join(', ', DeskAuthServer::missing()) if DeskAuthServer::missing();
 plan skip_all => 'needs curl (tools/deps --test installs it)' if system('command -v curl >/dev/null 2>&1');
-plan tests => 14;
+plan tests => 16;
 
 my $demo = DeskAuthDemo->start or BAIL_OUT(DeskAuthDemo::why());
 my $base = $demo->base;
@@ -61,3 +61,7 @@ my ($s4, $out4, $err4) = $demo->finish($again, 60);
 is($s4, 1, 'device-login exits 1');
 like($err4, qr/device-login: denied/, 'and says it was denied');
 is($out4, '', 'and prints no token');
+
+is_deeply([$demo->crash_lines], [], 'no child crashed');
+is_deeply([$demo->leaked(@$tokens{qw(access_token refresh_token)}, @$pair{qw(access_token refresh_token)},
+                         $p->{password})], [], 'no token and no password in the demo\'s logs');

@@ -25,7 +25,7 @@ my ($client_id) = $main_js =~ /^\s*clientId:\s*'([^']+)'/m;
 my ($scheme_uri) = $main_js =~ /^\s*redirectUri:\s*'([^']+)'/m;
 my ($loopback_path) = $main_js =~ /^\s*loopbackPath:\s*'([^']+)'/m;
 
-plan tests => 12;
+plan tests => 13;
 
 ok($client_id && $scheme_uri && $loopback_path,
    'main.js names its client id, custom-scheme redirect URI and loopback path')
@@ -63,3 +63,4 @@ for my $redirect ($scheme_uri, "http://127.0.0.1:49152$loopback_path") {
 my $stranger = authorize('com.example.unknown', $scheme_uri);
 is($stranger->code, 400, 'an unregistered client id is refused (400)');
 like($stranger->decoded_content, qr/This app is not registered/, '... with "This app is not registered"');
+is_deeply([$demo->crash_lines], [], 'no child crashed');

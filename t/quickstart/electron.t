@@ -25,5 +25,6 @@ my $demo = DeskAuthDemo->start or BAIL_OUT(DeskAuthDemo::why());
 # require('openid-client') in examples/electron/ finds t/browser's copy.
 local $ENV{NODE_PATH} = "$DeskAuthNode::DIR/node_modules";
 my @runs = (DeskAuthNode::run_script('electron_client', $demo->base));
-plan tests => DeskAuthNode::count(@runs);
+plan tests => DeskAuthNode::count(@runs) + 1;
 DeskAuthNode::report(@runs);
+is_deeply([$demo->crash_lines], [], 'no child of the demo crashed');

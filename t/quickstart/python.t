@@ -25,7 +25,7 @@ my $DOC = 'docs/quickstart-python.md';
 my ($python) = grep { !system("$_ -c 'import authlib, requests' >/dev/null 2>&1") } 'python3', '/usr/bin/python3';
 plan skip_all => 'needs ' . join(', ', DeskAuthServer::missing()) if DeskAuthServer::missing();
 plan skip_all => 'needs python3-authlib and python3-requests (tools/deps --test installs them)' unless $python;
-plan tests => 21;
+plan tests => 23;
 
 my $demo = DeskAuthDemo->start or BAIL_OUT(DeskAuthDemo::why());
 my $base = $demo->base;
@@ -123,3 +123,8 @@ $demo->approve_device($signed_in, $code2 // 'none', 'deny');
 my ($s5, $o5, $e5) = $demo->finish($dev2, 60);
 ok($s5 == 1 && $e5 =~ /device_login\.py: denied/ && $o5 eq '', 'denied: exit 1, "denied", no token')
     or diag("status $s5\n$e5");
+
+is_deeply([$demo->crash_lines], [], 'no child crashed');
+is_deeply([$demo->leaked(@$tokens{qw(access_token refresh_token id_token)}, $r2->{refresh_token},
+                         $p->{password})],
+          [], 'no token and no password in the demo\'s logs');
