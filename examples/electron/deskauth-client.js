@@ -1,10 +1,16 @@
 'use strict';
 /*
- * deskauth-client.js: the OAuth 2.0 part of the example, in plain Node.js
- * (no Electron import), so that it can be read, reused and tried on its own.
+ * deskauth-client.js: the sign-in part of the example, in plain Node.js (no
+ * Electron import), built on openid-client (npm), so that it can be read,
+ * reused and tried on its own. The test suite runs this very file from
+ * Node against the demo's configuration (t/quickstart/electron.t), with a
+ * headless browser in the person's place.
  *
- *   - authorization code + PKCE S256 (RFC 6749, RFC 7636, RFC 8252)
- *   - custom-scheme redirect or loopback redirect on 127.0.0.1, any port
+ *   - discovery: every endpoint from /.well-known/openid-configuration
+ *   - authorization code + PKCE S256, state and nonce (RFC 8252 for native
+ *     apps), with a custom-scheme redirect or a loopback redirect on
+ *     127.0.0.1, any port; openid-client checks state, iss (RFC 9207) and
+ *     the ID token (signature against the site's keys, iss, aud, nonce)
  *   - refresh with rotation: the stored refresh token is replaced every time
  *   - redeeming a one-time connection file (token.json)
  *   - RFC 7009 revocation on sign-out
@@ -12,26 +18,15 @@
  * The refresh token is persisted through a `store` object supplied by the
  * caller ({ load(), save(token), clear() }); main.js gives one that encrypts
  * with Electron's safeStorage. The access token is kept in memory only.
- *
- * mod_deskauth endpoints used (default URLs of conf/deskauth.conf):
- *   GET  /auth/login                      authorization endpoint (browser)
- *   POST /auth/token                      code, refresh, connection file
- *   POST /auth/revoke                     RFC 7009
- *   GET  /api/auth/profile                profile (Bearer)
  */
 
-const crypto = require('node:crypto');
 const http = require('node:http');
 const os = require('node:os');
+const { Issuer, custom, generators, errors } = require('openid-client');
 
 const CONNECTION_FILE_GRANT = 'urn:deskauth:connection-file';
-
-const DEFAULT_PATHS = {
-  authorize: '/auth/login',
-  token: '/auth/token',
-  revoke: '/auth/revoke',
-  profile: '/api/auth/profile',
-};
+const SCOPE = 'openid profile email';
+const PROFILE_PATH = '/api/auth/profile';
 
 class DeskAuthError extends Error {
   constructor(message, { status = 0, error = '', signedOut = false } = {}) {
@@ -43,39 +38,27 @@ class DeskAuthError extends Error {
   }
 }
 
-/* ---- small helpers ------------------------------------------------------ */
-
-function randomUrlSafe(bytes) {
-  return crypto.randomBytes(bytes).toString('base64url');
-}
-
-/* RFC 7636 §4.1/§4.2: a 43-character verifier (32 random bytes) and its
- * S256 challenge. "plain" is refused by mod_deskauth anyway. */
-function createPkce() {
-  const verifier = randomUrlSafe(32);
-  const challenge = crypto.createHash('sha256').update(verifier, 'ascii').digest('base64url');
-  return { verifier, challenge, method: 'S256' };
-}
-
-/* Constant-time comparison of two strings (for `state`). */
-function sameString(a, b) {
-  if (typeof a !== 'string' || typeof b !== 'string') return false;
-  const ha = crypto.createHash('sha256').update(a).digest();
-  const hb = crypto.createHash('sha256').update(b).digest();
-  return crypto.timingSafeEqual(ha, hb);
-}
-
 /* The device name shown in the person's list of connected devices. The
  * server ignores a name over 100 characters or with control characters. */
 function deviceName() {
   return os.hostname().replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 100) || 'Desktop';
 }
 
-function originOf(url) {
-  return new URL(url).origin;
+/* An error of openid-client (OPError: the server's `error`; RPError: a
+ * check of the library failed) as a DeskAuthError. */
+function fromLibrary(err, { refreshing = false } = {}) {
+  if (err instanceof errors.OPError) {
+    return new DeskAuthError(err.error_description || err.error, {
+      status: err.response ? err.response.statusCode : 0,
+      error: err.error,
+      signedOut: refreshing && err.error === 'invalid_grant',
+    });
+  }
+  if (err instanceof errors.RPError) {
+    return new DeskAuthError(`The answer of the server was refused: ${err.message}`, { error: 'rp_check' });
+  }
+  return err;
 }
-
-/* ---- the client ---------------------------------------------------------- */
 
 class DeskAuthClient {
   /**
@@ -85,8 +68,6 @@ class DeskAuthClient {
    * @param {string} opts.redirectUri the custom-scheme redirect URI, e.g. "com.example.desk:/oauth2redirect"
    * @param {string} [opts.loopbackPath] path of the registered loopback URI ("/callback")
    * @param {object} opts.store       { load(): string|null, save(token), clear() }
-   * @param {object} [opts.paths]     endpoint paths if the admin mounted them elsewhere
-   * @param {function} [opts.fetch]   fetch implementation (default: global fetch)
    */
   constructor(opts) {
     this.server = opts.server.replace(/\/+$/, '');
@@ -94,8 +75,7 @@ class DeskAuthClient {
     this.redirectUri = opts.redirectUri;
     this.loopbackPath = opts.loopbackPath || '/callback';
     this.store = opts.store;
-    this.paths = { ...DEFAULT_PATHS, ...(opts.paths || {}) };
-    this.fetch = opts.fetch || globalThis.fetch;
+    this.oidc = null;              // openid-client's Client, after discovery
     this.pending = null;           // the one authorization request in flight
     this.access = null;            // { token, expiresAt }
     this.refreshing = null;        // single-flight refresh promise
@@ -104,38 +84,51 @@ class DeskAuthClient {
     }
   }
 
-  url(name) {
-    return this.server + this.paths[name];
+  /* ---- 0. discovery (once) ----------------------------------------------- */
+
+  /** openid-client's Client for this site, from its discovery document. */
+  async client() {
+    if (!this.oidc) {
+      const issuer = await Issuer.discover(`${this.server}/.well-known/openid-configuration`);
+      this.oidc = new issuer.Client({
+        client_id: this.clientId,
+        token_endpoint_auth_method: 'none',          // a public client: no secret
+        id_token_signed_response_alg: issuer.metadata.id_token_signing_alg_values_supported[0],
+      });
+      // A computer's clock may be a little off: accept ID token times
+      // within 60 s, the leeway the server allows for its own tokens.
+      this.oidc[custom.clock_tolerance] = 60;
+    }
+    return this.oidc;
   }
 
   /* ---- 1. the authorization request (opened in the system browser) ---- */
 
   /**
-   * Prepare a sign-in. Returns the URL to open with shell.openExternal().
-   * The PKCE verifier and the state stay in this process.
+   * Prepare a sign-in. Resolves to the URL to open with shell.openExternal().
+   * The PKCE verifier, state and nonce stay in this process.
    */
-  beginSignIn(redirectUri = this.redirectUri) {
-    const pkce = createPkce();
-    const state = randomUrlSafe(16);
-    const url = new URL(this.url('authorize'));
-    url.search = new URLSearchParams({
-      client_id: this.clientId,
-      redirect_uri: redirectUri,
-      response_type: 'code',
-      state,
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-      device_name: deviceName(),
-    }).toString();
+  async beginSignIn(redirectUri = this.redirectUri) {
+    const client = await this.client();
+    const verifier = generators.codeVerifier();
     this.pending = {
-      state,
-      verifier: pkce.verifier,
+      verifier,
+      state: generators.state(),
+      nonce: generators.nonce(),
       redirectUri,
       // The server's code lives 60 s after the hand-off page, but the person
       // may take a while to type a password: give up after 10 minutes.
       expiresAt: Date.now() + 10 * 60 * 1000,
     };
-    return url.toString();
+    return client.authorizationUrl({
+      redirect_uri: redirectUri,
+      scope: SCOPE,
+      state: this.pending.state,
+      nonce: this.pending.nonce,
+      code_challenge: generators.codeChallenge(verifier),
+      code_challenge_method: 'S256',
+      device_name: deviceName(),
+    });
   }
 
   /** Is this URL (from argv, open-url or the loopback server) our redirect? */
@@ -146,8 +139,8 @@ class DeskAuthClient {
 
   /**
    * The browser came back: `redirectUrl` is the full redirect
-   * (".../oauth2redirect?code=...&state=..."). Checks state, then
-   * exchanges the code. Resolves to the user object.
+   * (".../oauth2redirect?code=...&state=...&iss=..."). Exchanges the code;
+   * resolves to the user object.
    */
   async completeSignIn(redirectUrl) {
     const pending = this.pending;
@@ -158,29 +151,31 @@ class DeskAuthClient {
       this.pending = null;
       throw new DeskAuthError('The sign-in took too long: start again.');
     }
-    const params = new URL(redirectUrl).searchParams;
-    // RFC 6749 §10.12 / RFC 9700 §4.7: a redirect whose state is not ours is
-    // ignored (it is not an error of *our* request: keep waiting).
-    if (!sameString(params.get('state'), pending.state)) {
+    const client = await this.client();
+    const params = client.callbackParams(redirectUrl);
+    // A redirect whose state is not ours is ignored, and the sign-in in
+    // progress goes on: it is not an answer to *our* request.
+    if (params.state !== pending.state) {
       throw new DeskAuthError('Ignored a redirect that this app did not ask for (state mismatch).',
         { error: 'state_mismatch' });
     }
     this.pending = null;           // state and verifier are single use
-    if (params.get('error')) {
-      throw new DeskAuthError(`Sign-in refused: ${params.get('error_description') || params.get('error')}`,
-        { error: params.get('error') });
+    if (params.error) {
+      throw new DeskAuthError(`Sign-in refused: ${params.error_description || params.error}`,
+        { error: params.error });
     }
-    const code = params.get('code');
-    if (!code) {
-      throw new DeskAuthError('The redirect carried no code.');
+    let tokens;
+    try {
+      // Checks state and iss, exchanges the code with the verifier and the
+      // same redirect_uri (loopback: with its port), validates the ID token.
+      tokens = await client.callback(pending.redirectUri, params, {
+        state: pending.state, nonce: pending.nonce, code_verifier: pending.verifier,
+        response_type: 'code',
+      });
+    } catch (err) {
+      throw fromLibrary(err);
     }
-    return this.tokenRequest({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: pending.verifier,
-      redirect_uri: pending.redirectUri,   // exactly as sent (loopback: with its port)
-      client_id: this.clientId,
-    });
+    return this.keep(tokens);
   }
 
   /* ---- 2. loopback alternative (RFC 8252 §7.3) ------------------------- */
@@ -253,56 +248,46 @@ class DeskAuthClient {
     if (file.clientId !== this.clientId) {
       throw new DeskAuthError(`This connection file is for another app (${file.clientId}).`);
     }
+    const client = await this.client();
     // Never send anything to a server named by a file: only to ours.
-    for (const named of [file.server, file.tokenEndpoint]) {
-      let origin;
-      try {
-        origin = originOf(String(named));
-      } catch (e) {
-        throw new DeskAuthError('This is not a connection file (bad server URL).');
-      }
-      if (origin !== originOf(this.server)) {
-        throw new DeskAuthError(`This connection file is for another server (${origin}).`);
-      }
+    if (file.server !== this.server && file.server !== `${this.server}/`) {
+      throw new DeskAuthError(`This connection file is for another server (${file.server}).`);
+    }
+    if (file.tokenEndpoint !== client.issuer.metadata.token_endpoint) {
+      throw new DeskAuthError(`This connection file is for another server (${file.tokenEndpoint}).`);
     }
     if (file.expiresAt && Date.parse(file.expiresAt) < Date.now()) {
       throw new DeskAuthError('This connection file has expired: download a new one.');
     }
     // Not PKCE-bound: no code_verifier (the server refuses one for this grant).
-    return this.tokenRequest({
-      grant_type: CONNECTION_FILE_GRANT,
-      code: file.code,
-      client_id: this.clientId,
-    });
+    try {
+      return await this.keep(await client.grant({ grant_type: CONNECTION_FILE_GRANT, code: file.code }));
+    } catch (err) {
+      throw fromLibrary(err);
+    }
   }
 
-  /* ---- 4. token endpoint, refresh with rotation ------------------------ */
+  /* ---- 4. tokens: keep, refresh with rotation ---------------------------- */
 
-  async tokenRequest(form) {
-    const res = await this.post('token', form);
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      const invalidGrant = body.error === 'invalid_grant';
-      throw new DeskAuthError(body.error_description || body.message || `token endpoint: HTTP ${res.status}`,
-        { status: res.status, error: body.error || '', signedOut: invalidGrant && form.grant_type === 'refresh_token' });
-    }
-    if (!body.access_token || !body.refresh_token) {
+  /** Store a token response; resolves to its user object (or null). */
+  async keep(tokens) {
+    if (!tokens.access_token || !tokens.refresh_token) {
       throw new DeskAuthError('The token endpoint gave no tokens.');
     }
     // Rotation: the previous refresh token is dead from now on, so the new
     // one replaces it in storage *before* anything else happens.
-    await this.store.save(body.refresh_token);
+    await this.store.save(tokens.refresh_token);
     this.access = {
-      token: body.access_token,
-      expiresAt: Date.now() + (Number(body.expires_in) || 0) * 1000,
+      token: tokens.access_token,
+      expiresAt: Date.now() + (Number(tokens.expires_in) || 0) * 1000,
     };
-    return body.user || null;
+    return tokens.user || null;
   }
 
   /**
    * Refresh the access token. Only one refresh runs at a time: presenting
-   * the same refresh token twice counts as a replay and mod_deskauth then
-   * revokes the whole session (RFC 9700 §4.14.2).
+   * the same refresh token twice after its successor was used counts as a
+   * replay, and the server then revokes the whole session.
    */
   refresh() {
     if (!this.refreshing) {
@@ -312,12 +297,10 @@ class DeskAuthClient {
           throw new DeskAuthError('Not signed in.', { signedOut: true });
         }
         try {
-          return await this.tokenRequest({
-            grant_type: 'refresh_token',
-            refresh_token: token,
-            client_id: this.clientId,
-          });
-        } catch (err) {
+          const client = await this.client();
+          return await this.keep(await client.refresh(token));
+        } catch (e) {
+          const err = fromLibrary(e, { refreshing: true });
           if (err.signedOut) {
             await this.store.clear();     // revoked, expired or replayed
             this.access = null;
@@ -347,7 +330,7 @@ class DeskAuthClient {
   async apiGet(path) {
     for (let attempt = 0; attempt < 2; attempt++) {
       const token = await this.accessToken();
-      const res = await this.fetch(this.server + path, {
+      const res = await fetch(this.server + path, {
         headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
       });
       if (res.status === 401 && attempt === 0) {
@@ -366,7 +349,7 @@ class DeskAuthClient {
 
   /** {"success":true,"message":"Profile retrieved successfully","data":{"user":{...}}} */
   async profile() {
-    const body = await this.apiGet(this.paths.profile);
+    const body = await this.apiGet(PROFILE_PATH);
     return body.data && body.data.user;
   }
 
@@ -380,22 +363,11 @@ class DeskAuthClient {
     await this.store.clear();
     if (token) {
       try {
-        await this.post('revoke', { token, token_type_hint: 'refresh_token', client_id: this.clientId });
+        await (await this.client()).revoke(token, 'refresh_token');
       } catch (e) {
         // Offline: the local copy is gone; the session expires on its own.
       }
     }
-  }
-
-  post(name, form) {
-    return this.fetch(this.url(name), {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        Accept: 'application/json',
-      },
-      body: new URLSearchParams(form).toString(),
-    });
   }
 }
 
@@ -412,4 +384,4 @@ function answer(res, status, title, text) {
     + `<body style="font:16px system-ui;margin:3em;text-align:center"><h1>${esc(title)}</h1><p>${esc(text)}</p>`);
 }
 
-module.exports = { DeskAuthClient, DeskAuthError, createPkce, deviceName, CONNECTION_FILE_GRANT };
+module.exports = { DeskAuthClient, DeskAuthError, deviceName, CONNECTION_FILE_GRANT };

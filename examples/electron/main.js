@@ -2,7 +2,9 @@
 /*
  * Electron main process of the mod_deskauth example desktop app.
  *
- * An EXAMPLE: it is not run by the test suite. See README.md.
+ * An EXAMPLE. Electron cannot run in the test suite (no display), so
+ * the suite runs the sign-in part, deskauth-client.js, from Node instead
+ * (t/quickstart/electron.t). See README.md and docs/quickstart-electron.md.
  *
  * What it shows:
  *   - the custom URI scheme "com.example.desk:" registered with
@@ -32,8 +34,8 @@ const path = require('node:path');
 const { DeskAuthClient } = require('./deskauth-client');
 
 const CONFIG = {
-  // The site running mod_deskauth. https:// in production; a local demo
-  // (tools/demo in the module's repository) is http://127.0.0.1:8080.
+  // The site running mod_deskauth. https:// in production; the local demo
+  // (tools/demo in the module's repository) is http://localhost:8080.
   server: process.env.DESKAUTH_SERVER || 'https://www.example.com',
   clientId: 'com.example.desk',
   // RFC 8252 §7.1: a private-use scheme in reverse-domain form, one slash.
@@ -242,13 +244,13 @@ async function signIn(mode) {
   if (mode === 'loopback') {
     loopback = await client.startLoopback();
     const lb = loopback;
-    await openInBrowser(client.beginSignIn(lb.redirectUri));
+    await openInBrowser(await client.beginSignIn(lb.redirectUri));
     lb.result.then(showUser, (err) => { if (err.message !== 'Cancelled.') showError(err); })
       .finally(() => { if (loopback === lb) loopback = null; });
     return;
   }
   // Custom scheme: the answer arrives through open-url / second-instance.
-  await openInBrowser(client.beginSignIn(CONFIG.redirectUri));
+  await openInBrowser(await client.beginSignIn(CONFIG.redirectUri));
 }
 
 /* ---- IPC: the window asks, the main process does ---------------------------- */

@@ -9,7 +9,7 @@
 #include "da_oidc.h"
 
 /* The access token: Authorization: Bearer, or access_token in a form POST
- * body (RFC 6750 §2.2); never both (§2). NULL when none; *bad when the
+ * body (RFC 6750 §2.2); never both (RFC 6750 §2). NULL when none; *bad when the
  * request is malformed (the answer was sent, *bad is the status). */
 static const char *userinfo_token(request_rec *r, int *bad)
 {
