@@ -30,7 +30,7 @@ sub refresh_of { my ($json) = @_; return h(h($json)->{tokens})->{refreshToken} }
 sub true_bool  { my ($v) = @_; return JSON::PP::is_bool($v) && $v }
 sub false_bool { my ($v) = @_; return JSON::PP::is_bool($v) && !$v }
 
-# Is RES a STATUS with the exact §6.1 error body of CODE?
+# Is RES a STATUS with the exact JSON error body (docs/interface.md, Errors) of CODE?
 sub error_is {
     my ($res, $status, $code) = @_;
     my $j = DeskAuthOAuth::decode_json_or_undef($res->content);
@@ -63,12 +63,12 @@ is($ur->code, 201, 'setup: a USER registers');
     my ($res) = admin(GET => '/users', access_of($uj));
     is($res->code, 403, 'GET /auth/admin/users with a USER token is 403');
     like($res->header('Content-Type') // '', qr{^application/json\b}i, 'the 403 is JSON');
-    ok(error_is($res, 403, 'forbidden'), 'the 403 has the §6.1 shape with error "forbidden"') or diag($res->content);
+    ok(error_is($res, 403, 'forbidden'), 'the 403 has the JSON error shape with error "forbidden"') or diag($res->content);
     ($res) = json_req(GET => '/auth/admin/users', undef);
     is($res->code, 401, 'GET /auth/admin/users without a token is 401');
     like($res->header('WWW-Authenticate') // '', qr/^Bearer\b/i, 'the 401 asks for a Bearer token');
     ok(($res->header('Content-Type') // '') =~ m{^application/json\b}i && error_is($res, 401, 'unauthorized'),
-       'the 401 is JSON with the §6.1 shape and error "unauthorized" (the admin API is a JSON API)')
+       'the 401 is JSON with the error shape of docs/interface.md and error "unauthorized" (the admin API is a JSON API)')
         or diag(($res->header('Content-Type') // '') . ' ' . $res->content);
 }
 

@@ -1,7 +1,7 @@
 # Deactivating an account out of process, as another server or an admin's
 # shell would (interface.md, Sessions and sign-out "A deactivated account cannot sign in (403
-# account_disabled) and all its sessions stop working", §6.7 deskauthctl,
-# §6.6/§9 revocation: "immediate on the server that revoked it ... and within
+# account_disabled) and all its sessions stop working", Administration: deskauthctl;
+# docs/behaviour.md "Revocation and metadata": "immediate on the server that revoked it ... and within
 # DeskAuthSessionCacheTTL elsewhere"). Here deskauthctl is the "elsewhere": it
 # cannot drop the test server's session-validity cache, so an access token the
 # server has just accepted may keep working for up to DeskAuthSessionCacheTTL
@@ -33,7 +33,7 @@ sub cache_ttl {
 }
 my $TTL = cache_ttl();
 
-# Is RES a STATUS with the exact §6.1 error body of CODE?
+# Is RES a STATUS with the exact JSON error body (docs/interface.md, Errors) of CODE?
 sub error_is {
     my ($res, $status, $code) = @_;
     my $j = DeskAuthOAuth::decode_json_or_undef($res->content);

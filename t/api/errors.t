@@ -28,7 +28,7 @@ plan tests => 96;
 
 
 
-# Four assertions: status, JSON content type, the exact §6.1 shape, the code.
+# Four assertions: status, JSON content type, the exact JSON error shape of docs/interface.md, the code.
 sub error_ok {
     my ($res, $status, $code, $name) = @_;
     my $j = jbody($res);

@@ -1,4 +1,4 @@
-# interface.md, Sessions and sign-out "POST /auth/logout ends the current session", §5 (the session
+# interface.md, Sessions and sign-out "POST /auth/logout ends the current session", Tokens (the session
 # check of every token), docs/behaviour.md "Logout".
 use strict;
 use warnings;

@@ -1,4 +1,4 @@
-# interface.md, Profile and resume (without the resume), §5 (verification failures), §9 "Profile":
+# interface.md, Profile and resume (without the resume), Tokens "Verification" (verification failures):
 # GET / PATCH / PUT /api/auth/profile and /api/auth/profile-with-token.
 use strict;
 use warnings;

@@ -33,7 +33,7 @@ sub b64url_decode {
     return MIME::Base64::decode_base64($s);
 }
 
-# Three assertions: status, the exact §6.1 error shape, the error code.
+# Three assertions: status, the exact JSON error shape, the error code.
 sub error_ok {
     my ($res, $status, $code, $name) = @_;
     my $j = jbody($res);
@@ -86,7 +86,7 @@ is jtype($t->{expiresIn}), 'number', 'register_tokens_expiresIn_is_a_number';
 is $t->{expiresIn}, 900, 'register_tokens_expiresIn_is_900';
 is $t->{tokenType}, 'Bearer', 'register_tokens_tokenType_is_Bearer';
 
-# user object: every field of §6.1, right types
+# user object: every field of docs/interface.md "Sign-up and sign-in", right types
 my @missing = grep { !exists $u->{$_} } @USER_FIELDS;
 is_deeply \@missing, [], 'register_user_object_has_every_field_of_spec_6_1';
 is jtype($u->{id}), 'string', 'register_user_id_is_a_string';

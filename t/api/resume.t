@@ -42,7 +42,7 @@ sub json_raw_req {
     return raw_req($method, $path, $body, Accept => 'application/json', @h);
 }
 
-# Is RES the §6.1 error STATUS/CODE? One assertion; the body on failure.
+# Is RES the JSON error STATUS/CODE? One assertion; the body on failure.
 sub error_is {
     my ($res, $status, $code, $name) = @_;
     my $j = jbody($res);

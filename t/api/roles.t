@@ -1,6 +1,6 @@
-# Where a browser lands after signing in (docs/interface.md DeskAuthRoleHome, §9 "After a
+# Where a browser lands after signing in (docs/interface.md DeskAuthRoleHome: after a
 # browser sign-in with no app waiting, the person lands on DeskAuthRoleHome for
-# their role, else the profile page"; docs/behaviour.md "Form results").
+# their role, else the profile page; docs/behaviour.md "Form results").
 # t/conf/extra.conf.in: DeskAuthRoleHome EMPLOYER /employer/; USER has none.
 # A local `return` path (as /login-redirect/ sends with DeskAuthLoginRedirect on)
 # wins over the home; anything that is not a local path is ignored.

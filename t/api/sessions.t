@@ -1,6 +1,6 @@
 # Connected devices: GET/DELETE /auth/sessions and its page (interface.md, Sessions and sign-out "A
-# session's id in /auth/sessions is the sid of its tokens", §9 "Revocation is
-# immediate on the server that revoked it").
+# session's id in /auth/sessions is the sid of its tokens"; docs/behaviour.md
+# "Revocation and metadata": immediate on the server that revoked it).
 #
 # One person holds five sessions: the registration (web), a second JSON
 # sign-in (web), the browser of the PKCE hand-off (web, a form sign-in), the
@@ -37,7 +37,7 @@ sub utc_time {
     return eval { timegm($6, $5, $4, $3, $2 - 1, $1) };
 }
 
-# Is RES a STATUS with the exact §6.1 error body of CODE?
+# Is RES a STATUS with the exact JSON error body (docs/interface.md, Errors) of CODE?
 sub error_is {
     my ($res, $status, $code) = @_;
     my $j = decode_json_or_undef($res->content);

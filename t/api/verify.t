@@ -24,7 +24,7 @@ my @tokens_seen;
 
 sub path_of { my $u = URI->new(shift // ''); return $u->path_query }
 
-# Two assertions: status and the §6.1 error code.
+# Two assertions: status and the error code of the JSON error shape.
 sub error_is {
     my ($res, $json, $status, $code, $name) = @_;
     is $res->code, $status, "${name}_is_$status";

@@ -1,4 +1,4 @@
-# AuthType DeskAuth on ordinary locations (docs/interface.md directory context, §5,
+# AuthType DeskAuth on ordinary locations (docs/interface.md Tokens, in directory context,
 # docs/behaviour.md "Protected locations").
 use strict;
 use warnings;

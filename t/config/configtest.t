@@ -1,5 +1,5 @@
 # Bad configuration stops `httpd -t` (apachectl configtest) with a one-line
-# message naming the directive (docs/interface.md last paragraph, §9).
+# message naming the directive (docs/interface.md, docs/behaviour.md).
 use strict;
 use warnings;
 use FindBin;

@@ -1,5 +1,5 @@
 # The connection file token.json and the QR code (interface.md, Desktop hand-off "The
-# connection file holds its own one-time code", §5 codes; docs/behaviour.md
+# connection file holds its own one-time code", Tokens "Codes"; docs/behaviour.md
 # "Connection file and QR code"): POST /auth/callback action=file from the
 # profile page's "Connect a desktop app" or the hand-off page, redeemed with
 # grant_type=urn:deskauth:connection-file.

@@ -1,5 +1,5 @@
-# Refresh tokens at /auth/token (interface.md, Tokens "Refresh token", §6.2 step 5, §9
-# "/auth/token answers ..."; docs/behaviour.md "Desktop hand-off with PKCE";
+# Refresh tokens at /auth/token (interface.md, Tokens "Refresh token", Desktop hand-off
+# step 5 and the answers of /auth/token; docs/behaviour.md "Desktop hand-off with PKCE";
 # RFC 6749 §6, RFC 9700 §4.14.2): rotation on every use, reuse of a rotated
 # token revokes the whole session, the compatibility shapes for existing apps.
 use strict;
@@ -48,7 +48,7 @@ sub compat_ok {
        "$name: expiresIn 900 and tokenType \"Bearer\"");
 }
 
-# The §6.1 error shape, 401 unauthorized.
+# The JSON error shape, 401 unauthorized.
 sub compat_unauthorized {
     my ($res, $json, $name) = @_;
     my $j = h($json);

@@ -1,5 +1,5 @@
-# RFC 8414 metadata, the JWKS, and RFC 7009 revocation (interface.md, Handlers; Tokens; Desktop hand-off
-# step 6, §6.6; docs/behaviour.md "Revocation and metadata").
+# RFC 8414 metadata, the JWKS, and RFC 7009 revocation (interface.md, Handlers; Tokens; Desktop hand-off;
+# docs/behaviour.md "Revocation and metadata").
 use strict;
 use warnings;
 use FindBin;

@@ -1,5 +1,5 @@
-# Several servers (docs/interface.md "Several servers", §2 socache, §6.6 and §9
-# revocation timing): two extra httpd instances, A and B, share one database
+# Several servers (docs/interface.md Storage: the socache for several servers;
+# docs/behaviour.md "Revocation and metadata": revocation timing): two extra httpd instances, A and B, share one database
 # and one shared cache and behave as one site. The cache is memcached
 # (DeskAuthCache memcache:HOST:PORT, mod_socache_memcache) by default, Redis
 # (DeskAuthCache redis:HOST:PORT, mod_socache_redis) when DESKAUTH_MULTI_CACHE

@@ -1,8 +1,9 @@
 # The documentation stands alone and says what the code does:
-# - README, docs/, examples/, conf/, templates/, tools/ and the comments of
-#   src/ never point outside the repository: no SPEC.md, no bare
-#   "§N" section (a section sign follows the name of a published standard:
-#   "RFC 6749 §5.2", "WebAuthn §7.1", "OIDC Core §5.3");
+# - README, docs/, examples/, conf/, templates/, tools/, the comments of
+#   src/ and the tests of t/ (their comments and names) never point outside
+#   the repository: no SPEC file, no bare "§N" section (a section sign follows
+#   the name of a published standard: "RFC 6749 §5.2", "WebAuthn §7.1",
+#   "OIDC Core §5.3");
 # - every Markdown link to a file of the repository leads to one;
 # - every code block of docs/quickstart-*.md introduced by
 #   "<!-- from FILE -->" is a verbatim part of FILE (the code shown is the
@@ -19,19 +20,27 @@ my $top = "$FindBin::Bin/../..";
 sub slurp { my ($f) = @_; open my $fh, '<:raw', "$top/$f" or return undef; local $/; return scalar <$fh> }
 
 # The tracked text files under the given roots (relative to the top).
-my @files;
-File::Find::find({ no_chdir => 1, wanted => sub {
-    if (m{/(?:node_modules|\.git|\.libs|results|logs|state|keys|demo)\z}) { $File::Find::prune = 1; return }
-    return unless -f $_ && m{\.(?:md|html|c|h|js|mjs|py|pm|t|conf|in|sql|css|ac|am)\z|/(?:README|demo|test|deps|run|device-login)\z};
-    push @files, substr($_, length($top) + 1);
-} }, map { "$top/$_" } grep { -e "$top/$_" } qw(README docs examples conf templates tools src mod_deskauth.c));
-@files = sort @files;
+sub text_files {
+    my @found;
+    File::Find::find({ no_chdir => 1, wanted => sub {
+        if (m{/(?:node_modules|\.git|\.libs|\.deps|results|logs|state|keys|demo|screens)\z}) { $File::Find::prune = 1; return }
+        return unless -f $_ && m{\.(?:md|html|c|h|js|mjs|py|pm|t|conf|in|sql|css|ac|am)\z|/(?:README|demo|test|deps|run|device-login)\z};
+        # what Apache::Test generates in t/ (t/conf/*.conf from *.in, t/htdocs/index.html)
+        return if m{/t/conf/[^/]+\z} && !/\.in\z/ || m{/t/htdocs/index\.html\z};
+        push @found, substr($_, length($top) + 1);
+    } }, map { "$top/$_" } grep { -e "$top/$_" } @_);
+    return sort @found;
+}
+my @files = text_files(qw(README docs examples conf templates tools src mod_deskauth.c));
+# The tests: their comments and names point inside the repository too.
+my @tests = text_files('t');
+ok(@tests > 50 && grep({ $_ eq 't/quickstart/docs.t' } @tests), 't/ is scanned') or diag(scalar @tests);
 
 my $STANDARD = qr/(?:RFC\s*\d+|WebAuthn|OIDC\s+Core|OpenID\s+Connect\s+Core|Discovery|Core|RFC\s*\d+\s*\(\w+\)|CTAP2?|ASVS|BCP\s*\d+|draft-[\w-]+)/;
 my @outside;
-for my $f (@files) {
+for my $f (@files, @tests) {
     my $text = slurp($f) // next;
-    push @outside, "$f: names SPEC.md" if $text =~ /SPEC\.md|\bSPEC\s*§/;
+    push @outside, "$f: names the SPEC file" if $text =~ /SPEC\.md|\bSPEC\s*§/;
     # "RFC 6749 §5.1/§5.2", "WebAuthn §7.1 and §7.2": sections after one standard's name
     (my $flat = $text) =~ s/\s*\n\s*(?:\*|#|\/\/)?\s*/ /g;
     while ($flat =~ /§\s*(\d[\d.]*)/g) {

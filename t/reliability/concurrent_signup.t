@@ -1,5 +1,5 @@
 # Concurrent sign-ups (docs/interface.md "No data lost: concurrent sign-ups of the same
-# email produce exactly one account and 409s"; §2 emails unique
+# email produce exactly one account and 409s"; Storage: emails unique
 # case-insensitively), on the main test server. Twenty connections are opened
 # first and the twenty requests written back to back, so that the server has
 # them all in hand at once; then every answer is read.
@@ -84,7 +84,7 @@ sub signup_burst {
 
 sub count { my ($status, @r) = @_; return scalar grep { $_->{status} == $status } @r }
 sub conflict_ok { my (@r) = @_; return !grep { $_->{status} == 409 && (h($_->{json})->{error} // '') ne 'user_exists' } @r }
-# Every answer other than 201 a clear 409 user_exists or 503 unavailable (§6.1)?
+# Every answer other than 201 a clear 409 user_exists or 503 unavailable (the JSON error shape)?
 sub clear_refusals {
     my (@r) = @_;
     my %want = (409 => 'user_exists', 503 => 'unavailable');

@@ -1,6 +1,6 @@
 # A database outage (interface.md, Sign-up and sign-in "503 unavailable: database down — never a
-# crash, never a 200"; §8 "a database outage gives 503 and recovers by itself
-# when the database returns"), with PostgreSQL, the only driver where the
+# crash, never a 200"; and the module recovers by itself
+# when the database returns), with PostgreSQL, the only driver where the
 # database can go away under a running httpd: a throwaway cluster of its own
 # (tools/pg start), an httpd of its own on it (DBDriver pgsql), and
 # `tools/pg pause` (the cluster stops, its data stays) / `tools/pg resume`.
@@ -131,7 +131,7 @@ my $lost_signups  = 0;                      # sign-ups whose connection died wit
 my ($email0, $access0, $refresh0);          # the account of part 0 and its tokens
 
 # The code of a sign-in or sign-up answer, '503-not-unavailable' for a 503
-# without the §6.1 body.
+# without the JSON error body.
 sub code_of { my ($r, $j) = @_; return $r->code == 503 && !unavailable($r, $j) ? '503-not-unavailable' : $r->code }
 sub no_500 { my (@codes) = @_; return !grep { $_ ne '200' && $_ ne '201' && $_ ne '503' } @codes }
 

@@ -1,6 +1,6 @@
 # JSON bodies at their limits (interface.md, Sign-up and sign-in 413 payload_too_large "JSON: 64 KiB",
-# §8 "every parser ... nothing crashes a child; every rejection is a clear
-# 4xx"; docs/behaviour.md "JSON nested deeper than 16 levels, not an object,
+# every parser: nothing crashes a child, every rejection is a clear
+# 4xx; docs/behaviour.md "JSON nested deeper than 16 levels, not an object,
 # or malformed: 400 invalid_request"), on the main test server:
 #
 #   - size: 65,537 bytes is 413 (declared or chunked), 65,536 and 65,000 are not;
@@ -36,7 +36,7 @@ $SIG{PIPE} = 'IGNORE';
 sub h { my ($j) = @_; return ref $j eq 'HASH' ? $j : {} }
 sub show { my ($res) = @_; return $res->status_line . ' ' . substr($res->content // '', 0, 200) }
 
-# Is RES a STATUS with the §6.1 error body of CODE?
+# Is RES a STATUS with the JSON error body of CODE?
 sub error_is {
     my ($res, $json, $status, $code) = @_;
     return $res->code == $status && h($json)->{error} && h($json)->{error} eq $code
@@ -111,7 +111,7 @@ sub post_chunked {
 # --- 1. size --------------------------------------------------------------------------------------
 {
     my ($res, $json) = post_raw('/auth/login', padded_login($LIMIT + 1));
-    ok(error_is($res, $json, 413, 'payload_too_large'), 'a 65,537-byte JSON body is 413 payload_too_large (§6.1 shape)')
+    ok(error_is($res, $json, 413, 'payload_too_large'), 'a 65,537-byte JSON body is 413 payload_too_large (the JSON error shape)')
         or diag(show($res));
     ($res, $json) = post_raw('/auth/login', padded_login($LIMIT));
     ok(error_is($res, $json, 401, 'invalid_credentials'), 'a 65,536-byte one (exactly 64 KiB) is read and judged: 401, not 413')

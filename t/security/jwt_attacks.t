@@ -1,4 +1,4 @@
-# Forged and malformed access tokens (interface.md, Tokens "Verification", §9; RFC 8725).
+# Forged and malformed access tokens (interface.md, Tokens "Verification"; RFC 8725).
 # Each forgery differs from a token the module accepts (the control below)
 # in one point only, so a 401 here is caused by that point.
 use strict;

@@ -1,5 +1,5 @@
-# Open redirects at the authorization endpoint (interface.md, Desktop hand-off step 1, §6.3, §9
-# "Redirect URIs compare as exact strings"; RFC 6749 §3.1.2, RFC 8252 §7.3,
+# Open redirects at the authorization endpoint (interface.md, Desktop hand-off step 1:
+# redirect URIs compare as exact strings; RFC 6749 §3.1.2, RFC 8252 §7.3,
 # RFC 9700 §4.1): every redirect URI that is not exactly a registered one
 # (loopback: any valid port) gets a 400 error page, no Location, and the page
 # never links to it.

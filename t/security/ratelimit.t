@@ -1,7 +1,7 @@
-# Brute-force limits (docs/interface.md DeskAuthLoginLimit, §6.1 429 rate_limited, §9
-# "Rate limits count failures per account (email case-insensitive) and per
+# Brute-force limits (docs/interface.md DeskAuthLoginLimit, Errors 429 rate_limited;
+# docs/behaviour.md "Rate limits": failures count per account (email case-insensitive) and per
 # client IP as Apache sees it ... refused (429) attempts do not extend the
-# window"), on a server of its own: the main test server has huge limits.
+# window), on a server of its own: the main test server has huge limits.
 #
 #   DeskAuthLoginLimit 3 30      3 failed sign-ins per account, 12 per IP, in 30 s
 #   DeskAuthRegisterLimit 4 30   4 sign-ups per IP in 30 s (every attempt counts)
@@ -44,7 +44,7 @@ ok($srv->start, 'a server of its own starts with DeskAuthLoginLimit 3 30, DeskAu
 
 sub h { my ($j) = @_; return ref $j eq 'HASH' ? $j : {} }
 
-# The exact §6.1 error body with this code?
+# The exact JSON error body with this code?
 sub error_shape {
     my ($json, $code) = @_;
     my $j = h($json);
@@ -90,7 +90,7 @@ my ($t_first_refusal, $ra_first);
     my ($res, $json) = login($from, $acct{win}, $PW);
     $t_first_refusal = time;
     is($res->code, 429, 'the fourth attempt, with the RIGHT password, is 429') or diag(show($res));
-    ok(error_shape($json, 'rate_limited'), 'the 429 has the §6.1 shape with error "rate_limited"')
+    ok(error_shape($json, 'rate_limited'), 'the sign-in 429 has the JSON error shape with error "rate_limited"')
         or diag($res->content);
     like($res->header('Content-Type') // '', qr{^application/json\b}i, 'the 429 of the JSON API is JSON');
     ok(retry_after_ok($res), "the 429 has a numeric Retry-After between 1 and $WINDOW")
@@ -198,7 +198,7 @@ my ($t_first_refusal, $ra_first);
     my $fifth = email('signup');
     my ($res, $json) = $signup->($from, $fifth);
     is($res->code, 429, 'the fifth sign-up from that IP is 429') or diag(show($res));
-    ok(error_shape($json, 'rate_limited'), 'the 429 has the §6.1 shape with error "rate_limited"') or diag($res->content);
+    ok(error_shape($json, 'rate_limited'), 'the sign-up 429 has the JSON error shape with error "rate_limited"') or diag($res->content);
     ok(retry_after_ok($res), "with a numeric Retry-After between 1 and $WINDOW")
         or diag('Retry-After: ' . ($res->header('Retry-After') // 'none'));
     ($res) = login('127.0.0.19', $fifth, $PW);

@@ -1,5 +1,5 @@
 # SQL-looking input everywhere a client can put text (interface.md, Storage "every query is
-# parameterised", §8 "every rejection is a clear 4xx"): register, login,
+# parameterised"; every rejection is a clear 4xx): register, login,
 # profile PATCH, the admin search, /auth/token codes and refresh tokens, the
 # /auth/sessions/<id> path. Each value is stored and returned verbatim or
 # refused with a clear 4xx, never a 500 or a 503; afterwards registration and
@@ -28,7 +28,7 @@ sub show { my ($res) = @_; return $res->status_line . ' ' . substr($res->content
 sub access_of { my ($json) = @_; return h(h($json)->{tokens})->{accessToken} }
 sub role_of { my ($token) = @_; my (undef, $p) = jwt_decode($token // ''); return h($p)->{role} }
 
-# A 4xx with the §6.1 error body (or the RFC 6749 §5.2 one at /auth/token).
+# A 4xx with the JSON error body (or the RFC 6749 §5.2 one at /auth/token).
 sub clear_4xx {
     my ($res, $json) = @_;
     return $res->code >= 400 && $res->code < 500 && defined h($json)->{error} && !ref h($json)->{error};
