@@ -92,10 +92,9 @@ static int end_session_parse(request_rec *r, apr_table_t *params, da_end_session
         return refuse(r, "This app is not registered on this site.");
     }
     if (uri && (!e->client || !da_client_uri_ok(e->client, uri, 1))) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00505)
-                      "refused an unregistered post_logout_redirect_uri");
-        return refuse(r, "The app asked to be sent to an address this site does "
-                      "not know for it. Nothing was sent to it.");
+        return da_page_refuse_uri(r, "This sign-out request cannot be accepted",
+                                  "post_logout_redirect_uri",
+                                  e->client ? e->client->id : NULL, uri);
     }
     e->post_logout_uri = uri;
     e->state = apr_table_get(params, "state");

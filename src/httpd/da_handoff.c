@@ -56,37 +56,6 @@ static int refuse_app(request_rec *r, const char *message)
                          message);
 }
 
-/* A redirect URI as the log names it: without its query and fragment
- * (which may carry anything), at most 200 bytes (httpd escapes the
- * control characters and quotes of error log lines). */
-static const char *uri_for_log(request_rec *r, const char *uri)
-{
-    apr_size_t n = strcspn(uri, "?#");
-
-    return apr_pstrndup(r->pool, uri, n > 200 ? 200 : n);
-}
-
-/* A redirect URI this site does not know (for this client): the page
- * names it (escaped, at most 500 bytes) and the log too (uri_for_log);
- * nothing is sent to it. */
-static int refuse_uri(request_rec *r, const da_client_t *client, const char *uri)
-{
-    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, DA_LOGNO(00851)
-                  "refused the unregistered redirect URI %s%s%s%s",
-                  uri ? uri_for_log(r, uri) : "(none)", uri && strcspn(uri, "?#")
-                  < strlen(uri) ? " (query left out)" : "",
-                  client ? " for client " : "", client ? client->id : "");
-    return da_page_error_about(r, HTTP_BAD_REQUEST, "This app request cannot be accepted",
-                               apr_pstrcat(r->pool, "The app asked to be sent to an "
-                                           "address this site does not know",
-                                           client ? " for it" : "", ". Nothing was "
-                                           "sent to it. If you run this site, register "
-                                           "the address for the app, or fix the app.",
-                                           NULL),
-                               "The address the app asked for:",
-                               uri ? apr_pstrndup(r->pool, uri, 500) : "(none)");
-}
-
 int da_handoff_parse(request_rec *r, apr_table_t *params, da_handoff_t **out)
 {
     da_srv_conf_t *c = da_srv(r->server);
@@ -119,7 +88,8 @@ int da_handoff_parse(request_rec *r, apr_table_t *params, da_handoff_t **out)
          * registered with token-redirect=on. */
         h->client = da_client_by_redirect(c, legacy);
         if (!h->client) {
-            return refuse_uri(r, NULL, legacy);
+            return da_page_refuse_uri(r, "This app request cannot be accepted", "redirect URI",
+                                      NULL, legacy);
         }
         if (!h->client->token_redirect) {
             return refuse_app(r, apr_psprintf(r->pool, "%s must use PKCE "
@@ -139,7 +109,8 @@ int da_handoff_parse(request_rec *r, apr_table_t *params, da_handoff_t **out)
             return refuse_app(r, "This app is not registered on this site.");
         }
         if (!da_client_uri_ok(h->client, uri, 0)) {
-            return refuse_uri(r, h->client, uri);
+            return da_page_refuse_uri(r, "This app request cannot be accepted", "redirect URI",
+                                      h->client->id, uri);
         }
         /* A state that cannot be echoed safely is refused here, before
          * any error goes back to the app. */

@@ -352,6 +352,35 @@ int da_page_error_about(request_rec *r, int status, const char *title,
     return DONE;
 }
 
+/* A URI as the log names it: without its query and fragment (which may
+ * carry anything), at most 200 bytes (httpd escapes the control
+ * characters and quotes of error log lines). */
+static const char *uri_for_log(request_rec *r, const char *uri)
+{
+    apr_size_t n = strcspn(uri, "?#");
+
+    return apr_pstrndup(r->pool, uri, n > 200 ? 200 : n);
+}
+
+int da_page_refuse_uri(request_rec *r, const char *title, const char *what,
+                       const char *client_id, const char *uri)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, DA_LOGNO(00851)
+                  "refused the unregistered %s %s%s%s%s", what,
+                  uri ? uri_for_log(r, uri) : "(none)", uri && strcspn(uri, "?#")
+                  < strlen(uri) ? " (query left out)" : "",
+                  client_id ? " for client " : "", client_id ? client_id : "");
+    return da_page_error_about(r, HTTP_BAD_REQUEST, title,
+                               apr_pstrcat(r->pool, "The app asked to be sent to an "
+                                           "address this site does not know",
+                                           client_id ? " for it" : "", ". Nothing was "
+                                           "sent to it. If you run this site, register "
+                                           "the address for the app, or fix the app.",
+                                           NULL),
+                               "The address the app asked for:",
+                               uri ? apr_pstrndup(r->pool, uri, 500) : "(none)");
+}
+
 int da_page_error(request_rec *r, int status, const char *title,
                   const char *message)
 {

@@ -54,6 +54,14 @@ int da_page_error(request_rec *r, int status, const char *title,
 int da_page_error_about(request_rec *r, int status, const char *title,
                         const char *message, const char *label, const char *detail);
 
+/* An address an app asked to be sent to that this site does not know
+ * (what: "redirect URI", "post_logout_redirect_uri"; client_id may be
+ * NULL): logged at warn without its query, at most 200 bytes, and named
+ * on the 400 page (escaped, at most 500 bytes); nothing is sent to it.
+ * Returns DONE. */
+int da_page_refuse_uri(request_rec *r, const char *title, const char *what,
+                       const char *client_id, const char *uri);
+
 /* The error page's variables, to add more before da_page_send(..,
  * "error.html") or da_page_as_error_response. */
 da_page_t *da_error_page_new(request_rec *r, int status, const char *title,

@@ -34,7 +34,7 @@ sub variants {
 }
 my @variants = variants();
 
-plan tests => 3 * @variants + 33 + 4 + 3;
+plan tests => 3 * @variants + 33 + 4 + 3 + 2;
 
 sub h { ref $_[0] eq 'HASH' ? $_[0] : {} }
 
@@ -194,6 +194,20 @@ ok(!session_cookie($s->{ua}), 'the browser session cookie is cleared');
                  'a post_logout_redirect_uri without client_id or hint');
     refused_page(get_page(browser(), end_session_url(client_id => 'example-app', post_logout_redirect_uri => LOOPBACK_URI)),
                  'a redirect URI (not a post-logout one) of the client');
+}
+
+# --- the refused address is named on the page (escaped) and once in the log (no query) --------------------
+{
+    my $bad = 'https://evil.example/bye<b>x</b>?secret=k3y';
+    my $mark = -s error_log_path() // 0;
+    my $res = get_page(browser(), end_session_url(client_id => 'example-app', post_logout_redirect_uri => $bad));
+    my $html = $res->content // '';
+    ok($res->code == 400 && index($html, 'https://evil.example/bye&lt;b&gt;x&lt;/b&gt;?secret') >= 0
+       && $html !~ /<b>x<\/b>/, 'a refused post_logout_redirect_uri is named on the 400 page, escaped')
+        or diag($res->code);
+    my @lines = grep { /DA00851/ } split /\n/, error_log_since($mark);
+    ok(@lines == 1 && $lines[0] =~ m{post_logout_redirect_uri https://evil\.example/bye} && $lines[0] =~ /example-app/
+       && $lines[0] !~ /k3y/, 'and logged once with its client, without its query') or diag(join "\n", @lines);
 }
 
 # --- every redirect-URI variant as post_logout_redirect_uri -------------------------------------------------------
