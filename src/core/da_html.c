@@ -23,6 +23,7 @@
 #include <qrencode.h>
 
 #include "da_html.h"
+#include "da_util.h"
 
 /* Sections nested deeper than this are copied through literally: templates
  * are ours, but a malformed one must not exhaust the stack. */
@@ -408,12 +409,13 @@ static const struct { const char *token, *name; } systems[] = {
     { "Linux", "Linux" }, { NULL, NULL }
 };
 
-/* The first product token's name ("curl" of "curl/8.5.0"), or NULL. */
+/* The first product token's name ("curl" of "curl/8.5.0"), at most
+ * DA_HTML_UA_NAME_MAX characters (cut between UTF-8 characters), or NULL. */
 static const char *product_name(apr_pool_t *p, const char *ua)
 {
     apr_size_t n = strcspn(ua, "/ ;()");
 
-    return n ? apr_pstrndup(p, ua, n) : NULL;
+    return n ? da_text_clean(p, apr_pstrndup(p, ua, n), DA_HTML_UA_NAME_MAX) : NULL;
 }
 
 const char *da_html_user_agent_name(apr_pool_t *p, const char *ua)
@@ -434,8 +436,11 @@ const char *da_html_user_agent_name(apr_pool_t *p, const char *ua)
             os = systems[i].name;
         }
     }
-    if (!browser || strncmp(ua, "Mozilla/", 8)) {
-        browser = product_name(p, ua);
+    if (strncmp(ua, "Mozilla/", 8)) {
+        browser = product_name(p, ua);    /* not a browser: an app, a tool */
+    }
+    else if (!browser) {
+        browser = "Web browser";          /* one we do not know by name */
     }
     if (!browser) {
         return NULL;

@@ -56,10 +56,12 @@ char *da_html_time(apr_pool_t *p, apr_int64_t t, apr_int64_t now);
  * years). */
 const char *da_html_relative(apr_pool_t *p, apr_int64_t t, apr_int64_t now);
 
-/* A device named for people from its User-Agent: "Chrome on Linux",
- * "Safari on iOS", "curl"; an app's own token ("DemoApp/1.2 (vm)") gives
- * its product name. NULL when nothing is recognised (empty or only
- * punctuation). */
+/* A device named for people from its User-Agent (valid UTF-8): "Chrome on
+ * Linux", "Safari on iOS", "Web browser on macOS" for a browser not known
+ * by name; an app's or a tool's own token ("DemoApp/1.2 (vm)", "curl/8")
+ * gives its product name, at most DA_HTML_UA_NAME_MAX characters. NULL
+ * when nothing is recognised (empty or only punctuation). */
+#define DA_HTML_UA_NAME_MAX 50
 const char *da_html_user_agent_name(apr_pool_t *p, const char *ua);
 
 #endif

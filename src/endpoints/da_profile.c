@@ -186,7 +186,9 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
     da_page_refusals(pg, errs);
     if ((v = form ? apr_table_get(form, "_open") : NULL)) {
         apr_table_setn(pg->vars, apr_pstrcat(r->pool, "open_", v, NULL), " open");
-        apr_table_set(pg->vars, "new_email", apr_table_get(form, "newEmail"));
+        if ((v = apr_table_get(form, "newEmail"))) {
+            apr_table_set(pg->vars, "new_email", v);
+        }
     }
     apr_table_setn(pg->vars, "password_min",
                    apr_itoa(r->pool, da_password_min(da_srv(r->server))));

@@ -409,8 +409,11 @@ const char *da_page_flash_take(request_rec *r, const char *name)
     }
     da_cookie_set(r, name, "", 0);
     if (da_b64url_decode(r->pool, v, strlen(v), (unsigned char **)&out, &len)
-        != APR_SUCCESS || !da_text_valid(apr_pstrndup(r->pool, out, len), 254)) {
+        != APR_SUCCESS) {
         return NULL;
     }
-    return apr_pstrndup(r->pool, out, len);
+    out = apr_pstrndup(r->pool, out, len);
+    /* Only an address is ever put there: a cookie planted by someone else
+     * can show no other text. */
+    return da_email_valid(out) ? out : NULL;
 }

@@ -86,10 +86,10 @@ void da_page_refusals(da_page_t *pg, const apr_array_header_t *errs);
  * people, date and "how long ago" (da_html_time); unset when t is 0. */
 void da_page_time(da_page_t *pg, const char *name, apr_int64_t t);
 
-/* A one-time value for the next page after a 303 ("we sent a link to
+/* An email address for the next page after a 303 ("we sent a link to
  * ADDRESS"): a short-lived cookie NAME (10 minutes) that
- * da_page_flash_take reads and deletes. Values are text (at most 254
- * characters); anything else read back is NULL. */
+ * da_page_flash_take reads and deletes. Anything read back that is not a
+ * valid address is NULL. */
 void da_page_flash_set(request_rec *r, const char *name, const char *value);
 const char *da_page_flash_take(request_rec *r, const char *name);
 

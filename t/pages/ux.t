@@ -18,7 +18,7 @@ use DeskAuthTest;
 use DeskAuthMail;
 use DeskAuthOAuth qw(desktop_tokens);
 
-plan tests => 50;
+plan tests => 53;
 
 my $PW = 'correct horse 1';
 my $CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) '
@@ -177,6 +177,20 @@ my ($ua, $email);
     like $html, qr/Check your inbox \(\Q$email\E\)/, 'forgot_password_says_check_your_inbox_with_the_address';
     like $b->get($res->header('Location'))->content, qr/If an account exists for that address/,
         'a_reload_keeps_the_neutral_notice_without_the_address';
+}
+
+# --- the notice's address comes only from our own cookie, and only an address ----------
+{
+    require MIME::Base64;
+    for my $planted ('Call +1 555 0100 to unlock your account', '<b>x</b>@example.com',
+                     "a\@example.com\r\nX: y") {
+        my $v = MIME::Base64::encode_base64url($planted);
+        my $res = raw_req(GET => '/auth/reset?sent=1', undef, Accept => 'text/html',
+                          Cookie => "deskauth_sent=$v");
+        my $shown = $res->content =~ /Check your inbox/;
+        ok !$shown && $res->content !~ /Call \+1 555|<b>x<\/b>/,
+            'a_planted_notice_cookie_shows_nothing: ' . ($planted =~ s/\W+/_/gr);
+    }
 }
 
 # --- signed out ----------------------------------------------------------------------

@@ -244,6 +244,17 @@ static void test_user_agents(void)
     is_str(da_html_user_agent_name(pool, "curl/8.5.0"), "curl", "ua_tool_by_product");
     is_str(da_html_user_agent_name(pool, "DemoApp/1.0 (X11; Linux)"), "DemoApp on Linux",
            "ua_app_with_system");
+    is_str(da_html_user_agent_name(pool, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Odd/1"),
+           "Web browser on macOS", "ua_unknown_browser_is_web_browser_not_mozilla");
+    {
+        /* 60 three-byte characters: cut to 50 characters, between them */
+        char ua[200] = "", *q = ua;
+        int i;
+        for (i = 0; i < 60; i++, q += 3)
+            memcpy(q, "\xe6\x97\xa5", 3);
+        *q = '\0';
+        ok(strlen(da_html_user_agent_name(pool, ua)) == 150, "ua_product_name_is_cut_to_50_characters");
+    }
     ok(da_html_user_agent_name(pool, "") == NULL, "ua_empty_is_null");
     ok(da_html_user_agent_name(pool, NULL) == NULL, "ua_null_is_null");
 }
@@ -253,7 +264,7 @@ int main(void)
     apr_initialize();
     apr_pool_create(&pool, NULL);
 
-    plan(69);
+    plan(71);
     test_escape();
     test_variables();
     test_sections();
