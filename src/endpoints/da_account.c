@@ -84,13 +84,19 @@ static int then_check_password(request_rec *r, da_db_t *db, const da_user_t *u,
     return first_status(errs);
 }
 
+/* The 503 refusal, added to errs (what failed has been logged). */
+static int unavailable(apr_array_header_t *errs)
+{
+    return da_refuse_add(errs, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL,
+                         "The service is temporarily unavailable", NULL);
+}
+
 /* A store failure: logged once here, added to errs as the 503 refusal. */
 static int db_failed(request_rec *r, da_db_t *db, const char *what,
                      apr_array_header_t *errs)
 {
     da_db_log_error(r, db, what);
-    return da_refuse_add(errs, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL,
-                         "The service is temporarily unavailable", NULL);
+    return unavailable(errs);
 }
 
 int da_account_change_password(request_rec *r, da_db_t *db, const da_user_t *u,
@@ -120,7 +126,9 @@ int da_account_change_password(request_rec *r, da_db_t *db, const da_user_t *u,
     }
     if (da_password_hash(r->pool, q->new_password, da_password_cost(c), &hash)
         != APR_SUCCESS) {
-        return db_failed(r, db, "hashing a new password", errs);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, DA_LOGNO(00904)
+                      "cannot hash a password (CSPRNG failure?)");
+        return unavailable(errs);
     }
     if ((rv = da_store_begin(db)) == APR_SUCCESS) {
         rv = da_store_user_set_password(db, u->id, hash, da_now());
@@ -177,8 +185,7 @@ int da_account_change_email(request_rec *r, da_db_t *db, const da_user_t *u,
     }
     to.email = email;
     if (da_link_issue(r, db, &da_link_new_email, &to) != APR_SUCCESS) {
-        return da_refuse_add(errs, HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL,
-                             "The service is temporarily unavailable", NULL);
+        return unavailable(errs);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00902)
                   "account %s asked to change its email address: link sent to the "
