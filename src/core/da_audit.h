@@ -29,6 +29,8 @@
 #define DA_AUDIT_SIGN_UP          "sign_up"
 #define DA_AUDIT_PASSWORD_RESET   "password_reset"
 #define DA_AUDIT_PASSWORD_CHANGED "password_changed"
+#define DA_AUDIT_EMAIL_CHANGED    "email_changed"
+#define DA_AUDIT_ACCOUNT_DELETED  "account_deleted"
 #define DA_AUDIT_FACTOR_ADDED     "second_factor_added"
 #define DA_AUDIT_FACTOR_REMOVED   "second_factor_removed"
 #define DA_AUDIT_PASSKEY_ADDED    "passkey_added"

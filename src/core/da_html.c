@@ -19,9 +19,11 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_time.h>
 #include <qrencode.h>
 
 #include "da_html.h"
+#include "da_util.h"
 
 /* Sections nested deeper than this are copied through literally: templates
  * are ours, but a malformed one must not exhaust the stack. */
@@ -347,4 +349,113 @@ char *da_html_qr_svg(apr_pool_t *p, const char *text, const char *label)
     buf_puts(&b, "\"/></svg>");
     QRcode_free(qr);
     return b.data;
+}
+
+static const char *const month_names[] = {
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+};
+
+/* n UNIT(s): "1 minute", "3 minutes". */
+static const char *count_words(apr_pool_t *p, apr_int64_t n, const char *unit)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT " %s%s", n, unit, n == 1 ? "" : "s");
+}
+
+const char *da_html_relative(apr_pool_t *p, apr_int64_t t, apr_int64_t now)
+{
+    apr_int64_t d = t > now ? t - now : now - t;
+    const char *span;
+
+    if (d < 60) {
+        return "just now";
+    }
+    if (d < 3600) {
+        span = count_words(p, d / 60, "minute");
+    }
+    else if (d < 86400) {
+        span = count_words(p, d / 3600, "hour");
+    }
+    else if (d < 2 * 86400) {
+        return t < now ? "yesterday" : "tomorrow";
+    }
+    else if (d < 60 * 86400) {
+        span = count_words(p, d / 86400, "day");
+    }
+    else if (d < 730 * 86400) {
+        span = count_words(p, d / (30 * 86400), "month");
+    }
+    else {
+        span = count_words(p, d / (365 * 86400), "year");
+    }
+    return t < now ? apr_pstrcat(p, span, " ago", NULL) : apr_pstrcat(p, "in ", span, NULL);
+}
+
+char *da_html_time(apr_pool_t *p, apr_int64_t t, apr_int64_t now)
+{
+    apr_time_exp_t x;
+    const char *machine, *date;
+
+    apr_time_exp_gmt(&x, apr_time_from_sec(t));
+    machine = apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900,
+                           x.tm_mon + 1, x.tm_mday, x.tm_hour, x.tm_min, x.tm_sec);
+    date = apr_psprintf(p, "%d %s %04d, %02d:%02d UTC", x.tm_mday,
+                        month_names[x.tm_mon], x.tm_year + 1900, x.tm_hour, x.tm_min);
+    return apr_pstrcat(p, "<time datetime=\"", machine, "\">", date,
+                       "</time> <span class=\"ago\">(",
+                       da_html_relative(p, t, now), ")</span>", NULL);
+}
+
+/* Browsers by the token that names them, most specific first (Edge and
+ * Opera also say Chrome; Chrome also says Safari). */
+static const struct { const char *token, *name; } browsers[] = {
+    { "Edg/", "Edge" }, { "OPR/", "Opera" }, { "Firefox/", "Firefox" },
+    { "SamsungBrowser/", "Samsung Internet" }, { "Chrome/", "Chrome" },
+    { "Chromium/", "Chromium" }, { "Version/", "Safari" }, { NULL, NULL }
+};
+
+/* Systems likewise (Android also says Linux; iOS says "like Mac OS X"). */
+static const struct { const char *token, *name; } systems[] = {
+    { "Windows", "Windows" }, { "Android", "Android" }, { "iPhone", "iOS" },
+    { "iPad", "iPadOS" }, { "CrOS", "ChromeOS" }, { "Mac OS X", "macOS" },
+    { "Linux", "Linux" }, { NULL, NULL }
+};
+
+/* The first product token's name ("curl" of "curl/8.5.0"), at most
+ * DA_HTML_UA_NAME_MAX characters (cut between UTF-8 characters), or NULL. */
+static const char *product_name(apr_pool_t *p, const char *ua)
+{
+    apr_size_t n = strcspn(ua, "/ ;()");
+
+    return n ? da_text_clean(p, apr_pstrndup(p, ua, n), DA_HTML_UA_NAME_MAX) : NULL;
+}
+
+const char *da_html_user_agent_name(apr_pool_t *p, const char *ua)
+{
+    const char *browser = NULL, *os = NULL;
+    int i;
+
+    if (!ua) {
+        return NULL;
+    }
+    for (i = 0; browsers[i].token && !browser; i++) {
+        if (strstr(ua, browsers[i].token)) {
+            browser = browsers[i].name;
+        }
+    }
+    for (i = 0; systems[i].token && !os; i++) {
+        if (strstr(ua, systems[i].token)) {
+            os = systems[i].name;
+        }
+    }
+    if (strncmp(ua, "Mozilla/", 8)) {
+        browser = product_name(p, ua);    /* not a browser: an app, a tool */
+    }
+    else if (!browser) {
+        browser = "Web browser";          /* one we do not know by name */
+    }
+    if (!browser) {
+        return NULL;
+    }
+    return os ? apr_pstrcat(p, browser, " on ", os, NULL) : browser;
 }

@@ -49,4 +49,23 @@ char *da_html_render(apr_pool_t *p, const char *tpl, apr_table_t *vars);
  * and the aria-label given. NULL if text cannot be encoded. */
 char *da_html_qr_svg(apr_pool_t *p, const char *text, const char *label);
 
+/* A moment for people: <time datetime="RFC 3339" title="...">6 Dec 2026,
+ * 06:48 UTC</time> followed by how long ago (or how far ahead) it is from
+ * now, in words ("3 minutes ago", "yesterday", "in 2 days"). The machine
+ * value stays in the datetime attribute only. */
+char *da_html_time(apr_pool_t *p, apr_int64_t t, apr_int64_t now);
+
+/* "5 minutes ago", "in 3 hours", "just now", "yesterday"...: the distance
+ * from now to t in the largest whole unit (minutes, hours, days, months,
+ * years). */
+const char *da_html_relative(apr_pool_t *p, apr_int64_t t, apr_int64_t now);
+
+/* A device named for people from its User-Agent (valid UTF-8): "Chrome on
+ * Linux", "Safari on iOS", "Web browser on macOS" for a browser not known
+ * by name; an app's or a tool's own token ("DemoApp/1.2 (vm)", "curl/8")
+ * gives its product name, at most DA_HTML_UA_NAME_MAX characters. NULL
+ * when nothing is recognised (empty or only punctuation). */
+#define DA_HTML_UA_NAME_MAX 50
+const char *da_html_user_agent_name(apr_pool_t *p, const char *ua);
+
 #endif

@@ -73,22 +73,48 @@ apr_status_t da_password_verify(apr_pool_t *p, const char *pw, const char *hash,
     return apr_password_validate(pw, hash);
 }
 
-const char *da_password_refusal(apr_pool_t *p, const char *pw, int min)
+/* Which rule pw breaks as a new password: 0 none, 1 empty, 2 too short
+ * (in UTF-8 characters), 3 too long (in bytes). */
+static int password_fault(const char *pw, int min)
 {
     apr_size_t chars = 0;
     const char *s;
 
     if (!pw || !*pw) {
-        return "password is required";
+        return 1;
     }
     for (s = pw; *s; s++) {
         chars += ((unsigned char)*s & 0xc0) != 0x80;
     }
     if (chars < (apr_size_t)min) {
-        return apr_psprintf(p, "password must be at least %d characters", min);
+        return 2;
     }
-    if (strlen(pw) > DA_PASSWORD_MAX_BYTES) {
+    return strlen(pw) > DA_PASSWORD_MAX_BYTES ? 3 : 0;
+}
+
+const char *da_password_refusal(apr_pool_t *p, const char *pw, int min)
+{
+    switch (password_fault(pw, min)) {
+    case 1:
+        return "password is required";
+    case 2:
+        return apr_psprintf(p, "password must be at least %d characters", min);
+    case 3:
         return "password must be at most 72 bytes";
+    }
+    return NULL;
+}
+
+const char *da_password_words(apr_pool_t *p, const char *pw, int min)
+{
+    switch (password_fault(pw, min)) {
+    case 1:
+        return "Enter a password";
+    case 2:
+        return apr_psprintf(p, "Use at least %d characters for your password", min);
+    case 3:
+        return "Use a shorter password: at most 72 letters or digits "
+               "(fewer with accents or emoji)";
     }
     return NULL;
 }

@@ -39,4 +39,8 @@ int da_password_hash_valid(const char *hash);
  * limit). Else the refusal, starting with the field's name "password". */
 const char *da_password_refusal(apr_pool_t *p, const char *pw, int min);
 
+/* The same rules in words for people, for the pages ("Enter a password",
+ * "Use at least 8 characters for your password"); NULL when acceptable. */
+const char *da_password_words(apr_pool_t *p, const char *pw, int min);
+
 #endif

@@ -164,6 +164,20 @@ const da_stmt_t da_store_statements[] = {
       "DELETE FROM deskauth_resumes WHERE user_id = %s" },
     { "deskauth_user_set_verified",
       "UPDATE deskauth_users SET email_verified = 1, updated_at = %lld WHERE id = %s" },
+    { "deskauth_user_set_email",
+      "UPDATE deskauth_users SET email = %s, email_verified = 1, updated_at = %lld "
+      "WHERE id = %s" },
+    /* Deleting an account: every row of it but its audit rows (and its
+     * revoked sessions, which expire and are purged as any other). */
+    { "deskauth_user_delete", "DELETE FROM deskauth_users WHERE id = %s" },
+    { "deskauth_user_delete_resume", "DELETE FROM deskauth_resumes WHERE user_id = %s" },
+    { "deskauth_user_delete_passkeys", "DELETE FROM deskauth_passkeys WHERE user_id = %s" },
+    { "deskauth_user_delete_totp", "DELETE FROM deskauth_totp WHERE user_id = %s" },
+    { "deskauth_user_delete_recovery",
+      "DELETE FROM deskauth_recovery_codes WHERE user_id = %s" },
+    { "deskauth_user_delete_pending", "DELETE FROM deskauth_mfa_pending WHERE user_id = %s" },
+    { "deskauth_user_delete_consents", "DELETE FROM deskauth_consents WHERE user_id = %s" },
+    { "deskauth_user_delete_codes", "DELETE FROM deskauth_codes WHERE user_id = %s" },
     { "deskauth_user_set_password",
       "UPDATE deskauth_users SET password_hash = %s, updated_at = %lld WHERE id = %s" },
     { "deskauth_code_retire",
@@ -998,6 +1012,49 @@ apr_status_t da_store_user_set_password(da_db_t *db, const char *id,
     int n = 0;
     apr_status_t rv = exec(db, "deskauth_user_set_password", &n, 3, args);
 
+    return rv ? rv : n ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+apr_status_t da_store_user_set_email(da_db_t *db, const char *id, const char *email,
+                                     apr_int64_t now)
+{
+    const char *args[] = { email, num(db, now), id };
+    int n = 0;
+    apr_status_t rv = exec(db, "deskauth_user_set_email", &n, 3, args);
+    da_user_t *other;
+
+    if (rv != APR_SUCCESS) {
+        /* As at sign-up: a unique key tells a taken address. */
+        const char *err = db->error;
+        if (strstr(err, "unique") || strstr(err, "UNIQUE") || strstr(err, "duplicate")
+            || da_store_user_by_email(db, email, &other) == APR_SUCCESS) {
+            db->error = err;
+            return APR_EEXIST;
+        }
+        db->error = err;
+        return rv;
+    }
+    return n ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+apr_status_t da_store_user_delete(da_db_t *db, const char *id)
+{
+    static const char *const labels[] = {
+        "deskauth_user_delete_resume", "deskauth_user_delete_passkeys",
+        "deskauth_user_delete_totp", "deskauth_user_delete_recovery",
+        "deskauth_user_delete_pending", "deskauth_user_delete_consents",
+        "deskauth_user_delete_codes", NULL
+    };
+    const char *args[] = { id };
+    apr_status_t rv = APR_SUCCESS;
+    int i, n = 0;
+
+    for (i = 0; labels[i] && rv == APR_SUCCESS; i++) {
+        rv = exec(db, labels[i], NULL, 1, args);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = exec(db, "deskauth_user_delete", &n, 1, args);
+    }
     return rv ? rv : n ? APR_SUCCESS : APR_NOTFOUND;
 }
 

@@ -282,6 +282,16 @@ apr_status_t da_store_resume_delete(da_db_t *db, const char *user_id);
  * links
  * are rows of the codes table, kinds "verify" and "reset". */
 apr_status_t da_store_user_set_verified(da_db_t *db, const char *id, apr_int64_t now);
+/* A new, confirmed address (the link mailed to it was opened):
+ * APR_SUCCESS, APR_EEXIST when another account has it, APR_NOTFOUND. */
+apr_status_t da_store_user_set_email(da_db_t *db, const char *id, const char *email,
+                                     apr_int64_t now);
+
+/* Delete the account and every row of it (resume, passkeys, second step,
+ * consents, one-time codes) but its audit rows and sessions (revoke
+ * those first, in the same transaction). APR_NOTFOUND when it is gone. */
+apr_status_t da_store_user_delete(da_db_t *db, const char *id);
+
 apr_status_t da_store_user_set_password(da_db_t *db, const char *id,
                                         const char *password_hash, apr_int64_t now);
 

@@ -115,9 +115,10 @@ static apr_status_t start_session(request_rec *r, da_db_t *db, da_user_t *u,
     return da_issue_browser_signin(r, db, u, amr, t);
 }
 
-/* The sign-in page, with the waiting app's parameters kept in the form. */
-static int login_page(request_rec *r, int status, apr_table_t *params,
-                      const da_handoff_t *h, const da_refusal_t *f)
+/* The sign-in page, with the waiting app's parameters kept in the form
+ * and every refusal of errs (NULL: none) shown at once. */
+static int login_page_all(request_rec *r, int status, apr_table_t *params,
+                          const da_handoff_t *h, const apr_array_header_t *errs)
 {
     da_page_t *pg = da_page_new(r, "Sign in", NULL);
     const char *query = r->args ? apr_pstrcat(r->pool, "?", r->args, NULL) : "";
@@ -129,11 +130,21 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
     apr_table_setn(pg->vars, "register_url",
                    apr_pstrcat(r->pool, da_url(r, "register"), query, NULL));
     apr_table_setn(pg->vars, "reset_url", da_url(r, "reset"));
-    if (!f && params && apr_table_get(params, "confirm_email")) {
-        apr_table_setn(pg->vars, "notice", "Your account is ready. Open the link we "
-                       "sent to your email address, then sign in.");
+    if (!errs && params && apr_table_get(params, "confirm_email")) {
+        const char *to = da_page_flash_take(r, "deskauth_sent");
+        apr_table_set(pg->vars, "notice", apr_pstrcat(r->pool, "Your account is ready. "
+                      "We sent a link to ", to ? to : "your email address",
+                      ": open it, then sign in.", NULL));
+        apr_table_setn(pg->vars, "resend_url", da_url(r, "verify"));
     }
-    else if (!f && params && apr_table_get(params, "password_reset")) {
+    else if (!errs && params && apr_table_get(params, "signed_out")) {
+        apr_table_setn(pg->vars, "notice", "You are signed out.");
+    }
+    else if (!errs && params && apr_table_get(params, "account_deleted")) {
+        apr_table_setn(pg->vars, "notice", "Your account was deleted. Every device "
+                       "signed in to it is signed out.");
+    }
+    else if (!errs && params && apr_table_get(params, "password_reset")) {
         apr_table_setn(pg->vars, "notice", "Your password has been changed. "
                        "Sign in with the new one.");
     }
@@ -160,8 +171,40 @@ static int login_page(request_rec *r, int status, apr_table_t *params,
     else if (h && h->login_hint) {
         apr_table_set(pg->vars, "email", h->login_hint);
     }
-    da_page_refusal(pg, f);
+    da_page_refusals(pg, errs);
     return da_page_send(pg, status, "login.html");
+}
+
+/* The sign-in page with one refusal f (NULL: none). */
+static int login_page(request_rec *r, int status, apr_table_t *params,
+                      const da_handoff_t *h, const da_refusal_t *f)
+{
+    apr_array_header_t *errs = NULL;
+
+    if (f) {
+        errs = apr_array_make(r->pool, 1, sizeof(da_refusal_t));
+        *(da_refusal_t *)apr_array_push(errs) = *f;
+    }
+    return login_page_all(r, status, params, h, errs);
+}
+
+/* The form sent with the email or the password left empty: both
+ * refusals at once, in words for people. DECLINED when both are there. */
+static int missing_fields(request_rec *r, apr_table_t *form, const da_handoff_t *h)
+{
+    const char *email = apr_table_get(form, "email");
+    const char *password = apr_table_get(form, "password");
+    apr_array_header_t *errs = apr_array_make(r->pool, 2, sizeof(da_refusal_t));
+
+    if (!email || !*email) {
+        da_refuse_add(errs, HTTP_BAD_REQUEST, "invalid_request", "email",
+                      "email is required", "Enter your email address");
+    }
+    if (!password || !*password) {
+        da_refuse_add(errs, HTTP_BAD_REQUEST, "invalid_request", "password",
+                      "password is required", "Enter your password");
+    }
+    return errs->nelts ? login_page_all(r, HTTP_BAD_REQUEST, form, h, errs) : DECLINED;
 }
 
 /* What the app receives, as <li> items for the consent page: what every
@@ -463,6 +506,9 @@ static int post_form(request_rec *r, da_db_t *db)
     }
     if (apr_table_get(form, "mfaToken")) {
         return post_form_code(r, db, form, h);
+    }
+    if ((rc = missing_fields(r, form, h)) != DECLINED) {
+        return rc;
     }
     rc = check_credentials(r, db, apr_table_get(form, "email"),
                            apr_table_get(form, "password"), &u, &f);

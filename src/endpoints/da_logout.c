@@ -105,6 +105,7 @@ int da_logout_handler(request_rec *r)
     }
     /* A browser is signed out whatever state its cookie was in. */
     da_cookie_set(r, "deskauth_session", "", 0);
-    return da_see_other(r, form && apr_table_get(form, "switch") ? switch_target(r, form)
-                                                                 : da_url(r, "login"));
+    return da_see_other(r, form && apr_table_get(form, "switch")
+                           ? switch_target(r, form)
+                           : apr_pstrcat(r->pool, da_url(r, "login"), "?signed_out=1", NULL));
 }

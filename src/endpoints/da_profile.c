@@ -27,38 +27,53 @@
 #include "da_html.h"
 #include "da_redirect.h"
 #include "da_resume.h"
+#include "da_account.h"
 #include "da_util.h"
 #include "da_external_ui.h"
 
 /* An Unlink refused, for the page (unlink_external -> profile_page). */
 #define EXTERNAL_ERROR_NOTE "deskauth-external-error"
 
-/* The fields a person may change, with their JSON and template names. */
+/* The fields a person may change, with their JSON and template names and
+ * what a person calls them. */
 static const struct {
     const char *json;
     const char *tpl;
+    const char *what;
     apr_size_t offset;
     int required;
     apr_size_t max_chars;
 } editable[] = {
-    { "firstName", "first_name", APR_OFFSETOF(da_user_t, first_name), 1, 100 },
-    { "lastName", "last_name", APR_OFFSETOF(da_user_t, last_name), 1, 100 },
-    { "company", "company", APR_OFFSETOF(da_user_t, company), 0, 200 },
-    { "jobRole", "job_role", APR_OFFSETOF(da_user_t, job_role), 0, 200 },
-    { NULL, NULL, 0, 0, 0 }
+    { "firstName", "first_name", "first name", APR_OFFSETOF(da_user_t, first_name), 1, 100 },
+    { "lastName", "last_name", "last name", APR_OFFSETOF(da_user_t, last_name), 1, 100 },
+    { "company", "company", "company name", APR_OFFSETOF(da_user_t, company), 0, 200 },
+    { "jobRole", "job_role", "job title", APR_OFFSETOF(da_user_t, job_role), 0, 200 },
+    { NULL, NULL, NULL, 0, 0, 0 }
 };
 
 #define FIELD(u, i) (*(const char **)((char *)(u) + editable[i].offset))
 
-/* Apply one new value; NULL when fine, else the message (naming the field). */
-static const char *set_field(apr_pool_t *p, da_user_t *u, int i, const char *v)
+/* Apply one new value; NULL when fine, else the message (naming the
+ * field), and in *words (when not NULL) the same for the page. */
+static const char *set_field(apr_pool_t *p, da_user_t *u, int i, const char *v,
+                             const char **words)
 {
+    const char *what = editable[i].what;
+    int max = (int)editable[i].max_chars;
+
     if (editable[i].required && !*v) {
+        if (words) {
+            *words = apr_pstrcat(p, "Enter your ", what, NULL);
+        }
         return apr_pstrcat(p, editable[i].json, " is required", NULL);
     }
     if (!da_text_valid(v, editable[i].max_chars)) {
+        if (words) {
+            *words = apr_psprintf(p, "Your %s can be at most %d characters "
+                                  "(letters, digits, spaces)", what, max);
+        }
         return apr_psprintf(p, "%s must be at most %d characters of text",
-                            editable[i].json, (int)editable[i].max_chars);
+                            editable[i].json, max);
     }
     FIELD(u, i) = v;
     return NULL;
@@ -106,7 +121,8 @@ static const char *connect_section(request_rec *r)
     return out;
 }
 
-/* Query flags after a 303 (?saved=1, ?resume=saved|deleted) -> notices. */
+/* Query flags after a 303 (?saved=1, ?verify=sent, ?resume=saved|deleted)
+ * -> notices. */
 static void notices(request_rec *r, apr_table_t *vars)
 {
     apr_table_t *q = da_query(r);
@@ -114,6 +130,19 @@ static void notices(request_rec *r, apr_table_t *vars)
 
     if (q && apr_table_get(q, "saved")) {
         apr_table_setn(vars, "notice", "Your profile was saved.");
+    }
+    if (q && apr_table_get(q, "password")) {
+        apr_table_setn(vars, "notice", "Your password was changed. Every other device "
+                       "signed in to your account is signed out.");
+    }
+    if (q && apr_table_get(q, "email")) {
+        const char *to = da_page_flash_take(r, "deskauth_sent");
+        apr_table_set(vars, "notice", apr_pstrcat(r->pool, "We sent a link to ",
+                      to ? to : "the new address", ": your email address changes "
+                      "when you open it.", NULL));
+    }
+    if (q && apr_table_get(q, "verify")) {
+        apr_table_setn(vars, "verify_notice", "A new link is on its way.");
     }
     if (v && !strcmp(v, "saved")) {
         apr_table_setn(vars, "resume_notice", "Your resume was uploaded.");
@@ -126,11 +155,10 @@ static void notices(request_rec *r, apr_table_t *vars)
     }
 }
 
-/* The page; error goes next to the field bad_field (or -1), resume_error
- * next to the file input. */
+/* The page; every refusal of errs (NULL: none) next to its field and in
+ * the error summary (the resume's next to the file input). */
 static int profile_page(request_rec *r, int status, const da_user_t *u,
-                        apr_table_t *form, int bad_field, const char *error,
-                        const char *resume_error)
+                        apr_table_t *form, const apr_array_header_t *errs)
 {
     da_page_t *pg = da_page_new(r, "Your profile", u->email);
     const char *v;
@@ -141,20 +169,17 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
     apr_table_set(pg->vars, "full_name", apr_pstrcat(r->pool, u->first_name, " ",
                                                      u->last_name, NULL));
     apr_table_set(pg->vars, "role", u->role);
-    apr_table_setn(pg->vars, "created_at", da_rfc3339(r->pool, u->created_at));
-    if (u->last_login_at) {
-        apr_table_setn(pg->vars, "last_login_at", da_rfc3339(r->pool, u->last_login_at));
-    }
+    da_page_time(pg, "created_at", u->created_at);
+    da_page_time(pg, "last_login_at", u->last_login_at);
     if (u->email_verified) {
         apr_table_setn(pg->vars, "email_verified", "yes");
+    }
+    else {
+        apr_table_setn(pg->vars, "verify_url", da_url(r, "verify"));
     }
     for (i = 0; editable[i].json; i++) {
         const char *sent = form ? apr_table_get(form, editable[i].json) : NULL;
         apr_table_set(pg->vars, editable[i].tpl, sent ? sent : FIELD(u, i));
-    }
-    if (bad_field >= 0) {
-        apr_table_set(pg->vars, apr_pstrcat(r->pool, editable[bad_field].tpl, "_error",
-                                            NULL), error);
     }
     apr_table_setn(pg->vars, "sessions_url", da_url(r, "sessions"));
     apr_table_setn(pg->vars, "twofactor_url", da_url(r, "twofactor"));
@@ -170,13 +195,38 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
                                                                 EXTERNAL_ERROR_NOTE));
     }
     da_resume_page_vars(r, u, pg->vars);
-    if (resume_error) {
-        apr_table_set(pg->vars, "resume_error", resume_error);
+    da_page_refusals(pg, errs);
+    if ((v = form ? apr_table_get(form, "_open") : NULL)) {
+        apr_table_setn(pg->vars, apr_pstrcat(r->pool, "open_", v, NULL), " open");
+        if ((v = apr_table_get(form, "newEmail"))) {
+            apr_table_set(pg->vars, "new_email", v);
+        }
     }
+    apr_table_setn(pg->vars, "password_min",
+                   apr_itoa(r->pool, da_password_min(da_srv(r->server))));
     if (status == HTTP_OK) {
         notices(r, pg->vars);
     }
     return da_page_send(pg, status, "profile.html");
+}
+
+/* The profile page after a refused account form (what: password, email,
+ * delete): that form open, the new address kept, the errors next to the
+ * form's own fields (each form's password field has its own id). */
+static int account_page(request_rec *r, int status, const da_user_t *u,
+                        apr_table_t *form, const char *what,
+                        apr_array_header_t *errs)
+{
+    int i;
+
+    for (i = 0; i < errs->nelts; i++) {
+        da_refusal_t *f = &APR_ARRAY_IDX(errs, i, da_refusal_t);
+        if (f->field && !strcmp(f->field, "password")) {
+            f->field = apr_pstrcat(r->pool, what, "_password", NULL);
+        }
+    }
+    apr_table_set(form, "_open", what);
+    return profile_page(r, status, u, form, errs);
 }
 
 static int save(request_rec *r, da_db_t *db, da_user_t *u)
@@ -212,7 +262,7 @@ static int update_json(request_rec *r, da_db_t *db, da_user_t *u)
         }
         {
             const char *err = set_field(r->pool, u, i, val ? json_object_get_string(val)
-                                                           : "");
+                                                           : "", NULL);
             if (err) {
                 return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request", err);
             }
@@ -244,7 +294,11 @@ static int resume_answer(request_rec *r, da_user_t *u, int page,
     if (res->status == HTTP_FORBIDDEN) {
         return da_page_error(r, HTTP_FORBIDDEN, "Request refused", res->message);
     }
-    return profile_page(r, res->status, u, NULL, -1, NULL, res->message);
+    {
+        apr_array_header_t *errs = apr_array_make(r->pool, 1, sizeof(da_refusal_t));
+        da_refuse_add(errs, res->status, res->error, "resume", res->message, NULL);
+        return profile_page(r, res->status, u, NULL, errs);
+    }
 }
 
 /* <profile URL>/resume: GET downloads; PUT or POST (a PDF or multipart)
@@ -281,13 +335,65 @@ static int unlink_external(request_rec *r, da_db_t *db, const da_user_t *u,
     }
     /* shown in the page's providers part (profile_page) */
     apr_table_set(r->notes, EXTERNAL_ERROR_NOTE, f.message);
-    return profile_page(r, f.status, u, NULL, -1, NULL, NULL);
+    return profile_page(r, f.status, u, NULL, NULL);
+}
+
+/* The page's account forms (action=account-password, account-email,
+ * account-delete): 303 on (the sign-in page once the account is gone),
+ * or the profile page with every error. */
+static int account_form(request_rec *r, da_db_t *db, da_user_t *u,
+                        const da_claims_t *cl, apr_table_t *form, const char *what)
+{
+    apr_array_header_t *errs = apr_array_make(r->pool, 2, sizeof(da_refusal_t));
+    da_account_req_t q = { apr_table_get(form, "password"),
+                           apr_table_get(form, "newPassword"),
+                           apr_table_get(form, "confirm"),
+                           apr_table_get(form, "newEmail") };
+    const char *done;
+    int rc;
+
+    if (!q.confirm) {
+        q.confirm = "";                   /* the page's form always has it */
+    }
+    if (!strcmp(what, "password")) {
+        rc = da_account_change_password(r, db, u, cl, &q, errs);
+        done = "?password=changed";
+    }
+    else if (!strcmp(what, "email")) {
+        rc = da_account_change_email(r, db, u, &q, errs);
+        done = "?email=sent";
+    }
+    else if (!strcmp(what, "delete")) {
+        rc = da_account_delete(r, db, u, &q, errs);
+        done = NULL;
+    }
+    else {
+        return da_page_error(r, HTTP_BAD_REQUEST, "Unknown action",
+                             "Go back and use the buttons of the page.");
+    }
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc != OK) {
+        return account_page(r, rc, u, form, what, errs);
+    }
+    if (!done) {
+        da_cookie_set(r, "deskauth_session", "", 0);
+        return da_see_other(r, apr_pstrcat(r->pool, da_url(r, "login"),
+                                           "?account_deleted=1", NULL));
+    }
+    if (q.new_email) {
+        da_page_flash_set(r, "deskauth_sent", da_email_normalize(r->pool, q.new_email));
+    }
+    return da_see_other(r, apr_pstrcat(r->pool, da_url(r, "profile"), done, NULL));
 }
 
 /* The page's form: 303 back to the page, or the page with the error. The
  * resume's Delete button is this form with action=delete-resume. */
-static int update_form(request_rec *r, da_db_t *db, da_user_t *u)
+static int update_form(request_rec *r, da_db_t *db, da_user_t *u,
+                       const da_claims_t *cl)
 {
+    apr_array_header_t *errs;
     apr_table_t *form;
     const char *action;
     int rc, i;
@@ -296,6 +402,9 @@ static int update_form(request_rec *r, da_db_t *db, da_user_t *u)
         return rc;
     }
     action = apr_table_get(form, "action");
+    if (action && !strncmp(action, "account-", 8)) {
+        return account_form(r, db, u, cl, form, action + 8);
+    }
     if (action && !strcmp(action, "delete-resume")) {
         da_resume_result_t res;
         da_resume_remove(r, db, u, &res);
@@ -307,12 +416,17 @@ static int update_form(request_rec *r, da_db_t *db, da_user_t *u)
     if (action && !strcmp(action, "unlink-external")) {
         return unlink_external(r, db, u, apr_table_get(form, "provider"));
     }
+    errs = apr_array_make(r->pool, 4, sizeof(da_refusal_t));
     for (i = 0; editable[i].json; i++) {
-        const char *v = apr_table_get(form, editable[i].json);
-        const char *err = v ? set_field(r->pool, u, i, v) : NULL;
+        const char *v = apr_table_get(form, editable[i].json), *words = NULL;
+        const char *err = v ? set_field(r->pool, u, i, v, &words) : NULL;
         if (err) {
-            return profile_page(r, HTTP_BAD_REQUEST, u, form, i, err, NULL);
+            da_refuse_add(errs, HTTP_BAD_REQUEST, "invalid_request", editable[i].tpl, err,
+                          words);
         }
+    }
+    if (errs->nelts) {
+        return profile_page(r, HTTP_BAD_REQUEST, u, form, errs);
     }
     if ((rc = save(r, db, u)) != OK) {
         return rc;
@@ -329,15 +443,21 @@ int da_profile_handler(request_rec *r)
     da_db_t *db;
     const char *sub = da_subpath(r);
     int resume = !strcmp(sub, "/resume");
+    const char *account = !strcmp(sub, "/password") ? "password"
+                          : !strcmp(sub, "/email") ? "email" : NULL;
 
-    if (*sub && strcmp(sub, "/") && !resume) {
+    if (*sub && strcmp(sub, "/") && !resume && !account) {
         return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such resource");
+    }
+    if (account && m != M_POST) {
+        return da_method_not_allowed(r, "POST");
     }
     if (resume && m != M_GET && m != M_PUT && m != M_POST && m != M_DELETE) {
         return da_method_not_allowed(r, "GET, PUT, POST, DELETE");
     }
-    if (!resume && m != M_GET && m != M_PUT && m != M_PATCH && m != M_POST) {
-        return da_method_not_allowed(r, "GET, PATCH, PUT, POST");
+    if (!resume && !account && m != M_GET && m != M_PUT && m != M_PATCH && m != M_POST
+        && m != M_DELETE) {
+        return da_method_not_allowed(r, "GET, PATCH, PUT, POST, DELETE");
     }
     if ((rc = da_caller(r, da_url(r, "profile"), &cl, &cookie)) != OK) {
         return rc;
@@ -355,11 +475,18 @@ int da_profile_handler(request_rec *r)
     if (resume) {
         return resume_resource(r, db, u, cl, cookie, page);
     }
+    if (account || m == M_DELETE) {
+        if (da_body_kind(r) != DA_BODY_JSON) {
+            return da_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                                 "Send application/json (or use the profile page)");
+        }
+        return da_account_json(r, db, u, cl, account ? account : "delete");
+    }
     if (m == M_GET) {
-        return page ? profile_page(r, HTTP_OK, u, NULL, -1, NULL, NULL) : profile_json(r, u);
+        return page ? profile_page(r, HTTP_OK, u, NULL, NULL) : profile_json(r, u);
     }
     if (m == M_POST && da_body_kind(r) == DA_BODY_FORM) {
-        return update_form(r, db, u);
+        return update_form(r, db, u, cl);
     }
     if (m == M_POST && da_resume_is_multipart(r)) {
         da_resume_result_t res;

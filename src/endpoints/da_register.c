@@ -27,6 +27,7 @@
 #include "da_page.h"
 #include "da_password.h"
 #include "da_ratelimit.h"
+#include "da_authn.h"
 #include "da_auditlog.h"
 #include "da_audit.h"
 #include "da_util.h"
@@ -84,72 +85,74 @@ static void read_fields(da_signup_t *s, field_get_fn get, void *body)
 }
 
 
-/* Characters, not bytes: the minimum length is what a person counts. */
-static apr_size_t utf8_chars(const char *s)
+/* A required name (first, last): refusals added to errs. */
+static void check_name(apr_array_header_t *errs, const char *v, const char *json,
+                       const char *tpl, const char *what)
 {
-    apr_size_t n = 0;
+    apr_pool_t *p = errs->pool;
 
-    for (; *s; s++) {
-        n += ((unsigned char)*s & 0xc0) != 0x80;
+    if (!v || !*v) {
+        da_refuse_add(errs, 400, "invalid_request", tpl,
+                      apr_pstrcat(p, json, " is required", NULL),
+                      apr_pstrcat(p, "Enter your ", what, NULL));
     }
-    return n;
+    else if (!da_text_valid(v, NAME_MAX_CHARS)) {
+        da_refuse_add(errs, 400, "invalid_request", tpl,
+                      apr_pstrcat(p, json, " must be at most 100 characters of text", NULL),
+                      apr_pstrcat(p, "Your ", what, " can be at most 100 characters "
+                                  "(letters, digits, spaces)", NULL));
+    }
 }
 
-/* Check every field; the message starts with the field's JSON name. */
-static int validate(request_rec *r, da_signup_t *s, da_refusal_t *f)
+/* An optional text (company, job title): a refusal added to errs. */
+static void check_text(apr_array_header_t *errs, const char *v, const char *json,
+                       const char *tpl, const char *what)
+{
+    apr_pool_t *p = errs->pool;
+
+    if (v && !da_text_valid(v, TEXT_MAX_CHARS)) {
+        da_refuse_add(errs, 400, "invalid_request", tpl,
+                      apr_pstrcat(p, json, " must be at most 200 characters of text", NULL),
+                      apr_pstrcat(p, "Shorten your ", what, " to 200 characters at most",
+                                  NULL));
+    }
+}
+
+/* Check every field; each refusal goes to errs (an array of
+ * da_refusal_t) in the order of the form, its message naming the field's
+ * JSON name (the API answers the first), its words for the page. Returns
+ * the number of refusals. */
+static int validate(request_rec *r, da_signup_t *s, apr_array_header_t *errs)
 {
     da_srv_conf_t *c = da_srv(r->server);
     int min = da_password_min(c);
+    const char *why;
 
     if (!s->email || !*s->email) {
-        return da_refuse(f, 400, "invalid_request", "email", "email is required");
+        da_refuse_add(errs, 400, "invalid_request", "email", "email is required",
+                      "Enter your email address");
     }
-    s->email = da_email_normalize(r->pool, s->email);
-    if (!da_email_valid(s->email)) {
-        return da_refuse(f, 400, "invalid_request", "email",
-                      "email must be a valid email address");
+    else if (!da_email_valid(s->email = da_email_normalize(r->pool, s->email))) {
+        da_refuse_add(errs, 400, "invalid_request", "email",
+                      "email must be a valid email address",
+                      "Enter an email address like name@example.com");
     }
-    if (!s->password || !*s->password) {
-        return da_refuse(f, 400, "invalid_request", "password", "password is required");
+    if ((why = da_password_refusal(r->pool, s->password, min))) {
+        da_refuse_add(errs, 400, "invalid_request", "password", why,
+                      da_password_words(r->pool, s->password, min));
     }
-    if (utf8_chars(s->password) < (apr_size_t)min) {
-        return da_refuse(f, 400, "invalid_request", "password",
-                      apr_psprintf(r->pool, "password must be at least %d characters",
-                                   min));
-    }
-    if (strlen(s->password) > DA_PASSWORD_MAX_BYTES) {
-        return da_refuse(f, 400, "invalid_request", "password",
-                      "password must be at most 72 bytes");
-    }
-    if (!s->first_name || !*s->first_name) {
-        return da_refuse(f, 400, "invalid_request", "first_name", "firstName is required");
-    }
-    if (!da_text_valid(s->first_name, NAME_MAX_CHARS)) {
-        return da_refuse(f, 400, "invalid_request", "first_name",
-                      "firstName must be at most 100 characters of text");
-    }
-    if (!s->last_name || !*s->last_name) {
-        return da_refuse(f, 400, "invalid_request", "last_name", "lastName is required");
-    }
-    if (!da_text_valid(s->last_name, NAME_MAX_CHARS)) {
-        return da_refuse(f, 400, "invalid_request", "last_name",
-                      "lastName must be at most 100 characters of text");
-    }
+    check_name(errs, s->first_name, "firstName", "first_name", "first name");
+    check_name(errs, s->last_name, "lastName", "last_name", "last name");
     if (!s->role || !*s->role) {
         s->role = da_default_role(c);
     }
     else if (!da_role_selectable(c, s->role)) {
-        return da_refuse(f, 403, "forbidden", "role", "role is not one you may choose");
+        da_refuse_add(errs, 403, "forbidden", "role", "role is not one you may choose",
+                      "Choose one of the roles in the list");
     }
-    if (s->company && !da_text_valid(s->company, TEXT_MAX_CHARS)) {
-        return da_refuse(f, 400, "invalid_request", "company",
-                      "company must be at most 200 characters of text");
-    }
-    if (s->job_role && !da_text_valid(s->job_role, TEXT_MAX_CHARS)) {
-        return da_refuse(f, 400, "invalid_request", "job_role",
-                      "jobRole must be at most 200 characters of text");
-    }
-    return OK;
+    check_text(errs, s->company, "company", "company", "company name");
+    check_text(errs, s->job_role, "jobRole", "job_role", "job title");
+    return errs->nelts;
 }
 
 /* Create the account and its first (web) session in one transaction, so
@@ -208,8 +211,10 @@ static int create_account(request_rec *r, da_db_t *db, const da_signup_t *s,
         da_stat(r, DA_STAT_SIGN_UP);
     }
     if (rv == APR_EEXIST) {
-        return da_refuse(f, 409, "user_exists", "email",
-                      "An account with this email already exists");
+        da_refuse(f, 409, "user_exists", "email", "An account with this email already exists");
+        f->words = "An account with this email address already exists: sign in, "
+                   "or use another address";
+        return f->status;
     }
     if (rv != APR_SUCCESS) {
         da_db_log_error(r, db, "creating an account");
@@ -248,8 +253,9 @@ static const char *role_options(request_rec *r, const char *selected)
     return out;
 }
 
+/* The sign-up page, every refusal of errs (NULL: none) shown at once. */
 static int register_page(request_rec *r, int status, apr_table_t *params,
-                         const da_handoff_t *h, const da_refusal_t *f)
+                         const da_handoff_t *h, const apr_array_header_t *errs)
 {
     da_page_t *pg = da_page_new(r, "Create an account", NULL);
     const char *query = r->args ? apr_pstrcat(r->pool, "?", r->args, NULL) : "";
@@ -276,12 +282,13 @@ static int register_page(request_rec *r, int status, apr_table_t *params,
             apr_table_set(pg->vars, fields[i].tpl, v);
         }
     }
-    da_page_refusal(pg, f);
+    da_page_refusals(pg, errs);
     return da_page_send(pg, status, "register.html");
 }
 
 static int post_form(request_rec *r, da_db_t *db)
 {
+    apr_array_header_t *errs;
     apr_table_t *form;
     da_handoff_t *h;
     da_signup_t s;
@@ -297,13 +304,19 @@ static int post_form(request_rec *r, da_db_t *db)
         return rc;
     }
     read_fields(&s, form_get, form);
-    if (validate(r, &s, &f) != OK || create_account(r, db, &s, &u, &t, &f) != OK) {
-        if (f.status == HTTP_SERVICE_UNAVAILABLE) {
+    errs = apr_array_make(r->pool, 4, sizeof(da_refusal_t));
+    if (validate(r, &s, errs) || create_account(r, db, &s, &u, &t, &f) != OK) {
+        if (!errs->nelts) {
+            *(da_refusal_t *)apr_array_push(errs) = f;
+        }
+        if (APR_ARRAY_IDX(errs, 0, da_refusal_t).status == HTTP_SERVICE_UNAVAILABLE) {
             return da_unavailable(r);
         }
-        return register_page(r, f.status, form, h, &f);
+        return register_page(r, APR_ARRAY_IDX(errs, 0, da_refusal_t).status, form, h,
+                             errs);
     }
     if (!t.sid) {
+        da_page_flash_set(r, "deskauth_sent", u->email);
         return da_see_other(r, apr_pstrcat(r->pool, da_url(r, "login"),
                                            "?confirm_email=1", NULL));
     }
@@ -312,6 +325,7 @@ static int post_form(request_rec *r, da_db_t *db)
 
 static int post_json(request_rec *r, da_db_t *db)
 {
+    apr_array_header_t *errs;
     json_object *body;
     da_signup_t s;
     da_refusal_t f;
@@ -323,7 +337,11 @@ static int post_json(request_rec *r, da_db_t *db)
         return rc;
     }
     read_fields(&s, json_get, body);
-    if (validate(r, &s, &f) != OK || create_account(r, db, &s, &u, &t, &f) != OK) {
+    errs = apr_array_make(r->pool, 4, sizeof(da_refusal_t));
+    if (validate(r, &s, errs)) {
+        f = APR_ARRAY_IDX(errs, 0, da_refusal_t);
+    }
+    if (errs->nelts || create_account(r, db, &s, &u, &t, &f) != OK) {
         if (f.status == HTTP_SERVICE_UNAVAILABLE) {
             return da_unavailable(r);
         }
@@ -344,6 +362,24 @@ static int post_json(request_rec *r, da_db_t *db)
                         da_auth_response(r, "Registration successful", &t, u, 1));
 }
 
+/* A signed-in person is not offered a new account: the sign-in page
+ * (with the same query: it shows "Continue to APP" when an app waits, or
+ * sends the person home). DECLINED when nobody is signed in. */
+static int signed_in_elsewhere(request_rec *r)
+{
+    da_claims_t *cl;
+    int rc = da_authn_token(r, DA_FROM_COOKIE, 1, &cl, NULL);
+
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return da_unavailable(r);
+    }
+    if (rc != OK) {
+        return DECLINED;
+    }
+    return da_see_other(r, apr_pstrcat(r->pool, da_url(r, "login"), r->args ? "?" : "",
+                                       r->args ? r->args : "", NULL));
+}
+
 int da_register_handler(request_rec *r)
 {
     da_db_t *db;
@@ -354,6 +390,9 @@ int da_register_handler(request_rec *r)
     if (r->method_number == M_GET) {
         params = da_query(r);
         if ((rc = da_handoff_parse(r, params, &h)) != OK) {
+            return rc;
+        }
+        if ((rc = signed_in_elsewhere(r)) != DECLINED) {
             return rc;
         }
         return register_page(r, HTTP_OK, params, h, NULL);

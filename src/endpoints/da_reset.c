@@ -31,12 +31,17 @@
 #define SENT_JSON "If an account exists for that address, a reset link has been sent"
 #define SENT_PAGE "If an account exists for that address, we sent a link. " \
     "It works once, for 30 minutes."
+#define SENT_TO "Check your inbox (%s). If an account exists for that address, " \
+    "we sent a link. It works once, for 30 minutes. No mail after a few minutes? " \
+    "Look in the spam folder, or send it again below."
 #define LINK_REFUSED "This reset link is invalid, has expired or was already used."
 
 
-/* The reset page: the email form, or with token the new-password form. */
-static int reset_page(request_rec *r, int status, const char *token,
-                      const char *email, const char *notice, const da_refusal_t *f)
+/* The reset page: the email form, or with token the new-password form;
+ * every refusal of errs (NULL: none) shown at once. */
+static int reset_page_all(request_rec *r, int status, const char *token,
+                          const char *email, const char *notice,
+                          const apr_array_header_t *errs)
 {
     da_page_t *pg = da_page_new(r, token ? "Choose a new password"
                                          : "Forgot your password?", NULL);
@@ -54,11 +59,45 @@ static int reset_page(request_rec *r, int status, const char *token,
     if (notice) {
         apr_table_setn(pg->vars, "notice", notice);
     }
-    if (f) {
-        apr_table_set(pg->vars, f->field ? apr_pstrcat(r->pool, f->field, "_error",
-                                                       NULL) : "error", f->message);
-    }
+    da_page_refusals(pg, errs);
     return da_page_send(pg, status, "reset.html");
+}
+
+/* The reset page with one refusal f (NULL: none). */
+static int reset_page(request_rec *r, int status, const char *token,
+                      const char *email, const char *notice, const da_refusal_t *f)
+{
+    apr_array_header_t *errs = NULL;
+
+    if (f) {
+        errs = apr_array_make(r->pool, 1, sizeof(da_refusal_t));
+        *(da_refusal_t *)apr_array_push(errs) = *f;
+    }
+    return reset_page_all(r, status, token, email, notice, errs);
+}
+
+/* The new-password form's two fields, checked together for the page:
+ * the number of refusals added to errs. */
+static int check_new_password(request_rec *r, const char *password, const char *confirm,
+                              apr_array_header_t *errs)
+{
+    int min = da_password_min(da_srv(r->server));
+    const char *why = da_password_refusal(r->pool, password, min);
+
+    if (why) {
+        da_refuse_add(errs, HTTP_BAD_REQUEST, "invalid_request", "password", why,
+                      da_password_words(r->pool, password, min));
+    }
+    if (!confirm || !*confirm) {
+        da_refuse_add(errs, HTTP_BAD_REQUEST, "invalid_request", "confirm",
+                      "confirm is required", "Type the new password again");
+    }
+    else if (!why && strcmp(confirm, password)) {
+        da_refuse_add(errs, HTTP_BAD_REQUEST, "invalid_request", "confirm",
+                      "The two passwords are not the same",
+                      "The two passwords are not the same: type the new one again");
+    }
+    return errs->nelts;
 }
 
 /* Forgot password: the neutral work for a (checked) address. */
@@ -68,12 +107,16 @@ static int request_link(request_rec *r, const char *email, da_refusal_t *f)
     da_db_t *db;
 
     if (!email || !*email) {
-        return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email", "email is required");
+        da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email", "email is required");
+        f->words = "Enter the email address of your account";
+        return f->status;
     }
     email = da_email_normalize(r->pool, email);
     if (!da_email_valid(email)) {
-        return da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email",
-                      "email must be a valid email address");
+        da_refuse(f, HTTP_BAD_REQUEST, "invalid_request", "email",
+                  "email must be a valid email address");
+        f->words = "Enter an email address like name@example.com";
+        return f->status;
     }
     /* Every request counts, for any address: the limit says nothing about
      * whether an account exists, and no inbox can be flooded. */
@@ -194,6 +237,7 @@ static int post_json(request_rec *r)
 
 static int post_form(request_rec *r)
 {
+    apr_array_header_t *errs;
     apr_table_t *form;
     const char *token, *confirm;
     da_refusal_t f;
@@ -206,6 +250,8 @@ static int post_form(request_rec *r)
     if (!token) {
         rc = request_link(r, apr_table_get(form, "email"), &f);
         if (rc == OK) {
+            da_page_flash_set(r, "deskauth_sent", da_email_normalize(r->pool,
+                              apr_table_get(form, "email")));
             return da_see_other(r, apr_pstrcat(r->pool, da_url(r, "reset"), "?sent=1",
                                                NULL));
         }
@@ -214,6 +260,10 @@ static int post_form(request_rec *r)
                : reset_page(r, rc, NULL, apr_table_get(form, "email"), NULL, &f);
     }
     confirm = apr_table_get(form, "confirm");
+    errs = apr_array_make(r->pool, 2, sizeof(da_refusal_t));
+    if (check_new_password(r, apr_table_get(form, "password"), confirm, errs)) {
+        return reset_page_all(r, HTTP_BAD_REQUEST, token, NULL, NULL, errs);
+    }
     rc = set_password(r, token, apr_table_get(form, "password"), confirm ? confirm : "",
                       &f);
     if (rc == OK) {
@@ -245,8 +295,10 @@ static int get_reset(request_rec *r)
         return reset_page(r, HTTP_BAD_REQUEST, NULL, NULL, NULL, &f);
     }
     if (!token) {
-        return reset_page(r, HTTP_OK, NULL, NULL,
-                          apr_table_get(q, "sent") ? SENT_PAGE : NULL, NULL);
+        const char *to = apr_table_get(q, "sent") ? da_page_flash_take(r, "deskauth_sent")
+                                                   : NULL;
+        return reset_page(r, HTTP_OK, NULL, to, !apr_table_get(q, "sent") ? NULL
+                          : to ? apr_psprintf(r->pool, SENT_TO, to) : SENT_PAGE, NULL);
     }
     if (!(db = da_db(r))) {
         return da_unavailable(r);

@@ -24,6 +24,7 @@
 #include "da_routes.h"
 #include "da_http.h"
 #include "da_multipart.h"
+#include "da_html.h"
 #include "da_page.h"
 #include "da_util.h"
 
@@ -574,7 +575,7 @@ void da_resume_page_vars(request_rec *r, const da_user_t *u, apr_table_t *vars)
     }
     apr_table_set(vars, "resume_name", res->filename);
     apr_table_setn(vars, "resume_size", human_size(r->pool, res->size));
-    apr_table_setn(vars, "resume_date", da_rfc3339(r->pool, res->uploaded_at));
+    apr_table_setn(vars, "resume_date", da_html_time(r->pool, res->uploaded_at, da_now()));
     apr_table_setn(vars, "resume_url", apr_pstrcat(r->pool, da_url(r, "profile"),
                                                    "/resume", NULL));
 }

@@ -51,41 +51,64 @@ static json_object *session_json(request_rec *r, const da_session_t *s,
     return o;
 }
 
-/* What a person calls a session: "Browser", "Equators Chatbot", ... */
-static const char *kind_label(request_rec *r, const da_session_t *s)
+/* The app a session belongs to, by its registered name. */
+static const char *app_name(request_rec *r, const da_session_t *s)
 {
     const da_client_t *cl = da_client(da_srv(r->server), s->client_id);
-    const char *app = cl ? cl->name : s->client_id;
 
-    if (!strcmp(s->kind, "web")) {
-        return "Browser";
-    }
-    return apr_pstrcat(r->pool, app, !strcmp(s->kind, "file") ? " (connection file)"
-                                   : !strcmp(s->kind, "device") ? " (device, by code)"
-                                   : " (desktop app)", NULL);
+    return cl ? cl->name : *s->client_id ? s->client_id : "An app";
 }
 
+/* What a person calls a session: "Chrome on Linux" for a browser, "Demo
+ * App on vm" for an app (its device name), else what the User-Agent or the
+ * app tells. Always text; escaped by the caller. */
+static const char *device_label(request_rec *r, const da_session_t *s)
+{
+    apr_pool_t *p = r->pool;
+    const char *device = da_text_clean(p, s->device_name, DA_DEVICE_NAME_MAX_CHARS);
+    const char *ua = da_html_user_agent_name(p, da_text_clean(p, s->user_agent,
+                                                              DA_USER_AGENT_MAX_CHARS));
+
+    if (!strcmp(s->kind, "web")) {
+        return ua ? ua : *device ? device : "A browser";
+    }
+    if (*device) {
+        return apr_pstrcat(p, app_name(r, s), " on ", device, NULL);
+    }
+    return ua ? apr_pstrcat(p, app_name(r, s), " (", ua, ")", NULL) : app_name(r, s);
+}
+
+/* How the session was made, in words. */
+static const char *kind_words(const da_session_t *s)
+{
+    return !strcmp(s->kind, "web") ? "Browser"
+           : !strcmp(s->kind, "file") ? "Desktop app, by connection file"
+           : !strcmp(s->kind, "device") ? "Device, by code" : "Desktop app";
+}
+
+/* One device: its name (the "Sign out" button says which), how and where
+ * it signed in, when, and when it was last used. */
 static const char *session_item(request_rec *r, const da_session_t *s,
                                 const char *current, const char *csrf)
 {
     apr_pool_t *p = r->pool;
+    apr_int64_t now = da_now();
     int here = !strcmp(s->id, current);
-    const char *device = da_text_clean(p, s->device_name, DA_DEVICE_NAME_MAX_CHARS);
+    const char *name = da_html_escape(p, device_label(r, s));
 
-    return apr_pstrcat(p, "<li class=\"session\"><div><strong>",
-        da_html_escape(p, *device ? device : "Unknown device"),
-        "</strong>", here ? " <span class=\"badge\">This device</span>" : "",
-        "<br><span class=\"hint\">", da_html_escape(p, kind_label(r, s)),
-        " · ", da_html_escape(p, s->ip), " · signed in ",
-        da_html_escape(p, da_rfc3339(p, s->created_at)), " · last used ",
-        da_html_escape(p, da_rfc3339(p, s->last_used_at)),
-        "</span></div>",
+    return apr_pstrcat(p, "<li class=\"session\"><div><strong>", name, "</strong>",
+        here ? " <span class=\"badge\">This device</span>" : "",
+        "<br><span class=\"hint\">", da_html_escape(p, kind_words(s)),
+        " · ", da_html_escape(p, s->ip), "<br>Signed in ",
+        da_html_time(p, s->created_at, now), "<br>Last used ",
+        da_html_time(p, s->last_used_at, now), "</span></div>",
         here ? "" : apr_pstrcat(p, "<form method=\"post\" action=\"",
                                 da_html_escape(p, da_url(r, "sessions")), "\">",
                                 da_html_hidden(p, "csrf", csrf),
                                 da_html_hidden(p, "action", "revoke"),
                                 da_html_hidden(p, "id", s->id),
-                                "<button type=\"submit\" class=\"small\">Sign out</button>"
+                                "<button type=\"submit\" class=\"small\">Sign out"
+                                "<span class=\"sr-only\"> ", name, "</span></button>"
                                 "</form>", NULL),
         "</li>\n", NULL);
 }
@@ -109,7 +132,8 @@ static int list(request_rec *r, da_db_t *db, const da_claims_t *cl, int page)
         apr_table_setn(pg->vars, "sessions", items);
         apr_table_setn(pg->vars, "action", da_url(r, "sessions"));
         if (sessions->nelts > 1) {
-            apr_table_setn(pg->vars, "others", "1");
+            apr_table_setn(pg->vars, "others", apr_itoa(r->pool, sessions->nelts - 1));
+            apr_table_setn(pg->vars, "others_plural", sessions->nelts > 2 ? "s" : "");
         }
         if (q && apr_table_get(q, "done")) {
             apr_table_setn(pg->vars, "notice", "Signed out.");

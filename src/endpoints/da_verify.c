@@ -19,6 +19,8 @@
 
 #include "da_routes.h"
 #include "da_ratelimit.h"
+#include "da_audit.h"
+#include "da_auditlog.h"
 #include "da_authn.h"
 #include "da_http.h"
 #include "da_issue.h"
@@ -57,9 +59,60 @@ static int refuse(request_rec *r, int page, const char *email, const char *field
     return da_page_send(pg, HTTP_BAD_REQUEST, "verify.html");
 }
 
-/* GET ?token=T: the link of the mail. Valid: the address is confirmed. */
+/* The answer to an opened link: the page (title, "ADDRESS is confirmed",
+ * Continue) or {"success":true,"message":message,"data":{"user"}}. */
+static int confirmed(request_rec *r, int page, const da_user_t *u, const char *title,
+                     const char *message)
+{
+    if (page) {
+        da_page_t *pg = da_page_new(r, title, NULL);
+        apr_table_setn(pg->vars, "confirmed", "1");
+        apr_table_set(pg->vars, "heading", title);
+        apr_table_set(pg->vars, "email", u->email);
+        apr_table_setn(pg->vars, "continue_url", da_url(r, "login"));
+        return da_page_send(pg, HTTP_OK, "verify.html");
+    }
+    else {
+        json_object *o = da_json_object(r->pool), *data = json_object_new_object();
+        da_json_set_bool(o, "success", 1);
+        da_json_set_str(o, "message", message);
+        da_json_set(data, "user", da_user_json(r, u));
+        da_json_set(o, "data", data);
+        return da_send_json(r, HTTP_OK, o);
+    }
+}
+
+/* The page of a link used before, for an address that is confirmed:
+ * nothing to do, nothing to worry about (a second click, a mail scanner
+ * that opened it first). Only the holder of the token learns it. The
+ * JSON API keeps answering 400 invalid_request to a used token. */
+static int already_confirmed(request_rec *r, const da_user_t *u)
+{
+    return confirmed(r, 1, u, "Already confirmed", NULL);
+}
+
+/* Inside the link's transaction: the account takes the new address the
+ * link was sent to (confirmed, since the link reached it), with its audit
+ * row. APR_EEXIST when another account took the address meanwhile. */
+static apr_status_t set_new_email(request_rec *r, da_db_t *db, da_user_t *u,
+                                  const char *email)
+{
+    da_audit_about_t a = { u->id, email, NULL, NULL, NULL,
+                           apr_pstrcat(r->pool, "from ", u->email, NULL) };
+    apr_status_t rv = da_store_user_set_email(db, u->id, email, u->updated_at);
+
+    if (rv == APR_SUCCESS) {
+        rv = da_audit_record(r, db, DA_AUDIT_EMAIL_CHANGED, &a);
+        u->email = email;
+    }
+    return rv;
+}
+
+/* GET ?token=T: the link of the mail. Valid: the address is confirmed
+ * (or, for a link of a new address, becomes the account's). */
 static int confirm(request_rec *r, const char *token)
 {
+    const char *new_email = NULL;
     int page = da_wants_html(r);
     apr_status_t rv;
     da_user_t *u;
@@ -69,16 +122,31 @@ static int confirm(request_rec *r, const char *token)
         return da_unavailable(r);
     }
     rv = da_link_check(r, db, &da_link_verify, token, &u);
+    if (rv == APR_SUCCESS) {
+        new_email = da_link_new_address(r, db, token);
+    }
     if (rv == APR_SUCCESS && (rv = da_store_begin(db)) == APR_SUCCESS) {
         rv = da_link_use(r, db, &da_link_verify, token);
         if (rv == APR_SUCCESS) {
             u->updated_at = da_now();
-            rv = da_store_user_set_verified(db, u->id, u->updated_at);
+            rv = new_email ? set_new_email(r, db, u, new_email)
+                           : da_store_user_set_verified(db, u->id, u->updated_at);
         }
         if (rv == APR_SUCCESS) {
             rv = da_store_code_retire(db, u->id, da_link_verify.kind, u->updated_at);
         }
         rv = da_store_end(db, rv);
+    }
+    if (rv == APR_NOTFOUND && page && da_link_used_for(r, db, &da_link_verify, token, &u)
+                              == APR_SUCCESS && u->email_verified) {
+        return already_confirmed(r, u);
+    }
+    if (rv == APR_EEXIST) {
+        return page ? da_page_error(r, HTTP_CONFLICT, "Address taken",
+                                    "Another account uses this email address now: "
+                                    "yours was not changed.")
+                    : da_send_error(r, HTTP_CONFLICT, "user_exists",
+                                    "An account with this email already exists");
     }
     if (rv == APR_NOTFOUND) {
         return refuse(r, page, NULL, NULL, page
@@ -92,21 +160,7 @@ static int confirm(request_rec *r, const char *token)
     u->email_verified = 1;
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00210)
                   "email address of account %s confirmed", u->id);
-    if (page) {
-        da_page_t *pg = da_page_new(r, "Email confirmed", NULL);
-        apr_table_setn(pg->vars, "confirmed", "1");
-        apr_table_set(pg->vars, "email", u->email);
-        apr_table_setn(pg->vars, "continue_url", da_url(r, "login"));
-        return da_page_send(pg, HTTP_OK, "verify.html");
-    }
-    else {
-        json_object *o = da_json_object(r->pool), *data = json_object_new_object();
-        da_json_set_bool(o, "success", 1);
-        da_json_set_str(o, "message", "Email address confirmed");
-        da_json_set(data, "user", da_user_json(r, u));
-        da_json_set(o, "data", data);
-        return da_send_json(r, HTTP_OK, o);
-    }
+    return confirmed(r, page, u, "Email confirmed", "Email address confirmed");
 }
 
 static int get_verify(request_rec *r)
@@ -152,6 +206,7 @@ static int post_verify(request_rec *r)
 {
     da_body_kind_t kind = da_body_kind(r);
     const char *email = NULL;
+    const char *done = apr_pstrcat(r->pool, da_url(r, "verify"), "?sent=1", NULL);
     apr_table_t *form;
     json_object *body;
     apr_int64_t wait;
@@ -181,12 +236,17 @@ static int post_verify(request_rec *r)
         }
         if (!email) {
             return refuse(r, kind == DA_BODY_FORM, NULL, "email_error",
-                          "email is required");
+                          kind == DA_BODY_FORM ? "Enter your email address"
+                                               : "email is required");
         }
+        /* The profile page's "Resend the link" goes back to the profile. */
+        done = apr_pstrcat(r->pool, da_url(r, "profile"), "?verify=sent#verify-email",
+                           NULL);
     }
     if (!da_email_valid(da_email_normalize(r->pool, email))) {
         return refuse(r, kind == DA_BODY_FORM, email, "email_error",
-                      "email must be a valid email address");
+                      kind == DA_BODY_FORM ? "Enter an email address like name@example.com"
+                                           : "email must be a valid email address");
     }
     /* Mail-sending requests share the reset limit (no inbox flooding). */
     if ((wait = da_limit_take(r, DA_LIMIT_RESET, da_email_normalize(r->pool, email),
@@ -203,8 +263,7 @@ static int post_verify(request_rec *r)
         return da_unavailable(r);
     }
     if (kind == DA_BODY_FORM) {
-        return da_see_other(r, apr_pstrcat(r->pool, da_url(r, "verify"), "?sent=1",
-                                           NULL));
+        return da_see_other(r, done);
     }
     else {
         json_object *o = da_json_object(r->pool);

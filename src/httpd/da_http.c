@@ -236,6 +236,17 @@ int da_refuse(da_refusal_t *f, int status, const char *code, const char *field,
     f->code = code;
     f->field = field;
     f->message = message;
+    f->words = NULL;
+    return status;
+}
+
+int da_refuse_add(apr_array_header_t *errs, int status, const char *code,
+                  const char *field, const char *message, const char *words)
+{
+    da_refusal_t *f = apr_array_push(errs);
+
+    da_refuse(f, status, code, field, message);
+    f->words = words;
     return status;
 }
 

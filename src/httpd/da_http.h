@@ -58,18 +58,26 @@ int da_read_json(request_rec *r, json_object **obj);
 int da_read_form(request_rec *r, apr_table_t **form);
 
 /* Why a request is refused: the status, the error code, the field
- * it concerns (the page template's name, "first_name"; NULL when none) and
- * the message for a person. */
+ * it concerns (the page template's name, "first_name"; NULL when none),
+ * the message of the JSON API, and the page's own words for the same
+ * thing ("Enter your first name"; NULL: the page shows the message). */
 typedef struct {
     int status;
     const char *code;
     const char *field;
     const char *message;
+    const char *words;
 } da_refusal_t;
 
 /* Fill f and return status. */
 int da_refuse(da_refusal_t *f, int status, const char *code, const char *field,
               const char *message);
+
+/* Append a refusal (with the page's words) to errs, an array of
+ * da_refusal_t that a form's checks fill so that a page shows every
+ * error at once (the JSON API answers the first). Returns status. */
+int da_refuse_add(apr_array_header_t *errs, int status, const char *code,
+                  const char *field, const char *message, const char *words);
 
 /* OK when a POST body is JSON or a form; else the 415 answer (DONE). */
 int da_json_or_form(request_rec *r);

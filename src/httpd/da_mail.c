@@ -345,11 +345,24 @@ static const char *reset_text(request_rec *r, const da_user_t *u, const char *li
         "for this, ignore this message: your password stays the same.\n", NULL);
 }
 
+static const char *new_email_text(request_rec *r, const da_user_t *u, const char *link)
+{
+    return apr_pstrcat(r->pool, greeting(r, u),
+        "To make this address the email address of your ", da_site_name(r),
+        " account, open this link:\n\n", link, "\n\n",
+        "The link works once and expires in 24 hours. Until then your account "
+        "keeps its old address. If you did not ask for this, ignore this "
+        "message.\n", NULL);
+}
+
 const da_link_kind_t da_link_verify = {
-    "verify", 24 * 3600, 1, "Confirm your email address", verify_text
+    "verify", 24 * 3600, 1, "Confirm your email address", verify_text, 0
 };
 const da_link_kind_t da_link_reset = {
-    "reset", 30 * 60, 0, "Reset your password", reset_text
+    "reset", 30 * 60, 0, "Reset your password", reset_text, 0
+};
+const da_link_kind_t da_link_new_email = {
+    "verify", 24 * 3600, 0, "Confirm your new email address", new_email_text, 1
 };
 
 apr_status_t da_link_issue(request_rec *r, da_db_t *db, const da_link_kind_t *k,
@@ -365,6 +378,9 @@ apr_status_t da_link_issue(request_rec *r, da_db_t *db, const da_link_kind_t *k,
     }
     code.kind = k->kind;
     code.user_id = (u ? u : &nobody)->id;
+    if (k->new_address && u) {
+        code.state = u->email;
+    }
     if (!(token = da_code_issue(r, db, &code, k->ttl))) {
         return APR_EGENERAL;              /* logged by da_code_issue */
     }
@@ -410,6 +426,37 @@ apr_status_t da_link_check(request_rec *r, da_db_t *db, const da_link_kind_t *k,
         return rv;
     }
     return (*u)->is_active ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+const char *da_link_new_address(request_rec *r, da_db_t *db, const char *token)
+{
+    const char *hash = token_hash(r, token);
+    da_code_t *code;
+
+    if (!hash || da_store_code_get(db, hash, &code) != APR_SUCCESS
+        || strcmp(code->kind, da_link_verify.kind) || !code->state || !*code->state) {
+        return NULL;
+    }
+    return code->state;
+}
+
+apr_status_t da_link_used_for(request_rec *r, da_db_t *db, const da_link_kind_t *k,
+                              const char *token, da_user_t **u)
+{
+    const char *hash = token_hash(r, token);
+    da_code_t *code;
+    apr_status_t rv;
+
+    if (!hash) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = da_store_code_get(db, hash, &code)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (strcmp(code->kind, k->kind) || !code->used_at || !*code->user_id) {
+        return APR_NOTFOUND;
+    }
+    return da_store_user_by_id(db, code->user_id, u);
 }
 
 apr_status_t da_link_use(request_rec *r, da_db_t *db, const da_link_kind_t *k,

@@ -47,10 +47,15 @@ typedef struct {
     const char *subject;                  /* "... for SITE" is appended */
     /* The body around the link, for this person. */
     const char *(*text)(request_rec *r, const da_user_t *u, const char *link);
+    int new_address;                      /* the link confirms u->email as the
+                                           * account's new address (kept in the
+                                           * code row's state column) */
 } da_link_kind_t;
 
 extern const da_link_kind_t da_link_verify;
 extern const da_link_kind_t da_link_reset;
+/* A verify link (same handler, same kind) that changes the address. */
+extern const da_link_kind_t da_link_new_email;
 
 /* Store a fresh one-time token of this kind for u (only its hash) and
  * queue the mail with `<URL of the handler>?token=T`. With u NULL, store
@@ -75,6 +80,16 @@ apr_status_t da_link_request(request_rec *r, da_db_t *db, const da_link_kind_t *
  * otherwise; other values: store failure (db->error, not logged). */
 apr_status_t da_link_check(request_rec *r, da_db_t *db, const da_link_kind_t *k,
                            const char *token, da_user_t **u);
+
+/* The new address a verify link carries (da_link_new_email), or NULL
+ * for a sign-up's link, an unknown token or a store failure. */
+const char *da_link_new_address(request_rec *r, da_db_t *db, const char *token);
+
+/* The account a token of this kind was issued to when the token was
+ * already used (a second click on a link): APR_SUCCESS with *u, else
+ * APR_NOTFOUND; other values: store failure (db->error, not logged). */
+apr_status_t da_link_used_for(request_rec *r, da_db_t *db, const da_link_kind_t *k,
+                              const char *token, da_user_t **u);
 
 /* Use the token, once: APR_SUCCESS for the first use before expiry,
  * APR_NOTFOUND for anything else; other values: store failure (db->error,

@@ -228,6 +228,68 @@ static const char *form_targets(da_page_t *pg)
     return t ? t : "";
 }
 
+/* The id of a field's input in the templates: its name with '-' for '_'
+ * ("first_name" -> "first-name"); the file input is "resume-file". */
+static const char *field_id(apr_pool_t *p, const char *field)
+{
+    char *id = apr_pstrdup(p, field), *c;
+
+    if (!strcmp(field, "resume")) {
+        return "resume-file";
+    }
+    for (c = id; *c; c++) {
+        if (*c == '_') {
+            *c = '-';
+        }
+    }
+    return id;
+}
+
+/* One line of the error summary: a link to the field, or the message. */
+static const char *summary_item(apr_pool_t *p, const char *key, const char *msg)
+{
+    apr_size_t n = strlen(key);
+
+    if (!strcmp(key, "error")) {
+        return apr_pstrcat(p, "<li>", da_html_escape(p, msg), "</li>", NULL);
+    }
+    return apr_pstrcat(p, "<li><a href=\"#",
+                       field_id(p, apr_pstrndup(p, key, n - strlen("_error"))), "\">",
+                       da_html_escape(p, msg), "</a></li>", NULL);
+}
+
+/* Every error of the page at once, above the form (error_summary): the
+ * page's own "error" and each FIELD_error, in the order they were set,
+ * each linking to its field. The summary is announced (role=alert) and
+ * the layout's script focuses the first invalid field, else it. */
+static void error_summary(da_page_t *pg)
+{
+    apr_pool_t *p = pg->r->pool;
+    const apr_array_header_t *a = apr_table_elts(pg->vars);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+    const char *items = "";
+    int i, n = 0;
+
+    for (i = 0; i < a->nelts; i++) {
+        apr_size_t len = strlen(e[i].key);
+        if (e[i].val && *e[i].val && *e[i].key != '_'
+            && (!strcmp(e[i].key, "error")
+                || (len > 6 && !strcmp(e[i].key + len - 6, "_error")))) {
+            items = apr_pstrcat(p, items, summary_item(p, e[i].key, e[i].val), NULL);
+            n++;
+        }
+    }
+    if (!n) {
+        return;
+    }
+    apr_table_setn(pg->vars, "error_summary", apr_pstrcat(p,
+        "<div class=\"error-summary\" id=\"error-summary\" role=\"alert\" "
+        "tabindex=\"-1\" aria-labelledby=\"error-summary-title\">"
+        "<h2 id=\"error-summary-title\">", n == 1 ? "There is a problem"
+        : apr_psprintf(p, "There are %d problems", n), "</h2><ul>", items,
+        "</ul></div>", NULL));
+}
+
 /* The page's HTML: template NAME rendered inside layout.html. NULL (logged)
  * when a template is missing. */
 static const char *page_html(da_page_t *pg, const char *name)
@@ -244,6 +306,7 @@ static const char *page_html(da_page_t *pg, const char *name)
     if (strstr(tpl, "{{{passkey_js}}}")) {
         apr_table_setn(pg->vars, "passkey_js", template_text(r, "passkey.js"));
     }
+    error_summary(pg);
     apr_table_setn(pg->vars, "body", da_html_render(r->pool, tpl, pg->vars));
     return da_html_render(r->pool, layout, pg->vars);
 }
@@ -415,11 +478,56 @@ const char *da_hidden_inputs(apr_pool_t *p, apr_table_t *t,
 
 void da_page_refusal(da_page_t *pg, const da_refusal_t *f)
 {
+    const char *words = f && f->words ? f->words : f ? f->message : NULL;
+
     if (f && f->field) {
         apr_table_set(pg->vars, apr_pstrcat(pg->r->pool, f->field, "_error", NULL),
-                      f->message);
+                      words);
     }
     else if (f) {
-        apr_table_set(pg->vars, "error", f->message);
+        apr_table_set(pg->vars, "error", words);
     }
+}
+
+void da_page_refusals(da_page_t *pg, const apr_array_header_t *errs)
+{
+    int i;
+
+    for (i = 0; errs && i < errs->nelts; i++) {
+        da_page_refusal(pg, &APR_ARRAY_IDX(errs, i, da_refusal_t));
+    }
+}
+
+void da_page_time(da_page_t *pg, const char *name, apr_int64_t t)
+{
+    if (t) {
+        apr_table_setn(pg->vars, name, da_html_time(pg->r->pool, t, da_now()));
+    }
+}
+
+void da_page_flash_set(request_rec *r, const char *name, const char *value)
+{
+    da_cookie_set(r, name,
+                  da_b64url_encode(r->pool, (const unsigned char *)value, strlen(value)),
+                  600);
+}
+
+const char *da_page_flash_take(request_rec *r, const char *name)
+{
+    const char *v = da_cookie_get(r, name);
+    char *out;
+    apr_size_t len;
+
+    if (!v || !*v) {
+        return NULL;
+    }
+    da_cookie_set(r, name, "", 0);
+    if (da_b64url_decode(r->pool, v, strlen(v), (unsigned char **)&out, &len)
+        != APR_SUCCESS) {
+        return NULL;
+    }
+    out = apr_pstrndup(r->pool, out, len);
+    /* Only an address is ever put there: a cookie planted by someone else
+     * can show no other text. */
+    return da_email_valid(out) ? out : NULL;
 }

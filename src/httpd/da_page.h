@@ -112,4 +112,19 @@ int da_unavailable(request_rec *r);
  * FIELD_error) or, without a field, at the top ("error"). f may be NULL. */
 void da_page_refusal(da_page_t *pg, const da_refusal_t *f);
 
+/* Every refusal of errs (an array of da_refusal_t) on the page at once:
+ * each next to its field, all in the error summary (the page's words). */
+void da_page_refusals(da_page_t *pg, const apr_array_header_t *errs);
+
+/* The template variable name (rendered {{{name}}}): the moment t for
+ * people, date and "how long ago" (da_html_time); unset when t is 0. */
+void da_page_time(da_page_t *pg, const char *name, apr_int64_t t);
+
+/* An email address for the next page after a 303 ("we sent a link to
+ * ADDRESS"): a short-lived cookie NAME (10 minutes) that
+ * da_page_flash_take reads and deletes. Anything read back that is not a
+ * valid address is NULL. */
+void da_page_flash_set(request_rec *r, const char *name, const char *value);
+const char *da_page_flash_take(request_rec *r, const char *name);
+
 #endif

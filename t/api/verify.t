@@ -15,7 +15,7 @@ use URI ();
 use DeskAuthTest;
 use DeskAuthMail;
 
-plan tests => 56;
+plan tests => 57;
 
 my $VERIFY  = '/auth/verify';
 my $SUBJECT = qr/^Confirm your email address\b/;
@@ -115,10 +115,14 @@ push @tokens_seen, link_token($link2) if $link2;
     is $page->code, 200, 'browser_opening_the_link_is_200';
     like $page->content, qr/Email confirmed/, 'browser_page_says_email_confirmed';
     like $page->header('Content-Type') // '', qr{^text/html\b}i, 'browser_page_is_html';
+    # A second click (or a mail scanner that opened it first) on the link
+    # of a confirmed address is no error: the page says so.
     my $again = $ua->get(path_of($link2));
-    is $again->code, 400, 'browser_second_use_is_400';
-    like $again->content, qr/<form\b[^>]*method="post"/i,
-        'browser_used_link_page_offers_a_new_link';
+    is $again->code, 200, 'browser_second_use_of_a_confirmed_address_is_200';
+    like $again->content, qr{<h1[^>]*>Already confirmed</h1>},
+        'browser_second_use_says_already_confirmed';
+    unlike $again->content, qr/invalid, has expired/,
+        'browser_second_use_does_not_say_invalid';
 }
 ok profile_of($reg2->{tokens}{accessToken})->{emailVerified},
     'browser_link_sets_emailVerified_true';

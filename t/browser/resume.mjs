@@ -7,7 +7,7 @@
 // data POST with the page's CSRF field before the file), land back on the
 // profile page (303) which lists the file with its size and a Download
 // link; the link gives the same bytes as an attachment; a PNG renamed .pdf
-// is refused on the page next to the input; Delete removes it. No console
+// is refused on the page next to the input; Delete asks, then removes it. No console
 // error, page error or CSP violation on the way. Prints TAP; exit status 0
 // only if every test passed.
 import fs from 'node:fs';
@@ -133,11 +133,15 @@ async function main() {
     tap.ok((await textOf(page)).includes(pdfName), 'the earlier resume is still listed');
 
     // --- Delete -----------------------------------------------------------------------
+    // The page asks first (the browser's dialog), naming the file: accept.
     await page.goto(`${BASE}${PROFILE}`, { waitUntil: 'load' });
+    const asked = [];
+    page.once('dialog', async (d) => { asked.push(d.message()); await d.accept(); });
     await Promise.all([
         page.waitForURL((u) => u.searchParams.get('resume') === 'deleted', { timeout: 15000 }).catch(() => {}),
-        page.getByRole('button', { name: 'Delete' }).click(),
+        page.getByRole('button', { name: 'Delete the resume' }).click(),
     ]);
+    tap.ok(asked.length === 1 && asked[0].includes(pdfName), 'Delete asks first, naming the file', show(asked));
     await page.waitForLoadState('load');
     const after = await textOf(page);
     tap.ok(after.includes('Your resume was deleted') && after.includes('No resume uploaded yet')

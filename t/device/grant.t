@@ -144,8 +144,8 @@ my $alice = person();
     my ($mine) = grep { $_->{current} } @{ $sj->{data}{sessions} || [] };
     ok($mine && $mine->{kind} eq 'device' && $mine->{deviceName} eq 'Kitchen <TV>'
        && $mine->{clientId} eq 'tv-app', 'a session of kind device with its device name');
-    like(page_of(undef, $alice, '/auth/sessions')->decoded_content, qr/Kitchen &lt;TV&gt;.*Test TV \(device, by code\)/s,
-         'the devices page lists it by name');
+    like(page_of(undef, $alice, '/auth/sessions')->decoded_content, qr/Test TV on Kitchen &lt;TV&gt;.*Device, by code/s,
+         'the devices page lists it by name: APP on DEVICE, and how it signed in');
     my ($prot) = json_req(GET => '/protected/', undef, bearer($j->{access_token}));
     is($prot->code, 200, 'the access token opens a protected location');
     my ($rr, $rj) = DeskAuthDevice::form(undef, '/auth/token',

@@ -219,18 +219,71 @@ static void test_duration(void)
     is_str(da_html_duration(pool, 5400), "2 hours", "duration_90_minutes_rounds_up");
 }
 
+static void test_times(void)
+{
+    apr_int64_t now = 1796539707;                   /* 2026-12-06T06:48:27Z */
+    const char *t = da_html_time(pool, now - 180, now);
+
+    ok(strstr(t, "<time datetime=\"2026-12-06T06:45:27Z\">6 Dec 2026, 06:45 UTC</time>")
+       != NULL, "time_shows_a_date_for_people_and_keeps_rfc3339_in_datetime");
+    ok(strstr(t, "(3 minutes ago)") != NULL, "time_says_how_long_ago");
+    ok(count_substr(t, "2026-12-06T") == 1, "rfc3339_only_in_the_attribute");
+    is_str(da_html_relative(pool, now - 5, now), "just now", "relative_just_now");
+    is_str(da_html_relative(pool, now - 3600, now), "1 hour ago", "relative_one_hour");
+    is_str(da_html_relative(pool, now - 86400 - 60, now), "yesterday", "relative_yesterday");
+    is_str(da_html_relative(pool, now + 30 * 86400, now), "in 30 days", "relative_future_days");
+    is_str(da_html_relative(pool, now - 400 * 86400, now), "13 months ago",
+           "relative_months");
+}
+
+static void test_user_agents(void)
+{
+    is_str(da_html_user_agent_name(pool, "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+                                   "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
+           "Chrome on Linux", "ua_chrome_on_linux");
+    is_str(da_html_user_agent_name(pool, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+                                   "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 "
+                                   "Safari/537.36 Edg/131.0"),
+           "Edge on Windows", "ua_edge_is_not_chrome");
+    is_str(da_html_user_agent_name(pool, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac "
+                                   "OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                                   "Version/17.0 Mobile/15E148 Safari/604.1"),
+           "Safari on iOS", "ua_safari_on_ios");
+    is_str(da_html_user_agent_name(pool, "Mozilla/5.0 (Linux; Android 14; Pixel 8) "
+                                   "Gecko/20100101 Firefox/133.0"),
+           "Firefox on Android", "ua_android_is_not_linux");
+    is_str(da_html_user_agent_name(pool, "curl/8.5.0"), "curl", "ua_tool_by_product");
+    is_str(da_html_user_agent_name(pool, "DemoApp/1.0 (X11; Linux)"), "DemoApp on Linux",
+           "ua_app_with_system");
+    is_str(da_html_user_agent_name(pool, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Odd/1"),
+           "Web browser on macOS", "ua_unknown_browser_is_web_browser_not_mozilla");
+    {
+        /* 60 three-byte characters: cut to 50 characters, between them */
+        char ua[200] = "", *q = ua;
+        int i;
+        for (i = 0; i < 60; i++, q += 3)
+            memcpy(q, "\xe6\x97\xa5", 3);
+        *q = '\0';
+        ok(strlen(da_html_user_agent_name(pool, ua)) == 150, "ua_product_name_is_cut_to_50_characters");
+    }
+    ok(da_html_user_agent_name(pool, "") == NULL, "ua_empty_is_null");
+    ok(da_html_user_agent_name(pool, NULL) == NULL, "ua_null_is_null");
+}
+
 int main(void)
 {
     apr_initialize();
     apr_pool_create(&pool, NULL);
 
-    plan(53 + 7);
+    plan(71 + 7);
     test_escape();
     test_duration();
     test_variables();
     test_sections();
     test_malformed();
     test_qr();
+    test_times();
+    test_user_agents();
 
     apr_pool_destroy(pool);
     apr_terminate();
