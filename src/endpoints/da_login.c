@@ -148,7 +148,7 @@ static int login_page_all(request_rec *r, int status, apr_table_t *params,
         apr_table_setn(pg->vars, "notice", "Your password has been changed. "
                        "Sign in with the new one.");
     }
-    else if (!f && params && (pv = da_external_provider_named(r, apr_table_get(params,
+    else if (!errs && params && (pv = da_external_provider_named(r, apr_table_get(params,
                                                                           "external")))) {
         apr_table_set(pg->vars, "notice", apr_pstrcat(r->pool, "An account with this "
                       "email address exists already. Sign in to it to link ", pv->label,
