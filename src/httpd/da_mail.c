@@ -405,21 +405,33 @@ static const char *token_hash(request_rec *r, const char *token)
     return da_sha256_b64url(r->pool, token);
 }
 
-apr_status_t da_link_check(request_rec *r, da_db_t *db, const da_link_kind_t *k,
-                           const char *token, da_user_t **u)
+/* The stored code of a link's token, of kind k and for an account:
+ * APR_NOTFOUND for a malformed or unknown token, another kind, or none. */
+static apr_status_t link_code(request_rec *r, da_db_t *db, const da_link_kind_t *k,
+                              const char *token, da_code_t **code)
 {
     const char *hash = token_hash(r, token);
-    da_code_t *code;
     apr_status_t rv;
 
     if (!hash) {
         return APR_NOTFOUND;
     }
-    if ((rv = da_store_code_get(db, hash, &code)) != APR_SUCCESS) {
+    if ((rv = da_store_code_get(db, hash, code)) != APR_SUCCESS) {
         return rv;
     }
-    if (strcmp(code->kind, k->kind) || code->used_at || code->expires_at <= da_now()
-        || !*code->user_id) {
+    return strcmp((*code)->kind, k->kind) || !*(*code)->user_id ? APR_NOTFOUND : APR_SUCCESS;
+}
+
+apr_status_t da_link_check(request_rec *r, da_db_t *db, const da_link_kind_t *k,
+                           const char *token, da_user_t **u)
+{
+    da_code_t *code;
+    apr_status_t rv;
+
+    if ((rv = link_code(r, db, k, token, &code)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (code->used_at || code->expires_at <= da_now()) {
         return APR_NOTFOUND;
     }
     if ((rv = da_store_user_by_id(db, code->user_id, u)) != APR_SUCCESS) {
@@ -443,20 +455,13 @@ const char *da_link_new_address(request_rec *r, da_db_t *db, const char *token)
 apr_status_t da_link_used_for(request_rec *r, da_db_t *db, const da_link_kind_t *k,
                               const char *token, da_user_t **u)
 {
-    const char *hash = token_hash(r, token);
     da_code_t *code;
     apr_status_t rv;
 
-    if (!hash) {
-        return APR_NOTFOUND;
-    }
-    if ((rv = da_store_code_get(db, hash, &code)) != APR_SUCCESS) {
+    if ((rv = link_code(r, db, k, token, &code)) != APR_SUCCESS) {
         return rv;
     }
-    if (strcmp(code->kind, k->kind) || !code->used_at || !*code->user_id) {
-        return APR_NOTFOUND;
-    }
-    return da_store_user_by_id(db, code->user_id, u);
+    return code->used_at ? da_store_user_by_id(db, code->user_id, u) : APR_NOTFOUND;
 }
 
 apr_status_t da_link_use(request_rec *r, da_db_t *db, const da_link_kind_t *k,

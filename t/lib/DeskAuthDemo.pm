@@ -238,18 +238,8 @@ sub finish {
     return ($? >> 8, DeskAuthServer::slurp($run->{out}->filename), $run->{said});
 }
 
-sub stop {
-    my ($self) = @_;
-    my $pid = delete $self->{pid} or return;
-    kill 'TERM', -$pid;
-    my $end = Time::HiRes::time() + 10;
-    while (Time::HiRes::time() < $end) {
-        return if waitpid($pid, POSIX::WNOHANG()) == $pid;
-        Time::HiRes::sleep(0.1);
-    }
-    kill 'KILL', -$pid;
-    waitpid $pid, 0;
-}
+# As DeskAuthServer's: TERM to the process group, KILL after 10 s.
+sub stop { DeskAuthServer::stop(@_) }
 
 END {
     if ($$ == $owner_pid) {
