@@ -376,7 +376,7 @@ apr_status_t da_store_prepare_all(da_db_t *db)
     return APR_SUCCESS;
 }
 
-apr_status_t da_store_connected(da_db_t *db)
+apr_status_t da_store_connected(da_db_t *db, int wait_ms)
 {
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
@@ -387,8 +387,7 @@ apr_status_t da_store_connected(da_db_t *db)
     }
     /* a select: the pragma answers with a row */
     rc = apr_dbd_select(db->driver, db->pool, db->handle, &res,
-                        apr_psprintf(db->pool, "PRAGMA busy_timeout = %d",
-                                     DA_STORE_LOCK_WAIT_MS), 0);
+                        apr_psprintf(db->pool, "PRAGMA busy_timeout = %d", wait_ms), 0);
     if (rc) {
         return driver_error(db, rc);
     }

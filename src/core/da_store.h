@@ -133,13 +133,19 @@ typedef struct {
 apr_status_t da_store_prepare_all(da_db_t *db);
 
 /* A new connection's settings: on SQLite, a statement that meets another
- * connection's lock waits for it up to DA_STORE_LOCK_WAIT_MS, and the
- * sqlite3 driver tries it 15 times 100 ms apart (about 17 s in all; the
- * driver alone gave up after 1.5 s, which a busy disk could exceed),
- * instead of failing with "database is locked". A prepare (reading the
- * tables' definitions) waits too. Nothing to do on PostgreSQL. */
-#define DA_STORE_LOCK_WAIT_MS 1000
-apr_status_t da_store_connected(da_db_t *db);
+ * connection's lock waits for it up to wait_ms instead of failing at once
+ * with "database is locked" (the sqlite3 driver then tries it 15 times,
+ * 100 ms apart). A single-threaded program (deskauthctl, the module's own
+ * start-up connection) waits DA_STORE_LOCK_WAIT_MS. mod_dbd's pooled
+ * connections only DA_STORE_POOL_WAIT_MS: the sqlite3 driver holds one
+ * mutex of the whole process around every SQLite call, so a thread waiting
+ * there keeps the thread of the same process that holds the lock from
+ * committing (1 s made bursts of sign-ups time out); without any wait, a
+ * try only succeeds if the lock is free at that instant (about 1 in 15,000
+ * busy code exchanges failed 15 tries in a row). Nothing on PostgreSQL. */
+#define DA_STORE_LOCK_WAIT_MS 5000
+#define DA_STORE_POOL_WAIT_MS 20
+apr_status_t da_store_connected(da_db_t *db, int wait_ms);
 
 /* A transaction on the handle: end commits when rv is APR_SUCCESS, else
  * rolls back; it returns rv, or the commit's failure. */

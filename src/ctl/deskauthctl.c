@@ -357,7 +357,7 @@ static int ctl_connect(ctl_t *c)
                          err && *err ? err : "the driver gave no reason");
     }
     apr_pool_cleanup_register(c->pool, db, db_close, apr_pool_cleanup_null);
-    da_store_connected(db);     /* a failure shows in the next statement */
+    da_store_connected(db, DA_STORE_LOCK_WAIT_MS);  /* failures show later */
     c->db = db;
     return CTL_OK;
 }

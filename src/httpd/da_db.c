@@ -119,9 +119,12 @@ static void check_version(server_rec *s, da_db_t *db)
 }
 
 /* Our own short connection to the database of DBDriver/DBDParams (when
- * says why: "at startup", "on a request"). APR_SUCCESS with db open;
- * APR_ENOENT when there is no DBDriver; failures are logged here. */
-static apr_status_t open_own(apr_pool_t *p, server_rec *s, const char *when, da_db_t *db)
+ * says why: "at startup", "on a request"; alone: no other thread of this
+ * process runs yet, so it may wait for another process's lock,
+ * da_store_connected). APR_SUCCESS with db open; APR_ENOENT when there is
+ * no DBDriver; failures are logged here. */
+static apr_status_t open_own(apr_pool_t *p, server_rec *s, const char *when, int alone,
+                             da_db_t *db)
 {
     const char *driver_name = NULL, *params = NULL, *err = NULL;
     apr_status_t rv;
@@ -143,7 +146,9 @@ static apr_status_t open_own(apr_pool_t *p, server_rec *s, const char *when, da_
                      "(will retry on the next request)", err ? err : "unknown error");
         return rv;
     }
-    da_store_connected(db);     /* a failure shows in the next statement */
+    if (alone) {
+        da_store_connected(db, DA_STORE_LOCK_WAIT_MS);  /* failures show later */
+    }
     return APR_SUCCESS;
 }
 
@@ -174,13 +179,13 @@ static apr_status_t upgrade_schema(apr_pool_t *p, server_rec *s, da_db_t *db)
     return APR_SUCCESS;
 }
 
-/* Open our own connection, and upgrade the schema (upgrade 1) or only
- * check its version (0: DeskAuthSchema manual). */
+/* Open our own connection (alone: as open_own), and upgrade the schema
+ * (upgrade 1) or only check its version (0: DeskAuthSchema manual). */
 static apr_status_t ensure_schema(apr_pool_t *p, server_rec *s, const char *when,
-                                  int upgrade)
+                                  int alone, int upgrade)
 {
     da_db_t db = { p, NULL, NULL, NULL, NULL };
-    apr_status_t rv = open_own(p, s, when, &db);
+    apr_status_t rv = open_own(p, s, when, alone, &db);
 
     if (rv != APR_SUCCESS) {
         return rv == APR_ENOENT ? APR_SUCCESS : rv;
@@ -203,7 +208,7 @@ void da_db_child_init(apr_pool_t *p, server_rec *s)
     if (dbd_acquire) {
         apr_pool_t *tmp;
         apr_pool_create(&tmp, p);
-        ready = ensure_schema(tmp, s, "at startup", da_schema_auto(c)) == APR_SUCCESS
+        ready = ensure_schema(tmp, s, "at startup", 1, da_schema_auto(c)) == APR_SUCCESS
                 || !da_schema_auto(c);
         apr_pool_destroy(tmp);
     }
@@ -261,7 +266,7 @@ da_db_t *da_db(request_rec *r)
     if (!apr_atomic_read32(&c->mod->schema_ready) && da_schema_auto(c)) {
         /* The database was down when this process started; the state is
          * the whole process's, shared by every virtual host and thread. */
-        if (ensure_schema(r->pool, r->server, "on a request", 1) == APR_SUCCESS) {
+        if (ensure_schema(r->pool, r->server, "on a request", 0, 1) == APR_SUCCESS) {
             apr_atomic_set32(&c->mod->schema_ready, 1);
         }
     }
@@ -287,7 +292,8 @@ da_db_t *da_db(request_rec *r)
      * connection writes ("database is locked"); that passes soon. */
     for (attempt = 0; !apr_hash_get(db->prepared, last_label, APR_HASH_KEY_STRING);
          attempt++) {
-        if (da_store_connected(db) == APR_SUCCESS && prepare(db, 0) == APR_SUCCESS) {
+        if (da_store_connected(db, DA_STORE_POOL_WAIT_MS) == APR_SUCCESS
+            && prepare(db, 0) == APR_SUCCESS) {
             break;
         }
         if (attempt == 4) {

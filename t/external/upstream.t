@@ -55,15 +55,7 @@ my $issuer = 'http://localhost:' . $up->port;
 $up->{conf} = <<"CONF";
 DeskAuthIssuer $issuer
 DeskAuthClient down http://127.0.0.1$PATH/callback "name=Down Site" "secret=$secret_file" consent=never "scope=openid profile email"
-<Location /.well-known/openid-configuration>
-    SetHandler deskauth-metadata
-</Location>
-<Location /.well-known/jwks.json>
-    SetHandler deskauth-jwks
-</Location>
-<Location /auth/userinfo>
-    SetHandler deskauth-userinfo
-</Location>
+${\ DeskAuthServer::oidc_locations()}
 CONF
 DeskAuthServer::spew($up->conf_file, $up->config);
 $up->start or BAIL_OUT('upstream: ' . $up->why);

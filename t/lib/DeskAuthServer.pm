@@ -245,6 +245,14 @@ sub stop {
     waitpid $pid, 0;
 }
 
+# The OpenID provider's URLs that the main configuration does not mount
+# (discovery, JWKS, UserInfo), for a server another one signs in through.
+sub oidc_locations {
+    return join '', map { "<Location $_->[0]>\n    SetHandler $_->[1]\n</Location>\n" }
+        ['/.well-known/openid-configuration', 'deskauth-metadata'],
+        ['/.well-known/jwks.json', 'deskauth-jwks'], ['/auth/userinfo', 'deskauth-userinfo'];
+}
+
 sub error_log { my ($self) = @_; return slurp($self->error_log_path) . slurp("$self->{dir}/stdout.log") }
 
 # Lines of the error log that show a crashed child or a fatal error.

@@ -34,15 +34,7 @@ $op->{conf} = <<"CONF";
 DeskAuthIssuer $issuer
 DeskAuthClient rp-one http://127.0.0.1/protected/redirect_uri "name=RP One" "secret=$secret_file" post-logout=http://127.0.0.1/loggedout.html "scope=openid profile email offline_access"
 DeskAuthClient rp-two http://127.0.0.1/protected/redirect_uri "name=RP Two" "secret=$sso_file" consent=never
-<Location /.well-known/openid-configuration>
-    SetHandler deskauth-metadata
-</Location>
-<Location /.well-known/jwks.json>
-    SetHandler deskauth-jwks
-</Location>
-<Location /auth/userinfo>
-    SetHandler deskauth-userinfo
-</Location>
+${\ DeskAuthServer::oidc_locations()}
 CONF
 DeskAuthServer::spew($op->conf_file, $op->config);
 $op->start or BAIL_OUT('provider: ' . $op->why);
