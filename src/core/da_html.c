@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_time.h>
 #include <qrencode.h>
 
 #include "da_html.h"
@@ -133,6 +134,20 @@ const char *da_html_duration(apr_pool_t *p, apr_int64_t seconds)
 
     return apr_psprintf(p, "%" APR_INT64_T_FMT " %s", n,
                         n == 1 ? units[i].one : units[i].many);
+}
+
+const char *da_html_when(apr_pool_t *p, apr_int64_t epoch)
+{
+    static const char *const months[12] = {
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+    };
+    apr_time_exp_t t;
+
+    if (epoch <= 0 || apr_time_exp_gmt(&t, apr_time_from_sec(epoch)) != APR_SUCCESS) {
+        return "never";
+    }
+    return apr_psprintf(p, "%d %s %d, %02d:%02d UTC", t.tm_mday, months[t.tm_mon],
+                        t.tm_year + 1900, t.tm_hour, t.tm_min);
 }
 
 /**** templates ****/

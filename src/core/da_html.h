@@ -41,6 +41,10 @@ char *da_html_hidden(apr_pool_t *p, const char *name, const char *value);
  * "2 hours" (minutes from 60 s, hours from 90 min; at least "1 second"). */
 const char *da_html_duration(apr_pool_t *p, apr_int64_t seconds);
 
+/* A moment (seconds since the epoch) for people, in UTC: "6 Dec 2026,
+ * 06:48 UTC"; "never" for 0 or less. Plain text (nothing to escape). */
+const char *da_html_when(apr_pool_t *p, apr_int64_t epoch);
+
 /* Render tpl with vars (apr_table_t of name -> value). */
 char *da_html_render(apr_pool_t *p, const char *tpl, apr_table_t *vars);
 

@@ -219,14 +219,22 @@ static void test_duration(void)
     is_str(da_html_duration(pool, 5400), "2 hours", "duration_90_minutes_rounds_up");
 }
 
+static void test_when(void)
+{
+    is_str(da_html_when(pool, 1796539680), "6 Dec 2026, 06:48 UTC", "when_day_month_year_time_utc");
+    is_str(da_html_when(pool, 946684799), "31 Dec 1999, 23:59 UTC", "when_last_minute_of_a_year");
+    is_str(da_html_when(pool, 0), "never", "when_zero_is_never");
+}
+
 int main(void)
 {
     apr_initialize();
     apr_pool_create(&pool, NULL);
 
-    plan(53 + 7);
+    plan(53 + 7 + 3);
     test_escape();
     test_duration();
+    test_when();
     test_variables();
     test_sections();
     test_malformed();
