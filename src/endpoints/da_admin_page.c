@@ -160,7 +160,8 @@ static int users_page(request_rec *r, da_db_t *db, const da_claims_t *cl)
     apr_table_set(pg->vars, "q", text);
     apr_table_setn(pg->vars, "range", range_text(r->pool, offset, users->nelts, total));
     apr_table_setn(pg->vars, "pager", pager(r, da_redirect_with(r->pool,
-                   admin_url(r, "/users"), "q", *text ? text : NULL, NULL),
+                   admin_url(r, "/users"), "q", *text ? text : NULL,
+                   "limit", limit == 50 ? NULL : apr_itoa(r->pool, limit), NULL),
                    offset, limit, total));
     return da_page_send(pg, HTTP_OK, "admin_users.html");
 }
@@ -388,7 +389,7 @@ static const char *audit_item(request_rec *r, const da_audit_t *a)
 /* The filters of the audit page's query, as the API takes them. */
 static void audit_filters(request_rec *r, da_page_t *pg, const char **url)
 {
-    static const char *const names[] = { "user", "since", "until" };
+    static const char *const names[] = { "user", "since", "until", "limit" };
     apr_table_t *q = da_query(r);
     apr_size_t i;
 
