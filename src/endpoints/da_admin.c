@@ -72,10 +72,8 @@ static int query_int(apr_table_t *q, const char *name, int min, int max, int def
     return 1;
 }
 
-int da_admin_user_query(request_rec *r, const char **text, int *limit, int *offset)
+int da_admin_user_query(apr_table_t *q, const char **text, int *limit, int *offset)
 {
-    apr_table_t *q = da_query(r);
-
     *text = q ? apr_table_get(q, "q") : NULL;
     if (!q || !query_int(q, "limit", 1, PAGE_MAX, 50, limit)
         || !query_int(q, "offset", 0, INT_MAX, 0, offset)
@@ -94,7 +92,7 @@ static int list_users(request_rec *r, da_db_t *db)
     apr_int64_t total = 0;
     json_object *o, *data, *arr;
 
-    if (!da_admin_user_query(r, &text, &limit, &offset)) {
+    if (!da_admin_user_query(da_query(r), &text, &limit, &offset)) {
         return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
                              "q must be text, limit 1-200, offset 0 or more");
     }

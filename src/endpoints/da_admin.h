@@ -27,9 +27,10 @@
 /* Is role a role name: 1-64 of A-Z, 0-9 and _? */
 int da_admin_role_valid(const char *role);
 
-/* The users query (q, limit 1-200 default 50, offset): 1 with *text ("" when
- * absent), *limit and *offset set; 0 when it is malformed. */
-int da_admin_user_query(request_rec *r, const char **text, int *limit, int *offset);
+/* The users query q (q, limit 1-200 default 50, offset; NULL: malformed):
+ * 1 with *text ("" when absent), *limit and *offset set; 0 when it is
+ * malformed. */
+int da_admin_user_query(apr_table_t *q, const char **text, int *limit, int *offset);
 
 /* As admin_id, change u's role (NULL: unchanged) and whether it is active
  * (1, 0, -1: unchanged) in one transaction with their audit rows; disabling

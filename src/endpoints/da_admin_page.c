@@ -58,6 +58,28 @@ static const char *time_html(apr_pool_t *p, apr_int64_t epoch)
                        da_html_when(p, epoch), "</time>", NULL);
 }
 
+/* The request's query without its empty fields (a form's fields left
+ * blank mean no filter); NULL when it is malformed. */
+static apr_table_t *filled_query(request_rec *r)
+{
+    apr_table_t *q = da_query(r), *out;
+    const apr_array_header_t *arr;
+    int i;
+
+    if (!q) {
+        return NULL;
+    }
+    out = apr_table_make(r->pool, 4);
+    arr = apr_table_elts(q);
+    for (i = 0; i < arr->nelts; i++) {
+        const apr_table_entry_t *e = &APR_ARRAY_IDX(arr, i, apr_table_entry_t);
+        if (e->val && *e->val) {
+            apr_table_addn(out, e->key, e->val);
+        }
+    }
+    return out;
+}
+
 /* A page of the admin area: the layout's variables and its links. */
 static da_page_t *admin_page_new(request_rec *r, const char *title, const da_claims_t *cl)
 {
@@ -144,7 +166,7 @@ static int users_page(request_rec *r, da_db_t *db, const da_claims_t *cl)
     apr_int64_t total = 0;
     da_page_t *pg;
 
-    if (!da_admin_user_query(r, &text, &limit, &offset)) {
+    if (!da_admin_user_query(filled_query(r), &text, &limit, &offset)) {
         return da_page_error(r, HTTP_BAD_REQUEST, "Search not understood",
                              "Search for up to 254 characters of a name or an email.");
     }
@@ -390,7 +412,7 @@ static const char *audit_item(request_rec *r, const da_audit_t *a)
 static void audit_filters(request_rec *r, da_page_t *pg, const char **url)
 {
     static const char *const names[] = { "user", "since", "until", "limit" };
-    apr_table_t *q = da_query(r);
+    apr_table_t *q = filled_query(r);
     apr_size_t i;
 
     *url = admin_url(r, "/audit");
@@ -409,7 +431,7 @@ static int audit_page(request_rec *r, da_db_t *db, const da_claims_t *cl)
     apr_array_header_t *rows;
     apr_int64_t total;
     const char *items = "", *url;
-    int i, rc = da_audit_query(r, db, AUDIT_PAGE, &f, &rows, &total);
+    int i, rc = da_audit_query(r, db, filled_query(r), AUDIT_PAGE, &f, &rows, &total);
     da_page_t *pg;
 
     if (rc == HTTP_SERVICE_UNAVAILABLE) {

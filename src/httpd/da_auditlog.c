@@ -174,10 +174,9 @@ static int audit_filter(apr_table_t *q, int max, da_audit_filter_t *f)
         && query_time(q, "until", APR_INT64_MAX, &f->until);
 }
 
-int da_audit_query(request_rec *r, da_db_t *db, int max, da_audit_filter_t *f,
-                   apr_array_header_t **rows, apr_int64_t *total)
+int da_audit_query(request_rec *r, da_db_t *db, apr_table_t *q, int max,
+                   da_audit_filter_t *f, apr_array_header_t **rows, apr_int64_t *total)
 {
-    apr_table_t *q = da_query(r);
     apr_status_t rv;
 
     *rows = NULL;
@@ -202,7 +201,7 @@ int da_audit_list_answer(request_rec *r, da_db_t *db, int max)
     apr_array_header_t *rows;
     apr_int64_t total;
     json_object *o, *data, *arr;
-    int i, rc = da_audit_query(r, db, max, &f, &rows, &total);
+    int i, rc = da_audit_query(r, db, da_query(r), max, &f, &rows, &total);
 
     if (rc == HTTP_BAD_REQUEST) {
         return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",

@@ -18,7 +18,7 @@ use DeskAuthForge qw(token_sid);
 use URI;
 use URI::Escape ();
 
-plan tests => 114;
+plan tests => 116;
 
 my $PW = 'correct horse 1';
 # What a person could put in a name, a device name or a sign-in attempt.
@@ -115,6 +115,11 @@ sub refresh_ok {
     my $p2 = page($aua, $next // '/auth/admin/users?limit=1&offset=1');
     ok((grep { /offset=0\b/ } url_attrs($p2->decoded_content)), 'the second page links back (offset=0)');
     like(text_of($p2->decoded_content), qr/Users 2–2 of \d+/, 'it says which users it shows');
+    my $blank = page($aua, '/auth/admin/users?q=');
+    my ($all) = json_req(GET => '/auth/admin/users', undef, bearer($admin_token));
+    my $n = h(h(DeskAuthOAuth::decode_json_or_undef($all->content))->{data})->{total} // -1;
+    ok($blank->code == 200 && text_of($blank->decoded_content) =~ /Users 1–\d+ of \Q$n\E\b/,
+       'an empty search (q=): every user (as many as the API counts)');
     my $bad = page($aua, '/auth/admin/users?limit=0');
     ok($bad->code == 400 && ($bad->header('Content-Type') // '') =~ m{^text/html}, 'limit=0: a 400 page');
     my $long = page($aua, '/auth/admin/users?q=' . ('a' x 300));
@@ -289,6 +294,9 @@ login_user("$X\@example.com", 'wrong password');
        'every row links to that account only');
     my $byid = page($aua, "/auth/admin/audit?user=$tid&since=1d");
     ok($byid->code == 200 && text_of($byid->decoded_content) =~ /role_changed/, 'by id and since=1d');
+    my $blank = page($aua, "/auth/admin/audit?user=&since=&until=");
+    ok($blank->code == 200 && text_of($blank->decoded_content) =~ /role_changed/,
+       'the filter form sent with blank fields: no filter (200)');
     my $future = page($aua, '/auth/admin/audit?since=2099-01-01');
     like(text_of($future->decoded_content), qr/No event matches/, 'since a future date: none');
     for my $bad ('since=yesterday', 'until=2026-13-45', 'limit=0', 'offset=-1') {
