@@ -386,8 +386,27 @@ static int user_post(request_rec *r, da_db_t *db, const da_claims_t *cl, const d
                                             NULL));
 }
 
+/* Who did it, for people: an account's email linked to its page (looked
+ * up once per page in actors), else the id as it is (deskauthctl, an app). */
+static const char *actor_html(request_rec *r, da_db_t *db, apr_hash_t *actors,
+                              const char *id)
+{
+    const char *html = apr_hash_get(actors, id, APR_HASH_KEY_STRING);
+    da_user_t *u;
+
+    if (!html) {
+        html = da_store_user_by_id(db, id, &u) == APR_SUCCESS
+             ? apr_pstrcat(r->pool, "<a href=\"", da_html_escape(r->pool, user_url(r, id)),
+                           "\">", da_html_escape(r->pool, u->email), "</a>", NULL)
+             : da_html_escape(r->pool, id);
+        apr_hash_set(actors, id, APR_HASH_KEY_STRING, html);
+    }
+    return html;
+}
+
 /* One row of the audit log, for people. */
-static const char *audit_item(request_rec *r, const da_audit_t *a)
+static const char *audit_item(request_rec *r, da_db_t *db, apr_hash_t *actors,
+                              const da_audit_t *a)
 {
     apr_pool_t *p = r->pool;
     const char *who = *a->email ? a->email : *a->user_id ? a->user_id : "—";
@@ -399,7 +418,7 @@ static const char *audit_item(request_rec *r, const da_audit_t *a)
                                   "\">", da_html_escape(p, who), "</a>", NULL)
                     : da_html_escape(p, who),
         *a->actor_id && strcmp(a->actor_id, a->user_id)
-            ? apr_pstrcat(p, " · by ", da_html_escape(p, a->actor_id), NULL) : "",
+            ? apr_pstrcat(p, " · by ", actor_html(r, db, actors, a->actor_id), NULL) : "",
         *a->ip ? apr_pstrcat(p, " · ", da_html_escape(p, a->ip), NULL) : "",
         *a->client_id ? apr_pstrcat(p, " · ", da_html_escape(p, a->client_id), NULL) : "",
         "</span>",
@@ -432,6 +451,7 @@ static int audit_page(request_rec *r, da_db_t *db, const da_claims_t *cl)
     apr_int64_t total;
     const char *items = "", *url;
     int i, rc = da_audit_query(r, db, filled_query(r), AUDIT_PAGE, &f, &rows, &total);
+    apr_hash_t *actors = apr_hash_make(r->pool);
     da_page_t *pg;
 
     if (rc == HTTP_SERVICE_UNAVAILABLE) {
@@ -447,7 +467,8 @@ static int audit_page(request_rec *r, da_db_t *db, const da_claims_t *cl)
     }
     for (i = 0; rows && i < rows->nelts; i++) {
         items = apr_pstrcat(r->pool, items,
-                            audit_item(r, &APR_ARRAY_IDX(rows, i, da_audit_t)), NULL);
+                            audit_item(r, db, actors, &APR_ARRAY_IDX(rows, i, da_audit_t)),
+                            NULL);
     }
     apr_table_setn(pg->vars, "events", items);
     apr_table_setn(pg->vars, "range", range_text(r->pool, f.offset, rows ? rows->nelts : 0,

@@ -288,10 +288,11 @@ login_user("$X\@example.com", 'wrong password');
     like(text_of($html), qr/\Q$X\E\@example\.com/, 'and shown as text');
     my $mine = page($aua, '/auth/admin/audit?user=' . URI::Escape::uri_escape($temail));
     my $t = text_of($mine->decoded_content);
-    like($t, qr/disabled.*\Q$temail\E/s, 'filtered by the account\'s email: its disable');
+    like($t, qr/disabled.*\Q$temail\E · by \Q$admin_email\E/s,
+         'filtered by the account\'s email: its disable, by the admin (named by email)');
     my @users = grep { m{^/auth/admin/users/} } url_attrs($mine->decoded_content);
-    ok(@users && !(grep { $_ ne user_path($tid) && $_ ne '/auth/admin/users' } @users),
-       'every row links to that account only');
+    ok(@users && !(grep { $_ ne user_path($tid) && $_ ne user_path($admin_id) && $_ ne '/auth/admin/users' } @users),
+       'every row is about that account (links to it, and to the admin who acted)');
     my $byid = page($aua, "/auth/admin/audit?user=$tid&since=1d");
     ok($byid->code == 200 && text_of($byid->decoded_content) =~ /role_changed/, 'by id and since=1d');
     my $blank = page($aua, "/auth/admin/audit?user=&since=&until=");
