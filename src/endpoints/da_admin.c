@@ -29,6 +29,7 @@
 #include "da_auditlog.h"
 #include "da_audit.h"
 #include "da_authn.h"
+#include "da_authz.h"
 #include "da_session.h"
 #include "da_http.h"
 #include "da_issue.h"
@@ -258,12 +259,14 @@ static int revoke_user_sessions(request_rec *r, da_db_t *db, const da_user_t *u,
     return da_send_json(r, HTTP_OK, o);
 }
 
-/* "Administrators only": a page for a browser, else the JSON 403. */
-static int refuse(request_rec *r, int page)
+/* "Administrators only" to cl: the 403 page of protected locations for a
+ * browser, else the JSON 403. */
+static int refuse(request_rec *r, const da_claims_t *cl, int page)
 {
-    return page ? da_page_error(r, HTTP_FORBIDDEN, "You can’t open this page",
-                                "Administrators only.")
-                : da_send_error(r, HTTP_FORBIDDEN, "forbidden", "Administrators only");
+    if (page) {
+        return da_page_send(da_authz_forbidden_page(r, cl), HTTP_FORBIDDEN, "error.html");
+    }
+    return da_send_error(r, HTTP_FORBIDDEN, "forbidden", "Administrators only");
 }
 
 /* Is the caller an ADMIN now, by the database (the token says so too)?
@@ -279,7 +282,7 @@ static int caller_is_admin(request_rec *r, da_db_t *db, const da_claims_t *cl, i
     if (rv == APR_NOTFOUND || !me->is_active || strcmp(me->role, "ADMIN")) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00441)
                       "admin API refused to %s: no longer an active ADMIN", cl->sub);
-        return refuse(r, page);
+        return refuse(r, cl, page);
     }
     return OK;
 }
@@ -305,7 +308,7 @@ int da_admin_handler(request_rec *r)
         return rc;
     }
     if (!cl->role || strcmp(cl->role, "ADMIN")) {
-        return refuse(r, page);
+        return refuse(r, cl, page);
     }
     if (!page && (strncmp(sub, "/users", 6) || (sub[6] && sub[6] != '/'))
         && strcmp(sub, "/audit")) {

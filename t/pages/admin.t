@@ -18,7 +18,7 @@ use DeskAuthForge qw(token_sid);
 use URI;
 use URI::Escape ();
 
-plan tests => 116;
+plan tests => 119;
 
 my $PW = 'correct horse 1';
 # What a person could put in a name, a device name or a sign-in attempt.
@@ -334,4 +334,19 @@ login_user("$X\@example.com", 'wrong password');
        'no one signed in: the 401 page with Sign in');
     my $anon_post = form_post(browser(), user_path($tid), [action => 'enable'], Origin => origin());
     ok($anon_post->code == 401, 'no one signed in, POST: 401');
+}
+
+# --- demoted behind the server's back ----------------------------------------------------------
+# deskauthctl does not reach the servers' caches: the session check may still
+# accept the ADMIN token (then the handler, reading the account, answers the
+# 403 page) or already refuse it (the 401 page). Never the admin page.
+{
+    my ($bua, undef, $bemail) = person(role => 'ADMIN');
+    is(page($bua, '/auth/admin/users')->code, 200, 'another ADMIN opens the users page');
+    is(deskauthctl('user', 'set-role', $bemail, 'USER'), 0, 'deskauthctl makes them a USER');
+    my $res = page($bua, '/auth/admin/users');
+    my $t = text_of($res->decoded_content // '');
+    ok(($res->code == 403 && $t =~ /Signed in as \Q$bemail\E/ && $t =~ /Switch account/)
+       || ($res->code == 401 && $t =~ /Sign in/),
+       'then a 403 page "Signed in as EMAIL" with Switch account, or the 401 page: ' . $res->code);
 }
