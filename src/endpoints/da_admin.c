@@ -20,6 +20,8 @@
  *   PATCH  <admin>/users/ID  {"isActive","role"}     enable/disable, role
  *   DELETE <admin>/users/ID/sessions                 sign out everywhere
  *   GET    <admin>/audit[?user=&since=&until=&limit=&offset=]  the audit log
+ * A browser's GET and a page form's POST get the same for people instead
+ * (da_admin_page.c, interface.md, Administration pages).
  * The location should also say `Require deskauth-role ADMIN`; the handler
  * checks the role itself as well, in the database on every request (a
  * token's role claim may be older than a demotion). */
