@@ -8,7 +8,8 @@
 #   src/endpoints/  do not include each other's headers (one handler may be
 #                   several files: deskauth-profile is da_profile.c,
 #                   da_resume.c and da_account.c, sharing da_resume.h and
-#                   da_account.h; see `family` below)
+#                   da_account.h; deskauth-admin is da_admin.c and
+#                   da_admin_page.c, sharing da_admin.h; see `family` below)
 #   no cycle        between modules (da_x.c + da_x.h); da_private.h counts
 #                   as the headers it includes
 #
@@ -41,7 +42,7 @@ $1 == "H" { home[$2] = $3; next }
 $1 == "I" { n++; file[n] = $2; inc[n] = $3 }
 function layer(path,   q) { split(path, q, "/"); return q[1] == "src" ? q[2] : "top" }
 # the handler a file of src/endpoints/ belongs to
-function family(m) { return m == "da_resume" || m == "da_account" ? "da_profile" : m }
+function family(m) { return m == "da_resume" || m == "da_account" ? "da_profile" : m == "da_admin_page" ? "da_admin" : m }
 function modname(path,   b) { b = path; sub(/.*\//, "", b); sub(/\.[ch]$/, "", b); return b }
 END {
     bad = 0

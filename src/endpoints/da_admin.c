@@ -20,14 +20,18 @@
  *   PATCH  <admin>/users/ID  {"isActive","role"}     enable/disable, role
  *   DELETE <admin>/users/ID/sessions                 sign out everywhere
  *   GET    <admin>/audit[?user=&since=&until=&limit=&offset=]  the audit log
+ * A browser's GET and a page form's POST get the same for people instead
+ * (da_admin_page.c, interface.md, Administration pages).
  * The location should also say `Require deskauth-role ADMIN`; the handler
  * checks the role itself as well, in the database on every request (a
  * token's role claim may be older than a demotion). */
 
 #include "da_routes.h"
+#include "da_admin.h"
 #include "da_auditlog.h"
 #include "da_audit.h"
 #include "da_authn.h"
+#include "da_authz.h"
 #include "da_session.h"
 #include "da_http.h"
 #include "da_issue.h"
@@ -38,7 +42,7 @@
 
 #define PAGE_MAX 200
 
-static int role_valid(const char *role)
+int da_admin_role_valid(const char *role)
 {
     apr_size_t n = strlen(role);
 
@@ -71,22 +75,31 @@ static int query_int(apr_table_t *q, const char *name, int min, int max, int def
     return 1;
 }
 
+int da_admin_user_query(apr_table_t *q, const char **text, int *limit, int *offset)
+{
+    *text = q ? apr_table_get(q, "q") : NULL;
+    if (!q || !query_int(q, "limit", 1, PAGE_MAX, 50, limit)
+        || !query_int(q, "offset", 0, INT_MAX, 0, offset)
+        || (*text && !da_text_valid(*text, 254))) {
+        return 0;
+    }
+    *text = *text ? *text : "";
+    return 1;
+}
+
 static int list_users(request_rec *r, da_db_t *db)
 {
-    apr_table_t *q = da_query(r);
-    const char *text = q ? apr_table_get(q, "q") : NULL;
+    const char *text;
     int limit, offset, i;
     apr_array_header_t *users;
     apr_int64_t total = 0;
     json_object *o, *data, *arr;
 
-    if (!q || !query_int(q, "limit", 1, PAGE_MAX, 50, &limit)
-        || !query_int(q, "offset", 0, INT_MAX, 0, &offset)
-        || (text && !da_text_valid(text, 254))) {
+    if (!da_admin_user_query(da_query(r), &text, &limit, &offset)) {
         return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
                              "q must be text, limit 1-200, offset 0 or more");
     }
-    if (da_store_user_search(db, text ? text : "", limit, offset, &users, &total)
+    if (da_store_user_search(db, text, limit, offset, &users, &total)
         != APR_SUCCESS) {
         return da_db_fail(r, db, "searching users");
     }
@@ -106,8 +119,7 @@ static int list_users(request_rec *r, da_db_t *db)
 /* The audit rows of a PATCH, inside its transaction: what changed, by
  * which admin. */
 static apr_status_t audit_update(request_rec *r, da_db_t *db, const da_user_t *u,
-                                 const char *role, json_object *active,
-                                 const char *admin_id)
+                                 const char *role, int active, const char *admin_id)
 {
     da_audit_about_t a = { u->id, u->email, admin_id, NULL, NULL, NULL };
     apr_status_t rv = APR_SUCCESS;
@@ -116,10 +128,9 @@ static apr_status_t audit_update(request_rec *r, da_db_t *db, const da_user_t *u
         a.detail = apr_pstrcat(r->pool, u->role, " -> ", role, NULL);
         rv = da_audit_record(r, db, DA_AUDIT_ROLE_CHANGED, &a);
     }
-    if (rv == APR_SUCCESS && active && json_object_get_boolean(active) != !!u->is_active) {
-        int on = json_object_get_boolean(active);
-        a.detail = on ? "by an admin" : "by an admin; every session revoked";
-        rv = da_audit_record(r, db, on ? DA_AUDIT_ENABLED : DA_AUDIT_DISABLED, &a);
+    if (rv == APR_SUCCESS && active >= 0 && active != !!u->is_active) {
+        a.detail = active ? "by an admin" : "by an admin; every session revoked";
+        rv = da_audit_record(r, db, active ? DA_AUDIT_ENABLED : DA_AUDIT_DISABLED, &a);
     }
     return rv;
 }
@@ -127,8 +138,7 @@ static apr_status_t audit_update(request_rec *r, da_db_t *db, const da_user_t *u
 /* Store a PATCH in one transaction: the role, the active flag, when
  * disabled the end of every session, and the audit rows. */
 static apr_status_t store_update(request_rec *r, da_db_t *db, const da_user_t *u,
-                                 const char *role, json_object *active,
-                                 const char *admin_id)
+                                 const char *role, int active, const char *admin_id)
 {
     apr_int64_t now = da_now();
     apr_status_t rv = da_store_begin(db);
@@ -139,10 +149,10 @@ static apr_status_t store_update(request_rec *r, da_db_t *db, const da_user_t *u
     if (role) {
         rv = da_store_user_set_role(db, u->id, role, now);
     }
-    if (rv == APR_SUCCESS && active) {
-        rv = da_store_user_set_active(db, u->id, json_object_get_boolean(active), now);
+    if (rv == APR_SUCCESS && active >= 0) {
+        rv = da_store_user_set_active(db, u->id, active, now);
     }
-    if (rv == APR_SUCCESS && active && !json_object_get_boolean(active)) {
+    if (rv == APR_SUCCESS && active == 0) {
         rv = da_store_session_revoke_user(db, u->id, now);
     }
     if (rv == APR_SUCCESS) {
@@ -151,10 +161,32 @@ static apr_status_t store_update(request_rec *r, da_db_t *db, const da_user_t *u
     return da_store_end(db, rv);
 }
 
-/* PATCH: only isActive (boolean) and role (A-Z, 0-9, _). A role change or
- * a disable takes effect like a revocation: once committed, the account's
- * cached session answers are dropped, and its tokens of the old role (or
- * all of them, when disabled) are refused. */
+apr_status_t da_admin_change(request_rec *r, da_db_t *db, const da_user_t *u,
+                             const char *role, int active, const char *admin_id)
+{
+    apr_status_t rv;
+
+    if (active == 0 && !strcmp(u->id, admin_id)) {
+        return APR_EACCES;
+    }
+    rv = store_update(r, db, u, role, active, admin_id);
+    if (rv != APR_SUCCESS) {
+        if (rv != APR_NOTFOUND) {
+            da_db_log_error(r, db, "changing an account");
+        }
+        return rv;
+    }
+    if (role || active >= 0) {
+        da_session_forget_user(r, db, u->id, NULL);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, DA_LOGNO(00130)
+                  "admin %s changed account %s%s%s", admin_id, u->id,
+                  role ? " role" : "", active >= 0 ? " active" : "");
+    return APR_SUCCESS;
+}
+
+/* PATCH: only isActive (boolean) and role (A-Z, 0-9, _), applied by
+ * da_admin_change. */
 static int update_user(request_rec *r, da_db_t *db, da_user_t *u, const da_claims_t *cl)
 {
     json_object *body, *active = NULL, *role = NULL;
@@ -169,7 +201,7 @@ static int update_user(request_rec *r, da_db_t *db, da_user_t *u, const da_claim
             active = val;
         }
         else if (!strcmp(key, "role") && json_object_is_type(val, json_type_string)
-                 && role_valid(json_object_get_string(val))) {
+                 && da_admin_role_valid(json_object_get_string(val))) {
             role = val;
         }
         else {
@@ -178,42 +210,48 @@ static int update_user(request_rec *r, da_db_t *db, da_user_t *u, const da_claim
                                              "boolean, role: A-Z 0-9 _)", NULL));
         }
     }
-    if (active && !json_object_get_boolean(active) && !strcmp(u->id, cl->sub)) {
+    rv = da_admin_change(r, db, u, role ? json_object_get_string(role) : NULL,
+                         active ? json_object_get_boolean(active) : -1, cl->sub);
+    if (rv == APR_EACCES) {
         return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
                              "isActive: you cannot disable your own account");
     }
-    rv = store_update(r, db, u, role ? json_object_get_string(role) : NULL, active, cl->sub);
     if (rv == APR_NOTFOUND) {
         return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such user");
     }
     if (rv != APR_SUCCESS) {
-        return da_db_fail(r, db, "changing an account");
+        return da_unavailable(r);
     }
-    if (role || active) {
-        da_session_forget_user(r, db, u->id, NULL);
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, DA_LOGNO(00130)
-                  "admin %s changed account %s%s%s", cl->sub, u->id,
-                  role ? " role" : "", active ? " active" : "");
     if (da_store_user_by_id(db, u->id, &u) != APR_SUCCESS) {
         return da_db_fail(r, db, "reloading a changed account");
     }
     return user_answer(r, u, "User updated");
 }
 
+apr_status_t da_admin_revoke_all(request_rec *r, da_db_t *db, const da_user_t *u,
+                                 const char *admin_id, int *n)
+{
+    *n = 0;
+    if (da_session_revoke_user(r, db, u->id, NULL, n) != APR_SUCCESS) {
+        da_db_log_error(r, db, "revoking a user's sessions");
+        return APR_EGENERAL;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, DA_LOGNO(00131)
+                  "admin %s revoked %d sessions of %s", admin_id, *n, u->id);
+    da_audit_session_revoked(r, db, u->id, NULL, admin_id,
+                             apr_psprintf(r->pool, "every session (%d) revoked by an admin", *n));
+    return APR_SUCCESS;
+}
+
 static int revoke_user_sessions(request_rec *r, da_db_t *db, const da_user_t *u,
                                 const da_claims_t *cl)
 {
     json_object *o, *data;
-    int n = 0;
+    int n;
 
-    if (da_session_revoke_user(r, db, u->id, NULL, &n) != APR_SUCCESS) {
-        return da_db_fail(r, db, "revoking a user's sessions");
+    if (da_admin_revoke_all(r, db, u, cl->sub, &n) != APR_SUCCESS) {
+        return da_unavailable(r);
     }
-    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, DA_LOGNO(00131)
-                  "admin %s revoked %d sessions of %s", cl->sub, n, u->id);
-    da_audit_session_revoked(r, db, u->id, NULL, cl->sub,
-                             apr_psprintf(r->pool, "every session (%d) revoked by an admin", n));
     o = da_json_object(r->pool);
     data = json_object_new_object();
     da_json_set_int(data, "revoked", n);
@@ -223,9 +261,19 @@ static int revoke_user_sessions(request_rec *r, da_db_t *db, const da_user_t *u,
     return da_send_json(r, HTTP_OK, o);
 }
 
+/* "Administrators only" to cl: the 403 page of protected locations for a
+ * browser, else the JSON 403. */
+static int refuse(request_rec *r, const da_claims_t *cl, int page)
+{
+    if (page) {
+        return da_page_send(da_authz_forbidden_page(r, cl), HTTP_FORBIDDEN, "error.html");
+    }
+    return da_send_error(r, HTTP_FORBIDDEN, "forbidden", "Administrators only");
+}
+
 /* Is the caller an ADMIN now, by the database (the token says so too)?
  * OK, or the answer sent (403, 503). */
-static int caller_is_admin(request_rec *r, da_db_t *db, const da_claims_t *cl)
+static int caller_is_admin(request_rec *r, da_db_t *db, const da_claims_t *cl, int page)
 {
     da_user_t *me;
     apr_status_t rv = da_store_user_by_id(db, cl->sub, &me);
@@ -236,35 +284,46 @@ static int caller_is_admin(request_rec *r, da_db_t *db, const da_claims_t *cl)
     if (rv == APR_NOTFOUND || !me->is_active || strcmp(me->role, "ADMIN")) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00441)
                       "admin API refused to %s: no longer an active ADMIN", cl->sub);
-        return da_send_error(r, HTTP_FORBIDDEN, "forbidden", "Administrators only");
+        return refuse(r, cl, page);
     }
     return OK;
+}
+
+/* Is this request for the pages: a browser's GET, or a form's POST? */
+static int wants_page(request_rec *r)
+{
+    return (r->method_number == M_GET && da_wants_html(r))
+        || (r->method_number == M_POST && da_body_kind(r) == DA_BODY_FORM);
 }
 
 int da_admin_handler(request_rec *r)
 {
     const char *sub = da_subpath(r), *rest;
-    int m = r->method_number, cookie = 0, rc;
+    int m = r->method_number, page = wants_page(r), cookie = 0, rc;
     char *id, *slash;
     da_claims_t *cl;
     da_user_t *u;
     da_db_t *db;
     apr_status_t rv;
 
-    if ((rc = da_caller(r, NULL, &cl, &cookie)) != OK) {
+    if ((rc = da_caller(r, page && m == M_GET ? r->uri : NULL, &cl, &cookie)) != OK) {
         return rc;
     }
     if (!cl->role || strcmp(cl->role, "ADMIN")) {
-        return da_send_error(r, HTTP_FORBIDDEN, "forbidden", "Administrators only");
+        return refuse(r, cl, page);
     }
-    if ((strncmp(sub, "/users", 6) || (sub[6] && sub[6] != '/')) && strcmp(sub, "/audit")) {
+    if (!page && (strncmp(sub, "/users", 6) || (sub[6] && sub[6] != '/'))
+        && strcmp(sub, "/audit")) {
         return da_send_error(r, HTTP_NOT_FOUND, "not_found", "No such resource");
     }
     if (!(db = da_db(r))) {
         return da_unavailable(r);
     }
-    if ((rc = caller_is_admin(r, db, cl)) != OK) {
+    if ((rc = caller_is_admin(r, db, cl, page)) != OK) {
         return rc;
+    }
+    if (page) {
+        return da_admin_page(r, db, cl, sub);
     }
     if (!strcmp(sub, "/audit")) {
         return m == M_GET ? da_audit_list_answer(r, db, PAGE_MAX)

@@ -22,6 +22,7 @@
 #include "da_db.h"
 #include "da_http.h"
 #include "da_json.h"
+#include "da_page.h"
 #include "da_util.h"
 
 #include <json-c/json.h>
@@ -173,29 +174,44 @@ static int audit_filter(apr_table_t *q, int max, da_audit_filter_t *f)
         && query_time(q, "until", APR_INT64_MAX, &f->until);
 }
 
+int da_audit_query(request_rec *r, da_db_t *db, apr_table_t *q, int max,
+                   da_audit_filter_t *f, apr_array_header_t **rows, apr_int64_t *total)
+{
+    apr_status_t rv;
+
+    *rows = NULL;
+    *total = 0;
+    if (!q || !audit_filter(q, max, f)) {
+        return HTTP_BAD_REQUEST;
+    }
+    rv = query_user(db, r->pool, f->user_id, &f->user_id);
+    if (rv == APR_SUCCESS) {
+        rv = da_store_audit_list(db, f, rows, total);
+    }
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        da_db_log_error(r, db, "reading the audit log");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    return OK;
+}
+
 int da_audit_list_answer(request_rec *r, da_db_t *db, int max)
 {
-    apr_table_t *q = da_query(r);
     da_audit_filter_t f;
-    apr_array_header_t *rows = NULL;
-    apr_int64_t total = 0;
-    apr_status_t rv;
+    apr_array_header_t *rows;
+    apr_int64_t total;
     json_object *o, *data, *arr;
-    int i;
+    int i, rc = da_audit_query(r, db, da_query(r), max, &f, &rows, &total);
 
-    if (!q || !audit_filter(q, max, &f)) {
+    if (rc == HTTP_BAD_REQUEST) {
         return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
                              apr_psprintf(r->pool, "user must be an email or a user id, "
                                           "since and until a time (epoch seconds, "
                                           "YYYY-MM-DD[THH:MM[:SS]Z] or an age such as "
                                           "7d), limit 1-%d, offset 0 or more", max));
     }
-    rv = query_user(db, r->pool, f.user_id, &f.user_id);
-    if (rv == APR_SUCCESS) {
-        rv = da_store_audit_list(db, &f, &rows, &total);
-    }
-    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        return da_db_fail(r, db, "reading the audit log");
+    if (rc != OK) {
+        return da_unavailable(r);
     }
     o = da_json_object(r->pool);
     data = json_object_new_object();

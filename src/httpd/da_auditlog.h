@@ -69,4 +69,11 @@ struct json_object *da_audit_json(request_rec *r, const da_audit_t *a);
  * the database fails. */
 int da_audit_list_answer(request_rec *r, da_db_t *db, int max);
 
+/* The rows of the audit log that query q selects (as da_audit_list_answer
+ * reads it; NULL: a malformed query) into *f, *rows (NULL when an email
+ * has no account) and *total: OK, HTTP_BAD_REQUEST for a malformed query,
+ * or HTTP_SERVICE_UNAVAILABLE (logged; nothing sent). */
+int da_audit_query(request_rec *r, da_db_t *db, apr_table_t *q, int max,
+                   da_audit_filter_t *f, apr_array_header_t **rows, apr_int64_t *total);
+
 #endif

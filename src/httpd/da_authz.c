@@ -83,6 +83,22 @@ static authz_status check_role(request_rec *r, const char *line, const void *par
     return cl && listed(parsed, 0, cl->role) ? AUTHZ_GRANTED : denied(r);
 }
 
+da_page_t *da_authz_forbidden_page(request_rec *r, const da_claims_t *cl)
+{
+    const char *here = da_local_path_safe(r->unparsed_uri) ? r->unparsed_uri : NULL;
+    da_page_t *pg = da_error_page_new(r, HTTP_FORBIDDEN, "You can’t open this page",
+                                      "Your account is not allowed to see this page. "
+                                      "Switch to an account that is, or go back to your "
+                                      "own pages.");
+
+    apr_table_set(pg->vars, "signed_in_as", cl->email);
+    apr_table_setn(pg->vars, "switch_action", da_url(r, "logout"));
+    apr_table_setn(pg->vars, "switch_hidden", da_html_hidden(r->pool, "return", here));
+    apr_table_setn(pg->vars, "next_url", da_home_url(r, cl->role));
+    apr_table_setn(pg->vars, "next_label", "Go to your home page");
+    return pg;
+}
+
 /* The page of a browser refused at a protected location (the status
  * stays what httpd answers): with no valid token, "Sign in" and back here;
  * signed in without the right role or claim, who they are, "Switch
@@ -102,14 +118,7 @@ static void refusal_page(request_rec *r, int forbidden)
         apr_table_setn(pg->vars, "next_label", "Sign in");
     }
     else {
-        pg = da_error_page_new(r, HTTP_FORBIDDEN, "You can’t open this page",
-                               "Your account is not allowed to see this page. "
-                               "Switch to an account that is, or go back to your own pages.");
-        apr_table_set(pg->vars, "signed_in_as", cl->email);
-        apr_table_setn(pg->vars, "switch_action", da_url(r, "logout"));
-        apr_table_setn(pg->vars, "switch_hidden", da_html_hidden(r->pool, "return", here));
-        apr_table_setn(pg->vars, "next_url", da_home_url(r, cl->role));
-        apr_table_setn(pg->vars, "next_label", "Go to your home page");
+        pg = da_authz_forbidden_page(r, cl);
     }
     da_page_as_error_response(pg, HTTP_UNAUTHORIZED, "error.html");
 }

@@ -19,6 +19,9 @@
 #ifndef DA_AUTHZ_H
 #define DA_AUTHZ_H
 
+#include "da_authn.h"
+#include "da_page.h"
+
 #include <mod_auth.h>
 
 extern const authz_provider da_authz_role_provider;
@@ -29,6 +32,11 @@ extern const authz_provider da_authz_claim_provider;
  * error body (401 or 403), a browser (Accept) the page: "Sign in" for a
  * 401, "Signed in as X. Switch account" for a 403. */
 void da_authz_forbidden(request_rec *r);
+
+/* The 403 page of a signed-in person (cl) refused here: "Signed in as
+ * EMAIL", "Switch account" (signed out, then back here) and their home
+ * page. For da_page_send(.., "error.html") or da_page_as_error_response. */
+da_page_t *da_authz_forbidden_page(request_rec *r, const da_claims_t *cl);
 
 /* note_auth_failure hook of AuthType DeskAuth (WWW-Authenticate is set by
  * the access checker). */

@@ -270,6 +270,7 @@ static void test_user_agents(void)
     ok(da_html_user_agent_name(pool, NULL) == NULL, "ua_null_is_null");
 }
 
+
 int main(void)
 {
     apr_initialize();
