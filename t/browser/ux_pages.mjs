@@ -164,6 +164,8 @@ async function devicePages(page) {
     await page.locator('#user-code').fill(d.user_code || '');
     await submit(page, page.locator('main form'));
     tap.like(await textOf(page), /Connect Test TV\?.*Living room TV/, 'the confirmation names the app and the device');
+    tap.like(await textOf(page), /asked from \S+ at \d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC \((just now|\d+ minutes? ago)\)/,
+        'the confirmation says when it was asked, for people (no raw RFC 3339 time)', await textOf(page));
     await check(page, 'device-confirm', null);
     await submit(page, null, page.locator('button[name=decision][value=allow]'));
     tap.like(await page.locator('h1').innerText(), /^Done/, 'Allow: "Done"');
