@@ -110,7 +110,7 @@
 
   // --- the profile page --------------------------------------------------
   function when(t) {
-    return t ? new Date(t).toLocaleString() : 'never';
+    return t ? new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : 'never';
   }
 
   // One passkey: its name in a field with "Rename" (saves the field), the

@@ -304,7 +304,7 @@ static int consent_page(request_rec *r, const da_claims_t *cl, const da_device_t
     apr_table_set(pg->vars, "device_name", *d->device_name ? d->device_name
                                                            : "a device with no name");
     apr_table_set(pg->vars, "ip", d->ip);
-    apr_table_setn(pg->vars, "asked_at", da_rfc3339(r->pool, d->created_at));
+    da_page_time(pg, "asked_at", d->created_at);
     apr_table_set(pg->vars, "email", cl->email);
     apr_table_setn(pg->vars, "user_code", canonical);
     apr_table_setn(pg->vars, "action", device_url(r, "/approve"));

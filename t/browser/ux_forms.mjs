@@ -15,11 +15,11 @@
 // passed.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import {
     Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser, httpJson,
     uniqueEmail, show,
 } from './common.mjs';
+import { checkState } from './a11y.mjs';
 
 const BASE = baseUrl(process.argv, 'node t/browser/ux_forms.mjs BASE_URL [OUTDIR]');
 const OUTDIR = path.resolve(process.argv[3] || 'screenshots');
@@ -27,7 +27,6 @@ fs.mkdirSync(OUTDIR, { recursive: true });
 const PROFILE = '/api/auth/profile';
 const PW = 'correct horse 1';
 const RFC3339 = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/;
-const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const tap = new Tap('ux_forms.mjs');
 let browser;
@@ -35,47 +34,11 @@ const watchdog = guard(tap, { timeoutMs: 240000, cleanup: async () => { if (brow
 
 const textOf = async (page) => (await page.locator('main').innerText()).replace(/\s+/g, ' ');
 
-// axe-core's violations of the page as it is now (WCAG 2.x A and AA and
-// best practices), as "id: target" strings.
-async function axeViolations(page) {
-    await page.evaluate(AXE);            // DevTools evaluation: not subject to the page's CSP
-    const found = await page.evaluate(async () => {
-        // eslint-disable-next-line no-undef
-        const r = await axe.run(document, { resultTypes: ['violations'] });
-        return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
-    return found;
-}
-
-// The widest thing on the page is no wider than the window?
-async function noSidewaysScroll(page) {
-    return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
-}
-
-// Every state (name, a function that brings the page there) checked with
-// axe at 390 and 1280 px, light and dark, screenshotted (the whole page, and
-// the part of it that matters when `part` selects one), and at 320 px for
-// sideways scrolling.
+// Every state (name, a function that brings the page there) checked by
+// a11y.mjs at 390 and 1280 px, light and dark, and 320 px, screenshotted
+// (the whole page, and the part of it that matters when `part` selects one).
 async function checkStates(page, name, reach, part) {
-    const shot = async (suffix) => {
-        await page.screenshot({ path: path.join(OUTDIR, `ux-${name}-${suffix}.png`), fullPage: true });
-        if (part) await page.locator(part).first().screenshot({ path: path.join(OUTDIR, `ux-${name}-${suffix}-part.png`) });
-    };
-    for (const [width, scheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark'], [390, 'dark']]) {
-        await page.setViewportSize({ width, height: 900 });
-        await page.emulateMedia({ colorScheme: scheme });
-        await reach();
-        const v = await axeViolations(page);
-        tap.ok(v.length === 0, `${name}: axe finds no violation at ${width} px, ${scheme}`, v.join('\n'));
-        await shot(`${width}-${scheme}`);
-    }
-    await page.setViewportSize({ width: 320, height: 700 });
-    await page.emulateMedia({ colorScheme: 'light' });
-    await reach();
-    tap.ok(await noSidewaysScroll(page), `${name}: nothing scrolls sideways at 320 px`,
-        await page.evaluate(() => `${document.documentElement.scrollWidth} > ${window.innerWidth}`));
-    await shot('320');
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await checkState(tap, page, { name, outdir: OUTDIR, reach, part, narrow: '320' });
 }
 
 async function submit(page, form) {

@@ -15,25 +15,18 @@
 // Playwright's, so the 300 s countdown runs in an instant. Prints TAP.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { createHash, randomBytes } from 'node:crypto';
 import {
     Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser, show,
 } from './common.mjs';
+import { SIZES, checkState as checkPageState } from './a11y.mjs';
 
 const BASE = baseUrl(process.argv, 'node t/browser/ux_handoff.mjs BASE_URL OUTDIR');
 const OUTDIR = path.resolve(process.argv[3] || 'screenshots');
 fs.mkdirSync(OUTDIR, { recursive: true });
 
-const require = createRequire(import.meta.url);
-const AXE_PATH = require.resolve('axe-core/axe.min.js');
-const AXE_SOURCE = fs.readFileSync(AXE_PATH, 'utf8');
-const AXE_VERSION = JSON.parse(fs.readFileSync(path.join(path.dirname(AXE_PATH), 'package.json'), 'utf8')).version;
-
 const APP_URI = 'myapp://auth/callback';
 const APP_NAME = 'PKCE App';
-const SIZES = [{ width: 390, height: 844 }, { width: 1280, height: 800 }];
-const SCHEMES = ['light', 'dark'];
 const NO_HANDLER = /Failed to launch '[^']*' because the scheme does not have a registered handler/;
 
 const tap = new Tap('ux_handoff.mjs');
@@ -77,18 +70,9 @@ async function newPage(context) {
 
 const textOf = async (page) => (await page.locator('main').innerText()).replace(/\s+/g, ' ');
 
-// axe-core's violations on the page as it is now.
-async function axeViolations(page) {
-    await page.evaluate(AXE_SOURCE);          // evaluate: not subject to the page's CSP
-    return page.evaluate(async () => {
-        // eslint-disable-next-line no-undef
-        const r = await axe.run(document, { resultTypes: ['violations'] });
-        return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(', ')}`);
-    });
-}
-
-// Every check a page state gets, at each size and scheme, without reloading
-// (some states exist once): axe, screenshots, and the 320 px width.
+// Every check a page state gets, without reloading (some states exist
+// once): no console error, page error or CSP violation; then a11y.mjs's
+// axe at each size and scheme, screenshots, and the 320 px width.
 async function checkState(p, state) {
     const { page } = p;
     // An error page's own status is reported by Chromium as a console error.
@@ -97,24 +81,7 @@ async function checkState(p, state) {
     const errs = p.errors.filter((e) => !NO_HANDLER.test(e) && !siteNoise(e) && !own(e));
     tap.ok(errs.length === 0, `${state}: no console error, page error or CSP violation`, errs.join('\n'));
     p.errors.length = 0;
-    for (const size of SIZES) {
-        await page.setViewportSize(size);
-        for (const scheme of SCHEMES) {
-            await page.emulateMedia({ colorScheme: scheme });
-            await page.waitForTimeout(400);   // the buttons' .15 s colour transition
-            const v = await axeViolations(page);
-            tap.ok(v.length === 0, `${state} (${size.width}px, ${scheme}): axe-core ${AXE_VERSION} finds 0 violations`, v.join('\n'));
-            const file = path.join(OUTDIR, `ux-${state}-${size.width}-${scheme}.png`);
-            await page.screenshot({ path: file, fullPage: true });
-        }
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
-    await page.setViewportSize({ width: 320, height: 640 });
-    await page.waitForTimeout(400);
-    const o = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
-    tap.ok(o.scroll <= o.inner, `${state} (320px): nothing scrolls sideways`, show(o));
-    await page.screenshot({ path: path.join(OUTDIR, `ux-${state}-320-light.png`), fullPage: true });
-    await page.setViewportSize(SIZES[1]);
+    await checkPageState(tap, page, { name: state, outdir: OUTDIR });
 }
 
 async function signIn(page, user) {
