@@ -77,3 +77,15 @@ export async function checkState(tap, page, { name, outdir, prefix = 'ux', reach
     await shot(narrow);
     if (restore) await page.setViewportSize(restore);
 }
+
+// The focused element: its id, tag and text, and the text of what
+// describes it (aria-describedby): where a refused form put the focus.
+export async function focused(page) {
+    return page.evaluate(() => {
+        const el = document.activeElement;
+        const ids = (el && el.getAttribute('aria-describedby')) || '';
+        const desc = ids.split(/\s+/).map((id) => document.getElementById(id))
+            .filter(Boolean).map((e) => e.textContent).join(' ');
+        return { id: el ? el.id : '', tag: el ? el.tagName : '', text: el ? el.textContent : '', desc };
+    });
+}

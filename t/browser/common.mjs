@@ -239,3 +239,18 @@ export async function layoutChecks(tap, page, { state, sizes, outdir, prefix, ax
     await page.screenshot({ path: `${outdir}/${prefix}-${state}-320-light.png`, fullPage: true });
     await page.setViewportSize(sizes[sizes.length - 1]);
 }
+
+// The end of a script: run main; a throw is one failed test ("ran to the
+// end"); stop the watchdog, close the browser (browser() gives it, or
+// undefined) and exit with TAP's status.
+export async function runMain(tap, watchdog, main, browser) {
+    try {
+        await main();
+    } catch (e) {
+        tap.ok(false, `${tap.name} ran to the end`, e && e.stack ? e.stack : String(e));
+    }
+    watchdog.clear();
+    const b = browser();
+    if (b) await b.close().catch(() => {});
+    process.exit(tap.done());
+}

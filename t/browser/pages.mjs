@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-    Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser, show,
+    Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser, show, runMain,
 } from './common.mjs';
 
 const BASE = baseUrl(process.argv, 'node t/browser/pages.mjs BASE_URL OUTDIR');
@@ -161,11 +161,4 @@ async function main() {
     for (const vp of VIEWPORTS) await viewport(vp, reg.fields);
 }
 
-try {
-    await main();
-} catch (e) {
-    tap.ok(false, `${tap.name} ran to the end`, e && e.stack ? e.stack : String(e));
-}
-watchdog.clear();
-if (browser) await browser.close().catch(() => {});
-process.exit(tap.done());
+await runMain(tap, watchdog, main, () => browser);

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-    Tap, guard, baseUrl, launchChromium, watchErrors, registerUser, show,
+    Tap, guard, baseUrl, launchChromium, watchErrors, registerUser, show, runMain,
 } from './common.mjs';
 
 const BASE = baseUrl(process.argv, 'node t/browser/resume.mjs BASE_URL [OUTDIR]');
@@ -156,11 +156,4 @@ async function main() {
     fs.rmSync(dir, { recursive: true, force: true });
 }
 
-try {
-    await main();
-} catch (e) {
-    tap.ok(false, `${tap.name} ran to the end`, e && e.stack ? e.stack : String(e));
-}
-watchdog.clear();
-if (browser) await browser.close().catch(() => {});
-process.exit(tap.done());
+await runMain(tap, watchdog, main, () => browser);

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import {
     Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, httpJson, uniqueEmail,
-    layoutChecks, show,
+    layoutChecks, show, runMain,
 } from './common.mjs';
 
 const BASE = baseUrl(process.argv, 'node t/browser/ux_admin.mjs BASE_URL OUTDIR ADMIN_EMAIL ADMIN_PASSWORD');
@@ -142,11 +142,4 @@ async function main() {
     await audit(p, t);
 }
 
-try {
-    await main();
-} catch (e) {
-    tap.ok(false, `${tap.name} ran to the end`, e && e.stack ? e.stack : String(e));
-}
-watchdog.clear();
-if (browser) await browser.close().catch(() => {});
-process.exit(tap.done());
+await runMain(tap, watchdog, main, () => browser);

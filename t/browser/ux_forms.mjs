@@ -19,7 +19,7 @@ import {
     Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser, httpJson,
     uniqueEmail, show,
 } from './common.mjs';
-import { checkState } from './a11y.mjs';
+import { checkState, focused } from './a11y.mjs';
 
 const BASE = baseUrl(process.argv, 'node t/browser/ux_forms.mjs BASE_URL [OUTDIR]');
 const OUTDIR = path.resolve(process.argv[3] || 'screenshots');
@@ -47,17 +47,6 @@ async function submit(page, form) {
         page.waitForNavigation({ timeout: 15000 }).catch(() => {}),
         form.locator('button[type=submit]').first().click(),
     ]);
-}
-
-// The focused element's id, and its accessible description's text.
-async function focused(page) {
-    return page.evaluate(() => {
-        const el = document.activeElement;
-        const ids = (el && el.getAttribute('aria-describedby')) || '';
-        const desc = ids.split(/\s+/).map((id) => document.getElementById(id))
-            .filter(Boolean).map((e) => e.textContent).join(' ');
-        return { id: el ? el.id : '', tag: el ? el.tagName : '', text: el ? el.textContent : '', desc };
-    });
 }
 
 async function signIn(page, email) {

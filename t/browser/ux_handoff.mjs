@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-    Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser, show,
+    Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser, show, runMain,
 } from './common.mjs';
 import { SIZES, checkState as checkPageState } from './a11y.mjs';
 
@@ -220,11 +220,4 @@ async function main() {
     await errorPages(p, await browser.newContext({ viewport: SIZES[1] }));
 }
 
-try {
-    await main();
-} catch (e) {
-    tap.ok(false, `${tap.name} ran to the end`, e && e.stack ? e.stack : String(e));
-}
-watchdog.clear();
-if (browser) await browser.close().catch(() => {});
-process.exit(tap.done());
+await runMain(tap, watchdog, main, () => browser);

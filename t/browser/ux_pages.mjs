@@ -20,9 +20,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
-    Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser, show,
+    Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser, show, runMain,
 } from './common.mjs';
-import { checkState } from './a11y.mjs';
+import { checkState, focused } from './a11y.mjs';
 
 const BASE = baseUrl(process.argv, 'node t/browser/ux_pages.mjs BASE_URL OUTDIR MAILDIR');
 const OUTDIR = path.resolve(process.argv[3] || 'screenshots');
@@ -45,17 +45,6 @@ async function submit(page, form, button) {
         (button || form.locator('button[type=submit]').first()).click(),
     ]);
     await page.waitForLoadState('load');
-}
-
-// The focused element's id, and the text of what describes it.
-async function focused(page) {
-    return page.evaluate(() => {
-        const el = document.activeElement;
-        const ids = (el && el.getAttribute('aria-describedby')) || '';
-        const desc = ids.split(/\s+/).map((id) => document.getElementById(id))
-            .filter(Boolean).map((e) => e.textContent).join(' ');
-        return { id: el ? el.id : '', desc };
-    });
 }
 
 async function signIn(page, email) {
@@ -264,11 +253,4 @@ async function main() {
     tap.ok(own.length === 0, 'no console error, page error or CSP violation', own.join('\n'));
 }
 
-try {
-    await main();
-} catch (e) {
-    tap.ok(false, `${tap.name} ran to the end`, e && e.stack ? e.stack : String(e));
-}
-watchdog.clear();
-if (browser) await browser.close().catch(() => {});
-process.exit(tap.done());
+await runMain(tap, watchdog, main, () => browser);
