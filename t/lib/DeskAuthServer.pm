@@ -18,7 +18,8 @@ package DeskAuthServer;
 # (DeskAuthPasswordCost, default 4), driver/params (default: a fresh SQLite
 # file in the temporary directory), locations (extra text inside the server),
 # log_level. Everything is removed in END (DESKAUTH_TEST_KEEP=1 keeps the
-# directory), also when a test dies.
+# directory), also when a test dies. DESKAUTH_TEST_CORES=DIR: children dump
+# core there (with `ulimit -c unlimited`), to debug a crash.
 use strict;
 use warnings;
 
@@ -175,6 +176,7 @@ sub config {
     $c .= qq{<Location $_>\n    SetHandler deskauth-$h{$_}\n</Location>\n} for sort keys %h;
     $c .= qq{<Directory "$dir/htdocs">\n    Require all granted\n</Directory>\n}
         . qq{<Location /protected/>\n    AuthType DeskAuth\n    Require valid-user\n</Location>\n};
+    $c .= qq{CoreDumpDirectory "$ENV{DESKAUTH_TEST_CORES}"\n} if $ENV{DESKAUTH_TEST_CORES};
     $c .= $self->{locations} . $self->{conf};
     return $c;
 }
@@ -235,7 +237,12 @@ sub graceful {
 sub stop {
     my ($self) = @_;
     my $pid = delete $self->{pid} or return;
-    kill 'TERM', -$pid;
+    # As apachectl -k stop: the parent alone, which stops its children in
+    # order. A signal to the whole group also reaches a child the parent
+    # has just forked, still in its start-up (before it blocks signals),
+    # where httpd's handler (just_die) destroys the child's pools from
+    # within the signal handler, which is not safe.
+    kill 'TERM', $pid;
     my $end = Time::HiRes::time() + 10;
     while (Time::HiRes::time() < $end) {
         return if waitpid($pid, POSIX::WNOHANG()) == $pid;

@@ -84,7 +84,7 @@ my $cleaning_pid = $$;
 sub stop_proc {
     my ($name) = @_;
     my $pid = delete $procs{$name} or return;
-    kill 'TERM', -$pid;
+    kill 'TERM', $pid;            # the leader only, as DeskAuthServer::stop
     my $deadline = time + 10;
     while (time < $deadline) {
         my $w = waitpid($pid, WNOHANG);
