@@ -157,6 +157,7 @@
       ul.textContent = '';
       keys.forEach(function (pk) { ul.appendChild(row(mgr, pk)); });
       empty.hidden = keys.length > 0;
+      each('[data-passkey-confirm]', function (b) { b.hidden = !keys.length; });
     });
   }
 
@@ -184,9 +185,7 @@
           user: { id: b64.toBuf(j.user.id), name: j.user.name, displayName: j.user.displayName },
           pubKeyCredParams: j.pubKeyCredParams, timeout: j.timeout,
           authenticatorSelection: j.authenticatorSelection, attestation: j.attestation,
-          excludeCredentials: j.excludeCredentials.map(function (c) {
-            return { type: c.type, id: b64.toBuf(c.id) };
-          })
+          excludeCredentials: descriptors(j.excludeCredentials)
         }
       });
     }).then(function (cred) {
@@ -204,6 +203,47 @@
     });
   }
 
+  function each(selector, fn) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
+  }
+
+  function descriptors(list) {
+    return list.map(function (c) { return { type: c.type, id: b64.toBuf(c.id) }; });
+  }
+
+  // An account form (change email, delete) sent with a passkey instead of
+  // the password: the form's own checks first, then the authenticator;
+  // the server's confirmation goes in the form, which is then sent.
+  function confirmForm(mgr, form) {
+    var base = mgr.getAttribute('data-base'), error = form.querySelector('[data-passkey-confirm-error]');
+    var password = form.querySelector('[name=password]');
+    show(error, '');
+    password.required = false;
+    if (!form.reportValidity()) {
+      password.required = true;
+      return;
+    }
+    post(base + '/confirm/options', {}).then(function (o) {
+      if (o.status !== 200) throw new Error(o.json.message || 'The confirmation could not start.');
+      return navigator.credentials.get({
+        publicKey: {
+          challenge: b64.toBuf(o.json.challenge), rpId: o.json.rpId, timeout: o.json.timeout,
+          userVerification: o.json.userVerification, allowCredentials: descriptors(o.json.allowCredentials)
+        }
+      });
+    }).then(function (cred) {
+      return post(base + '/confirm', assertionJson(cred));
+    }).then(function (res) {
+      if (res.status !== 200) throw new Error(res.json.message || 'The passkey was not accepted.');
+      form.querySelector('[name=confirmation]').value = res.json.confirmation;
+      if (form.requestSubmit) form.requestSubmit(); else form.submit();
+    }).catch(function (e) {
+      password.required = true;
+      show(error, e && e.name === 'NotAllowedError' ? 'The passkey confirmation was cancelled or timed out. Try again.'
+        : (e && e.message) || 'The passkey confirmation failed.');
+    });
+  }
+
   function setUpProfile(mgr) {
     var button = mgr.querySelector('[data-passkey-add]');
     if (!supported()) {
@@ -212,6 +252,9 @@
     }
     button.hidden = false;
     button.addEventListener('click', function () { act(mgr, add(mgr)); });
+    each('[data-passkey-confirm]', function (b) {
+      b.addEventListener('click', function () { confirmForm(mgr, b.form); });
+    });
     list(mgr);
   }
 

@@ -19,6 +19,7 @@
 #include "da_account.h"
 #include "da_audit.h"
 #include "da_auditlog.h"
+#include "da_issue.h"
 #include "da_mail.h"
 #include "da_page.h"
 #include "da_password.h"
@@ -99,6 +100,37 @@ static int db_failed(request_rec *r, da_db_t *db, const char *what,
     return unavailable(errs);
 }
 
+/* As then_check_password, or with a passkey's confirmation when q has
+ * one: used up here, it must be this account's, from the caller's own
+ * session (cl), unexpired. */
+static int then_check_owner(request_rec *r, da_db_t *db, const da_user_t *u,
+                            const da_claims_t *cl, const da_account_req_t *q,
+                            apr_array_header_t *errs)
+{
+    apr_status_t rv;
+
+    if (!q->confirmation || !*q->confirmation) {
+        return then_check_password(r, db, u, q->password, errs);
+    }
+    if (errs->nelts) {
+        return first_status(errs);
+    }
+    rv = da_confirmation_take(r, db, q->confirmation, u->id, cl->sid);
+    if (rv == APR_NOTFOUND) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00905)
+                      "account %s: passkey confirmation unknown, used, expired or "
+                      "another session's", u->id);
+        return da_refuse_add(errs, HTTP_UNAUTHORIZED, "invalid_credentials", "password",
+                             "The passkey confirmation is unknown or expired",
+                             "The passkey confirmation expired: confirm with your "
+                             "passkey again, or enter your current password");
+    }
+    if (rv != APR_SUCCESS) {
+        return db_failed(r, db, "using a passkey confirmation", errs);
+    }
+    return OK;
+}
+
 int da_account_change_password(request_rec *r, da_db_t *db, const da_user_t *u,
                                const da_claims_t *cl, const da_account_req_t *q,
                                apr_array_header_t *errs)
@@ -151,7 +183,8 @@ int da_account_change_password(request_rec *r, da_db_t *db, const da_user_t *u,
 }
 
 int da_account_change_email(request_rec *r, da_db_t *db, const da_user_t *u,
-                            const da_account_req_t *q, apr_array_header_t *errs)
+                            const da_claims_t *cl, const da_account_req_t *q,
+                            apr_array_header_t *errs)
 {
     const char *email = q->new_email ? da_email_normalize(r->pool, q->new_email) : NULL;
     da_user_t *other, to = *u;
@@ -171,7 +204,7 @@ int da_account_change_email(request_rec *r, da_db_t *db, const da_user_t *u,
                       "newEmail is the current address",
                       "This is already your email address");
     }
-    if (then_check_password(r, db, u, q->password, errs) != OK) {
+    if (then_check_owner(r, db, u, cl, q, errs) != OK) {
         return first_status(errs);
     }
     rv = da_store_user_by_email(db, email, &other);
@@ -194,14 +227,15 @@ int da_account_change_email(request_rec *r, da_db_t *db, const da_user_t *u,
 }
 
 int da_account_delete(request_rec *r, da_db_t *db, const da_user_t *u,
-                      const da_account_req_t *q, apr_array_header_t *errs)
+                      const da_claims_t *cl, const da_account_req_t *q,
+                      apr_array_header_t *errs)
 {
     da_audit_about_t a = { u->id, u->email, NULL, NULL, NULL,
                            "by its owner; every session revoked" };
     apr_int64_t now = da_now();
     apr_status_t rv;
 
-    if (then_check_password(r, db, u, q->password, errs) != OK) {
+    if (then_check_owner(r, db, u, cl, q, errs) != OK) {
         return first_status(errs);
     }
     if ((rv = da_store_begin(db)) == APR_SUCCESS) {
@@ -238,7 +272,7 @@ int da_account_json(request_rec *r, da_db_t *db, const da_user_t *u,
                     const da_claims_t *cl, const char *what)
 {
     apr_array_header_t *errs = apr_array_make(r->pool, 2, sizeof(da_refusal_t));
-    da_account_req_t q = { NULL, NULL, NULL, NULL };
+    da_account_req_t q = { NULL, NULL, NULL, NULL, NULL };
     json_object *body;
     int rc;
 
@@ -252,12 +286,14 @@ int da_account_json(request_rec *r, da_db_t *db, const da_user_t *u,
     }
     else if (!strcmp(what, "email")) {
         q.password = da_json_get_str(body, "password");
+        q.confirmation = da_json_get_str(body, "confirmation");
         q.new_email = da_json_get_str(body, "newEmail");
-        rc = da_account_change_email(r, db, u, &q, errs);
+        rc = da_account_change_email(r, db, u, cl, &q, errs);
     }
     else {
         q.password = da_json_get_str(body, "password");
-        rc = da_account_delete(r, db, u, &q, errs);
+        q.confirmation = da_json_get_str(body, "confirmation");
+        rc = da_account_delete(r, db, u, cl, &q, errs);
     }
     if (rc == HTTP_SERVICE_UNAVAILABLE) {
         return da_unavailable(r);

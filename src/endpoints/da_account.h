@@ -17,7 +17,9 @@
  * deskauth-profile (interface.md, Account changes): change the password,
  * change the email address (a link to the new address confirms it),
  * delete the account. Each asks for the current password again, under
- * the sign-in's rate limit. Who logs: database failures are logged here
+ * the sign-in's rate limit; the email change and the deletion take a
+ * passkey's confirmation instead (deskauth-passkey, .../confirm), for
+ * accounts that sign in without a password too. Who logs: database failures are logged here
  * (a 503 refusal is already logged); refusals are answered, not logged. */
 #ifndef DA_ACCOUNT_H
 #define DA_ACCOUNT_H
@@ -33,6 +35,7 @@ typedef struct {
     const char *new_password;
     const char *confirm;                  /* the page's "again"; NULL for JSON */
     const char *new_email;
+    const char *confirmation;             /* a passkey's, instead of password */
 } da_account_req_t;
 
 /* The three changes. Each returns OK, or the status of its first refusal
@@ -43,13 +46,15 @@ int da_account_change_password(request_rec *r, da_db_t *db, const da_user_t *u,
                                const da_claims_t *cl, const da_account_req_t *q,
                                apr_array_header_t *errs);
 int da_account_change_email(request_rec *r, da_db_t *db, const da_user_t *u,
-                            const da_account_req_t *q, apr_array_header_t *errs);
+                            const da_claims_t *cl, const da_account_req_t *q,
+                            apr_array_header_t *errs);
 int da_account_delete(request_rec *r, da_db_t *db, const da_user_t *u,
-                      const da_account_req_t *q, apr_array_header_t *errs);
+                      const da_claims_t *cl, const da_account_req_t *q,
+                      apr_array_header_t *errs);
 
 /* The JSON API: POST <profile URL>/password {"currentPassword",
- * "newPassword"}, POST <profile URL>/email {"newEmail","password"},
- * DELETE <profile URL> {"password"}. what: "password", "email" or
+ * "newPassword"}, POST <profile URL>/email {"newEmail","password" or
+ * "confirmation"}, DELETE <profile URL> {"password" or "confirmation"}. what: "password", "email" or
  * "delete". Answers and returns the handler status. */
 int da_account_json(request_rec *r, da_db_t *db, const da_user_t *u,
                     const da_claims_t *cl, const char *what);

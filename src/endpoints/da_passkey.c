@@ -19,10 +19,14 @@
  *   POST   .../register           store a new passkey (signed in)
  *   POST   .../login/options      request options (anyone)
  *   POST   .../login              sign in with a passkey
+ *   POST   .../confirm/options    request options (signed in)
+ *   POST   .../confirm            show again who you are: a confirmation
+ *                                 for one account change (da_account.c)
  *   GET    ...                    the caller's passkeys
  *   PATCH  .../ID {"name"}        rename one; DELETE .../ID removes one
  *
- * Challenges are rows of the codes table (kinds "wa_register", "wa_login"):
+ * Challenges are rows of the codes table (kinds "wa_register", "wa_login",
+ * "wa_confirm"):
  * random, stored hashed, single use, DeskAuthWebAuthnTimeout seconds, and
  * bound to the browser's deskauth_webauthn cookie when the call has one. */
 
@@ -42,6 +46,7 @@
 #define BIND_COOKIE "deskauth_webauthn"
 #define KIND_REGISTER "wa_register"
 #define KIND_LOGIN "wa_login"
+#define KIND_CONFIRM "wa_confirm"
 #define NAME_MAX_LEN 100
 #define FAILED_MESSAGE "Invalid credentials"
 
@@ -275,7 +280,7 @@ static const char *ceremony_check(request_rec *r, da_db_t *db, const credential_
                                   const da_authdata_t *ad, da_client_data_t *cd,
                                   apr_status_t *dbfail)
 {
-    const char *type = strcmp(kind, KIND_LOGIN) ? "webauthn.create" : "webauthn.get";
+    const char *type = strcmp(kind, KIND_REGISTER) ? "webauthn.get" : "webauthn.create";
     da_webauthn_expect_t e;
     const char *why;
 
@@ -312,7 +317,7 @@ static json_object *pubkey_params(void)
     return a;
 }
 
-static json_object *exclude_list(apr_array_header_t *keys)
+static json_object *descriptor_list(apr_array_header_t *keys)
 {
     json_object *a = json_object_new_array();
     int i;
@@ -391,7 +396,7 @@ static int register_options(request_rec *r, da_db_t *db)
                            da_webauthn_uv_required(r) ? "required" : "preferred"));
     da_json_set(o, "authenticatorSelection", sel);
     da_json_set_str(o, "attestation", "none");
-    da_json_set(o, "excludeCredentials", exclude_list(keys));
+    da_json_set(o, "excludeCredentials", descriptor_list(keys));
     return da_send_json(r, HTTP_OK, o);
 }
 
@@ -475,10 +480,27 @@ static int register_passkey(request_rec *r, da_db_t *db)
 /* ------------------------------------------------------------------ */
 /* Sign-in */
 
+/* The request options of an assertion: challenge, rpId, timeout,
+ * userVerification, allowCredentials (keys: the account's passkeys, or
+ * NULL: any discoverable one). */
+static int send_get_options(request_rec *r, const char *challenge,
+                            apr_array_header_t *keys)
+{
+    json_object *o = da_json_object(r->pool);
+
+    da_json_set_bool(o, "success", 1);
+    da_json_set_str(o, "challenge", challenge);
+    da_json_set_str(o, "rpId", da_webauthn_rp_id(r));
+    da_json_set_int(o, "timeout", da_webauthn_timeout(r) * 1000);
+    da_json_set_str(o, "userVerification",
+                    da_webauthn_uv_required(r) ? "required" : "preferred");
+    da_json_set(o, "allowCredentials", keys ? descriptor_list(keys) : json_object_new_array());
+    return da_send_json(r, HTTP_OK, o);
+}
+
 static int login_options(request_rec *r, da_db_t *db)
 {
     const char *challenge;
-    json_object *o;
 
     /* No account yet: only a same-origin page (or an app without
      * cookies) may ask, so that another site cannot plant a challenge. */
@@ -489,15 +511,7 @@ static int login_options(request_rec *r, da_db_t *db)
     if (!(challenge = challenge_issue(r, db, KIND_LOGIN, ""))) {
         return da_unavailable(r);
     }
-    o = da_json_object(r->pool);
-    da_json_set_bool(o, "success", 1);
-    da_json_set_str(o, "challenge", challenge);
-    da_json_set_str(o, "rpId", da_webauthn_rp_id(r));
-    da_json_set_int(o, "timeout", da_webauthn_timeout(r) * 1000);
-    da_json_set_str(o, "userVerification",
-                    da_webauthn_uv_required(r) ? "required" : "preferred");
-    da_json_set(o, "allowCredentials", json_object_new_array());
-    return da_send_json(r, HTTP_OK, o);
+    return send_get_options(r, challenge, NULL);
 }
 
 /* The stored passkey and its owner, checked against the assertion: the
@@ -567,13 +581,18 @@ static int passkey_signed_in(request_rec *r, da_db_t *db, da_user_t *u, int uv)
     return da_send_json(r, HTTP_OK, o);
 }
 
-static int login_passkey(request_rec *r, da_db_t *db)
+/* Read and check an assertion answering a challenge of kind (issued for
+ * user_id, when not NULL, whose passkey it must then be): the ceremony,
+ * the stored passkey and its owner, an active account; the counter is
+ * recorded. OK with *u and *uv (the person was verified), or the answer
+ * already sent. */
+static int assertion_verified(request_rec *r, da_db_t *db, const char *kind,
+                              const char *user_id, da_user_t **u, int *uv)
 {
     da_passkey_t *pk = NULL;
     da_client_data_t cd;
     da_authdata_t ad;
     credential_t c;
-    da_user_t *u = NULL;
     const char *why;
     apr_status_t rv = APR_SUCCESS;
     int rc;
@@ -584,8 +603,10 @@ static int login_passkey(request_rec *r, da_db_t *db)
     if (da_webauthn_authdata_parse(r->pool, c.authdata, c.authdata_len, &ad) != APR_SUCCESS) {
         why = "authenticator data malformed";
     }
-    else if (!(why = ceremony_check(r, db, &c, KIND_LOGIN, NULL, &ad, &cd, &rv))) {
-        why = assertion_check(r, db, &c, &ad, &pk, &u, &rv);
+    else if (!(why = ceremony_check(r, db, &c, kind, user_id, &ad, &cd, &rv))
+             && !(why = assertion_check(r, db, &c, &ad, &pk, u, &rv))
+             && user_id && strcmp((*u)->id, user_id)) {
+        why = "passkey of another account";
     }
     if (rv != APR_SUCCESS) {
         return da_db_fail(r, db, "checking a passkey");
@@ -593,7 +614,7 @@ static int login_passkey(request_rec *r, da_db_t *db)
     if (why) {
         return login_failed(r, why);
     }
-    if (!u->is_active) {
+    if (!(*u)->is_active) {
         return da_send_error(r, HTTP_FORBIDDEN, "account_disabled", "This account is disabled");
     }
     rv = da_store_passkey_use(db, pk, ad.sign_count, da_now());
@@ -601,9 +622,74 @@ static int login_passkey(request_rec *r, da_db_t *db)
         return login_failed(r, "signature counter moved meanwhile");
     }
     if (rv != APR_SUCCESS) {
-        return da_db_fail(r, db, "recording a passkey sign-in");
+        return da_db_fail(r, db, "recording a passkey use");
     }
-    return passkey_signed_in(r, db, u, ad.flags & DA_AD_UV);
+    *uv = ad.flags & DA_AD_UV;
+    return OK;
+}
+
+static int login_passkey(request_rec *r, da_db_t *db)
+{
+    da_user_t *u = NULL;
+    int uv = 0, rc;
+
+    if ((rc = assertion_verified(r, db, KIND_LOGIN, NULL, &u, &uv)) != OK) {
+        return rc;
+    }
+    return passkey_signed_in(r, db, u, uv);
+}
+
+/* ------------------------------------------------------------------ */
+/* Showing again who you are, before an account change */
+
+/* The caller's own passkeys offered, the challenge bound to the account
+ * (and to the browser, when the call has cookies). */
+static int confirm_options(request_rec *r, da_db_t *db)
+{
+    apr_array_header_t *keys;
+    const char *challenge;
+    da_user_t *u;
+    int rc;
+
+    if ((rc = caller_account(r, db, &u)) != OK) {
+        return rc;
+    }
+    if (da_store_passkey_list_user(db, u->id, &keys) != APR_SUCCESS) {
+        return da_db_fail(r, db, "listing passkeys");
+    }
+    if (!keys->nelts) {
+        return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                             "This account has no passkey");
+    }
+    if (!(challenge = challenge_issue(r, db, KIND_CONFIRM, u->id))) {
+        return da_unavailable(r);
+    }
+    return send_get_options(r, challenge, keys);
+}
+
+/* The assertion checked: a confirmation for one change of this account,
+ * from this session, within DeskAuthWebAuthnTimeout. */
+static int confirm_passkey(request_rec *r, da_db_t *db)
+{
+    apr_int64_t ttl = da_webauthn_timeout(r);
+    const char *value;
+    da_claims_t *cl;
+    json_object *o;
+    da_user_t *u = NULL;
+    int cookie, uv = 0, rc;
+
+    if ((rc = da_caller(r, NULL, &cl, &cookie)) != OK
+        || (rc = assertion_verified(r, db, KIND_CONFIRM, cl->sub, &u, &uv)) != OK) {
+        return rc;
+    }
+    if (!(value = da_confirmation_issue(r, db, u->id, cl->sid ? cl->sid : "", ttl))) {
+        return da_unavailable(r);
+    }
+    o = da_json_object(r->pool);
+    da_json_set_bool(o, "success", 1);
+    da_json_set_str(o, "confirmation", value);
+    da_json_set_int(o, "expiresIn", ttl);
+    return da_send_json(r, HTTP_OK, o);
 }
 
 /* ------------------------------------------------------------------ */
@@ -687,6 +773,8 @@ static const ceremony_route_t ceremonies[] = {
     { "/register",         register_passkey },
     { "/login/options",    login_options },
     { "/login",            login_passkey },
+    { "/confirm/options",  confirm_options },
+    { "/confirm",          confirm_passkey },
     { NULL, NULL }
 };
 

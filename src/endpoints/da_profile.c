@@ -348,7 +348,8 @@ static int account_form(request_rec *r, da_db_t *db, da_user_t *u,
     da_account_req_t q = { apr_table_get(form, "password"),
                            apr_table_get(form, "newPassword"),
                            apr_table_get(form, "confirm"),
-                           apr_table_get(form, "newEmail") };
+                           apr_table_get(form, "newEmail"),
+                           apr_table_get(form, "confirmation") };
     const char *done;
     int rc;
 
@@ -360,11 +361,11 @@ static int account_form(request_rec *r, da_db_t *db, da_user_t *u,
         done = "?password=changed";
     }
     else if (!strcmp(what, "email")) {
-        rc = da_account_change_email(r, db, u, &q, errs);
+        rc = da_account_change_email(r, db, u, cl, &q, errs);
         done = "?email=sent";
     }
     else if (!strcmp(what, "delete")) {
-        rc = da_account_delete(r, db, u, &q, errs);
+        rc = da_account_delete(r, db, u, cl, &q, errs);
         done = NULL;
     }
     else {

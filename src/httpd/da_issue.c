@@ -215,6 +215,33 @@ const char *da_code_issue(request_rec *r, da_db_t *db, da_code_t *code,
     return value;
 }
 
+#define KIND_CONFIRMED "confirmed"
+
+const char *da_confirmation_issue(request_rec *r, da_db_t *db, const char *user_id,
+                                  const char *sid, apr_int64_t ttl)
+{
+    da_code_t code = { .kind = KIND_CONFIRMED, .user_id = user_id, .session_id = sid };
+
+    return da_code_issue(r, db, &code, ttl);
+}
+
+apr_status_t da_confirmation_take(request_rec *r, da_db_t *db, const char *value,
+                                  const char *user_id, const char *sid)
+{
+    da_code_t *code = NULL;
+    apr_status_t rv;
+
+    rv = da_store_code_consume(db, da_sha256_b64url(r->pool, value), da_now(), &code);
+    if (rv == APR_EEXIST) {
+        return APR_NOTFOUND;              /* used before */
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return !strcmp(code->kind, KIND_CONFIRMED) && !strcmp(code->user_id, user_id)
+           && sid && *sid && !strcmp(code->session_id, sid) ? APR_SUCCESS : APR_NOTFOUND;
+}
+
 apr_status_t da_issue_browser_signin(request_rec *r, da_db_t *db, da_user_t *u,
                                      const char *amr, da_tokens_t *t)
 {

@@ -105,6 +105,19 @@ apr_status_t da_issue_browser_signin(request_rec *r, da_db_t *db, da_user_t *u,
 const char *da_code_issue(request_rec *r, da_db_t *db, da_code_t *code,
                           apr_int64_t ttl);
 
+/* A confirmation: proof that the person behind session sid of account
+ * user_id showed again who they are (a passkey, da_passkey.c), good for
+ * one change of that account (its email address, its deletion) within
+ * ttl seconds. Returns its value (stored hashed), or NULL (logged here). */
+const char *da_confirmation_issue(request_rec *r, da_db_t *db, const char *user_id,
+                                  const char *sid, apr_int64_t ttl);
+
+/* Use a confirmation up: APR_SUCCESS when value is one of user_id's,
+ * issued to session sid, unused and unexpired; APR_NOTFOUND when it is
+ * not; another status when the database failed (not logged). */
+apr_status_t da_confirmation_take(request_rec *r, da_db_t *db, const char *value,
+                                  const char *user_id, const char *sid);
+
 /* The user object (interface.md, Sign-up and sign-in). */
 json_object *da_user_json(request_rec *r, const da_user_t *u);
 

@@ -5,7 +5,10 @@
 // assertion, wrong origin, wrong RP ID, the counter going back (a cloned
 // authenticator), UP cleared, another user's credential, a disabled owner,
 // a wrong type, an expired, replayed or foreign challenge, a challenge
-// from another browser, an algorithm not offered, a bad signature.
+// from another browser, an algorithm not offered, a bad signature. And
+// the passkey confirmation that changes the email address or deletes the
+// account instead of the password (.../confirm), with every way to misuse
+// it or its challenge.
 //
 //   node passkey_api.mjs BASE_URL CTL_JSON STRICT_URL
 // CTL_JSON: the deskauthctl command line (JSON array) for the server's
@@ -342,6 +345,92 @@ async function pending(creds) {
     tap.is((await signIn(b4, c)).res.json.redirect, '/api/auth/profile', 'a foreign return URL is not followed');
 }
 
+// Showing again who you are with a passkey instead of the password: a
+// confirmation from .../confirm, good for one email change or deletion of
+// this account, from this session.
+async function confirmations() {
+    const p = await person('pkconf');
+    const c = new SoftCredential({ alg: -7, rpId, origin });
+    const none = await p.b.call('POST', '/auth/passkey/confirm/options', {});
+    tap.is(none.status, 400, 'confirm/options for an account without passkeys: 400');
+    await addPasskey(p, c);
+    const anon = await new Browser().call('POST', '/auth/passkey/confirm/options', {});
+    tap.is(anon.status, 401, 'confirm/options without a session: 401');
+    const xsite = await p.b.call('POST', '/auth/passkey/confirm/options', {},
+                                 { headers: { Origin: 'http://evil.example' } });
+    tap.is(xsite.status, 403, 'confirm/options with the cookie from another site: 403');
+    const opt = await p.b.call('POST', '/auth/passkey/confirm/options', {});
+    tap.is(opt.status, 200, 'confirm/options signed in: 200');
+    tap.ok(opt.json && opt.json.allowCredentials.length === 1
+           && opt.json.allowCredentials[0].id === c.get(opt.json).id,
+           "confirm/options offers the account's own passkey", opt.text);
+    const ok = await p.b.call('POST', '/auth/passkey/confirm', c.get(opt.json));
+    tap.is(ok.status, 200, 'confirm with the passkey: 200');
+    tap.ok(ok.json && /^[A-Za-z0-9_-]{43}$/.test(ok.json.confirmation) && ok.json.expiresIn === 300,
+           'a confirmation (256 bits), good for DeskAuthWebAuthnTimeout (300 s)', ok.text);
+    tap.is(ok.json && ok.json.tokens, undefined, 'a confirmation signs nobody in (no tokens)');
+
+    const confirm = async (who, cred, overrides = {}, path = '/auth/passkey/confirm/options') => {
+        const o = await who.call('POST', path, {});
+        return who.call('POST', '/auth/passkey/confirm', cred.get(o.json, overrides));
+    };
+    const del = (who, body) => who.call('DELETE', '/api/auth/profile', body);
+    const alive = async (email) => (await new Browser().call('POST', '/auth/login',
+        { email, password: 'correct horse 1' })).status === 200;
+
+    // Misusing the confirmation.
+    const made = async () => (await confirm(p.b, c)).json.confirmation;
+    let r = await del(p.b, { confirmation: 'A'.repeat(43) });
+    tap.is(r.status, 401, 'delete with a made-up confirmation: 401');
+    tap.is(r.json && r.json.error, 'invalid_credentials', '... invalid_credentials');
+    const other = new Browser();
+    await other.call('POST', '/auth/login', { email: p.email, password: 'correct horse 1' });
+    tap.is((await del(other, { confirmation: await made() })).status, 401,
+           "delete from another session of the same account with this session's confirmation: 401");
+    const q = await person('pkconfq');
+    const cq = new SoftCredential({ alg: -7, rpId, origin });
+    await addPasskey(q, cq);
+    const forP = await made();
+    tap.is((await del(q.b, { confirmation: forP })).status, 401,
+           "another account's session with this account's confirmation: 401");
+    tap.ok(await alive(q.email), '... and that account is still there');
+    tap.is((await del(p.b, { confirmation: forP })).status, 401,
+           'a confirmation tried elsewhere is used up, also for its own session: 401');
+
+    // Misusing the ceremony.
+    failedCeremony(await confirm(p.b, c, {}, '/auth/passkey/login/options'),
+                   'confirm answering a sign-in challenge');
+    const co = await p.b.call('POST', '/auth/passkey/confirm/options', {});
+    const asLogin = await p.b.call('POST', '/auth/passkey/login', c.get(co.json));
+    failedCeremony(asLogin, 'sign in answering a confirmation challenge');
+    failedCeremony(await confirm(p.b, cq, { userHandle: c.userHandle }),
+                   "confirm with another account's passkey (and this account's userHandle)");
+    failedCeremony(await confirm(p.b, cq), "confirm with another account's passkey");
+    const co2 = await p.b.call('POST', '/auth/passkey/confirm/options', {});
+    failedCeremony(await q.b.call('POST', '/auth/passkey/confirm', cq.get(co2.json)),
+                   "another account answering this account's challenge");
+    failedCeremony(await confirm(p.b, c, { origin: 'http://evil.example' }), 'confirm from another origin');
+    failedCeremony(await confirm(p.b, c, { tamper: true }), 'confirm with a bad signature');
+    const co3 = await p.b.call('POST', '/auth/passkey/confirm/options', {});
+    const body3 = c.get(co3.json);
+    tap.is((await p.b.call('POST', '/auth/passkey/confirm', body3)).status, 200, 'a confirmation again: 200');
+    failedCeremony(await p.b.call('POST', '/auth/passkey/confirm', body3), 'the same assertion replayed');
+
+    // What it is for: the email change, then (a new one) the deletion.
+    r = await del(p.b, {});
+    tap.is(r.status, 400, 'delete with neither password nor confirmation: 400');
+    const newEmail = uniqueEmail('pkconfnew');
+    const once = await made();
+    r = await p.b.call('POST', '/api/auth/profile/email', { newEmail, confirmation: once });
+    tap.is(r.status, 200, 'change the email address with a passkey confirmation: 200 (link sent)');
+    tap.is((await del(p.b, { confirmation: once })).status, 401, 'the same confirmation again: 401');
+    tap.ok(await alive(p.email), 'the account is still there after every refusal');
+    r = await del(p.b, { confirmation: await made() });
+    tap.is(r.status, 200, 'delete the account with a passkey confirmation: 200');
+    tap.ok(!(await alive(p.email)), 'the account is gone: its password signs nobody in');
+    failedCeremony((await signIn(new Browser(), c)).res, 'its passkey signs nobody in');
+}
+
 // DeskAuthWebAuthnUserVerification required, DeskAuthWebAuthnTimeout 10.
 async function strictServer() {
     if (!strict) {
@@ -364,12 +453,18 @@ async function strictServer() {
     tap.is((await signIn(new Browser(strict), c)).res.status, 200, 'strict: sign in with UV: 200');
     failedCeremony((await signIn(new Browser(strict), c, { origin })).res,
                    "strict: sign in with the main server's origin");
-    // An expired challenge: the browser waits past DeskAuthWebAuthnTimeout.
+    // An expired challenge and an expired confirmation: the browser waits
+    // past DeskAuthWebAuthnTimeout.
     const b = new Browser(strict);
     const old = await b.call('POST', '/auth/passkey/login/options', {});
     tap.is(old.json && old.json.timeout, 10000, 'strict: the challenge lives 10 s');
+    const co = await p.b.call('POST', '/auth/passkey/confirm/options', {});
+    const conf = await p.b.call('POST', '/auth/passkey/confirm', c.get(co.json));
+    tap.is(conf.json && conf.json.expiresIn, 10, 'strict: a confirmation lives 10 s');
     await new Promise((r) => setTimeout(r, 11500));
     failedCeremony(await b.call('POST', '/auth/passkey/login', c.get(old.json)), 'strict: an expired challenge');
+    const late = await p.b.call('DELETE', '/api/auth/profile', { confirmation: conf.json && conf.json.confirmation });
+    tap.is(late.status, 401, 'strict: delete with an expired confirmation: 401');
 }
 
 async function misc() {
@@ -392,6 +487,7 @@ await counterAndOwnership(p, creds);
 await pending(creds);
 await strictServer();
 await management(p, creds);
+await confirmations();
 await misc();
 watchdog.clear();
 tap.done();
