@@ -252,8 +252,10 @@
     }
     button.hidden = false;
     button.addEventListener('click', function () { act(mgr, add(mgr)); });
-    each('[data-passkey-confirm]', function (b) {
-      b.addEventListener('click', function () { confirmForm(mgr, b.form); });
+    // The account forms come after this script: listen on the document.
+    document.addEventListener('click', function (e) {
+      var b = e.target.closest && e.target.closest('[data-passkey-confirm]');
+      if (b) confirmForm(mgr, b.form);
     });
     list(mgr);
   }

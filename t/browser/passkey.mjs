@@ -4,7 +4,9 @@
 // passkey on the profile page, renames it, signs out, signs in with
 // "Sign in with a passkey", and then signs a waiting desktop app in with
 // the passkey alone (the sign-in page's pending hand-off: the JSON answer's
-// "redirect" is the hand-off page, which hands the app its code).
+// "redirect" is the hand-off page, which hands the app its code). Then
+// the passkey instead of the password: an email change and, after
+// removing and adding a passkey, the deletion of the account.
 //
 //   node passkey.mjs BASE_URL SCREENSHOT_DIR
 // BASE_URL must name a host (localhost): browsers refuse IP RP IDs.
@@ -158,12 +160,37 @@ else {
     tap.ok(false, 'the ID token says amr ["hwk","user","mfa"] (a passkey with user verification, RFC 8176)');
 }
 
-// Remove the passkey from the profile page, in a new tab: the hand-off
-// page's tab is left asking the system to open myapp://, which can keep
-// input from reaching that tab.
+// The passkey instead of the password, in a new tab (the hand-off page's
+// tab is left asking the system to open myapp://, which can keep input
+// from reaching that tab) with an authenticator holding the passkey as it
+// is now (its counter): change the email address.
+const { credentials: current } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
 await page.close();
 page = await context.newPage();
 const errors3 = await watchErrors(page);
+cdp = await context.newCDPSession(page);
+await cdp.send('WebAuthn.enable', { enableUI: false });
+({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+        protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+        hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+    },
+}));
+await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: current[0] });
+page.on('dialog', (d) => d.accept());
+await page.goto(`${base}/api/auth/profile`, { waitUntil: 'load' });
+await page.locator('[data-passkey-list] li').first().waitFor({ timeout: 10000 });
+const newEmail = uniqueEmail('pkwebnew');
+await page.locator('summary:has-text("Change your email address")').click();
+await page.fill('#new-email', newEmail);
+const emailForm = page.locator('form:has(#new-email)');
+const instead = emailForm.locator('[data-passkey-confirm]');
+tap.ok(await instead.isVisible(), 'the email form offers "Use a passkey instead of the password"');
+await Promise.all([page.waitForURL(/email=sent/, { timeout: 20000 }), instead.click()]);
+tap.like(await page.textContent('main'), new RegExp(`We sent a link to ${newEmail.replace(/[.+]/g, '\\$&')}`),
+         'the email change went through with the passkey alone: "We sent a link to NEW"');
+
+// Remove the passkey from the profile page.
 await page.goto(`${base}/api/auth/profile`, { waitUntil: 'load' });
 await page.locator('[data-passkey-list] li').first().waitFor({ timeout: 10000 });
 const removeButton = page.locator('[data-passkey-list] li button:has-text("Remove")');
@@ -174,6 +201,26 @@ const emptied = await page.locator('[data-passkey-empty]').waitFor({ state: 'vis
     .then(() => true, () => false);
 tap.ok(emptied, 'remove from the profile page: "No passkeys yet."',
        await page.locator('[data-passkey-error]').textContent());
+await page.locator('summary:has-text("Delete your account")').click();
+tap.ok(await page.locator('form:has(#delete-password) [data-passkey-confirm]').isHidden(),
+       'without a passkey the delete form offers only the password');
+
+// Add a passkey again; delete the account with it: the form asks once,
+// and the person lands on the sign-in page, the account gone.
+await page.locator('[data-passkey-add]').click();
+await page.locator('[data-passkey-list] li').first().waitFor({ timeout: 15000 });
+const deleteForm = page.locator('form:has(#delete-password)');
+const deleteInstead = deleteForm.locator('[data-passkey-confirm]');
+await deleteInstead.waitFor({ state: 'visible', timeout: 10000 });
+tap.ok(await deleteInstead.isVisible(), 'with a passkey again, the delete form offers it');
+if (shots) await deleteForm.screenshot({ path: `${shots}/passkey-delete.png` });
+await Promise.all([page.waitForURL(/account_deleted=1/, { timeout: 20000 }), deleteInstead.click()]);
+tap.like(await page.textContent('main'), /deleted/i, 'deleted with the passkey alone: the sign-in page says so');
+const gone = await fetch(`${base}/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ email, password: 'correct horse 1' }),
+});
+tap.is(gone.status, 401, 'the account is gone: its password signs nobody in');
 
 const real = [...errors, ...errors2, ...errors3].filter((e) => !siteNoise(e));
 tap.is(real.length, 0, 'no console error, page error or CSP violation', real.join('\n'));
