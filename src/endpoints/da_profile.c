@@ -30,6 +30,7 @@
 #include "da_account.h"
 #include "da_util.h"
 #include "da_external_ui.h"
+#include "da_store_external.h"
 
 /* An Unlink refused, for the page (unlink_external -> profile_page). */
 #define EXTERNAL_ERROR_NOTE "deskauth-external-error"
@@ -180,6 +181,11 @@ static int profile_page(request_rec *r, int status, const da_user_t *u,
     for (i = 0; editable[i].json; i++) {
         const char *sent = form ? apr_table_get(form, editable[i].json) : NULL;
         apr_table_set(pg->vars, editable[i].tpl, sent ? sent : FIELD(u, i));
+    }
+    if (!strncmp(u->password_hash, DA_EXTERNAL_HASH_PREFIX, strlen(DA_EXTERNAL_HASH_PREFIX))) {
+        /* made by another provider's sign-in: a passkey, or a password
+         * set through "Forgot password", confirms the account's changes */
+        apr_table_setn(pg->vars, "no_password", da_url(r, "reset"));
     }
     apr_table_setn(pg->vars, "sessions_url", da_url(r, "sessions"));
     apr_table_setn(pg->vars, "twofactor_url", da_url(r, "twofactor"));

@@ -180,6 +180,9 @@ await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: current[
 page.on('dialog', (d) => d.accept());
 await page.goto(`${base}/api/auth/profile`, { waitUntil: 'load' });
 await page.locator('[data-passkey-list] li').first().waitFor({ timeout: 10000 });
+const accountHint = await page.locator('#account-title + p').textContent();
+tap.ok(/a passkey also does/.test(accountHint) && !/no password yet/.test(accountHint),
+       'an account with a password: "Each change asks for your current password; a passkey also does ..."', accountHint);
 const newEmail = uniqueEmail('pkwebnew');
 await page.locator('summary:has-text("Change your email address")').click();
 await page.fill('#new-email', newEmail);
@@ -214,6 +217,7 @@ const deleteInstead = deleteForm.locator('[data-passkey-confirm]');
 await deleteInstead.waitFor({ state: 'visible', timeout: 10000 });
 tap.ok(await deleteInstead.isVisible(), 'with a passkey again, the delete form offers it');
 if (shots) await deleteForm.screenshot({ path: `${shots}/passkey-delete.png` });
+const beforeDelete = errors3.length;
 await Promise.all([page.waitForURL(/account_deleted=1/, { timeout: 20000 }), deleteInstead.click()]);
 tap.like(await page.textContent('main'), /deleted/i, 'deleted with the passkey alone: the sign-in page says so');
 const gone = await fetch(`${base}/auth/login`, {
@@ -222,8 +226,12 @@ const gone = await fetch(`${base}/auth/login`, {
 });
 tap.is(gone.status, 401, 'the account is gone: its password signs nobody in');
 
-const real = [...errors, ...errors2, ...errors3].filter((e) => !siteNoise(e));
-tap.is(real.length, 0, 'no console error, page error or CSP violation', real.join('\n'));
+// The sign-in page the deletion lands on offers passkeys in autofill, and
+// the virtual authenticator answers at once with the deleted account's
+// passkey (a person would have to pick it): that one sign-in is refused.
+const afterDelete = errors3.splice(beforeDelete).filter((e) => !/401.*\/auth\/passkey\/login\)$/.test(e));
+const real = [...errors, ...errors2, ...errors3, ...afterDelete].filter((e) => !siteNoise(e));
+tap.ok(real.length === 0, 'no console error, page error or CSP violation', real.join('\n'));
 watchdog.clear();
 await browser.close();
 tap.done();

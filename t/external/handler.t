@@ -97,6 +97,9 @@ my $u = $json && $json->{data}{user} || {};
 is($u->{email}, $mail, 'the email is the variable\'s, not a request header\'s (three spellings sent)');
 ok($u->{authType} eq 'basic' && $u->{emailVerified} && $u->{firstName} eq 'Ada' && $u->{lastName} eq '',
    'authType basic, "true" read as verified, given name from its variable') or diag(explain($u));
+my ($page) = $s->req(GET => '/api/auth/profile', headers => { Cookie => $cookie // '', Accept => 'text/html' });
+like($page->decoded_content, qr{Your account has no password yet: confirm changes with a passkey .*<a href="/auth/reset">set a password</a>}s,
+     'its profile page says it has no password, and how to confirm changes (a passkey, or set one)');
 
 # --- the subject is r->user when its variable is unset ----------------------------------------
 $res = page('/ext/basic', basic('ada', 'basic horse 1'));
