@@ -5,7 +5,8 @@
 # every other page state (ux_pages.mjs: sign-in, sign-up, reset and verify
 # through real mails, the device pages, two-step sign-in, RP logout, the
 # Passkeys part) with the same checks (t/browser/a11y.mjs).
-# Screenshots: t/logs/screenshots/ux-*.png; stderr:
+# Screenshots: t/logs/screenshots/ux-forms-*.png and ux-pages-*.png (the
+# other ux-* are browser.t's); stderr:
 # t/logs/browser-ux_forms.stderr, t/logs/browser-ux_pages.stderr. Skipped, as browser.t, when node, Debian's
 # chromium or t/browser/node_modules (with axe-core) are missing.
 use strict;
@@ -26,7 +27,7 @@ my $base = url('/');
 $base =~ s{/+\z}{};
 my $shots = catdir(Apache::Test::vars('t_logs'), 'screenshots');
 make_path($shots);
-unlink glob(catfile($shots, 'ux-*'));
+unlink glob(catfile($shots, 'ux-forms-*')), glob(catfile($shots, 'ux-pages-*'));
 
 my $mail = catdir(Apache::Test::vars('t_dir'), 'state', 'mail');
 my @runs = (

@@ -38,7 +38,7 @@ const textOf = async (page) => (await page.locator('main').innerText()).replace(
 // a11y.mjs at 390 and 1280 px, light and dark, and 320 px, screenshotted
 // (the whole page, and the part of it that matters when `part` selects one).
 async function checkStates(page, name, reach, part) {
-    await checkState(tap, page, { name, outdir: OUTDIR, reach, part, narrow: '320' });
+    await checkState(tap, page, { name, outdir: OUTDIR, prefix: 'ux-forms', reach, part, narrow: '320' });
 }
 
 async function submit(page, form) {
@@ -121,6 +121,16 @@ async function main() {
     await checkStates(page, 'profile', async () => {
         await page.goto(`${BASE}${PROFILE}`, { waitUntil: 'load' });
     }, 'section[aria-labelledby=title]');
+    // The header at 320 px: the account goes to a line of its own, and
+    // "Sign out" stays on one line (as tall as at 1280 px).
+    const signOutHeight = async (width) => {
+        await page.setViewportSize({ width, height: 800 });
+        return page.locator('header .account button').evaluate((b) => b.getBoundingClientRect().height);
+    };
+    const wide = await signOutHeight(1280);
+    const narrow = await signOutHeight(320);
+    tap.ok(narrow > 0 && narrow === wide, `the header's "Sign out" keeps one line at 320 px (${narrow} px, ${wide} px at 1280)`);
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // --- change password refused: the form's fields, focus, axe -----------------
     const pwErrors = async () => {
