@@ -239,6 +239,7 @@ static int post_authorization(request_rec *r)
     da_device_t d;
     apr_table_t *form;
     const char *device_code, *user_code;
+    apr_int64_t wait;
     json_object *o;
     da_db_t *db;
     int rc;
@@ -251,6 +252,14 @@ static int post_authorization(request_rec *r)
     if ((rc = da_read_form(r, &form)) != OK
         || (rc = authorization_request(r, form, &d)) != OK) {
         return rc;
+    }
+    /* Every request counts, per client address (each is a row until it
+     * expires): DeskAuthLoginLimit x 4 per window. */
+    if ((wait = da_limit_take(r, DA_LIMIT_DEVICE, NULL, NULL))) {
+        da_limit_retry_after(r, wait);
+        return da_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             da_limit_try_again(r, "Too many sign-in requests from this "
+                                                "address.", wait));
     }
     if (!(db = da_db(r))) {
         return da_unavailable(r);

@@ -27,7 +27,7 @@
 
 #define HOLD_MAX 2                        /* the address's counter, the subject's */
 
-static const char *const kind_names[] = { "login", "token", "reset", "register" };
+static const char *const kind_names[] = { "login", "token", "reset", "register", "device" };
 
 struct da_limit_hold {
     const char *keys[HOLD_MAX];

@@ -37,7 +37,8 @@ typedef enum {
     DA_LIMIT_LOGIN,                       /* failed sign-ins: account + IP x4 */
     DA_LIMIT_TOKEN,                       /* failed grants: code/token + IP x4 */
     DA_LIMIT_RESET,                       /* mail requests: account + IP x4 */
-    DA_LIMIT_REGISTER                     /* sign-ups: IP, DeskAuthRegisterLimit */
+    DA_LIMIT_REGISTER,                    /* sign-ups: IP, DeskAuthRegisterLimit */
+    DA_LIMIT_DEVICE                       /* device authorization requests: IP x4 */
 } da_limit_kind_t;
 
 /* The slots one attempt took (allocated from r->pool). */

@@ -9,6 +9,7 @@
 # the Allow button; lower case, without the dash) hits 429, and then even
 # the right code is refused from that address, while another address still
 # gets through. An expired code gives expired_token and cannot be approved.
+# Device authorization requests are limited per address too (4 x 2).
 use strict;
 use warnings;
 use FindBin;
@@ -23,7 +24,7 @@ use Time::HiRes qw(sleep);
 
 my @missing = DeskAuthServer::missing();
 plan skip_all => 'needs ' . join(', ', @missing) if @missing;
-plan tests => 19;
+plan tests => 23;
 
 $SIG{ALRM} = sub { die "limits.t took longer than 90 s\n" };
 alarm 90;
@@ -91,6 +92,22 @@ $r = $bob_ua->request(HTTP::Request::Common::POST("$srv->{base}/auth/device/appr
 is($r->code, 400, 'Allow on an expired code is refused');
 ($p, $j) = device_poll($srv, $e->{device_code});
 is($j->{error}, 'expired_token', 'and the device still gets expired_token');
+
+# Device authorization requests: every one counts per client address
+# (each is a row until it expires), 4 x 2 = 8 in 30 s.
+my $ask = sub {
+    my ($from) = @_;
+    my ($res) = $srv->req(POST => '/auth/device', from => $from,
+                          form => [client_id => 'tv-app', device_name => 'Spam TV']);
+    return $res;
+};
+my @asked = map { $ask->('127.0.0.9')->code } 1 .. 8;
+is("@asked", join(' ', (200) x 8), 'eight device requests from one address: 200 each');
+my $ninth = $ask->('127.0.0.9');
+is($ninth->code, 429, 'the ninth from that address is 429');
+ok(($ninth->header('Retry-After') // '') =~ /^\d+$/ && $ninth->decoded_content =~ /"rate_limited"/,
+   '... rate_limited, with Retry-After');
+is($ask->('127.0.0.10')->code, 200, 'another address still gets a code');
 
 $srv->stop;
 is(join("\n", $srv->crash_lines), '', 'no child crashed');
