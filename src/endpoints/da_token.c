@@ -134,35 +134,28 @@ static const char *param(da_grant_t *g, const char *name)
     return v && *v ? v : NULL;
 }
 
-/* Redeem a one-time code of the given kind into a new session. A code
- * presented a second time revokes what its first use issued. */
-static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
-{
-    request_rec *r = g->r;
-    const char *value = param(g, "code");
-    const char *client_id = g->client ? g->client->id : NULL;
-    const char *hash;
+/* What a redeemed code gave. */
+typedef struct {
     da_code_t *code;
     da_user_t *u;
     da_tokens_t t;
-    da_session_t s;
+    const char *replayed;                 /* a code used twice: what it issued */
+} redeemed_t;
+
+/* Use up the code (hash) and issue its session, in the caller's
+ * transaction. OK with *x, or the answer already sent (x->replayed set
+ * for a code presented a second time). */
+static int use_code(da_grant_t *g, const char *kind, const char *session_kind,
+                    const char *hash, redeemed_t *x)
+{
+    request_rec *r = g->r;
     da_session_spec_t spec = { session_kind, NULL, NULL, NULL, 0, NULL, NULL };
+    da_code_t *code;
     apr_status_t rv;
 
-    if (!value || !client_id) {
-        return oauth_error(g, HTTP_BAD_REQUEST, "invalid_request",
-                           !value ? "code is required" : "client_id is required");
-    }
-    g->secret = value;
-    hash = da_sha256_b64url(r->pool, value);
     rv = da_store_code_consume(g->db, hash, da_now(), &code);
     if (rv == APR_EEXIST) {
-        if (*code->issued_session) {
-            da_session_revoke(r, g->db, code->issued_session);
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, DA_LOGNO(00090)
-                          "a one-time code was used twice: session %s revoked",
-                          code->issued_session);
-        }
+        x->replayed = code->issued_session;         /* revoked once committed */
         return invalid_grant(g, "The code was already used");
     }
     if (rv == APR_NOTFOUND) {
@@ -171,7 +164,7 @@ static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
     if (rv != APR_SUCCESS) {
         return da_db_fail(r, g->db, "redeeming a code");
     }
-    if (strcmp(code->kind, kind) || strcmp(code->client_id, client_id)) {
+    if (strcmp(code->kind, kind) || strcmp(code->client_id, g->client->id)) {
         return invalid_grant(g, "The code was not issued for this client or grant");
     }
     if (!strcmp(kind, "code")) {
@@ -191,8 +184,8 @@ static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
         /* RFC 9700 §4.8.2: a verifier without a challenge is a downgrade. */
         return invalid_grant(g, "This code is not bound to a PKCE challenge");
     }
-    rv = da_store_user_by_id(g->db, code->user_id, &u);
-    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !u->is_active)) {
+    rv = da_store_user_by_id(g->db, code->user_id, &x->u);
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !x->u->is_active)) {
         return invalid_grant(g, "The account is not available");
     }
     spec.client_id = code->client_id;
@@ -201,20 +194,63 @@ static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
     spec.auth_time = code->auth_time;
     spec.amr = *code->amr ? code->amr : da_session_amr(r, g->db, code->session_id);
     spec.parent_id = code->session_id;
-    if (rv != APR_SUCCESS || da_issue_session(r, g->db, u, &spec, &t) != APR_SUCCESS
-        || da_store_code_set_issued(g->db, hash, t.sid) != APR_SUCCESS) {
+    if (rv != APR_SUCCESS || da_issue_session(r, g->db, x->u, &spec, &x->t) != APR_SUCCESS
+        || da_store_code_set_issued(g->db, hash, x->t.sid) != APR_SUCCESS) {
         return da_db_fail(r, g->db, "issuing tokens for a code");
     }
+    x->code = code;
+    return OK;
+}
+
+/* Redeem a one-time code of the given kind into a new session, in one
+ * transaction: a refused code stays used (one try per code); a database
+ * failure leaves it unused, so that the app may try again, and no
+ * session behind. */
+static int redeem(da_grant_t *g, const char *kind, const char *session_kind)
+{
+    request_rec *r = g->r;
+    const char *value = param(g, "code");
+    redeemed_t x;
+    da_session_t s;
+    apr_status_t rv;
+    int rc;
+
+    if (!value || !g->client) {
+        return oauth_error(g, HTTP_BAD_REQUEST, "invalid_request",
+                           !value ? "code is required" : "client_id is required");
+    }
+    g->secret = value;
+    memset(&x, 0, sizeof(x));
+    if (da_store_begin(g->db) != APR_SUCCESS) {
+        return da_db_fail(r, g->db, "redeeming a code");
+    }
+    rc = use_code(g, kind, session_kind, da_sha256_b64url(r->pool, value), &x);
+    rv = da_store_end(g->db, rc == OK || r->status < HTTP_INTERNAL_SERVER_ERROR
+                             ? APR_SUCCESS : APR_EGENERAL);
+    /* A code presented a second time revokes what its first use issued:
+     * after the commit, so that no session check caches it valid again
+     * in between. */
+    if (x.replayed && *x.replayed) {
+        da_session_revoke(r, g->db, x.replayed);
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, DA_LOGNO(00090)
+                      "a one-time code was used twice: session %s revoked", x.replayed);
+    }
+    if (rc != OK) {
+        return rc;
+    }
+    if (rv != APR_SUCCESS) {
+        return da_db_fail(r, g->db, "redeeming a code");
+    }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00091)
-                  "%s session %s created for client %s", session_kind, t.sid,
-                  code->client_id);
+                  "%s session %s created for client %s", session_kind, x.t.sid,
+                  x.code->client_id);
     memset(&s, 0, sizeof(s));
-    s.id = t.sid;
-    s.client_id = code->client_id;
-    s.scope = code->scope;
-    s.auth_time = code->auth_time;
-    s.amr = code->amr;
-    return tokens_answer(g, &t, u, &s, code->nonce);
+    s.id = x.t.sid;
+    s.client_id = x.code->client_id;
+    s.scope = x.code->scope;
+    s.auth_time = x.code->auth_time;
+    s.amr = x.code->amr;
+    return tokens_answer(g, &x.t, x.u, &s, x.code->nonce);
 }
 
 /* RFC 9700 §4.14.2: a rotated token seen again means it leaked; end the

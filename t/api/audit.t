@@ -240,30 +240,14 @@ my ($email, $uid, $access, $refresh) = account();
 
 # A trigger that refuses audit rows whose email is EMAIL (the database of
 # the run, through its own command-line tool).
-sub db_args { return DeskAuthCtl::db_args() }
-sub run_sql {
-    my ($sql) = @_;
-    my ($driver, $params) = db_args();
-    return DeskAuthDB::sql({ driver => $driver, params => $params }, $sql,
-                           Apache::Test::vars('user'));
+sub run_db {
+    my ($driver, $params) = DeskAuthCtl::db_args();
+    return { driver => $driver, params => $params };
 }
 sub refuse_audit {
     my ($email) = @_;
-    my ($driver) = db_args();
-    return run_sql($driver eq 'pgsql' ? <<"PG" : <<"SQLITE");
-CREATE OR REPLACE FUNCTION deskauth_test_refuse() RETURNS trigger AS \$\$
-BEGIN RAISE EXCEPTION 'audit row refused by the test'; END \$\$ LANGUAGE plpgsql;
-DROP TRIGGER IF EXISTS deskauth_test_refuse ON deskauth_audit;
-CREATE TRIGGER deskauth_test_refuse BEFORE INSERT ON deskauth_audit FOR EACH ROW
-    WHEN (NEW.email = '$email') EXECUTE PROCEDURE deskauth_test_refuse();
-PG
-CREATE TRIGGER IF NOT EXISTS deskauth_test_refuse BEFORE INSERT ON deskauth_audit
-    WHEN NEW.email = '$email' BEGIN SELECT RAISE(ABORT, 'audit row refused by the test'); END;
-SQLITE
+    return DeskAuthDB::refuse_inserts(run_db(), 'deskauth_audit', 'email', $email,
+                                      Apache::Test::vars('user'));
 }
-sub allow_audit {
-    my ($driver) = db_args();
-    run_sql($driver eq 'pgsql' ? "DROP TRIGGER IF EXISTS deskauth_test_refuse ON deskauth_audit;\n"
-                               : "DROP TRIGGER IF EXISTS deskauth_test_refuse;\n");
-}
+sub allow_audit { DeskAuthDB::allow_inserts(run_db(), 'deskauth_audit', Apache::Test::vars('user')) }
 END { allow_audit() }

@@ -8,6 +8,7 @@ package DeskAuthDB;
 #   my $db = DeskAuthDB::fresh('audit', "$dir/db/deskauth.db") or skip ...;
 #   DeskAuthDB::sql($db, "INSERT ...") or die;
 #   DeskAuthDB::value($db, "SELECT COUNT(*) FROM deskauth_users");
+#   DeskAuthDB::refuse_inserts($db, 'deskauth_audit', 'email', $email);
 use strict;
 use warnings;
 
@@ -78,6 +79,32 @@ sub value {
     close $out;
     chomp $v if defined $v;
     return $v;
+}
+
+# A trigger that makes the database refuse the rows of TABLE whose COLUMN
+# is VALUE ("... refused by the test"), as a full disk or a constraint
+# would: to see that a failure leaves nothing half-written. allow_inserts
+# drops it. True when it was made.
+sub refuse_inserts {
+    my ($db, $table, $column, $value, $user) = @_;
+    my $name = "deskauth_test_refuse_$table";
+    return sql($db, $db->{driver} eq 'pgsql' ? <<"PG" : <<"SQLITE", $user);
+CREATE OR REPLACE FUNCTION $name() RETURNS trigger AS \$\$
+BEGIN RAISE EXCEPTION '$table row refused by the test'; END \$\$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS $name ON $table;
+CREATE TRIGGER $name BEFORE INSERT ON $table FOR EACH ROW
+    WHEN (NEW.$column = '$value') EXECUTE PROCEDURE $name();
+PG
+CREATE TRIGGER IF NOT EXISTS $name BEFORE INSERT ON $table
+    WHEN NEW.$column = '$value' BEGIN SELECT RAISE(ABORT, '$table row refused by the test'); END;
+SQLITE
+}
+
+sub allow_inserts {
+    my ($db, $table, $user) = @_;
+    my $name = "deskauth_test_refuse_$table";
+    return sql($db, $db->{driver} eq 'pgsql' ? "DROP TRIGGER IF EXISTS $name ON $table;\n"
+                                             : "DROP TRIGGER IF EXISTS $name;\n", $user);
 }
 
 END {
