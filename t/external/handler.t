@@ -85,6 +85,14 @@ sub session_of {
     return $cookie;
 }
 
+# --- HEAD, as link checkers and previewers send it: nothing happens ---------------------------
+{
+    my ($head) = $s->req(HEAD => '/ext/basic', headers => { basic('ada', 'basic horse 1') });
+    ok($head->code == 200 && !session_of($head), 'HEAD of the provider path: 200, no session');
+    is(DeskAuthDB::value($db, "SELECT COUNT(*) FROM deskauth_users WHERE email = '$mail'"), 0,
+       '... and no account was made');
+}
+
 # --- sign-up through mod_auth_basic -------------------------------------------------------
 my $res = page('/ext/basic', basic('ada', 'basic horse 1'),
                OIDC_CLAIM_email => 'evil@example.com', BASIC_MAIL => 'evil@example.com',
