@@ -383,11 +383,7 @@ int da_external_handler(request_rec *r)
         return rc;
     }
     if (r->header_only) {
-        /* HEAD (link checkers and previewers send it): nobody is signed
-         * in, up or linked; 200 without a body. */
-        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-        ap_set_content_type(r, "text/html; charset=utf-8");
-        return OK;
+        return da_head_does_nothing(r);             /* nobody signed in, up or linked */
     }
     if (!(x.db = da_db(r))) {
         return da_unavailable(r);

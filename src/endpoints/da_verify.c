@@ -173,7 +173,7 @@ static int get_verify(request_rec *r)
         return refuse(r, da_wants_html(r), NULL, NULL, "The request is malformed.");
     }
     if (token) {
-        return confirm(r, token);
+        return r->header_only ? da_head_does_nothing(r) : confirm(r, token);
     }
     if (!da_wants_html(r)) {
         return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request", "token is required");

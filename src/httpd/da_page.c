@@ -450,6 +450,13 @@ int da_page_error(request_rec *r, int status, const char *title,
     return da_page_error_about(r, status, title, message, NULL, NULL);
 }
 
+int da_head_does_nothing(request_rec *r)
+{
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    return OK;
+}
+
 int da_unavailable(request_rec *r)
 {
     apr_table_setn(r->err_headers_out, "Retry-After", "5");

@@ -104,6 +104,11 @@ int da_origin_ok(request_rec *r);
 const char *da_hidden_inputs(apr_pool_t *p, apr_table_t *t,
                              const char *const *names);
 
+/* HEAD of a URL whose GET acts (a mail's link, a provider's return):
+ * link checkers, previewers and mail scanners send it, so it does
+ * nothing and answers 200 without a body. */
+int da_head_does_nothing(request_rec *r);
+
 /* 503 `unavailable`, page or JSON. Logs nothing: the caller (or what
  * failed under it: da_db, da_db_fail, the store's callers) has logged. */
 int da_unavailable(request_rec *r);

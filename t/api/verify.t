@@ -15,7 +15,7 @@ use URI ();
 use DeskAuthTest;
 use DeskAuthMail;
 
-plan tests => 57;
+plan tests => 59;
 
 my $VERIFY  = '/auth/verify';
 my $SUBJECT = qr/^Confirm your email address\b/;
@@ -70,6 +70,13 @@ push @tokens_seen, $token if $token;
 
 # --- opening the link ----------------------------------------------------------
 
+{
+    # HEAD, as mail scanners and link previewers send it, does nothing.
+    my ($head) = json_req(HEAD => path_of($link));
+    is $head->code, 200, 'HEAD_of_the_link_is_200';
+    ok !profile_of($reg->{tokens}{accessToken})->{emailVerified},
+        'HEAD_of_the_link_confirms_nothing';
+}
 {
     my ($res, $json) = json_req(GET => path_of($link));
     is $res->code, 200, 'opening_the_link_is_200' or diag $res->content;
