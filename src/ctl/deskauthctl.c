@@ -208,8 +208,9 @@ static const char help_text[] =
 "        (true or false). A line without a role gets --role, else USER.\n"
 "        Blank lines are ignored. Each line is imported on its own: a line\n"
 "        that is invalid or names an existing account is skipped, with\n"
-"        its number and the reason on standard error. Prints\n"
-"        \"imported N, skipped M\".\n"
+"        its number and the reason on standard error; each account gets\n"
+"        its audit row (sign_up, \"imported\"). Prints \"imported N,\n"
+"        skipped M\".\n"
 "\n"
 "    sessions revoke EMAIL\n"
 "        Revoke every session of the account (browsers, desktop apps,\n"
@@ -920,7 +921,11 @@ static int run_user_import(ctl_t *c)
         reason = import_parse(c, p, line, len, u);
         line += len + 1;
         if (!reason) {
-            rv = da_store_user_create(c->db, u);
+            /* the account and its audit row, both or neither */
+            if ((rv = da_store_begin(c->db)) == APR_SUCCESS) {
+                rv = audit_and_end(c, da_store_user_create(c->db, u), DA_AUDIT_SIGN_UP, u,
+                                   apr_pstrcat(p, "imported, role ", u->role, NULL));
+            }
             if (rv == APR_EEXIST) {
                 reason = apr_psprintf(p, "user %s already exists", u->email);
             }

@@ -411,6 +411,9 @@ else {
              qr/\Aimported 1, skipped 0\n\z/, 'user_import_of_a_clean_file_exits_0');
     is(listed(\&ctl)->{'imp.c@example.com'}[1], 'EMPLOYER',
        '--role is the role of lines without one');
+    my $audit = ctl(undef, 'audit', '--user', 'imp.c@example.com');
+    like($audit->{out}, qr/\bsign_up\b.*imported, role EMPLOYER/,
+         'an imported account has its audit row (sign_up, "imported, role ...")');
     fails_with(ctl(undef, 'user', 'import', "$tmp/missing.jsonl"), 1,
                qr/cannot read .*missing\.jsonl/, 'user_import_of_a_missing_file_is_exit_1');
 }
