@@ -18,6 +18,7 @@
  * in any split: every read is bounded by a length, never by a NUL. */
 
 #include "da_multipart.h"
+#include "da_util.h"
 
 #include <apr_strings.h>
 #include <string.h>
@@ -602,46 +603,6 @@ da_mp_status_t da_mp_finish(da_mp_t *mp)
 /* ------------------------------------------------------------------ */
 /* File names */
 
-/* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when invalid
- * (overlong forms, surrogates and code points above U+10FFFF included);
- * *cp gets the code point. */
-static apr_size_t utf8_char(const unsigned char *s, apr_size_t n, unsigned long *cp)
-{
-    unsigned long c = s[0], min;
-    apr_size_t len, i;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if ((c & 0xe0) == 0xc0) {
-        len = 2, c &= 0x1f, min = 0x80;
-    }
-    else if ((c & 0xf0) == 0xe0) {
-        len = 3, c &= 0x0f, min = 0x800;
-    }
-    else if ((c & 0xf8) == 0xf0) {
-        len = 4, c &= 0x07, min = 0x10000;
-    }
-    else {
-        return 0;
-    }
-    if (n < len) {
-        return 0;
-    }
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-        return 0;
-    }
-    *cp = c;
-    return len;
-}
-
 /* Invisible characters that reorder or hide text ("cv\u202Efdp.exe"). */
 static int is_format_char(unsigned long cp)
 {
@@ -678,7 +639,7 @@ char *da_filename_sanitize(apr_pool_t *p, const char *name, apr_size_t max_bytes
     for (i = 0; i < n;) {
         const unsigned char *u = (const unsigned char *)base + i;
         unsigned long cp;
-        apr_size_t len = utf8_char(u, n - i, &cp);
+        apr_size_t len = da_utf8_char(u, n - i, &cp);
 
         if (!len) {
             out[o++] = '_';

@@ -251,25 +251,50 @@ int da_email_valid(const char *email)
     return c && c != at + 1 && c[1] != '\0' && email[len - 1] != '.';
 }
 
-/* Length of the well-formed UTF-8 sequence at u (RFC 3629 §4), or 0. */
-static int utf8_len(const unsigned char *u)
+apr_size_t da_utf8_char(const unsigned char *s, apr_size_t n, unsigned long *cp)
 {
-    if (u[0] < 0x80) {
+    unsigned long c = s[0], min;
+    apr_size_t len, i;
+
+    if (c < 0x80) {
+        *cp = c;
         return 1;
     }
-    if (u[0] >= 0xc2 && u[0] <= 0xdf) {
-        return (u[1] & 0xc0) == 0x80 ? 2 : 0;
+    if ((c & 0xe0) == 0xc0) {
+        len = 2, c &= 0x1f, min = 0x80;
     }
-    if (u[0] >= 0xe0 && u[0] <= 0xef) {
-        unsigned char lo = u[0] == 0xe0 ? 0xa0 : 0x80, hi = u[0] == 0xed ? 0x9f : 0xbf;
-        return u[1] >= lo && u[1] <= hi && (u[2] & 0xc0) == 0x80 ? 3 : 0;
+    else if ((c & 0xf0) == 0xe0) {
+        len = 3, c &= 0x0f, min = 0x800;
     }
-    if (u[0] >= 0xf0 && u[0] <= 0xf4) {
-        unsigned char lo = u[0] == 0xf0 ? 0x90 : 0x80, hi = u[0] == 0xf4 ? 0x8f : 0xbf;
-        return u[1] >= lo && u[1] <= hi && (u[2] & 0xc0) == 0x80
-               && (u[3] & 0xc0) == 0x80 ? 4 : 0;
+    else if ((c & 0xf8) == 0xf0) {
+        len = 4, c &= 0x07, min = 0x10000;
     }
-    return 0;
+    else {
+        return 0;
+    }
+    if (n < len) {
+        return 0;
+    }
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+        return 0;
+    }
+    *cp = c;
+    return len;
+}
+
+/* Length of the well-formed UTF-8 sequence at u, in a string (its NUL
+ * ends any sequence), or 0. */
+static int utf8_len(const unsigned char *u)
+{
+    unsigned long cp;
+
+    return (int)da_utf8_char(u, 4, &cp);
 }
 
 int da_text_valid(const char *s, apr_size_t maxlen)

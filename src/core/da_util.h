@@ -72,6 +72,11 @@ char *da_email_normalize(apr_pool_t *p, const char *email);
  * no spaces or control characters, at most 254 bytes. */
 int da_email_valid(const char *email);
 
+/* Length of the well-formed UTF-8 sequence at s[0..n) (1-4, RFC 3629
+ * §4), or 0 when invalid (overlong forms, surrogates and code points above
+ * U+10FFFF included); *cp gets the code point. */
+apr_size_t da_utf8_char(const unsigned char *s, apr_size_t n, unsigned long *cp);
+
 /* Valid UTF-8 without control characters (except none): for names. */
 int da_text_valid(const char *s, apr_size_t maxlen);
 

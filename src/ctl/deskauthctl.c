@@ -296,16 +296,6 @@ static int role_valid(const char *role)
     return n >= 1 && n <= ROLE_MAX_CHARS && role[n] == '\0';
 }
 
-static apr_size_t utf8_chars(const char *s)
-{
-    apr_size_t n = 0;
-
-    for (; *s; s++) {
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    }
-    return n;
-}
-
 /* The operand as a normalised email address in c->email; CTL_USAGE if it
  * is not one. */
 static int check_email(ctl_t *c, const char *raw)
@@ -461,20 +451,16 @@ static int run_user_list(ctl_t *c)
 /* ------------------------------------------------------------------ */
 /* user add */
 
-/* Why pw is refused, or NULL. Characters for the minimum (what a person
- * counts, as the sign-up form), bytes for the bcrypt maximum. */
-static const char *password_refusal(const char *pw, apr_size_t len)
+/* Why pw (len bytes read) is refused, or NULL: the sign-up's rules. */
+static const char *password_refusal(apr_pool_t *p, const char *pw, apr_size_t len)
 {
     if (len > DA_PASSWORD_MAX_BYTES) {
-        return "the password must be at most 72 bytes";
+        return "password must be at most 72 bytes";          /* pw was cut */
     }
     if (strlen(pw) != len) {
-        return "the password contains a NUL byte";
+        return "password contains a NUL byte";
     }
-    if (utf8_chars(pw) < PASSWORD_MIN_CHARS) {
-        return "the password must be at least 8 characters";
-    }
-    return NULL;
+    return da_password_refusal(p, pw, PASSWORD_MIN_CHARS);
 }
 
 /* The first line of stdin, without its "\n" or "\r\n", into c->password. */
@@ -556,7 +542,7 @@ static int check_user_add(ctl_t *c)
     if (rc != CTL_OK) {
         return rc;
     }
-    if ((refusal = password_refusal(c->password, len))) {
+    if ((refusal = password_refusal(c->pool, c->password, len))) {
         memset(c->password, 0, sizeof(c->password));
         return say_error(c->pool, CTL_FAIL, "%s", refusal);
     }
