@@ -154,23 +154,34 @@ static int list(request_rec *r, da_db_t *db, const da_claims_t *cl, int page)
     }
 }
 
-/* Revoke one of the caller's sessions (id) or all others (id NULL). */
+/* Revoke one of the caller's sessions (id) or all others (id NULL), with
+ * the audit row in the same transaction; the cache forgets them once it
+ * is committed. */
 static apr_status_t revoke_sessions(request_rec *r, da_db_t *db, const da_claims_t *cl,
                            const char *id)
 {
-    apr_status_t rv = id ? da_store_session_revoke_own(db, id, cl->sub, da_now())
-                         : da_session_revoke_user(r, db, cl->sub, cl->sid, NULL);
-
-    if (id && rv == APR_SUCCESS) {
-        da_session_forget(r, id);
-    }
+    apr_int64_t now = da_now();
+    apr_status_t rv = da_store_begin(db);
 
     if (rv == APR_SUCCESS) {
+        rv = id ? da_store_session_revoke_own(db, id, cl->sub, now)
+                : da_store_session_revoke_others(db, cl->sub, cl->sid, now, NULL);
+        if (rv == APR_SUCCESS) {
+            rv = da_audit_session_revoked(r, db, cl->sub, id, cl->sub,
+                                          id ? "signed out from the connected devices"
+                                             : "every other session signed out");
+        }
+        rv = da_store_end(db, rv);
+    }
+    if (rv == APR_SUCCESS) {
+        if (id) {
+            da_session_forget(r, id);
+        }
+        else {
+            da_session_forget_user(r, db, cl->sub, cl->sid);
+        }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, DA_LOGNO(00110)
                       "user %s signed out %s", cl->sub, id ? id : "every other session");
-        da_audit_session_revoked(r, db, cl->sub, id, cl->sub,
-                                 id ? "signed out from the connected devices"
-                                    : "every other session signed out");
     }
     else if (rv != APR_NOTFOUND) {
         da_db_log_error(r, db, "revoking sessions");

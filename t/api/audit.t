@@ -16,10 +16,10 @@ use DeskAuthTest;
 use DeskAuthCtl;
 use DeskAuthDB;
 use DeskAuthMail;
-use DeskAuthOAuth qw(token_post desktop_tokens);
+use DeskAuthOAuth qw(token_post desktop_tokens protected_status);
 use DeskAuthForge qw(jwt_decode);
 
-plan tests => 51;
+plan tests => 56;
 
 my $PW = 'correct horse 1';
 my $UA = 'DeskAuthTest-audit/1.0';
@@ -236,6 +236,23 @@ my ($email, $uid, $access, $refresh) = account();
     allow_audit();
     ($res) = login_user($fe, $PW);
     is($res->code, 200, 'the sign-in works again once rows are accepted');
+}
+
+# --- a sign-out whose row cannot be written: nothing is signed out ---------------------------------
+{
+    my ($se, $sid_user, $first) = account(email => 'audit-signout-' . unique_email());
+    my (undef, $j2) = login_user($se, $PW);
+    my $second = h(h($j2)->{tokens})->{accessToken};
+    my $other = sid_of($second);
+    ok(DeskAuthDB::refuse_inserts(run_db(), 'deskauth_audit', 'user_id', $sid_user, Apache::Test::vars('user')),
+       'setup: the database refuses audit rows of that account');
+    my ($res) = json_req(DELETE => "/auth/sessions/$other", undef, bearer($first));
+    is($res->code, 503, 'signing a device out whose audit row is refused: 503');
+    is(protected_status($second), 200, '... and that device is still signed in (one transaction)');
+    allow_audit();
+    ($res) = json_req(DELETE => "/auth/sessions/$other", undef, bearer($first));
+    is($res->code, 200, 'once rows are accepted: 200');
+    is(protected_status($second), 401, '... and that device is signed out');
 }
 
 # A trigger that refuses audit rows whose email is EMAIL (the database of
