@@ -362,6 +362,19 @@ static int caller_account(request_rec *r, da_db_t *db, da_user_t **u)
     return OK;
 }
 
+/* The signed-in caller's account and its passkeys; OK, or the answer
+ * already sent. */
+static int caller_keys(request_rec *r, da_db_t *db, da_user_t **u,
+                       apr_array_header_t **keys)
+{
+    int rc = caller_account(r, db, u);
+
+    if (rc == OK && da_store_passkey_list_user(db, (*u)->id, keys) != APR_SUCCESS) {
+        return da_db_fail(r, db, "listing passkeys");
+    }
+    return rc;
+}
+
 static int register_options(request_rec *r, da_db_t *db)
 {
     json_object *o, *sel, *rp;
@@ -370,11 +383,8 @@ static int register_options(request_rec *r, da_db_t *db)
     da_user_t *u;
     int rc;
 
-    if ((rc = caller_account(r, db, &u)) != OK) {
+    if ((rc = caller_keys(r, db, &u, &keys)) != OK) {
         return rc;
-    }
-    if (da_store_passkey_list_user(db, u->id, &keys) != APR_SUCCESS) {
-        return da_db_fail(r, db, "listing passkeys");
     }
     if (!(challenge = challenge_issue(r, db, KIND_REGISTER, u->id))) {
         return da_unavailable(r);
@@ -651,11 +661,8 @@ static int confirm_options(request_rec *r, da_db_t *db)
     da_user_t *u;
     int rc;
 
-    if ((rc = caller_account(r, db, &u)) != OK) {
+    if ((rc = caller_keys(r, db, &u, &keys)) != OK) {
         return rc;
-    }
-    if (da_store_passkey_list_user(db, u->id, &keys) != APR_SUCCESS) {
-        return da_db_fail(r, db, "listing passkeys");
     }
     if (!keys->nelts) {
         return da_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
@@ -702,11 +709,8 @@ static int list_passkeys(request_rec *r, da_db_t *db)
     da_user_t *u;
     int i, rc;
 
-    if ((rc = caller_account(r, db, &u)) != OK) {
+    if ((rc = caller_keys(r, db, &u, &keys)) != OK) {
         return rc;
-    }
-    if (da_store_passkey_list_user(db, u->id, &keys) != APR_SUCCESS) {
-        return da_db_fail(r, db, "listing passkeys");
     }
     a = json_object_new_array();
     for (i = 0; i < keys->nelts; i++) {

@@ -23,14 +23,21 @@ browser = await launchChromium();
 const context = await browser.newContext();
 let page = await context.newPage();
 const errors = await watchErrors(page);
-let cdp = await context.newCDPSession(page);
-await cdp.send('WebAuthn.enable', { enableUI: false });
-let { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-        protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
-        hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
-    },
-});
+// A virtual authenticator for page (CTAP2, internal, resident keys, UV),
+// holding credential when given: { cdp, authenticatorId }.
+async function authenticator(p, credential) {
+    const session = await context.newCDPSession(p);
+    await session.send('WebAuthn.enable', { enableUI: false });
+    const { authenticatorId: id } = await session.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+            protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+            hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+        },
+    });
+    if (credential) await session.send('WebAuthn.addCredential', { authenticatorId: id, credential });
+    return { cdp: session, authenticatorId: id };
+}
+let { cdp, authenticatorId } = await authenticator(page);
 tap.ok(authenticatorId, 'a virtual CTAP2 authenticator (internal, resident keys, UV)');
 
 // Sign up on the page: the browser lands signed in.
@@ -89,15 +96,7 @@ await page.addInitScript(() => {
     // eslint-disable-next-line no-undef
     PublicKeyCredential.isConditionalMediationAvailable = async () => false;
 });
-cdp = await context.newCDPSession(page);
-await cdp.send('WebAuthn.enable', { enableUI: false });
-({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-        protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
-        hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
-    },
-}));
-await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: held[0] });
+({ cdp, authenticatorId } = await authenticator(page, held[0]));
 await context.clearCookies();
 await page.goto(`${base}/auth/login`, { waitUntil: 'load' });
 const signIn = page.locator('[data-passkey-signin]');
@@ -168,15 +167,7 @@ const { credentials: current } = await cdp.send('WebAuthn.getCredentials', { aut
 await page.close();
 page = await context.newPage();
 const errors3 = await watchErrors(page);
-cdp = await context.newCDPSession(page);
-await cdp.send('WebAuthn.enable', { enableUI: false });
-({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-        protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
-        hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
-    },
-}));
-await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: current[0] });
+({ cdp, authenticatorId } = await authenticator(page, current[0]));
 page.on('dialog', (d) => d.accept());
 await page.goto(`${base}/api/auth/profile`, { waitUntil: 'load' });
 await page.locator('[data-passkey-list] li').first().waitFor({ timeout: 10000 });
