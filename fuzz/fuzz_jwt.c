@@ -180,6 +180,25 @@ static const char *hs256(const char *secret, const char *in, size_t n)
 }
 
 /* base64url(R || S) of an ES256 signature of in. */
+/* s as 32 bytes at out, in its low form (n - s when s > n / 2), as the
+ * module signs and requires: OpenSSL signs either half. */
+static void low_s(const BIGNUM *s, unsigned char *out)
+{
+    BIGNUM *n = NULL, *half = BN_new(), *low = BN_new();
+
+    if (!BN_hex2bn(&n, "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551")
+        || !half || !low || !BN_rshift1(half, n)) {
+        abort();
+    }
+    if (BN_cmp(s, half) > 0 ? !BN_sub(low, n, s) : !BN_copy(low, s)) {
+        abort();
+    }
+    BN_bn2binpad(low, out, 32);
+    BN_free(n);
+    BN_free(half);
+    BN_free(low);
+}
+
 static const char *es256(const char *in, size_t n)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -197,7 +216,7 @@ static const char *es256(const char *in, size_t n)
     EVP_MD_CTX_free(ctx);
     ECDSA_SIG_get0(sig, &r, &s);
     BN_bn2binpad(r, raw, 32);
-    BN_bn2binpad(s, raw + 32, 32);
+    low_s(s, raw + 32);
     ECDSA_SIG_free(sig);
     return b64(raw, sizeof(raw));
 }
