@@ -204,40 +204,23 @@ export function jwtParts(token) {
     }
 }
 
-// --- layout checks -----------------------------------------------------------------
-// axe-core's violations on the page as it is now (axeSource: axe.min.js's
-// text, evaluated so the page's CSP does not apply).
-export async function axeViolations(page, axeSource) {
-    await page.evaluate(axeSource);
-    return page.evaluate(async () => {
-        // eslint-disable-next-line no-undef
-        const r = await axe.run(document, { resultTypes: ['violations'] });
-        return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(', ')}`);
-    });
+// --- pages ---------------------------------------------------------------------
+// Click a form's submit button (or `button`) and wait for the next page.
+export async function submitForm(page, form, button) {
+    await Promise.all([
+        page.waitForNavigation({ timeout: 15000 }).catch(() => {}),
+        (button || form.locator('button[type=submit]').first()).click(),
+    ]);
+    await page.waitForLoadState('load');
 }
 
-// One page state, as it is (never reloaded): 0 axe violations at each of
-// sizes in light and dark, a full-page screenshot of each in
-// OUTDIR/PREFIX-STATE-WIDTH-SCHEME.png, and nothing scrolling sideways at
-// 320 px. Leaves the page at the last size, light.
-export async function layoutChecks(tap, page, { state, sizes, outdir, prefix, axeSource, axeVersion }) {
-    for (const size of sizes) {
-        await page.setViewportSize(size);
-        for (const scheme of ['light', 'dark']) {
-            await page.emulateMedia({ colorScheme: scheme });
-            await page.waitForTimeout(400);   // the buttons' .15 s colour transition
-            const v = await axeViolations(page, axeSource);
-            tap.ok(v.length === 0, `${state} (${size.width}px, ${scheme}): axe-core ${axeVersion} finds 0 violations`, v.join('\n'));
-            await page.screenshot({ path: `${outdir}/${prefix}-${state}-${size.width}-${scheme}.png`, fullPage: true });
-        }
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
-    await page.setViewportSize({ width: 320, height: 640 });
-    await page.waitForTimeout(400);
-    const o = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
-    tap.ok(o.scroll <= o.inner, `${state} (320px): nothing scrolls sideways`, show(o));
-    await page.screenshot({ path: `${outdir}/${prefix}-${state}-320-light.png`, fullPage: true });
-    await page.setViewportSize(sizes[sizes.length - 1]);
+// Sign in on the sign-in page of base with email and password.
+export async function signInPage(page, base, email, password) {
+    await page.goto(`${base}/auth/login`, { waitUntil: 'load' });
+    const form = page.locator('form:has(input[type=password])').first();
+    await form.locator('#email').fill(email);
+    await form.locator('#password').fill(password);
+    await submitForm(page, form);
 }
 
 // The end of a script: run main; a throw is one failed test ("ran to the

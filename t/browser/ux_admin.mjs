@@ -13,22 +13,17 @@
 // Prints TAP.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import {
     Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, httpJson, uniqueEmail,
-    layoutChecks, show, runMain,
+    show, runMain,
 } from './common.mjs';
+import { SIZES, checkState } from './a11y.mjs';
 
 const BASE = baseUrl(process.argv, 'node t/browser/ux_admin.mjs BASE_URL OUTDIR ADMIN_EMAIL ADMIN_PASSWORD');
 const OUTDIR = path.resolve(process.argv[3] || 'screenshots');
 const ADMIN = { email: process.argv[4], password: process.argv[5] };
 fs.mkdirSync(OUTDIR, { recursive: true });
 
-const require = createRequire(import.meta.url);
-const AXE_PATH = require.resolve('axe-core/axe.min.js');
-const AXE_SOURCE = fs.readFileSync(AXE_PATH, 'utf8');
-const AXE_VERSION = JSON.parse(fs.readFileSync(path.join(path.dirname(AXE_PATH), 'package.json'), 'utf8')).version;
-const SIZES = [{ width: 390, height: 844 }, { width: 1280, height: 800 }];
 const X = '<img src=x onerror="window.__xss=1">"&\'';
 
 const tap = new Tap('ux_admin.mjs');
@@ -43,8 +38,7 @@ async function check(p, state) {
     p.errors.length = 0;
     const injected = await p.page.evaluate(() => ({ xss: window.__xss || 0, imgs: document.querySelectorAll('main img').length }));
     tap.ok(injected.xss === 0 && injected.imgs === 0, `${state}: names stay text (no injected element ran)`, show(injected));
-    await layoutChecks(tap, p.page, { state, sizes: SIZES, outdir: OUTDIR, prefix: 'admin',
-                                      axeSource: AXE_SOURCE, axeVersion: AXE_VERSION });
+    await checkState(tap, p.page, { name: state, outdir: OUTDIR, prefix: 'admin' });
 }
 
 // Click the element and wait for the page it leads to.

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
     Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser, httpJson,
-    uniqueEmail, show,
+    uniqueEmail, show, submitForm, signInPage,
 } from './common.mjs';
 import { checkState, focused } from './a11y.mjs';
 
@@ -41,22 +41,6 @@ async function checkStates(page, name, reach, part) {
     await checkState(tap, page, { name, outdir: OUTDIR, prefix: 'ux-forms', reach, part, narrow: '320' });
 }
 
-async function submit(page, form) {
-    await Promise.all([
-        page.waitForLoadState('load'),
-        page.waitForNavigation({ timeout: 15000 }).catch(() => {}),
-        form.locator('button[type=submit]').first().click(),
-    ]);
-}
-
-async function signIn(page, email) {
-    await page.goto(`${BASE}/auth/login`, { waitUntil: 'load' });
-    const form = page.locator('form:has(input[type=password])').first();
-    await form.locator('#email').fill(email);
-    await form.locator('#password').fill(PW);
-    await submit(page, form);
-}
-
 async function main() {
     browser = await launchChromium();
     tap.ok(browser.isConnected(), `headless Chromium ${browser.version()} is up`);
@@ -78,7 +62,7 @@ async function main() {
         await form.locator('#email').fill(email);
         await form.locator('#password').fill(PW);
         await form.locator('#company').fill('c'.repeat(201));
-        await submit(page, form);
+        await submitForm(page, form);
     };
     await signupErrors();
     const f1 = await focused(page);
@@ -106,7 +90,7 @@ async function main() {
     // --- the profile after sign-up: "We sent a link", Resend, dates ---------------------
     const reg = await registerUser(BASE, 'uxp');
     const user = reg.fields;
-    await signIn(page, user.email);
+    await signInPage(page, BASE, user.email, PW);
     tap.like(new URL(page.url()).pathname, /\/api\/auth\/profile$/, 'signed in with the form: the profile page');
     const main = await textOf(page);
     tap.like(main, new RegExp(`We sent a link to ${user.email.replace(/[.+]/g, '\\$&')}`),
@@ -116,7 +100,7 @@ async function main() {
         'dates for people, with how long ago');
     await page.locator('a.badge.warn').click();
     tap.like(page.url(), /#verify-email$/, 'the "Email not verified" badge leads to the confirmation box');
-    await submit(page, page.locator('#verify-email form'));
+    await submitForm(page, page.locator('#verify-email form'));
     tap.like(await textOf(page), /A new link is on its way/, 'Resend sends a new link and says so');
     await checkStates(page, 'profile', async () => {
         await page.goto(`${BASE}${PROFILE}`, { waitUntil: 'load' });
@@ -139,7 +123,7 @@ async function main() {
         await page.locator('#password-password').fill('not my password');
         await page.locator('#new-password').fill('another horse 2');
         await page.locator('#new-confirm').fill('another horse 3');
-        await submit(page, page.locator('form:has(#new-password)'));
+        await submitForm(page, page.locator('form:has(#new-password)'));
     };
     await pwErrors();
     const f2 = await focused(page);
@@ -177,7 +161,7 @@ async function main() {
     tap.ok(asked.length === 1 && /Delete your resume/.test(asked[0]), 'Delete asks once, naming the resume', show(asked));
     tap.is(await page.locator('.resume-name').count(), 1, 'dismissed: the resume stays');
     answer = true;
-    await submit(page, page.locator('form:has(input[value=delete-resume])'));
+    await submitForm(page, page.locator('form:has(input[value=delete-resume])'));
     tap.like(await textOf(page), /Your resume was deleted/, 'accepted: the resume is deleted');
 
     // --- devices: names for people, named buttons, "everywhere else" asks -----------
@@ -201,14 +185,14 @@ async function main() {
         await page.goto(`${BASE}/auth/sessions`, { waitUntil: 'load' });
     });
     answer = true;
-    await submit(page, page.locator('form:has(input[value=others])'));
+    await submitForm(page, page.locator('form:has(input[value=others])'));
     tap.ok(!/Safari on iOS/.test(await textOf(page)), 'accepted: every other device is signed out');
 
     // --- forgot password: "Check your inbox (ADDRESS)" -----------------------------
     const forgot = async () => {
         await page.goto(`${BASE}/auth/reset`, { waitUntil: 'load' });
         await page.locator('#email').fill(user.email);
-        await submit(page, page.locator('form:has(#email)'));
+        await submitForm(page, page.locator('form:has(#email)'));
     };
     await forgot();
     tap.like(await textOf(page), new RegExp(`Check your inbox \\(${user.email.replace(/[.+]/g, '\\$&')}\\)`),

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
     Tap, guard, baseUrl, launchChromium, watchErrors, siteNoise, registerUser, show, runMain,
+    submitForm, signInPage,
 } from './common.mjs';
 import { checkState, focused } from './a11y.mjs';
 
@@ -37,23 +38,6 @@ const watchdog = guard(tap, { timeoutMs: 280000, cleanup: async () => { if (brow
 const textOf = async (page) => (await page.locator('main').innerText()).replace(/\s+/g, ' ');
 const check = (page, name, reach, part) => checkState(tap, page, { name, outdir: OUTDIR, prefix: 'ux-pages', reach, part });
 const goto = (page, url) => async () => { await page.goto(url, { waitUntil: 'load' }); };
-
-// Clicks a form's submit button (or `button`) and waits for the next page.
-async function submit(page, form, button) {
-    await Promise.all([
-        page.waitForNavigation({ timeout: 15000 }).catch(() => {}),
-        (button || form.locator('button[type=submit]').first()).click(),
-    ]);
-    await page.waitForLoadState('load');
-}
-
-async function signIn(page, email) {
-    await page.goto(`${BASE}/auth/login`, { waitUntil: 'load' });
-    const form = page.locator('form:has(input[type=password])').first();
-    await form.locator('#email').fill(email);
-    await form.locator('#password').fill(PW);
-    await submit(page, form);
-}
 
 // The first link to `route` with a token in the newest mail to `to`, or ''
 // after 10 s (the server mails after answering).
@@ -94,7 +78,7 @@ async function signInPages(page) {
         await form.evaluate((f) => { f.noValidate = true; });
         await form.locator('#email').fill('');
         await form.locator('#password').fill('');
-        await submit(page, form);
+        await submitForm(page, form);
     };
     await refused();
     const f = await focused(page);
@@ -121,7 +105,7 @@ async function mailPages(page) {
 
     await page.goto(`${BASE}/auth/reset`, { waitUntil: 'load' });
     await page.locator('#email').fill(email);
-    await submit(page, page.locator('form:has(#email)'));
+    await submitForm(page, page.locator('form:has(#email)'));
     const reset = await mailLink(email, '/auth/reset');
     tap.like(reset, /\/auth\/reset\?token=/, 'the "Forgot password" mail has a reset link');
     await page.goto(reset, { waitUntil: 'load' });
@@ -143,7 +127,7 @@ async function devicePages(page) {
     const wrong = async () => {
         await page.goto(`${BASE}/auth/device`, { waitUntil: 'load' });
         await page.locator('#user-code').fill('BBBB-BBBB');
-        await submit(page, page.locator('main form'));
+        await submitForm(page, page.locator('main form'));
     };
     await wrong();
     const f = await focused(page);
@@ -151,12 +135,12 @@ async function devicePages(page) {
     await check(page, 'device-wrong', wrong);
     await page.goto(`${BASE}/auth/device`, { waitUntil: 'load' });
     await page.locator('#user-code').fill(d.user_code || '');
-    await submit(page, page.locator('main form'));
+    await submitForm(page, page.locator('main form'));
     tap.like(await textOf(page), /Connect Test TV\?.*Living room TV/, 'the confirmation names the app and the device');
     tap.like(await textOf(page), /asked from \S+ at \d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC \((just now|\d+ minutes? ago)\)/,
         'the confirmation says when it was asked, for people (no raw RFC 3339 time)', await textOf(page));
     await check(page, 'device-confirm', null);
-    await submit(page, null, page.locator('button[name=decision][value=allow]'));
+    await submitForm(page, null, page.locator('button[name=decision][value=allow]'));
     tap.like(await page.locator('h1').innerText(), /^Done/, 'Allow: "Done"');
     await check(page, 'device-done', null);
 }
@@ -164,28 +148,28 @@ async function devicePages(page) {
 // --- two-step sign-in: set-up, wrong code, recovery codes, on; at sign-in ----------
 async function twoStepPages(page, signedOut, email) {
     await check(page, '2fa-off', goto(page, `${BASE}/auth/2fa`));
-    await submit(page, page.locator('form:has(input[name=action][value=setup])'));
+    await submitForm(page, page.locator('form:has(input[name=action][value=setup])'));
     const key = (await page.locator('#totp-key').innerText()).trim();
     tap.like(key, /^[A-Z2-7]{32}$/, 'two-step set-up: the key as text');
     tap.is(await page.locator('main svg').count(), 1, 'two-step set-up: the QR code');
     await check(page, '2fa-setup', null);
     await page.locator('#code').fill(wrongCode(totp(key)));
-    await submit(page, page.locator('form:has(#code)'));
+    await submitForm(page, page.locator('form:has(#code)'));
     const f = await focused(page);
     tap.ok(f.id === 'code' && /not right/.test(f.desc), 'two-step set-up, a wrong code: the field has the focus, described by its error', show(f));
     await check(page, '2fa-setup-wrong', null);
     await page.locator('#code').fill(totp(key));
-    await submit(page, page.locator('form:has(#code)'));
+    await submitForm(page, page.locator('form:has(#code)'));
     const codes = await page.locator('main li code').allInnerTexts();
     tap.is(codes.length, 10, 'two-step on: ten recovery codes');
     await check(page, '2fa-recovery-codes', null);
     await check(page, '2fa-on', goto(page, `${BASE}/auth/2fa`));
 
-    await signIn(signedOut, email);
+    await signInPage(signedOut, BASE, email, PW);
     tap.like(await textOf(signedOut), /Two-step sign-in/, 'sign-in with two-step on: the code page');
     await check(signedOut, 'signin-code', null);
     await signedOut.locator('#code').fill(wrongCode(totp(key, 30)));
-    await submit(signedOut, signedOut.locator('form:has(#code)'));
+    await submitForm(signedOut, signedOut.locator('form:has(#code)'));
     const g = await focused(signedOut);
     tap.ok(g.id === 'code' && /Error:/.test(g.desc), 'a wrong sign-in code: the field has the focus, described by its error', show(g));
     await check(signedOut, 'signin-code-wrong', null);
@@ -196,7 +180,7 @@ async function logoutPages(page) {
     await page.goto(`${BASE}/auth/logout?client_id=example-app`, { waitUntil: 'load' });
     tap.like(await textOf(page), /Sign out of .*\?/, 'RP-initiated logout: "Sign out of SITE?"');
     await check(page, 'logout', null);
-    await submit(page, page.locator('form:has(input[name=confirm])'));
+    await submitForm(page, page.locator('form:has(input[name=confirm])'));
     tap.like(await textOf(page), /You are signed out/, 'confirmed: "You are signed out"');
     await check(page, 'signed-out', null);
 }
@@ -238,7 +222,7 @@ async function main() {
 
     await signInPages(page);
     const user = await mailPages(page);
-    await signIn(page, user.email);
+    await signInPage(page, BASE, user.email, PW);
     tap.like(new URL(page.url()).pathname, /\/api\/auth\/profile$/, 'signed in with the form');
     await devicePages(page);
     await passkeyPart(context, page);
